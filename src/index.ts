@@ -1,0 +1,34 @@
+/**
+ * mlcycle: the machine-learning lifecycle as typed primitives inside a Node service.
+ *
+ * @packageDocumentation
+ */
+export * from "./core/index.js";
+export { createWorkspace, openWorkspace } from "./workspace.js";
+export type { OpenWorkspaceOptions, Workspace, WorkspaceOptions } from "./workspace.js";
+export type { WorkspaceContext } from "./workspace-context.js";
+
+// Ports and built-in stores
+export * from "./stores/artifact-store.js";
+export * from "./stores/metadata-store.js";
+export * from "./stores/lineage-store.js";
+export * from "./stores/tracking-store.js";
+export * from "./stores/pipeline-store.js";
+export * from "./stores/registry-store.js";
+export * from "./stores/feature-registry-store.js";
+export * from "./stores/online-store.js";
+export * from "./stores/offline-store.js";
+export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
+export { memoryStore } from "./stores/memory/memory-metadata-store.js";
+export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";
+export { sqlStore, sqliteStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
+export { openSqliteDatabase, type SqliteDatabaseOptions } from "./stores/sql/sqlite-database.js";
+export type { SqlDatabase, SqlDialectName, SqlMigration } from "./stores/sql/sql-database.js";
+
+// Domain modules
+export * from "./lineage/index.js";
+export * from "./tracking/index.js";
+export * from "./pipeline/index.js";
+export * from "./registry/index.js";
+export * from "./evaluation/index.js";
+export * from "./features/index.js";

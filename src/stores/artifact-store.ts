@@ -1,0 +1,77 @@
+import { invalid } from "../core/errors.js";
+
+/** What the store knows about one stored blob. */
+export interface ArtifactInfo {
+  /** Hex sha256 of the bytes: the blob's key. */
+  digest: string;
+  /** Size in bytes. */
+  size: number;
+}
+
+/** Bytes to store: a buffer, or a stream of chunks (read once, never held whole when the store streams). */
+export type ArtifactBody = Uint8Array | string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Content-addressed blob storage: a blob's key is the sha256 of its bytes, so the same bytes are
+ * stored once, writes are idempotent and a read can prove it returns what was written.
+ *
+ * Required: `put`, `get`, `has`, `delete`, `list`. Built-ins: {@link memoryArtifactStore},
+ * {@link localArtifactStore}; `mlcycle/s3` adds an S3 one. Third parties check theirs with
+ * `artifactStoreSuite` from `mlcycle/testing`.
+ *
+ * @example
+ * ```ts
+ * const { digest } = await store.put(new TextEncoder().encode("hello"));
+ * const bytes = await store.get(digest); // verified against the digest
+ * ```
+ */
+export interface ArtifactStore {
+  /** Stores bytes; returns their digest and size. Writing bytes already stored is a no-op. */
+  put(body: ArtifactBody): Promise<ArtifactInfo>;
+  /** Reads a blob whole; `NOT_FOUND` when absent, `INTEGRITY` when the bytes no longer match the digest. */
+  get(digest: string): Promise<Uint8Array>;
+  /** Streams a blob in chunks; the digest is checked at the end (`INTEGRITY` error on mismatch). */
+  stream?(digest: string): AsyncIterable<Uint8Array>;
+  /** True when the blob is stored. */
+  has(digest: string): Promise<boolean>;
+  /** Size of a stored blob, or undefined. */
+  stat?(digest: string): Promise<ArtifactInfo | undefined>;
+  /** Removes a blob; removing an absent blob is not an error. */
+  delete(digest: string): Promise<void>;
+  /** Every stored blob (order unspecified). */
+  list(): AsyncIterable<ArtifactInfo>;
+  /** Releases connections or handles. */
+  close?(): Promise<void>;
+}
+
+const DIGEST_RE = /^[0-9a-f]{64}$/;
+
+/** Throws `VALIDATION` unless `digest` is 64 lowercase hex characters (so it can never name a path). */
+export function checkDigest(digest: unknown): string {
+  if (typeof digest !== "string" || !DIGEST_RE.test(digest))
+    throw invalid(["digest"], `must be 64 lowercase hex characters (a sha256), got '${String(digest).slice(0, 80)}'`);
+  return digest;
+}
+
+/** Normalises an {@link ArtifactBody} to an async iterable of byte chunks. */
+export async function* bodyChunks(body: ArtifactBody): AsyncIterable<Uint8Array> {
+  if (typeof body === "string") {
+    yield new TextEncoder().encode(body);
+  } else if (body instanceof Uint8Array) {
+    yield body;
+  } else if (Symbol.asyncIterator in body) {
+    for await (const c of body as AsyncIterable<Uint8Array | string>)
+      yield typeof c === "string" ? new TextEncoder().encode(c) : c;
+  } else {
+    for (const c of body as Iterable<Uint8Array>) yield c;
+  }
+}
+
+/** Reads a whole {@link ArtifactBody} into one buffer. */
+export async function bodyBytes(body: ArtifactBody): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === "string") return new TextEncoder().encode(body);
+  const chunks: Uint8Array[] = [];
+  for await (const c of bodyChunks(body)) chunks.push(c);
+  return Buffer.concat(chunks);
+}

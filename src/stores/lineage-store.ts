@@ -1,0 +1,80 @@
+/**
+ * Lineage in the ML Metadata model: artifacts (datasets, models, feature views, training sets,
+ * step outputs, reports), executions (step runs, training runs, deployments) and contexts (pipeline
+ * runs, experiments), linked by events (artifact ↔ execution, with a direction and a named slot),
+ * attributions (artifact ↔ context) and associations (execution ↔ context).
+ */
+
+/** The three kinds of lineage node. */
+export type LineageNodeKind = "artifact" | "execution" | "context";
+
+/** A lineage node as stored. */
+export interface LineageNode {
+  /** Store id (ULID). */
+  id: string;
+  kind: LineageNodeKind;
+  /** Free type name, e.g. `dataset`, `model_version`, `step_run`, `pipeline_run`, `tracking_run`. */
+  type: string;
+  /** Human-readable name. */
+  name: string;
+  /**
+   * The id of the domain object this node stands for, unique per kind, e.g. `run:01J…`,
+   * `model_version:iris/3`, `feature_view:driver_stats`. Recording a node with an existing
+   * `externalId` updates it instead of adding a second node.
+   */
+  externalId?: string;
+  /** Content digest for artifacts (sha256), when known. */
+  digest?: string;
+  /** Where the thing lives (artifact URI, table name…). */
+  uri?: string;
+  properties: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** Direction of an event, seen from the execution. */
+export type LineageDirection = "input" | "output";
+
+/** A typed edge between two nodes. */
+export interface LineageEdge {
+  /** `event`: artifact ↔ execution; `attribution`: artifact ↔ context; `association`: execution ↔ context. */
+  type: "event" | "attribution" | "association";
+  /** For events: the execution; for attributions: the artifact; for associations: the execution. */
+  from: string;
+  /** For events: the artifact; for attributions and associations: the context. */
+  to: string;
+  /** Events only. */
+  direction?: LineageDirection;
+  /** Events only: the named input/output slot, e.g. `train_data`. */
+  slot?: string;
+  createdAt: number;
+}
+
+/** Fields of a node to record; `id` and `createdAt` are assigned by the store. */
+export type LineageNodeInput = Omit<LineageNode, "id" | "createdAt" | "properties"> & {
+  properties?: Record<string, unknown>;
+};
+
+/**
+ * The lineage port. Required: all methods. Built-ins: memory and SQL. Checked by
+ * `lineageStoreSuite` in `mlcycle/testing`.
+ */
+export interface LineageStore {
+  /** Adds a node, or updates the node of the same kind and `externalId` (keeping its id). */
+  putNode(node: LineageNodeInput): Promise<LineageNode>;
+  /** A node by id, or undefined. */
+  getNode(id: string): Promise<LineageNode | undefined>;
+  /** A node by kind and external id, or undefined. */
+  findByExternalId(kind: LineageNodeKind, externalId: string): Promise<LineageNode | undefined>;
+  /** Nodes matching every given field (newest first, at most `limit`, default 1000). */
+  listNodes(filter: {
+    kind?: LineageNodeKind;
+    type?: string;
+    name?: string;
+    digest?: string;
+    limit?: number;
+  }): Promise<LineageNode[]>;
+  /** Adds an edge; adding the same edge (type, from, to, direction, slot) twice keeps one. */
+  addEdge(edge: Omit<LineageEdge, "createdAt">): Promise<void>;
+  /** Edges touching any of the given node ids (as `from` or `to`). */
+  edgesOf(nodeIds: readonly string[]): Promise<LineageEdge[]>;
+}

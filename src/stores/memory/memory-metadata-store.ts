@@ -1,0 +1,27 @@
+import type { MetadataStore } from "../metadata-store.js";
+import { MemoryFeatureRegistryStore } from "./memory-feature-registry-store.js";
+import { MemoryLineageStore } from "./memory-lineage-store.js";
+import { MemoryPipelineStore } from "./memory-pipeline-store.js";
+import { MemoryRegistryStore } from "./memory-registry-store.js";
+import { MemoryTrackingStore } from "./memory-tracking-store.js";
+
+/**
+ * All metadata ports in process memory: the reference implementation every conformance suite
+ * runs against first; nothing survives `close()`.
+ *
+ * @example
+ * ```ts
+ * const ws = await createWorkspace({ metadata: memoryStore(), artifacts: memoryArtifactStore() });
+ * ```
+ */
+export function memoryStore(): MetadataStore {
+  return {
+    kind: "memory",
+    tracking: new MemoryTrackingStore(),
+    pipelines: new MemoryPipelineStore(),
+    registry: new MemoryRegistryStore(),
+    lineage: new MemoryLineageStore(),
+    features: new MemoryFeatureRegistryStore(),
+    async close() {},
+  };
+}

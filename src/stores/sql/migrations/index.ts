@@ -1,0 +1,15 @@
+import type { SqlMigration } from "../sql-database.js";
+import { featureRegistryMigrations } from "./feature-registry.js";
+import { lineageMigrations } from "./lineage.js";
+import { pipelineMigrations } from "./pipeline.js";
+import { registryMigrations } from "./registry.js";
+import { trackingMigrations } from "./tracking.js";
+
+/** Every schema change of the SQL metadata store; applied in name order. */
+export const allMigrations: readonly SqlMigration[] = [
+  ...trackingMigrations,
+  ...lineageMigrations,
+  ...pipelineMigrations,
+  ...registryMigrations,
+  ...featureRegistryMigrations,
+];

@@ -1,0 +1,4 @@
+import type { SqlMigration } from "../sql-database.js";
+
+/** Schema of the registry tables, in order. */
+export const registryMigrations: SqlMigration[] = [];

@@ -1,0 +1,57 @@
+import type { MetadataStore } from "../metadata-store.js";
+import { allMigrations } from "./migrations/index.js";
+import { migrate, type SqlDatabase } from "./sql-database.js";
+import { SqlFeatureRegistryStore } from "./sql-feature-registry-store.js";
+import { SqlLineageStore } from "./sql-lineage-store.js";
+import { SqlPipelineStore } from "./sql-pipeline-store.js";
+import { SqlRegistryStore } from "./sql-registry-store.js";
+import { openSqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
+import { SqlTrackingStore } from "./sql-tracking-store.js";
+
+/** Options of {@link sqlStore}. */
+export interface SqlStoreOptions {
+  /** Whether `close()` also closes the database (default true). */
+  ownsDatabase?: boolean;
+}
+
+/**
+ * All metadata ports on one SQL database through Kysely. `init()` (called by the workspace) applies
+ * pending migrations under a cross-process lock.
+ *
+ * @example
+ * ```ts
+ * const store = sqlStore(openSqliteDatabase({ path: "meta.db" }));
+ * ```
+ */
+export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): MetadataStore {
+  let initialised: Promise<void> | undefined;
+  return {
+    kind: database.dialect,
+    sql: database,
+    tracking: new SqlTrackingStore(database),
+    pipelines: new SqlPipelineStore(database),
+    registry: new SqlRegistryStore(database),
+    lineage: new SqlLineageStore(database),
+    features: new SqlFeatureRegistryStore(database),
+    init() {
+      initialised ??= migrate(database, allMigrations).then(() => undefined);
+      return initialised;
+    },
+    async close() {
+      if (options.ownsDatabase ?? true) await database.close();
+    },
+  };
+}
+
+/**
+ * The embedded default: every metadata port in one SQLite file (WAL, busy timeout), shareable by
+ * several processes.
+ *
+ * @example
+ * ```ts
+ * const ws = await createWorkspace({ metadata: sqliteStore({ path: "./.mlcycle/mlcycle.db" }), artifacts });
+ * ```
+ */
+export function sqliteStore(options: SqliteDatabaseOptions): MetadataStore {
+  return sqlStore(openSqliteDatabase(options));
+}

@@ -1,0 +1,8 @@
+/**
+ * Conformance suites for adapter authors: each takes a factory for a fresh store and registers
+ * vitest tests. The built-in adapters' tests are calls to these.
+ *
+ * @packageDocumentation
+ */
+export * from "./artifact-store-suite.js";
+export * from "./lineage-store-suite.js";

@@ -1,0 +1,9 @@
+import type { WorkspaceContext } from "../workspace-context.js";
+
+/** The workspace's entry point to experiment tracking. */
+export class Experiments {
+  constructor(readonly ctx: WorkspaceContext) {}
+
+  /** Flushes buffers and stops timers; the workspace calls it on close. */
+  async close(): Promise<void> {}
+}
