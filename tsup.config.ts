@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     testing: "src/testing/index.ts",
+    onnx: "src/adapters/onnx/index.ts",
   },
   format: ["esm"],
   dts: true,
