@@ -1,0 +1,47 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  exports: Record<string, string | { import: string; types: string }>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
+const optionalPeers = Object.keys(pkg.peerDependenciesMeta).filter((p) => pkg.peerDependenciesMeta[p]?.optional);
+const entries = Object.entries(pkg.exports).filter(([, v]) => typeof v === "object") as Array<
+  [string, { import: string; types: string }]
+>;
+
+describe("the built package (dist, as `npm test` builds it first)", () => {
+  it.each(entries)("entry %s imports from dist", async (_name, target) => {
+    const mod = await import(pathToFileURL(join(root, target.import)).href);
+    expect(Object.keys(mod).length).toBeGreaterThan(0);
+    expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
+  });
+
+  it("the main entry loads no optional peer: none is imported statically by dist/index.js or its chunks", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      for (const peer of optionalPeers) {
+        const staticImport = new RegExp(`(?:^|\\n)\\s*import[^;]*?from\\s*["']${peer}["']`);
+        expect(staticImport.test(text), `${file} imports ${peer}`).toBe(false);
+      }
+      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+    };
+    visit(join(root, "dist", "index.js"));
+    expect(seen.size).toBeGreaterThan(0);
+  });
+
+  it("the main entry opens a workspace from dist", async () => {
+    const mod = await import(pathToFileURL(join(root, "dist", "index.js")).href);
+    const ws = await mod.createWorkspace();
+    const a = await ws.lineage.recordArtifact({ type: "dataset", name: "d" });
+    expect(a.kind).toBe("artifact");
+    await ws.close();
+  });
+});
