@@ -1,3 +1,228 @@
-/** The model-registry metadata port (models, versions, aliases, audit, approvals, evaluations). */
-// biome-ignore lint/suspicious/noEmptyInterface: defined by the registry module's work
-export interface RegistryStore {}
+/**
+ * The model-registry metadata port: registered models, their numbered versions, aliases with an
+ * audit trail, alias policies, approvals and stored evaluation results.
+ *
+ * Models are keyed by a store id so that a rename touches one row; every other record points to the
+ * model id (or, for approvals and evaluations, to the version id).
+ */
+
+/** A registered model as stored. */
+export interface RegisteredModelRecord {
+  /** Store id (ULID). */
+  id: string;
+  /** Unique name. */
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The signature of a version: JSON Schemas of what `predict` takes and returns. */
+export interface SignatureRecord {
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+}
+
+/** A model version as stored. */
+export interface ModelVersionRecord {
+  /** Store id (ULID): a version can be loaded by it alone. */
+  id: string;
+  modelId: string;
+  /** 1, 2, 3… per model, assigned atomically by the store. */
+  version: number;
+  /** Name of the flavor that saved the artifact (`json`, `function`, `onnx`, …). */
+  flavor: string;
+  /** What the flavor needs besides the bytes to load the model (class name, input names…). */
+  flavorMeta: Record<string, unknown>;
+  /** sha256 of the artifact bytes in the artifact store. */
+  digest: string;
+  size: number;
+  signature?: SignatureRecord;
+  /** Tracking run the model came from. */
+  runId?: string;
+  /** Pipeline run and step the model came from. */
+  pipelineRunId?: string;
+  step?: string;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  /** Markdown model card. */
+  modelCard: string;
+  description: string;
+  /** Name of the feature service the model reads its features from. */
+  featureService?: string;
+  /** Who registered the version. */
+  createdBy?: string;
+  createdAt: number;
+}
+
+/** Fields of a new version; the store assigns `id`, `version`. */
+export type ModelVersionInput = Omit<ModelVersionRecord, "id" | "version">;
+
+/** Where an alias points now. */
+export interface AliasRecord {
+  modelId: string;
+  alias: string;
+  version: number;
+  updatedAt: number;
+}
+
+/** What an alias move did: `set` (promotion or any move), `rollback`, `delete`. */
+export type AliasAction = "set" | "rollback" | "delete";
+
+/** One audited alias move: who moved which alias from which version to which, when and why. */
+export interface AliasEventRecord {
+  /** Store id (ULID, sortable by time of the move). */
+  id: string;
+  modelId: string;
+  alias: string;
+  action: AliasAction;
+  /** Version before the move (undefined when the alias did not exist). */
+  from?: number;
+  /** Version after the move (undefined when the alias was deleted). */
+  to?: number;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
+/** A requested alias move, applied atomically with its audit record. */
+export interface AliasMoveInput {
+  action: AliasAction;
+  /** Target version; undefined deletes the alias. */
+  to?: number;
+  actor: string;
+  reason: string;
+  at: number;
+  /**
+   * Compare-and-set: the version the caller saw the alias at (`null` = absent). When given and the
+   * alias points elsewhere by now, the store throws `CONFLICT` and changes nothing.
+   */
+  expected?: number | null;
+}
+
+/** Requirements an alias puts on the version it points to. */
+export interface AliasPolicyRecord {
+  modelId: string;
+  alias: string;
+  /** The version must have at least one approval. */
+  requireApproval: boolean;
+  /** The version's latest evaluation against the gate of this name must have passed. */
+  gate?: string;
+  updatedAt: number;
+}
+
+/** An approval of a version. */
+export interface ApprovalRecord {
+  id: string;
+  versionId: string;
+  actor: string;
+  comment: string;
+  at: number;
+}
+
+/** A stored evaluation of a version: metrics and/or a gate result, as JSON. */
+export interface EvaluationRecord {
+  id: string;
+  versionId: string;
+  /** Name of the gate checked, when a gate result was stored. */
+  gate?: string;
+  /** Whether the gate passed, when a gate result was stored. */
+  passed?: boolean;
+  /** Tracking run the metrics were also logged to. */
+  runId?: string;
+  /** The gate result, evaluation result and whatever else the caller stored (JSON). */
+  result: Record<string, unknown>;
+  at: number;
+}
+
+/** Filter of {@link RegistryStore.listModels}. */
+export interface ModelFilter {
+  /** SQL LIKE pattern on the name (`%` any run, `_` one character), case-insensitive. */
+  nameLike?: string;
+  /** Every given tag must be set to the given value. */
+  tags?: Record<string, string>;
+  /** Only names sorting after this one (cursor pagination). */
+  after?: string;
+  /** At most this many (default 100). */
+  limit?: number;
+}
+
+/** Changes to a registered model. */
+export interface ModelPatch {
+  name?: string;
+  description?: string;
+  /** Tags to set (string) or delete (null). */
+  tags?: Record<string, string | null>;
+  updatedAt: number;
+}
+
+/** Changes to a model version (the artifact, flavor and number never change). */
+export interface VersionPatch {
+  description?: string;
+  modelCard?: string;
+  /** Tags to set (string) or delete (null). */
+  tags?: Record<string, string | null>;
+  /** Metrics to add or overwrite. */
+  metrics?: Record<string, number>;
+}
+
+/**
+ * The registry port. Required: every method. Built-ins: memory (the reference) and SQL. Checked by
+ * `registryStoreSuite` in `mlcycle/testing`.
+ *
+ * Atomicity the port guarantees, also across processes sharing one database: `createModel` rejects a
+ * duplicate name with `CONFLICT`; `createVersion` gives distinct consecutive numbers; `moveAlias`
+ * changes the alias and appends its audit record together, honouring `expected`.
+ */
+export interface RegistryStore {
+  /** Adds a model; `CONFLICT` when the name is taken. */
+  createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord>;
+  /** A model by name, or undefined. */
+  getModel(name: string): Promise<RegisteredModelRecord | undefined>;
+  /** A model by id, or undefined. */
+  getModelById(id: string): Promise<RegisteredModelRecord | undefined>;
+  /** Models matching the filter, by name. */
+  listModels(filter?: ModelFilter): Promise<RegisteredModelRecord[]>;
+  /** Renames, describes, tags; `CONFLICT` on a taken name, `NOT_FOUND` on an unknown id. */
+  updateModel(id: string, patch: ModelPatch): Promise<RegisteredModelRecord>;
+
+  /** Adds the next version of a model (number = highest + 1, atomically). */
+  createVersion(input: ModelVersionInput): Promise<ModelVersionRecord>;
+  /** A version by model id and number, or undefined. */
+  getVersion(modelId: string, version: number): Promise<ModelVersionRecord | undefined>;
+  /** A version by id, or undefined. */
+  getVersionById(id: string): Promise<ModelVersionRecord | undefined>;
+  /** The highest-numbered version, or undefined. */
+  latestVersion(modelId: string): Promise<ModelVersionRecord | undefined>;
+  /** Versions of a model, by number ascending. */
+  listVersions(modelId: string): Promise<ModelVersionRecord[]>;
+  /** Updates a version's description, card, tags, metrics; `NOT_FOUND` on an unknown id. */
+  updateVersion(id: string, patch: VersionPatch): Promise<ModelVersionRecord>;
+
+  /** Where an alias points, or undefined. */
+  getAlias(modelId: string, alias: string): Promise<AliasRecord | undefined>;
+  /** Every alias of a model, by name. */
+  listAliases(modelId: string): Promise<AliasRecord[]>;
+  /** Moves (or deletes) an alias and appends the audit record, atomically. */
+  moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord>;
+  /** Audit records of a model's aliases (one alias when given), newest first. */
+  aliasEvents(modelId: string, alias?: string, limit?: number): Promise<AliasEventRecord[]>;
+
+  /** Sets or (with `undefined`) removes the policy of an alias. */
+  setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined): Promise<void>;
+  /** The policy of an alias, or undefined. */
+  getPolicy(modelId: string, alias: string): Promise<AliasPolicyRecord | undefined>;
+  /** Every policy of a model. */
+  listPolicies(modelId: string): Promise<AliasPolicyRecord[]>;
+
+  /** Records an approval of a version. */
+  addApproval(input: Omit<ApprovalRecord, "id">): Promise<ApprovalRecord>;
+  /** Approvals of a version, oldest first. */
+  listApprovals(versionId: string): Promise<ApprovalRecord[]>;
+
+  /** Stores an evaluation of a version. */
+  addEvaluation(input: Omit<EvaluationRecord, "id">): Promise<EvaluationRecord>;
+  /** Evaluations of a version, oldest first. */
+  listEvaluations(versionId: string): Promise<EvaluationRecord[]>;
+}

@@ -1,7 +1,596 @@
-import type { RegistryStore } from "../registry-store.js";
-import type { SqlDatabase } from "./sql-database.js";
+import type { Kysely } from "kysely";
+import { MlcycleError, notFound } from "../../core/errors.js";
+import { newId } from "../../core/ids.js";
+import type {
+  AliasAction,
+  AliasEventRecord,
+  AliasMoveInput,
+  AliasPolicyRecord,
+  AliasRecord,
+  ApprovalRecord,
+  EvaluationRecord,
+  ModelFilter,
+  ModelPatch,
+  ModelVersionInput,
+  ModelVersionRecord,
+  RegisteredModelRecord,
+  RegistryStore,
+  VersionPatch,
+} from "../registry-store.js";
+import { type SqlDatabase, writeTransaction } from "./sql-database.js";
+
+interface ModelRow {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number | string;
+  updated_at: number | string;
+}
+interface TagRow {
+  model_id: string;
+  key: string;
+  value: string;
+}
+interface VersionRow {
+  id: string;
+  model_id: string;
+  version: number;
+  flavor: string;
+  flavor_meta: string;
+  digest: string;
+  size: number | string;
+  signature: string | null;
+  run_id: string | null;
+  pipeline_run_id: string | null;
+  step: string | null;
+  metrics: string;
+  tags: string;
+  model_card: string;
+  description: string;
+  feature_service: string | null;
+  created_by: string | null;
+  created_at: number | string;
+}
+interface AliasRow {
+  model_id: string;
+  alias: string;
+  version: number;
+  updated_at: number | string;
+}
+interface AliasEventRow {
+  id: string;
+  model_id: string;
+  alias: string;
+  action: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  reason: string;
+  at: number | string;
+}
+interface PolicyRow {
+  model_id: string;
+  alias: string;
+  require_approval: number;
+  gate: string | null;
+  updated_at: number | string;
+}
+interface ApprovalRow {
+  id: string;
+  version_id: string;
+  actor: string;
+  comment: string;
+  at: number | string;
+}
+interface EvaluationRow {
+  id: string;
+  version_id: string;
+  gate: string | null;
+  passed: number | null;
+  run_id: string | null;
+  result: string;
+  at: number | string;
+}
+interface Tables {
+  registry_models: ModelRow;
+  registry_model_tags: TagRow;
+  registry_versions: VersionRow;
+  registry_aliases: AliasRow;
+  registry_alias_events: AliasEventRow;
+  registry_policies: PolicyRow;
+  registry_approvals: ApprovalRow;
+  registry_evaluations: EvaluationRow;
+}
+
+const toVersion = (r: VersionRow): ModelVersionRecord => {
+  const v: ModelVersionRecord = {
+    id: r.id,
+    modelId: r.model_id,
+    version: Number(r.version),
+    flavor: r.flavor,
+    flavorMeta: JSON.parse(r.flavor_meta),
+    digest: r.digest,
+    size: Number(r.size),
+    metrics: JSON.parse(r.metrics),
+    tags: JSON.parse(r.tags),
+    modelCard: r.model_card,
+    description: r.description,
+    createdAt: Number(r.created_at),
+  };
+  if (r.signature !== null) v.signature = JSON.parse(r.signature);
+  if (r.run_id !== null) v.runId = r.run_id;
+  if (r.pipeline_run_id !== null) v.pipelineRunId = r.pipeline_run_id;
+  if (r.step !== null) v.step = r.step;
+  if (r.feature_service !== null) v.featureService = r.feature_service;
+  if (r.created_by !== null) v.createdBy = r.created_by;
+  return v;
+};
+
+const toAlias = (r: AliasRow): AliasRecord => ({
+  modelId: r.model_id,
+  alias: r.alias,
+  version: Number(r.version),
+  updatedAt: Number(r.updated_at),
+});
+
+const toEvent = (r: AliasEventRow): AliasEventRecord => {
+  const e: AliasEventRecord = {
+    id: r.id,
+    modelId: r.model_id,
+    alias: r.alias,
+    action: r.action as AliasAction,
+    actor: r.actor,
+    reason: r.reason,
+    at: Number(r.at),
+  };
+  if (r.from_version !== null) e.from = Number(r.from_version);
+  if (r.to_version !== null) e.to = Number(r.to_version);
+  return e;
+};
+
+const toPolicy = (r: PolicyRow): AliasPolicyRecord => {
+  const p: AliasPolicyRecord = {
+    modelId: r.model_id,
+    alias: r.alias,
+    requireApproval: Boolean(r.require_approval),
+    updatedAt: Number(r.updated_at),
+  };
+  if (r.gate !== null) p.gate = r.gate;
+  return p;
+};
+
+const toEvaluation = (r: EvaluationRow): EvaluationRecord => {
+  const e: EvaluationRecord = {
+    id: r.id,
+    versionId: r.version_id,
+    result: JSON.parse(r.result),
+    at: Number(r.at),
+  };
+  if (r.gate !== null) e.gate = r.gate;
+  if (r.passed !== null) e.passed = Boolean(r.passed);
+  if (r.run_id !== null) e.runId = r.run_id;
+  return e;
+};
+
+const duplicateName = (name: string) =>
+  new MlcycleError("CONFLICT", `registered model '${name}' already exists`, { details: { name } });
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
+}
+
+/** Escape-free LIKE: `%` and `_` keep their meaning, matched case-insensitively on every dialect. */
+const lowerLike = (pattern: string) => pattern.toLowerCase();
 
 /** The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). */
 export class SqlRegistryStore implements RegistryStore {
-  constructor(readonly database: SqlDatabase) {}
+  private readonly db: Kysely<Tables>;
+
+  constructor(readonly database: SqlDatabase) {
+    this.db = database.db as Kysely<Tables>;
+  }
+
+  async createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord> {
+    const id = newId();
+    try {
+      await writeTransaction(this.database, async (trx) => {
+        const db = trx as Kysely<Tables>;
+        const taken = await db
+          .selectFrom("registry_models")
+          .select("id")
+          .where("name", "=", input.name)
+          .executeTakeFirst();
+        if (taken) throw duplicateName(input.name);
+        await db
+          .insertInto("registry_models")
+          .values({
+            id,
+            name: input.name,
+            description: input.description,
+            created_at: input.createdAt,
+            updated_at: input.updatedAt,
+          })
+          .execute();
+        const tags = Object.entries(input.tags);
+        if (tags.length)
+          await db
+            .insertInto("registry_model_tags")
+            .values(tags.map(([key, value]) => ({ model_id: id, key, value })))
+            .execute();
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(input.name);
+      throw error;
+    }
+    return { ...structuredClone(input), id };
+  }
+
+  async getModel(name: string) {
+    const r = await this.db.selectFrom("registry_models").selectAll().where("name", "=", name).executeTakeFirst();
+    return r ? (await this.withTags([r]))[0] : undefined;
+  }
+
+  async getModelById(id: string) {
+    const r = await this.db.selectFrom("registry_models").selectAll().where("id", "=", id).executeTakeFirst();
+    return r ? (await this.withTags([r]))[0] : undefined;
+  }
+
+  async listModels(filter: ModelFilter = {}) {
+    let q = this.db.selectFrom("registry_models").selectAll();
+    if (filter.nameLike !== undefined) {
+      const pattern = lowerLike(filter.nameLike);
+      q = q.where((eb) => eb(eb.fn("lower", ["name"]), "like", pattern));
+    }
+    if (filter.after !== undefined) q = q.where("name", ">", filter.after);
+    for (const [key, value] of Object.entries(filter.tags ?? {})) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("registry_model_tags as t")
+            .select("t.key")
+            .whereRef("t.model_id", "=", "registry_models.id")
+            .where("t.key", "=", key)
+            .where("t.value", "=", value),
+        ),
+      );
+    }
+    const rows = await q
+      .orderBy("name")
+      .limit(filter.limit ?? 100)
+      .execute();
+    return this.withTags(rows);
+  }
+
+  async updateModel(id: string, patch: ModelPatch) {
+    try {
+      await writeTransaction(this.database, async (trx) => {
+        const db = trx as Kysely<Tables>;
+        const row = await db.selectFrom("registry_models").selectAll().where("id", "=", id).executeTakeFirst();
+        if (!row) throw notFound("registered model", id);
+        if (patch.name !== undefined && patch.name !== row.name) {
+          const taken = await db
+            .selectFrom("registry_models")
+            .select("id")
+            .where("name", "=", patch.name)
+            .executeTakeFirst();
+          if (taken) throw duplicateName(patch.name);
+        }
+        await db
+          .updateTable("registry_models")
+          .set({
+            name: patch.name ?? row.name,
+            description: patch.description ?? row.description,
+            updated_at: patch.updatedAt,
+          })
+          .where("id", "=", id)
+          .execute();
+        for (const [key, value] of Object.entries(patch.tags ?? {})) {
+          await db.deleteFrom("registry_model_tags").where("model_id", "=", id).where("key", "=", key).execute();
+          if (value !== null) await db.insertInto("registry_model_tags").values({ model_id: id, key, value }).execute();
+        }
+      });
+    } catch (error) {
+      if (isUniqueViolation(error) && patch.name !== undefined) throw duplicateName(patch.name);
+      throw error;
+    }
+    return (await this.getModelById(id))!;
+  }
+
+  async createVersion(input: ModelVersionInput): Promise<ModelVersionRecord> {
+    const id = newId();
+    const version = await writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      const model = await db
+        .selectFrom("registry_models")
+        .select("id")
+        .where("id", "=", input.modelId)
+        .executeTakeFirst();
+      if (!model) throw notFound("registered model", input.modelId);
+      const top = await db
+        .selectFrom("registry_versions")
+        .select((eb) => eb.fn.max("version").as("max"))
+        .where("model_id", "=", input.modelId)
+        .executeTakeFirst();
+      const n = Number(top?.max ?? 0) + 1;
+      await db
+        .insertInto("registry_versions")
+        .values({
+          id,
+          model_id: input.modelId,
+          version: n,
+          flavor: input.flavor,
+          flavor_meta: JSON.stringify(input.flavorMeta),
+          digest: input.digest,
+          size: input.size,
+          signature: input.signature ? JSON.stringify(input.signature) : null,
+          run_id: input.runId ?? null,
+          pipeline_run_id: input.pipelineRunId ?? null,
+          step: input.step ?? null,
+          metrics: JSON.stringify(input.metrics),
+          tags: JSON.stringify(input.tags),
+          model_card: input.modelCard,
+          description: input.description,
+          feature_service: input.featureService ?? null,
+          created_by: input.createdBy ?? null,
+          created_at: input.createdAt,
+        })
+        .execute();
+      await db
+        .updateTable("registry_models")
+        .set({ updated_at: input.createdAt })
+        .where("id", "=", input.modelId)
+        .execute();
+      return n;
+    });
+    return { ...structuredClone(input), id, version };
+  }
+
+  async getVersion(modelId: string, version: number) {
+    const r = await this.db
+      .selectFrom("registry_versions")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .where("version", "=", version)
+      .executeTakeFirst();
+    return r ? toVersion(r) : undefined;
+  }
+
+  async getVersionById(id: string) {
+    const r = await this.db.selectFrom("registry_versions").selectAll().where("id", "=", id).executeTakeFirst();
+    return r ? toVersion(r) : undefined;
+  }
+
+  async latestVersion(modelId: string) {
+    const r = await this.db
+      .selectFrom("registry_versions")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .orderBy("version", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toVersion(r) : undefined;
+  }
+
+  async listVersions(modelId: string) {
+    const rows = await this.db
+      .selectFrom("registry_versions")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .orderBy("version")
+      .execute();
+    return rows.map(toVersion);
+  }
+
+  async updateVersion(id: string, patch: VersionPatch) {
+    return writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      const row = await db.selectFrom("registry_versions").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) throw notFound("model version", id);
+      const v = toVersion(row);
+      if (patch.description !== undefined) v.description = patch.description;
+      if (patch.modelCard !== undefined) v.modelCard = patch.modelCard;
+      for (const [k, val] of Object.entries(patch.tags ?? {})) {
+        if (val === null) delete v.tags[k];
+        else v.tags[k] = val;
+      }
+      if (patch.metrics) Object.assign(v.metrics, patch.metrics);
+      await db
+        .updateTable("registry_versions")
+        .set({
+          description: v.description,
+          model_card: v.modelCard,
+          tags: JSON.stringify(v.tags),
+          metrics: JSON.stringify(v.metrics),
+        })
+        .where("id", "=", id)
+        .execute();
+      return v;
+    });
+  }
+
+  async getAlias(modelId: string, alias: string) {
+    const r = await this.db
+      .selectFrom("registry_aliases")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .where("alias", "=", alias)
+      .executeTakeFirst();
+    return r ? toAlias(r) : undefined;
+  }
+
+  async listAliases(modelId: string) {
+    const rows = await this.db
+      .selectFrom("registry_aliases")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .orderBy("alias")
+      .execute();
+    return rows.map(toAlias);
+  }
+
+  async moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord> {
+    return writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      const model = await db.selectFrom("registry_models").select("id").where("id", "=", modelId).executeTakeFirst();
+      if (!model) throw notFound("registered model", modelId);
+      const current = await db
+        .selectFrom("registry_aliases")
+        .selectAll()
+        .where("model_id", "=", modelId)
+        .where("alias", "=", alias)
+        .executeTakeFirst();
+      const from = current ? Number(current.version) : undefined;
+      if (move.expected !== undefined && (from ?? null) !== move.expected)
+        throw new MlcycleError(
+          "CONFLICT",
+          `alias '${alias}' moved meanwhile (expected ${move.expected ?? "absent"}, found ${from ?? "absent"})`,
+          { details: { alias, expected: move.expected, found: from ?? null } },
+        );
+      if (move.to === undefined) {
+        await db.deleteFrom("registry_aliases").where("model_id", "=", modelId).where("alias", "=", alias).execute();
+      } else if (current) {
+        await db
+          .updateTable("registry_aliases")
+          .set({ version: move.to, updated_at: move.at })
+          .where("model_id", "=", modelId)
+          .where("alias", "=", alias)
+          .execute();
+      } else {
+        await db
+          .insertInto("registry_aliases")
+          .values({ model_id: modelId, alias, version: move.to, updated_at: move.at })
+          .execute();
+      }
+      const row: AliasEventRow = {
+        id: newId(move.at),
+        model_id: modelId,
+        alias,
+        action: move.action,
+        from_version: from ?? null,
+        to_version: move.to ?? null,
+        actor: move.actor,
+        reason: move.reason,
+        at: move.at,
+      };
+      await db.insertInto("registry_alias_events").values(row).execute();
+      return toEvent(row);
+    });
+  }
+
+  async aliasEvents(modelId: string, alias?: string, limit = 1000) {
+    let q = this.db.selectFrom("registry_alias_events").selectAll().where("model_id", "=", modelId);
+    if (alias !== undefined) q = q.where("alias", "=", alias);
+    const rows = await q.orderBy("id", "desc").limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined) {
+    await writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      await db.deleteFrom("registry_policies").where("model_id", "=", modelId).where("alias", "=", alias).execute();
+      if (policy)
+        await db
+          .insertInto("registry_policies")
+          .values({
+            model_id: modelId,
+            alias,
+            require_approval: policy.requireApproval ? 1 : 0,
+            gate: policy.gate ?? null,
+            updated_at: policy.updatedAt,
+          })
+          .execute();
+    });
+  }
+
+  async getPolicy(modelId: string, alias: string) {
+    const r = await this.db
+      .selectFrom("registry_policies")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .where("alias", "=", alias)
+      .executeTakeFirst();
+    return r ? toPolicy(r) : undefined;
+  }
+
+  async listPolicies(modelId: string) {
+    const rows = await this.db
+      .selectFrom("registry_policies")
+      .selectAll()
+      .where("model_id", "=", modelId)
+      .orderBy("alias")
+      .execute();
+    return rows.map(toPolicy);
+  }
+
+  async addApproval(input: Omit<ApprovalRecord, "id">) {
+    const a: ApprovalRecord = { ...input, id: newId(input.at) };
+    await this.db
+      .insertInto("registry_approvals")
+      .values({ id: a.id, version_id: a.versionId, actor: a.actor, comment: a.comment, at: a.at })
+      .execute();
+    return a;
+  }
+
+  async listApprovals(versionId: string) {
+    const rows = await this.db
+      .selectFrom("registry_approvals")
+      .selectAll()
+      .where("version_id", "=", versionId)
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      versionId: r.version_id,
+      actor: r.actor,
+      comment: r.comment,
+      at: Number(r.at),
+    }));
+  }
+
+  async addEvaluation(input: Omit<EvaluationRecord, "id">) {
+    const row: EvaluationRow = {
+      id: newId(input.at),
+      version_id: input.versionId,
+      gate: input.gate ?? null,
+      passed: input.passed === undefined ? null : input.passed ? 1 : 0,
+      run_id: input.runId ?? null,
+      result: JSON.stringify(input.result),
+      at: input.at,
+    };
+    await this.db.insertInto("registry_evaluations").values(row).execute();
+    return toEvaluation(row);
+  }
+
+  async listEvaluations(versionId: string) {
+    const rows = await this.db
+      .selectFrom("registry_evaluations")
+      .selectAll()
+      .where("version_id", "=", versionId)
+      .orderBy("id")
+      .execute();
+    return rows.map(toEvaluation);
+  }
+
+  private async withTags(rows: ModelRow[]): Promise<RegisteredModelRecord[]> {
+    if (rows.length === 0) return [];
+    const tags = new Map<string, Record<string, string>>(rows.map((r) => [r.id, {}]));
+    const ids = rows.map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 400) {
+      const tagRows = await this.db
+        .selectFrom("registry_model_tags")
+        .selectAll()
+        .where("model_id", "in", ids.slice(i, i + 400))
+        .execute();
+      for (const t of tagRows) tags.get(t.model_id)![t.key] = t.value;
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      tags: tags.get(r.id)!,
+      createdAt: Number(r.created_at),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
 }

@@ -1,4 +1,115 @@
 import type { SqlMigration } from "../sql-database.js";
 
 /** Schema of the registry tables, in order. */
-export const registryMigrations: SqlMigration[] = [];
+export const registryMigrations: SqlMigration[] = [
+  {
+    name: "registry-0001-init",
+    async up(db) {
+      await db.schema
+        .createTable("registry_models")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("name", "varchar(500)", (c) => c.notNull().unique())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("registry_model_tags")
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("key", "varchar(250)", (c) => c.notNull())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("registry_model_tags_pk", ["model_id", "key"])
+        .execute();
+      await db.schema
+        .createIndex("registry_model_tags_kv")
+        .on("registry_model_tags")
+        .columns(["key", "value"])
+        .execute();
+      await db.schema
+        .createTable("registry_versions")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("flavor", "varchar(250)", (c) => c.notNull())
+        .addColumn("flavor_meta", "text", (c) => c.notNull())
+        .addColumn("digest", "varchar(64)", (c) => c.notNull())
+        .addColumn("size", "bigint", (c) => c.notNull())
+        .addColumn("signature", "text")
+        .addColumn("run_id", "varchar(250)")
+        .addColumn("pipeline_run_id", "varchar(250)")
+        .addColumn("step", "varchar(500)")
+        .addColumn("metrics", "text", (c) => c.notNull())
+        .addColumn("tags", "text", (c) => c.notNull())
+        .addColumn("model_card", "text", (c) => c.notNull())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("feature_service", "varchar(500)")
+        .addColumn("created_by", "varchar(500)")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("registry_versions_number")
+        .on("registry_versions")
+        .columns(["model_id", "version"])
+        .unique()
+        .execute();
+      await db.schema
+        .createTable("registry_aliases")
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("alias", "varchar(250)", (c) => c.notNull())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("registry_aliases_pk", ["model_id", "alias"])
+        .execute();
+      await db.schema
+        .createTable("registry_alias_events")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("alias", "varchar(250)", (c) => c.notNull())
+        .addColumn("action", "varchar(16)", (c) => c.notNull())
+        .addColumn("from_version", "integer")
+        .addColumn("to_version", "integer")
+        .addColumn("actor", "varchar(500)", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("registry_alias_events_alias")
+        .on("registry_alias_events")
+        .columns(["model_id", "alias", "id"])
+        .execute();
+      await db.schema
+        .createTable("registry_policies")
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("alias", "varchar(250)", (c) => c.notNull())
+        .addColumn("require_approval", "integer", (c) => c.notNull())
+        .addColumn("gate", "varchar(500)")
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("registry_policies_pk", ["model_id", "alias"])
+        .execute();
+      await db.schema
+        .createTable("registry_approvals")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("version_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("actor", "varchar(500)", (c) => c.notNull())
+        .addColumn("comment", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("registry_approvals_version").on("registry_approvals").column("version_id").execute();
+      await db.schema
+        .createTable("registry_evaluations")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("version_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("gate", "varchar(500)")
+        .addColumn("passed", "integer")
+        .addColumn("run_id", "varchar(250)")
+        .addColumn("result", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("registry_evaluations_version")
+        .on("registry_evaluations")
+        .column("version_id")
+        .execute();
+    },
+  },
+];
