@@ -1,1 +1,6 @@
 export * from "./gate.js";
+export * from "./metric-input.js";
+export * from "./classification-metrics.js";
+export * from "./ranking-metrics.js";
+export * from "./probability-metrics.js";
+export * from "./regression-metrics.js";

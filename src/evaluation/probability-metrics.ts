@@ -1,0 +1,118 @@
+import { invalid } from "../core/errors.js";
+import {
+  checkLabelList,
+  checkLabels,
+  checkMatrix,
+  checkNumbers,
+  checkProbabilities,
+  checkSameLength,
+  type Label,
+  uniqueLabels,
+} from "./metric-input.js";
+
+/** Options of {@link logLoss}. */
+export interface LogLossOptions {
+  /**
+   * Probabilities are clipped to `[eps, 1 − eps]` before the log. Default `"auto"`: the float64
+   * machine epsilon (2.22e-16), as scikit-learn 1.2's `eps="auto"`.
+   */
+  eps?: number | "auto";
+  /** Mean loss per example (`true`, default) or the sum. */
+  normalize?: boolean;
+  /** Classes, sorted, one per column of `yPred`; default the sorted classes of `yTrue`. */
+  labels?: Label[];
+}
+
+/**
+ * Cross-entropy loss `−mean(log p(true class))`, as scikit-learn's `log_loss`. `yPred` is either one
+ * probability per example (of the greater class, binary only) or an n × k matrix of class
+ * probabilities whose rows sum to 1 (columns in sorted class order). Clipped values are renormalized
+ * per row, as scikit-learn does.
+ *
+ * @example
+ * ```ts
+ * logLoss([0, 1, 1], [0.1, 0.8, 0.6]);
+ * logLoss(["a", "b"], [[0.9, 0.1], [0.2, 0.8]]);
+ * ```
+ */
+export function logLoss(yTrue: Label[], yPred: number[] | number[][], opts: LogLossOptions = {}): number {
+  const t = checkLabels("yTrue", yTrue);
+  const eps = opts.eps === undefined || opts.eps === "auto" ? Number.EPSILON : opts.eps;
+  if (typeof eps !== "number" || !(eps >= 0 && eps < 0.5)) throw invalid(["eps"], `must be in [0, 0.5), got ${eps}`);
+  const classes = opts.labels !== undefined ? checkLabelList("labels", opts.labels) : uniqueLabels(t);
+  if (classes.length < 2)
+    throw invalid(
+      opts.labels !== undefined ? ["labels"] : ["yTrue"],
+      `holds only the label ${JSON.stringify(classes[0])}; pass all classes through labels`,
+    );
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const yIdx = t.map((v, i) => {
+    const j = index.get(v);
+    if (j === undefined) throw invalid(["yTrue", i], `${JSON.stringify(v)} is not one of labels ${JSON.stringify(classes)}`);
+    return j;
+  });
+  if (!Array.isArray(yPred)) throw invalid(["yPred"], "must be an array of probabilities or of probability rows");
+  let rows: number[][];
+  if (Array.isArray(yPred[0])) {
+    rows = checkMatrix("yPred", yPred, { rows: t.length, probabilities: true });
+  } else {
+    const p = checkNumbers("yPred", yPred);
+    checkSameLength("yTrue", t, "yPred", p);
+    checkProbabilities("yPred", p);
+    rows = p.map((v) => {
+      const c = clip(v, eps);
+      return [1 - c, c];
+    });
+  }
+  if (rows[0].length !== classes.length)
+    throw invalid(
+      ["yPred"],
+      `has ${rows[0].length} columns but there are ${classes.length} classes ${JSON.stringify(classes)}`,
+      "invalid_shape",
+    );
+  let total = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const clipped = rows[i].map((v) => clip(v, eps));
+    let s = 0;
+    for (const v of clipped) s += v;
+    total -= Math.log(clipped[yIdx[i]] / s);
+  }
+  return opts.normalize === false ? total : total / rows.length;
+}
+
+function clip(v: number, eps: number): number {
+  return v < eps ? eps : v > 1 - eps ? 1 - eps : v;
+}
+
+/**
+ * Mean squared difference between the predicted probability of the positive class and the outcome
+ * (1 for the positive class, else 0), as scikit-learn's `brier_score_loss`. Binary only.
+ * `posLabel` defaults to 1 when `yTrue` ⊆ {-1, 0, 1}, to the greater class for other numbers, and is
+ * required for string labels.
+ *
+ * @example
+ * ```ts
+ * brierScoreLoss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]); // 0.0375
+ * ```
+ */
+export function brierScoreLoss(yTrue: Label[], yProb: number[], opts: { posLabel?: Label } = {}): number {
+  const t = checkLabels("yTrue", yTrue);
+  const p = checkNumbers("yProb", yProb);
+  checkSameLength("yTrue", t, "yProb", p);
+  const classes = uniqueLabels(t);
+  if (classes.length > 2)
+    throw invalid(["yTrue"], `has ${classes.length} classes; the Brier score loss here is for binary targets only`);
+  checkProbabilities("yProb", p);
+  let pos = opts.posLabel;
+  if (pos === undefined) {
+    if (typeof classes[0] === "string")
+      throw invalid(["posLabel"], `is required for string labels ${JSON.stringify(classes)}`);
+    pos = classes.every((c) => c === -1 || c === 0 || c === 1) ? 1 : classes[classes.length - 1];
+  }
+  let s = 0;
+  for (let i = 0; i < t.length; i++) {
+    const d = (t[i] === pos ? 1 : 0) - p[i];
+    s += d * d;
+  }
+  return s / t.length;
+}
