@@ -39,7 +39,8 @@ function checkPair(yTrue: unknown, yPred: unknown): { yTrue: Label[]; yPred: Lab
   const t = checkLabels("yTrue", yTrue);
   const p = checkLabels("yPred", yPred);
   checkSameLength("yTrue", t, "yPred", p);
-  if (typeof t[0] !== typeof p[0]) throw invalid(["yPred"], `holds ${typeof p[0]} labels but yTrue holds ${typeof t[0]}`);
+  if (typeof t[0] !== typeof p[0])
+    throw invalid(["yPred"], `holds ${typeof p[0]} labels but yTrue holds ${typeof t[0]}`);
   return { yTrue: t, yPred: p };
 }
 
@@ -128,7 +129,10 @@ function setWiseLabels(yTrue: Label[], yPred: Label[], opts: PrfOptions): { labe
         `the target is multiclass (${present.length} classes) but average is "binary"; choose "macro", "micro" or "weighted"`,
       );
     if (!present.includes(pos) && present.length >= 2)
-      throw invalid(["posLabel"], `${JSON.stringify(pos)} is not a valid label; it should be one of ${JSON.stringify(present)}`);
+      throw invalid(
+        ["posLabel"],
+        `${JSON.stringify(pos)} is not a valid label; it should be one of ${JSON.stringify(present)}`,
+      );
     return { labels: [pos], average };
   }
   return { labels: opts.labels !== undefined ? checkLabelList("labels", opts.labels) : present, average };

@@ -4,3 +4,5 @@ export * from "./classification-metrics.js";
 export * from "./ranking-metrics.js";
 export * from "./probability-metrics.js";
 export * from "./regression-metrics.js";
+export * from "./slices.js";
+export * from "./evaluate.js";

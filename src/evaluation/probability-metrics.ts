@@ -48,7 +48,8 @@ export function logLoss(yTrue: Label[], yPred: number[] | number[][], opts: LogL
   const index = new Map(classes.map((c, i) => [c, i]));
   const yIdx = t.map((v, i) => {
     const j = index.get(v);
-    if (j === undefined) throw invalid(["yTrue", i], `${JSON.stringify(v)} is not one of labels ${JSON.stringify(classes)}`);
+    if (j === undefined)
+      throw invalid(["yTrue", i], `${JSON.stringify(v)} is not one of labels ${JSON.stringify(classes)}`);
     return j;
   });
   if (!Array.isArray(yPred)) throw invalid(["yPred"], "must be an array of probabilities or of probability rows");
@@ -81,7 +82,7 @@ export function logLoss(yTrue: Label[], yPred: number[] | number[][], opts: LogL
 }
 
 function clip(v: number, eps: number): number {
-  return v < eps ? eps : v > 1 - eps ? 1 - eps : v;
+  return v < eps ? eps : Math.min(v, 1 - eps);
 }
 
 /**

@@ -198,7 +198,8 @@ function multiclassInput(yTrue: Label[], yScore: unknown, labels: Label[] | unde
   if (labels !== undefined) {
     classes = checkLabelList("labels", labels);
     const sorted = [...classes].sort(compareLabels);
-    if (sorted.some((l, i) => l !== classes[i])) throw invalid(["labels"], "must be sorted (the order of yScore's columns)");
+    if (sorted.some((l, i) => l !== classes[i]))
+      throw invalid(["labels"], "must be sorted (the order of yScore's columns)");
     if (classes.length !== k)
       throw invalid(["labels"], `lists ${classes.length} classes but yScore has ${k} columns`, "invalid_shape");
   } else {
@@ -254,7 +255,10 @@ function averageOneVsRest(
 
 function checkRankingAverage(average: unknown, allowed: readonly RankingAverage[]): RankingAverage {
   if (!allowed.includes(average as RankingAverage))
-    throw invalid(["average"], `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(average)}`);
+    throw invalid(
+      ["average"],
+      `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(average)}`,
+    );
   return average as RankingAverage;
 }
 
@@ -310,14 +314,24 @@ export function rocAucScore(yTrue: Label[], yScore: number[] | number[][], opts:
         throw invalid(["yScore", i], `sums to ${s}; multiclass ROC AUC needs class probabilities summing to 1`);
     }
     const multiClass = opts.multiClass ?? "ovr";
-    if (multiClass === "ovo") return oneVsOne(input, checkRankingAverage(opts.average ?? "macro", ["macro", "weighted"]));
-    if (multiClass !== "ovr") throw invalid(["multiClass"], `must be "ovr" or "ovo", got ${JSON.stringify(multiClass)}`);
-    return averageOneVsRest(input, checkRankingAverage(opts.average ?? "macro", ["macro", "weighted", "micro"]), binaryAuc);
+    if (multiClass === "ovo")
+      return oneVsOne(input, checkRankingAverage(opts.average ?? "macro", ["macro", "weighted"]));
+    if (multiClass !== "ovr")
+      throw invalid(["multiClass"], `must be "ovr" or "ovo", got ${JSON.stringify(multiClass)}`);
+    return averageOneVsRest(
+      input,
+      checkRankingAverage(opts.average ?? "macro", ["macro", "weighted", "micro"]),
+      binaryAuc,
+    );
   }
   const p = checkBinaryInputs(t, yScore);
   const classes = uniqueLabels(p.yTrue);
   if (classes.length > 2)
-    throw invalid(["yScore"], `yTrue has ${classes.length} classes; pass one probability column per class`, "invalid_shape");
+    throw invalid(
+      ["yScore"],
+      `yTrue has ${classes.length} classes; pass one probability column per class`,
+      "invalid_shape",
+    );
   if (classes.length < 2)
     throw invalid(["yTrue"], "only one class is present, so ROC AUC is not defined", "undefined_metric");
   const pos = classes[1];
@@ -359,7 +373,11 @@ export function averagePrecisionScore(
     if (opts.posLabel !== undefined && opts.posLabel !== 1)
       throw invalid(["posLabel"], "is fixed to 1 in the multiclass case; leave it out");
     const input = multiclassInput(t, yScore, opts.labels, "average precision");
-    return averageOneVsRest(input, checkRankingAverage(opts.average ?? "macro", ["macro", "weighted", "micro"]), binaryAp);
+    return averageOneVsRest(
+      input,
+      checkRankingAverage(opts.average ?? "macro", ["macro", "weighted", "micro"]),
+      binaryAp,
+    );
   }
   const p = checkBinaryInputs(t, yScore);
   const present = uniqueLabels(p.yTrue);
@@ -367,7 +385,10 @@ export function averagePrecisionScore(
     throw invalid(["yScore"], `yTrue has ${present.length} classes; pass one score column per class`, "invalid_shape");
   const pos = opts.posLabel ?? 1;
   if (present.length === 2 && !present.includes(pos))
-    throw invalid(["posLabel"], `${JSON.stringify(pos)} is not a valid label; it should be one of ${JSON.stringify(present)}`);
+    throw invalid(
+      ["posLabel"],
+      `${JSON.stringify(pos)} is not a valid label; it should be one of ${JSON.stringify(present)}`,
+    );
   return binaryAp(
     p.yTrue.map((v) => v === pos),
     p.yScore,
