@@ -7,7 +7,8 @@ import { fromZodError, invalid } from "../core/errors.js";
  * With `greaterIsBetter` (the default) a value passes when it is ≥ `threshold`, ≥ `baseline +
  * minAbsoluteChange` and ≥ `baseline × (1 + minRelativeChange)`; with `greaterIsBetter: false` the
  * rule is mirrored: ≤ `threshold`, ≤ `baseline − minAbsoluteChange`, ≤ `baseline × (1 − minRelativeChange)`.
- * At least one of the three limits must be set.
+ * At least one of the three limits must be set. Bounds are compared with a 1e-12 relative slack so
+ * that float rounding (0.8 + 0.05 = 0.8500000000000001) does not fail a value that reaches them.
  *
  * @example
  * ```ts
@@ -95,6 +96,9 @@ function checkMetricRecord(what: string, value: unknown): Record<string, number>
   return value as Record<string, number>;
 }
 
+/** Relative slack when comparing a value with a bound, so float rounding of `baseline + change` does not fail a gate. */
+const BOUND_TOLERANCE = 1e-12;
+
 function isNumber(v: unknown): v is number {
   return typeof v === "number" && !Number.isNaN(v);
 }
@@ -115,7 +119,11 @@ function checkOne(t: MetricThreshold, candidate: Record<string, number>, baselin
   const value = raw;
   result.value = value;
   const cmp = greater ? ">=" : "<=";
-  const ok = (a: number, b: number) => (greater ? a >= b : a <= b);
+  const ok = (a: number, b: number) => {
+    // Within a few ulps counts as reaching the bound: 0.8 + 0.05 is 0.8500000000000001 in float64.
+    const slack = BOUND_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
+    return greater ? a >= b - slack : a <= b + slack;
+  };
 
   if (t.threshold !== undefined && !ok(value, t.threshold))
     reasons.push(`${t.metric} = ${value} is not ${cmp} threshold ${t.threshold}`);

@@ -61,7 +61,8 @@ const metricsByKind: Record<Case["kind"], Record<string, Metric>> = {
     f1_weighted: (c) => f1Score(c.y_true, c.y_pred, { average: "weighted" }),
     f1_micro: (c) => f1Score(c.y_true, c.y_pred, { average: "micro" }),
     log_loss: (c) => logLoss(c.y_true, c.y_proba!, { labels: c.labels }),
-    roc_auc_ovr_macro: (c) => rocAucScore(c.y_true, c.y_proba!, { multiClass: "ovr", average: "macro", labels: c.labels }),
+    roc_auc_ovr_macro: (c) =>
+      rocAucScore(c.y_true, c.y_proba!, { multiClass: "ovr", average: "macro", labels: c.labels }),
     confusion_matrix: (c) => confusionMatrix(c.y_true, c.y_pred, { labels: c.labels }),
   },
   regression: {
