@@ -1,1 +1,10 @@
+export * from "./definitions.js";
+export * from "./entity-key.js";
+export * from "./feature-ref.js";
 export * from "./feature-store.js";
+export * from "./on-demand.js";
+export * from "./point-in-time-join.js";
+export * from "./rows.js";
+export * from "./statistics.js";
+export * from "./timestamps.js";
+import "./events.js";

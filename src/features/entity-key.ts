@@ -1,0 +1,46 @@
+import { invalid } from "../core/errors.js";
+import type { JoinKey } from "../stores/feature-registry-store.js";
+
+/**
+ * Encodes the join-key values of one row as the entity key the stores index: the JSON of the value
+ * for one join key, of the array of values for several. Values are checked against their declared
+ * types first, so `12` and `"12"` never meet by accident.
+ *
+ * @example
+ * ```ts
+ * encodeEntityKey([{ name: "driver_id", type: "int" }], { driver_id: 12 }); // "12"
+ * ```
+ */
+export function encodeEntityKey(
+  joinKeys: readonly JoinKey[],
+  row: Record<string, unknown>,
+  path: PropertyKey[] = [],
+): string {
+  if (joinKeys.length === 1) return JSON.stringify(checkJoinValue(joinKeys[0], row[joinKeys[0].name], path));
+  const values = new Array(joinKeys.length);
+  for (let i = 0; i < joinKeys.length; i++) values[i] = checkJoinValue(joinKeys[i], row[joinKeys[i].name], path);
+  return JSON.stringify(values);
+}
+
+/** Decodes an entity key back to its join-key values. */
+export function decodeEntityKey(joinKeys: readonly JoinKey[], key: string): Record<string, unknown> {
+  const parsed = JSON.parse(key) as unknown;
+  if (joinKeys.length === 1) return { [joinKeys[0].name]: parsed };
+  const values = parsed as unknown[];
+  return Object.fromEntries(joinKeys.map((k, i) => [k.name, values[i]]));
+}
+
+function checkJoinValue(key: JoinKey, value: unknown, path: PropertyKey[]): string | number {
+  if (key.type === "int") {
+    if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+    throw invalid([...path, key.name], `join key must be an integer, got ${show(value)}`, "invalid_type");
+  }
+  if (typeof value === "string") return value;
+  throw invalid([...path, key.name], `join key must be a string, got ${show(value)}`, "invalid_type");
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing (the field is missing)";
+  if (value === null) return "null";
+  return typeof value === "string" ? `'${value.slice(0, 40)}'` : `${typeof value} ${String(value).slice(0, 40)}`;
+}

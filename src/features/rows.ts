@@ -1,0 +1,87 @@
+import type { z } from "zod";
+import { invalid, MlcycleError, type MlcycleIssue } from "../core/errors.js";
+import type { FeatureViewDefinition, JoinKey } from "../stores/feature-registry-store.js";
+import type { OfflineRow } from "../stores/offline-store.js";
+import { encodeEntityKey } from "./entity-key.js";
+import { toEpochMs } from "./timestamps.js";
+
+/** Rows to ingest: an array, any iterable, or an async iterable (a stream, a cursor), read in chunks. */
+export type RowSource<T = Record<string, unknown>> = Iterable<T> | AsyncIterable<T>;
+
+/** Yields the items of a {@link RowSource} in arrays of at most `size`, holding one chunk at a time. */
+export async function* chunked<T>(source: RowSource<T>, size: number): AsyncIterable<T[]> {
+  let chunk: T[] = [];
+  if (Symbol.asyncIterator in source) {
+    for await (const item of source as AsyncIterable<T>) {
+      chunk.push(item);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  } else {
+    for (const item of source as Iterable<T>) {
+      chunk.push(item);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** A view resolved for reading and writing: its definition, join keys and row validator. */
+export interface ResolvedView {
+  def: FeatureViewDefinition;
+  joinKeys: JoinKey[];
+  /** Validates the features of one row. */
+  validator: z.ZodType;
+  featureNames: string[];
+  loadedAt: number;
+}
+
+/**
+ * Converts user rows (join keys, timestamps and features in one object) to offline rows, validating
+ * every row of the chunk before returning. Throws one `VALIDATION` error naming the first bad row's
+ * index in the whole input (`firstIndex` + position) with zod's issues, so nothing of a bad chunk is
+ * stored.
+ */
+export function toOfflineRows(
+  view: ResolvedView,
+  rows: readonly Record<string, unknown>[],
+  firstIndex: number,
+  now: number,
+): OfflineRow[] {
+  const out: OfflineRow[] = new Array(rows.length);
+  const { def } = view;
+  for (let i = 0; i < rows.length; i++) {
+    const index = firstIndex + i;
+    const row = rows[i];
+    if (typeof row !== "object" || row === null || Array.isArray(row))
+      throw invalid([index], `row ${index} of '${def.name}' must be an object`);
+    const entityKey = encodeEntityKey(view.joinKeys, row, [index]);
+    const eventTime = toEpochMs(row[def.timestampField], [index, def.timestampField]);
+    const created = row[def.createdTimestampField];
+    const createdTime =
+      created === undefined || created === null ? now : toEpochMs(created, [index, def.createdTimestampField]);
+    const features: Record<string, unknown> = {};
+    for (const f of view.featureNames) if (f in row) features[f] = row[f];
+    const parsed = view.validator.safeParse(features);
+    if (!parsed.success) {
+      const issues: MlcycleIssue[] = parsed.error.issues.map((iss) => ({
+        code: String(iss.code),
+        path: [index, ...iss.path],
+        message: iss.message,
+      }));
+      const first = issues[0];
+      throw new MlcycleError(
+        "VALIDATION",
+        `row ${index} of '${def.name}' does not fit the view's schema: ${first.path.slice(1).map(String).join(".") || "(row)"}: ${first.message}`,
+        { issues, details: { view: def.name, rowIndex: index }, cause: parsed.error },
+      );
+    }
+    out[i] = { entityKey, eventTime, createdTime, values: parsed.data as Record<string, unknown> };
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import {
+  checkOnlineWrite,
+  isNewerRecord,
+  type OnlineRecord,
+  type OnlineStore,
+  type OnlineWrite,
+} from "../online-store.js";
+
+/**
+ * The in-memory {@link OnlineStore}: one map per view. The reference implementation, and the
+ * default when the metadata store is not SQLite.
+ */
+export class MemoryOnlineStore implements OnlineStore {
+  private readonly views = new Map<string, Map<string, OnlineRecord>>();
+
+  async write(view: string, records: readonly OnlineWrite[]): Promise<number> {
+    records.forEach(checkOnlineWrite);
+    let m = this.views.get(view);
+    if (!m) this.views.set(view, (m = new Map()));
+    let applied = 0;
+    for (const r of records) {
+      if (!isNewerRecord(r, m.get(r.entityKey))) continue;
+      m.set(r.entityKey, {
+        eventTime: r.eventTime,
+        createdTime: r.createdTime,
+        values: Object.freeze(structuredClone(r.values)),
+      });
+      applied++;
+    }
+    return applied;
+  }
+
+  async read(view: string, entityKeys: readonly string[]): Promise<Array<OnlineRecord | undefined>> {
+    const m = this.views.get(view);
+    // Values are frozen on write, so readers share them without copying.
+    return entityKeys.map((k) => m?.get(k));
+  }
+
+  async deleteView(view: string): Promise<void> {
+    this.views.delete(view);
+  }
+}
+
+/**
+ * A new in-memory online store.
+ *
+ * @example
+ * ```ts
+ * const ws = await createWorkspace({ online: memoryOnlineStore() });
+ * ```
+ */
+export function memoryOnlineStore(): OnlineStore {
+  return new MemoryOnlineStore();
+}
