@@ -32,3 +32,7 @@ export * from "./pipeline/index.js";
 export * from "./registry/index.js";
 export * from "./evaluation/index.js";
 export * from "./features/index.js";
+export { MemoryOfflineStore, memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
+export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-online-store.js";
+export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";
+export { SqliteOnlineStore, sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";

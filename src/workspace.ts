@@ -12,10 +12,14 @@ import type { ArtifactStore } from "./stores/artifact-store.js";
 import { localArtifactStore } from "./stores/local/local-artifact-store.js";
 import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
+import { memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
+import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
 import type { OnlineStore } from "./stores/online-store.js";
 import { sqliteStore } from "./stores/sql/sql-metadata-store.js";
+import { sqlOfflineStore } from "./stores/sql/sql-offline-store.js";
+import { sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";
 import { Experiments } from "./tracking/experiments.js";
 import type { WorkspaceContext } from "./workspace-context.js";
 
@@ -94,7 +98,10 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   ws.lineage = new Lineage(ctx);
   ws.experiments = new Experiments(ctx);
   ws.registry = new ModelRegistry(ctx);
-  ws.features = new FeatureStore(ctx);
+  const offline = options.offline ?? (metadata.sql ? sqlOfflineStore(metadata.sql) : memoryOfflineStore());
+  const online =
+    options.online ?? (metadata.sql?.dialect === "sqlite" ? sqliteOnlineStore(metadata.sql) : memoryOnlineStore());
+  ws.features = new FeatureStore(ctx, { offline, online });
   ws.pipelines = new Pipelines(ctx);
   let closing: Promise<void> | undefined;
   ws.close = () => {
