@@ -6,3 +6,4 @@
  */
 export * from "./artifact-store-suite.js";
 export * from "./lineage-store-suite.js";
+export * from "./registry-store-suite.js";
