@@ -1,9 +1,593 @@
+import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { checkString } from "../core/validation.js";
+import type {
+  ExperimentLifecycle,
+  ExperimentRecord,
+  RunStatus,
+  StoredRun,
+  TrackingStore,
+} from "../stores/tracking-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
+import { downsampleMinMax, type MetricObservation } from "./downsample.js";
+import { parseRunFilter, parseRunOrder } from "./filter-parser.js";
+import { MetricBuffer } from "./metric-buffer.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import { type DatasetInput, Run, type RunEndStatus, type RunHost } from "./run.js";
+import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
+import "./tracking-events.js";
+import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
+import { checkDisplayName, checkParams, checkTags, TRACKING_LIMITS } from "./tracking-validation.js";
 
-/** The workspace's entry point to experiment tracking. */
+/** An experiment: a named group of runs. */
+export type Experiment = ExperimentRecord;
+
+/** A run as read back: status resolved (`crashed` when its heartbeat expired), latest metric values. */
+export interface RunInfo {
+  id: string;
+  experimentId: string;
+  name: string;
+  status: RunStatus;
+  parentRunId?: string;
+  startTime: number;
+  endTime?: number;
+  /** Last heartbeat written by the process owning the run (epoch ms). */
+  heartbeatAt: number;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Latest value per metric key (highest step, then latest timestamp). */
+  metrics: Record<string, number>;
+  error?: string;
+}
+
+/** Options of {@link Experiments.startRun}. */
+export interface StartRunOptions {
+  /** Experiment name or id; an unknown name is created. */
+  experiment: string;
+  /** Run name (default: a generated `run-<time>`). */
+  name?: string;
+  /** Parent run, for nested runs (sweep trials, folds, steps). */
+  parentRunId?: string;
+  tags?: Record<string, string>;
+  params?: Record<string, string | number | boolean>;
+}
+
+/** Options of {@link Experiments.searchRuns}. */
+export interface SearchRunsOptions {
+  /** Experiment names or ids (default: every experiment). */
+  experiments?: string | string[];
+  /** A filter such as `metrics.acc > 0.9 and (params.model = 'rf' or tags.team LIKE 'ml%')`. */
+  filter?: string;
+  /** Order terms such as `metrics.acc DESC` (default `attributes.start_time DESC`). */
+  orderBy?: string | string[];
+  /** Page size (default 1000, at most 50000). */
+  maxResults?: number;
+  /** The `nextPageToken` of the previous page. */
+  pageToken?: string;
+}
+
+/** One page of {@link Experiments.searchRuns}. */
+export interface RunPage {
+  runs: RunInfo[];
+  /** Present when more runs may follow: pass it as `pageToken`. */
+  nextPageToken?: string;
+}
+
+/** Options of {@link Experiments.metricHistory}. */
+export interface MetricHistoryOptions {
+  /** Downsample to at most this many points (min/max per bucket, first and last kept); e.g. 320. */
+  maxPoints?: number;
+  startStep?: number;
+  endStep?: number;
+}
+
+/** {@link Experiments.compareRuns}: params and latest metrics side by side. */
+export interface RunComparison {
+  runs: RunInfo[];
+  /** One row per param key; `values[i]` belongs to `runs[i]`. */
+  params: Array<{ key: string; values: Array<string | undefined>; differs: boolean }>;
+  /** One row per metric key (latest values); `values[i]` belongs to `runs[i]`. */
+  metrics: Array<{ key: string; values: Array<number | undefined>; differs: boolean }>;
+}
+
+const MAX_RESULTS = 50_000;
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * `ws.experiments`: experiments, runs (params, tags, buffered metrics, artifacts, dataset inputs,
+ * nested runs, heartbeat/crash detection), run search with a filter language, metric history,
+ * comparison and hyper-parameter sweeps.
+ *
+ * @example
+ * ```ts
+ * const acc = await ws.experiments.withRun({ experiment: "iris", params: { trees: 100 } }, async (run) => {
+ *   run.logMetric("acc", 0.95);
+ *   return 0.95;
+ * });
+ * const { runs } = await ws.experiments.searchRuns({ experiments: "iris", filter: "metrics.acc > 0.9",
+ *   orderBy: "metrics.acc DESC" });
+ * ```
+ */
 export class Experiments {
-  constructor(readonly ctx: WorkspaceContext) {}
+  private readonly store: TrackingStore;
+  private readonly buffer: MetricBuffer;
+  private readonly openRuns = new Map<string, Run>();
+  private readonly host: RunHost;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeatWrite: Promise<void> = Promise.resolve();
+  private settings: ResolvedTrackingOptions;
+  private closed = false;
 
-  /** Flushes buffers and stops timers; the workspace calls it on close. */
-  async close(): Promise<void> {}
+  constructor(
+    readonly ctx: WorkspaceContext,
+    options?: TrackingOptions,
+  ) {
+    this.store = ctx.metadata.tracking;
+    this.settings = resolveTrackingOptions(options ?? ctx.workspace?.options?.tracking);
+    this.buffer = new MetricBuffer(this.store, this.settings.metricBatchSize, this.settings.flushIntervalMs);
+    this.host = {
+      store: this.store,
+      artifacts: ctx.artifacts,
+      clock: ctx.clock,
+      buffer: this.buffer,
+      recordInput: (run, input) => this.recordInput(run, input),
+      finishRun: (run, status, error) => this.finishRun(run, status, error),
+    };
+  }
+
+  /** The settings in force (defaults filled in). */
+  get options(): Readonly<ResolvedTrackingOptions> {
+    return this.settings;
+  }
+
+  /** Changes buffering and heartbeat settings; timers restart with the new intervals. */
+  configure(options: TrackingOptions): void {
+    this.settings = resolveTrackingOptions(options, this.settings);
+    this.buffer.configure(this.settings.metricBatchSize, this.settings.flushIntervalMs);
+    if (this.heartbeatTimer) {
+      this.stopHeartbeat();
+      this.startHeartbeat();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MlcycleError("UNAVAILABLE", "the workspace is closed");
+  }
+
+  // -- experiments ------------------------------------------------------------------------------
+
+  /** Creates an experiment; `CONFLICT` when the name is taken (deleted experiments included). */
+  async create(name: string, opts: { description?: string; tags?: Record<string, string> } = {}): Promise<Experiment> {
+    this.assertOpen();
+    checkDisplayName("experiment name", name);
+    if (opts.description !== undefined) checkString("description", opts.description, TRACKING_LIMITS.descriptionLength);
+    const now = this.ctx.clock.now();
+    const e: Experiment = {
+      id: newId(),
+      name,
+      tags: checkTags(opts.tags, "experiment tags"),
+      lifecycle: "active",
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (opts.description !== undefined) e.description = opts.description;
+    await this.store.createExperiment(e);
+    this.ctx.events.emit("experiment.created", { experimentId: e.id, name: e.name });
+    return e;
+  }
+
+  /** An experiment by id or name, or undefined. */
+  async find(nameOrId: string): Promise<Experiment | undefined> {
+    if (typeof nameOrId !== "string" || nameOrId === "") return undefined;
+    if (ULID_RE.test(nameOrId)) {
+      const byId = await this.store.getExperiment(nameOrId);
+      if (byId) return byId;
+    }
+    return this.store.getExperimentByName(nameOrId);
+  }
+
+  /** An experiment by id or name; `NOT_FOUND` naming it when absent. Deleted experiments are returned too. */
+  async get(nameOrId: string): Promise<Experiment> {
+    const e = await this.find(nameOrId);
+    if (!e) throw notFound("experiment", String(nameOrId));
+    return e;
+  }
+
+  /**
+   * The experiment of that name, created when missing; `PRECONDITION` when it is deleted.
+   * Safe when several processes call it at once.
+   */
+  async getOrCreate(name: string): Promise<Experiment> {
+    const found = await this.find(name);
+    if (found) return this.usable(found);
+    try {
+      return await this.create(name);
+    } catch (error) {
+      if (!isMlcycleError(error, "CONFLICT")) throw error;
+      return this.usable(await this.get(name));
+    }
+  }
+
+  private usable(e: Experiment): Experiment {
+    if (e.lifecycle === "deleted")
+      throw new MlcycleError("PRECONDITION", `experiment '${e.name}' is deleted; restore it to add runs`, {
+        details: { experimentId: e.id },
+      });
+    return e;
+  }
+
+  /** Experiments, oldest first (default: active ones; at most `limit`, default 1000). */
+  async list(opts: { lifecycle?: ExperimentLifecycle | "all"; limit?: number } = {}): Promise<Experiment[]> {
+    if (opts.lifecycle !== undefined && !["active", "deleted", "all"].includes(opts.lifecycle))
+      throw invalid(["lifecycle"], "must be active, deleted or all");
+    return this.store.listExperiments(opts);
+  }
+
+  /** Renames an experiment; `CONFLICT` when the new name is taken. */
+  async rename(nameOrId: string, newName: string): Promise<Experiment> {
+    checkDisplayName("experiment name", newName);
+    const e = await this.get(nameOrId);
+    return this.store.updateExperiment(e.id, { name: newName, updatedAt: this.ctx.clock.now() });
+  }
+
+  /** Changes an experiment's description or merges tags. */
+  async update(nameOrId: string, patch: { description?: string; tags?: Record<string, string> }): Promise<Experiment> {
+    if (patch.description !== undefined)
+      checkString("description", patch.description, TRACKING_LIMITS.descriptionLength);
+    const tags = patch.tags === undefined ? undefined : checkTags(patch.tags, "experiment tags");
+    const e = await this.get(nameOrId);
+    return this.store.updateExperiment(e.id, {
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(tags ? { tags } : {}),
+      updatedAt: this.ctx.clock.now(),
+    });
+  }
+
+  /** Soft-deletes an experiment: its runs stay readable; new runs are refused until restored. */
+  async delete(nameOrId: string): Promise<Experiment> {
+    const e = await this.get(nameOrId);
+    return this.store.updateExperiment(e.id, { lifecycle: "deleted", updatedAt: this.ctx.clock.now() });
+  }
+
+  /** Restores a deleted experiment. */
+  async restore(nameOrId: string): Promise<Experiment> {
+    const e = await this.get(nameOrId);
+    return this.store.updateExperiment(e.id, { lifecycle: "active", updatedAt: this.ctx.clock.now() });
+  }
+
+  // -- runs -------------------------------------------------------------------------------------
+
+  /**
+   * Starts a run (status `running`, heartbeat on). The experiment is found by id or name and
+   * created when the name is unknown.
+   */
+  async startRun(opts: StartRunOptions): Promise<Run> {
+    this.assertOpen();
+    if (typeof opts !== "object" || opts === null) throw invalid(["options"], "startRun takes { experiment, … }");
+    if (typeof opts.experiment !== "string") throw invalid(["experiment"], "must be an experiment name or id");
+    const name = opts.name === undefined ? undefined : checkDisplayName("run name", opts.name);
+    const params = checkParams(opts.params);
+    const tags = checkTags(opts.tags);
+    const found = await this.find(opts.experiment);
+    const experiment = found
+      ? this.usable(found)
+      : await this.getOrCreate(checkDisplayName("experiment", opts.experiment));
+    if (opts.parentRunId !== undefined) {
+      const parent = await this.store.getRun(String(opts.parentRunId));
+      if (!parent) throw notFound("parent run", String(opts.parentRunId));
+    }
+    const now = this.ctx.clock.now();
+    const id = newId(now);
+    const runName =
+      name ??
+      `run-${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${id.slice(-4).toLowerCase()}`;
+    await this.store.createRun(
+      {
+        id,
+        experimentId: experiment.id,
+        name: runName,
+        status: "running",
+        ...(opts.parentRunId !== undefined ? { parentRunId: opts.parentRunId } : {}),
+        startTime: now,
+        heartbeatAt: now,
+      },
+      params,
+      tags,
+    );
+    return this.open(new Run(this.host, id, experiment.id, runName, opts.parentRunId));
+  }
+
+  private open(run: Run): Run {
+    this.openRuns.set(run.id, run);
+    this.startHeartbeat();
+    this.ctx.events.emit("run.started", {
+      runId: run.id,
+      experimentId: run.experimentId,
+      ...(run.parentRunId !== undefined ? { parentRunId: run.parentRunId } : {}),
+    });
+    return run;
+  }
+
+  /**
+   * Reopens a run that is not running (for example one that crashed) to log more: its status
+   * returns to `running` and its heartbeat restarts.
+   */
+  async resumeRun(runId: string): Promise<Run> {
+    this.assertOpen();
+    const open = this.openRuns.get(runId);
+    if (open) return open;
+    const r = await this.store.getRun(runId);
+    if (!r) throw notFound("run", runId);
+    const now = this.ctx.clock.now();
+    await this.store.updateRun(runId, { status: "running", heartbeatAt: now });
+    return this.open(new Run(this.host, r.id, r.experimentId, r.name, r.parentRunId));
+  }
+
+  /**
+   * Runs `fn` inside a new run: ends it `finished` when `fn` returns, `failed` with the error when
+   * it throws (and rethrows).
+   *
+   * @example
+   * ```ts
+   * await ws.experiments.withRun({ experiment: "iris" }, async (run) => { run.logMetric("acc", 0.9); });
+   * ```
+   */
+  async withRun<T>(opts: StartRunOptions, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    const run = await this.startRun(opts);
+    let result: T;
+    try {
+      result = await fn(run);
+    } catch (error) {
+      await run.end("failed", { error }).catch(() => undefined);
+      throw error;
+    }
+    await run.end("finished");
+    return result;
+  }
+
+  /**
+   * Ends a run by id from any process (for example a crashed one): `finished`, `failed` or `killed`.
+   */
+  async endRun(runId: string, status: RunEndStatus, opts: { error?: unknown } = {}): Promise<void> {
+    const open = this.openRuns.get(runId);
+    if (open) return open.end(status, opts);
+    if (!(await this.store.getRun(runId))) throw notFound("run", runId);
+    if (!["finished", "failed", "killed"].includes(status))
+      throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
+    const r = (await this.store.getRun(runId))!;
+    await this.store.updateRun(runId, {
+      status,
+      endTime: this.ctx.clock.now(),
+      ...(opts.error !== undefined ? { error: String(opts.error) } : {}),
+    });
+    this.ctx.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
+  }
+
+  private async finishRun(run: Run, status: RunEndStatus, error?: string): Promise<void> {
+    this.openRuns.delete(run.id);
+    if (this.openRuns.size === 0) this.stopHeartbeat();
+    await this.store.updateRun(run.id, {
+      status,
+      endTime: this.ctx.clock.now(),
+      ...(error !== undefined ? { error } : {}),
+    });
+    this.ctx.events.emit("run.ended", { runId: run.id, experimentId: run.experimentId, status });
+  }
+
+  private async recordInput(run: Run, input: DatasetInput): Promise<void> {
+    const now = this.ctx.clock.now();
+    await this.store.logInput(run.id, {
+      name: input.name,
+      digest: input.digest,
+      ...(input.schema !== undefined ? { schema: input.schema } : {}),
+      ...(input.context !== undefined ? { context: input.context } : {}),
+      ...(input.source !== undefined ? { source: input.source } : {}),
+      createdAt: now,
+    });
+    const lineage = this.ctx.workspace.lineage;
+    const dataset = await lineage.recordArtifact({
+      type: "dataset",
+      name: input.name,
+      externalId: `dataset:${input.digest}`,
+      ...(/^[0-9a-f]{64}$/.test(input.digest) ? { digest: input.digest } : {}),
+      ...(input.source !== undefined ? { uri: input.source } : {}),
+      properties: {
+        datasetDigest: input.digest,
+        ...(input.schema !== undefined ? { schema: input.schema } : {}),
+      },
+    });
+    const experiment = await lineage.recordContext({
+      type: "experiment",
+      name: (await this.store.getExperiment(run.experimentId))?.name ?? run.experimentId,
+      externalId: `experiment:${run.experimentId}`,
+    });
+    await lineage.recordExecution({
+      type: "tracking_run",
+      name: run.name,
+      externalId: `run:${run.id}`,
+      properties: { runId: run.id, experimentId: run.experimentId },
+      inputs: [{ artifact: dataset.id, slot: input.context || "input" }],
+      contexts: [experiment.id],
+    });
+  }
+
+  // -- heartbeat --------------------------------------------------------------------------------
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer || this.closed) return;
+    this.heartbeatTimer = setInterval(() => {
+      const ids = [...this.openRuns.keys()];
+      if (ids.length === 0) return;
+      // One write at a time; a failed beat is retried by the next tick.
+      this.heartbeatWrite = this.heartbeatWrite
+        .then(() => this.store.heartbeat(ids, this.ctx.clock.now()))
+        .catch(() => undefined);
+    }, this.settings.heartbeatIntervalMs);
+    this.heartbeatTimer.unref?.();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  // -- reading runs -----------------------------------------------------------------------------
+
+  private resolveStatus(r: StoredRun): RunStatus {
+    if (r.status !== "running") return r.status;
+    return r.heartbeatAt < this.crashedBefore() ? "crashed" : "running";
+  }
+
+  private crashedBefore(): number {
+    return this.ctx.clock.now() - this.settings.crashTimeoutMs;
+  }
+
+  private toInfo(r: StoredRun): RunInfo {
+    const info: RunInfo = {
+      id: r.id,
+      experimentId: r.experimentId,
+      name: r.name,
+      status: this.resolveStatus(r),
+      startTime: r.startTime,
+      heartbeatAt: r.heartbeatAt,
+      params: r.params,
+      tags: r.tags,
+      metrics: r.metrics,
+    };
+    if (r.parentRunId !== undefined) info.parentRunId = r.parentRunId;
+    if (r.endTime !== undefined) info.endTime = r.endTime;
+    if (r.error !== undefined) info.error = r.error;
+    return info;
+  }
+
+  /** A run with params, tags and latest metrics; `NOT_FOUND` naming it. Metrics still buffered are not included. */
+  async getRun(runId: string): Promise<RunInfo> {
+    if (typeof runId !== "string") throw invalid(["runId"], "must be a string");
+    const r = await this.store.getRun(runId);
+    if (!r) throw notFound("run", runId);
+    return this.toInfo(r);
+  }
+
+  /** Direct child runs of a run (nested runs, sweep trials), oldest first. */
+  async childRuns(runId: string): Promise<RunInfo[]> {
+    await this.getRun(runId);
+    const ids = await this.store.childRunIds(runId);
+    return Promise.all(ids.map((id) => this.getRun(id)));
+  }
+
+  /** A run's artifacts (path, digest, size), ordered by path. */
+  async listArtifacts(runId: string): Promise<Array<{ path: string; digest: string; size: number }>> {
+    await this.getRun(runId);
+    return (await this.store.listArtifacts(runId)).map(({ path, digest, size }) => ({ path, digest, size }));
+  }
+
+  /** The bytes of a run's artifact (digest-verified); `NOT_FOUND` naming the path. */
+  async readArtifact(runId: string, path: string): Promise<Uint8Array> {
+    await this.getRun(runId);
+    const a = await this.store.getArtifact(runId, path);
+    if (!a) throw notFound("artifact", `${runId}/${path}`);
+    return this.ctx.artifacts.get(a.digest);
+  }
+
+  /** A run's dataset inputs, in the order logged. */
+  async listInputs(runId: string): Promise<DatasetInput[]> {
+    await this.getRun(runId);
+    return (await this.store.listInputs(runId)).map(({ createdAt: _, ...d }) => d);
+  }
+
+  /**
+   * A metric's history ordered by step (then timestamp), optionally downsampled for charts with
+   * {@link downsampleMinMax}. Buffered points are flushed first.
+   */
+  async metricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<MetricObservation[]> {
+    await this.getRun(runId);
+    if (this.buffer.pending > 0) await this.buffer.flush();
+    const range: { startStep?: number; endStep?: number } = {};
+    if (opts.startStep !== undefined) range.startStep = opts.startStep;
+    if (opts.endStep !== undefined) range.endStep = opts.endStep;
+    const points = await this.store.metricHistory(runId, key, range);
+    return opts.maxPoints === undefined ? points : downsampleMinMax(points, opts.maxPoints);
+  }
+
+  /**
+   * Searches runs with a filter, order and page size; see the filter grammar in `parseRunFilter`.
+   * A malformed filter is a `VALIDATION` error naming the position. Buffered metrics are flushed
+   * first so this process's latest values are seen.
+   */
+  async searchRuns(opts: SearchRunsOptions = {}): Promise<RunPage> {
+    const filter = parseRunFilter(opts.filter);
+    const orderBy = parseRunOrder(opts.orderBy);
+    const limit = opts.maxResults ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
+      throw invalid(["maxResults"], `must be an integer from 1 to ${MAX_RESULTS}, got ${String(limit)}`);
+    const names =
+      opts.experiments === undefined
+        ? []
+        : typeof opts.experiments === "string"
+          ? [opts.experiments]
+          : opts.experiments;
+    const experimentIds: string[] = [];
+    for (const n of names) experimentIds.push((await this.get(n)).id);
+    const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [], limit };
+    const offset = decodePageToken(opts.pageToken, fingerprint);
+    if (this.buffer.pending > 0) await this.buffer.flush();
+    const rows = await this.store.searchRuns({
+      experimentIds,
+      ...(filter ? { filter } : {}),
+      orderBy,
+      limit: limit + 1,
+      offset,
+      crashedBefore: this.crashedBefore(),
+    });
+    const page: RunPage = { runs: rows.slice(0, limit).map((r) => this.toInfo(r)) };
+    if (rows.length > limit) page.nextPageToken = encodePageToken(offset + limit, fingerprint);
+    return page;
+  }
+
+  /** Params and latest metrics of several runs side by side (keys sorted; `differs` marks rows that vary). */
+  async compareRuns(runIds: string[]): Promise<RunComparison> {
+    if (!Array.isArray(runIds) || runIds.length === 0) throw invalid(["runIds"], "must list at least one run");
+    const runs = await Promise.all(runIds.map((id) => this.getRun(id)));
+    const rows = <V>(pick: (r: RunInfo) => Record<string, V>) => {
+      const keys = [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
+      return keys.map((key) => {
+        const values = runs.map((r) => (Object.hasOwn(pick(r), key) ? pick(r)[key] : undefined));
+        const differs = values.some((v) => !Object.is(v, values[0]));
+        return { key, values, differs };
+      });
+    };
+    return { runs, params: rows((r) => r.params), metrics: rows((r) => r.metrics) };
+  }
+
+  /**
+   * Runs a hyper-parameter sweep: a parent run with one child run per trial (grid or seeded random
+   * search within a trial budget), stopping poor trials early by the median rule, and reports the
+   * best trial. See {@link SweepOptions}.
+   */
+  sweep<P extends Record<string, unknown> = Record<string, string | number | boolean>>(
+    opts: SweepOptions<P>,
+  ): Promise<SweepResult<P>> {
+    this.assertOpen();
+    return runSweep(this, opts);
+  }
+
+  /** Writes every buffered metric point and waits for them. */
+  async flush(): Promise<void> {
+    await this.buffer.flush();
+  }
+
+  /**
+   * Flushes every open run's buffered metrics and stops the flush and heartbeat timers (the
+   * workspace calls it on close). Runs left open stay `running` and read `crashed` once their
+   * heartbeat expires.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopHeartbeat();
+    try {
+      await this.buffer.close();
+    } finally {
+      await this.heartbeatWrite;
+    }
+  }
 }

@@ -1,7 +1,591 @@
-import type { TrackingStore } from "../tracking-store.js";
-import type { SqlDatabase } from "./sql-database.js";
+import type BetterSqlite3 from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { MlcycleError, notFound } from "../../core/errors.js";
+import type {
+  DatasetInputRecord,
+  ExperimentLifecycle,
+  ExperimentPatch,
+  ExperimentRecord,
+  MetricPoint,
+  RunArtifactRecord,
+  RunPatch,
+  RunQuery,
+  RunRecord,
+  StoredRun,
+  StoredRunStatus,
+  TrackingStore,
+} from "../tracking-store.js";
+import { isBusyError, type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
 
-/** The Kysely {@link TrackingStore} (SQLite; PostgreSQL-ready). */
+interface ExperimentRow {
+  id: string;
+  name: string;
+  description: string | null;
+  tags: string;
+  lifecycle: string;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+interface RunRow {
+  id: string;
+  experiment_id: string;
+  name: string;
+  status: string;
+  parent_run_id: string | null;
+  start_time: number | string;
+  end_time: number | string | null;
+  heartbeat_at: number | string;
+  error: string | null;
+}
+
+const toExperiment = (r: ExperimentRow): ExperimentRecord => {
+  const e: ExperimentRecord = {
+    id: r.id,
+    name: r.name,
+    tags: JSON.parse(r.tags),
+    lifecycle: r.lifecycle as ExperimentLifecycle,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+  if (r.description !== null) e.description = r.description;
+  return e;
+};
+
+const toRun = (r: RunRow): RunRecord => {
+  const run: RunRecord = {
+    id: r.id,
+    experimentId: r.experiment_id,
+    name: r.name,
+    status: r.status as StoredRunStatus,
+    startTime: Number(r.start_time),
+    heartbeatAt: Number(r.heartbeat_at),
+  };
+  if (r.parent_run_id !== null) run.parentRunId = r.parent_run_id;
+  if (r.end_time !== null) run.endTime = Number(r.end_time);
+  if (r.error !== null) run.error = r.error;
+  return run;
+};
+
+/** NaN is stored as NULL (SQLite REAL cannot hold it); ±Infinity round-trip natively. */
+const toDb = (v: number) => (Number.isNaN(v) ? null : v);
+const fromDb = (v: number | string | null) => (v === null ? Number.NaN : Number(v));
+
+const RUN_COLUMNS = [
+  "r.id",
+  "r.experiment_id",
+  "r.name",
+  "r.status",
+  "r.parent_run_id",
+  "r.start_time",
+  "r.end_time",
+  "r.heartbeat_at",
+  "r.error",
+] as const;
+
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface SqliteStatements {
+  insertMetric: BetterSqlite3.Statement;
+  upsertLatest: BetterSqlite3.Statement;
+  runExists: BetterSqlite3.Statement;
+}
+
+/**
+ * The Kysely {@link TrackingStore} (SQLite; PostgreSQL-ready). Everything goes through Kysely with
+ * bound parameters, except the metric hot path on SQLite, which runs cached better-sqlite3
+ * prepared statements inside one `BEGIN IMMEDIATE` transaction per batch (serialised with Kysely's
+ * own use of the connection).
+ */
 export class SqlTrackingStore implements TrackingStore {
-  constructor(readonly database: SqlDatabase) {}
+  private readonly db: Kysely<any>;
+  private statements?: SqliteStatements;
+
+  constructor(readonly database: SqlDatabase) {
+    this.db = database.db;
+  }
+
+  // -- experiments ------------------------------------------------------------------------------
+
+  async createExperiment(e: ExperimentRecord): Promise<void> {
+    await writeTransaction(this.database, async (trx) => {
+      const taken = await trx
+        .selectFrom("tracking_experiments")
+        .select("id")
+        .where("name", "=", e.name)
+        .executeTakeFirst();
+      if (taken)
+        throw new MlcycleError("CONFLICT", `an experiment named '${e.name}' already exists`, {
+          details: { name: e.name },
+        });
+      await trx
+        .insertInto("tracking_experiments")
+        .values({
+          id: e.id,
+          name: e.name,
+          description: e.description ?? null,
+          tags: JSON.stringify(e.tags),
+          lifecycle: e.lifecycle,
+          created_at: e.createdAt,
+          updated_at: e.updatedAt,
+        })
+        .execute();
+    });
+  }
+
+  async getExperiment(id: string) {
+    const r = await this.db.selectFrom("tracking_experiments").selectAll().where("id", "=", id).executeTakeFirst();
+    return r ? toExperiment(r as ExperimentRow) : undefined;
+  }
+
+  async getExperimentByName(name: string) {
+    const r = await this.db.selectFrom("tracking_experiments").selectAll().where("name", "=", name).executeTakeFirst();
+    return r ? toExperiment(r as ExperimentRow) : undefined;
+  }
+
+  async listExperiments(options: { lifecycle?: ExperimentLifecycle | "all"; limit?: number }) {
+    let q = this.db.selectFrom("tracking_experiments").selectAll();
+    const lifecycle = options.lifecycle ?? "active";
+    if (lifecycle !== "all") q = q.where("lifecycle", "=", lifecycle);
+    const rows = await q
+      .orderBy("created_at", "asc")
+      .orderBy("id", "asc")
+      .limit(options.limit ?? 1000)
+      .execute();
+    return (rows as ExperimentRow[]).map(toExperiment);
+  }
+
+  async updateExperiment(id: string, patch: ExperimentPatch) {
+    return writeTransaction(this.database, async (trx) => {
+      const cur = (await trx.selectFrom("tracking_experiments").selectAll().where("id", "=", id).executeTakeFirst()) as
+        | ExperimentRow
+        | undefined;
+      if (!cur) throw notFound("experiment", id);
+      if (patch.name !== undefined && patch.name !== cur.name) {
+        const taken = await trx
+          .selectFrom("tracking_experiments")
+          .select("id")
+          .where("name", "=", patch.name)
+          .executeTakeFirst();
+        if (taken)
+          throw new MlcycleError("CONFLICT", `an experiment named '${patch.name}' already exists`, {
+            details: { name: patch.name },
+          });
+      }
+      const next: ExperimentRow = {
+        ...cur,
+        name: patch.name ?? cur.name,
+        description: patch.description ?? cur.description,
+        lifecycle: patch.lifecycle ?? cur.lifecycle,
+        tags: patch.tags ? JSON.stringify({ ...JSON.parse(cur.tags), ...patch.tags }) : cur.tags,
+        updated_at: patch.updatedAt,
+      };
+      await trx
+        .updateTable("tracking_experiments")
+        .set({
+          name: next.name,
+          description: next.description,
+          lifecycle: next.lifecycle,
+          tags: next.tags,
+          updated_at: next.updated_at,
+        })
+        .where("id", "=", id)
+        .execute();
+      return toExperiment(next);
+    });
+  }
+
+  // -- runs -------------------------------------------------------------------------------------
+
+  async createRun(run: RunRecord, params: Record<string, string>, tags: Record<string, string>) {
+    await writeTransaction(this.database, async (trx) => {
+      const exp = await trx
+        .selectFrom("tracking_experiments")
+        .select("id")
+        .where("id", "=", run.experimentId)
+        .executeTakeFirst();
+      if (!exp) throw notFound("experiment", run.experimentId);
+      await trx
+        .insertInto("tracking_runs")
+        .values({
+          id: run.id,
+          experiment_id: run.experimentId,
+          name: run.name,
+          status: run.status,
+          parent_run_id: run.parentRunId ?? null,
+          start_time: run.startTime,
+          end_time: run.endTime ?? null,
+          heartbeat_at: run.heartbeatAt,
+          error: run.error ?? null,
+        })
+        .execute();
+      for (const [table, rec] of [
+        ["tracking_params", params],
+        ["tracking_tags", tags],
+      ] as const) {
+        const rows = Object.entries(rec).map(([key, value]) => ({ run_id: run.id, key, value }));
+        for (const c of chunks(rows, 200)) await trx.insertInto(table).values(c).execute();
+      }
+    });
+  }
+
+  async getRun(id: string) {
+    const r = (await this.db
+      .selectFrom("tracking_runs as r")
+      .select(RUN_COLUMNS)
+      .where("r.id", "=", id)
+      .executeTakeFirst()) as RunRow | undefined;
+    if (!r) return undefined;
+    const [run] = await this.hydrate([r]);
+    return run;
+  }
+
+  private async requireRun(trx: Kysely<any>, id: string): Promise<void> {
+    const r = await trx.selectFrom("tracking_runs").select("id").where("id", "=", id).executeTakeFirst();
+    if (!r) throw notFound("run", id);
+  }
+
+  async updateRun(id: string, patch: RunPatch) {
+    const set: Record<string, unknown> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.endTime !== undefined) set.end_time = patch.endTime;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
+    if (patch.name !== undefined) set.name = patch.name;
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, id);
+      if (Object.keys(set).length) await trx.updateTable("tracking_runs").set(set).where("id", "=", id).execute();
+    });
+  }
+
+  async heartbeat(runIds: readonly string[], at: number) {
+    if (runIds.length === 0) return;
+    await writeTransaction(this.database, async (trx) => {
+      for (const c of chunks(runIds))
+        await trx
+          .updateTable("tracking_runs")
+          .set({ heartbeat_at: at })
+          .where("id", "in", c)
+          .where("status", "=", "running")
+          .execute();
+    });
+  }
+
+  async childRunIds(parentRunId: string) {
+    const rows = await this.db
+      .selectFrom("tracking_runs")
+      .select("id")
+      .where("parent_run_id", "=", parentRunId)
+      .orderBy("start_time", "asc")
+      .execute();
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  // -- params and tags --------------------------------------------------------------------------
+
+  async logParams(runId: string, params: Record<string, string>) {
+    const entries = Object.entries(params);
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, runId);
+      if (entries.length === 0) return;
+      const stored = new Map<string, string>();
+      for (const c of chunks(entries.map(([k]) => k))) {
+        const rows = await trx
+          .selectFrom("tracking_params")
+          .select(["key", "value"])
+          .where("run_id", "=", runId)
+          .where("key", "in", c)
+          .execute();
+        for (const r of rows as Array<{ key: string; value: string }>) stored.set(r.key, r.value);
+      }
+      for (const [k, v] of entries) {
+        const cur = stored.get(k);
+        if (cur !== undefined && cur !== v)
+          throw new MlcycleError(
+            "CONFLICT",
+            `param '${k}' of run ${runId} is '${cur.slice(0, 100)}'; params are immutable, cannot set '${v.slice(0, 100)}'`,
+            { details: { runId, key: k, stored: cur, value: v } },
+          );
+      }
+      const fresh = entries.filter(([k]) => !stored.has(k)).map(([key, value]) => ({ run_id: runId, key, value }));
+      for (const c of chunks(fresh, 200)) await trx.insertInto("tracking_params").values(c).execute();
+    });
+  }
+
+  async setTags(runId: string, tags: Record<string, string>) {
+    const rows = Object.entries(tags).map(([key, value]) => ({ run_id: runId, key, value }));
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, runId);
+      for (const c of chunks(rows, 200))
+        await trx
+          .insertInto("tracking_tags")
+          .values(c)
+          .onConflict((oc) =>
+            oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb: any) => eb.ref("excluded.value") }),
+          )
+          .execute();
+    });
+  }
+
+  async deleteTag(runId: string, key: string) {
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, runId);
+      await trx.deleteFrom("tracking_tags").where("run_id", "=", runId).where("key", "=", key).execute();
+    });
+  }
+
+  // -- metrics ----------------------------------------------------------------------------------
+
+  /** The newest point per (run, key) of a batch: one latest-table upsert each. */
+  private static newestPerKey(points: readonly MetricPoint[]): MetricPoint[] {
+    const newest = new Map<string, MetricPoint>();
+    for (const p of points) {
+      const k = `${p.runId}\u0000${p.key}`;
+      const cur = newest.get(k);
+      if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) newest.set(k, p);
+    }
+    return [...newest.values()];
+  }
+
+  async logMetrics(points: readonly MetricPoint[]) {
+    if (points.length === 0) return;
+    const runIds = [...new Set(points.map((p) => p.runId))];
+    const latest = SqlTrackingStore.newestPerKey(points);
+    if (this.database.sqlite) return this.logMetricsSqlite(this.database.sqlite, points, runIds, latest);
+    await writeTransaction(this.database, async (trx) => {
+      for (const id of runIds) await this.requireRun(trx, id);
+      const rows = points.map((p) => ({
+        run_id: p.runId,
+        key: p.key,
+        step: p.step,
+        timestamp: p.timestamp,
+        value: toDb(p.value),
+      }));
+      for (const c of chunks(rows, 1000)) await trx.insertInto("tracking_metrics").values(c).execute();
+      for (const p of latest)
+        await trx
+          .insertInto("tracking_latest_metrics")
+          .values({ run_id: p.runId, key: p.key, step: p.step, timestamp: p.timestamp, value: toDb(p.value) })
+          .onConflict((oc) =>
+            oc
+              .columns(["run_id", "key"])
+              .doUpdateSet({
+                step: (eb: any) => eb.ref("excluded.step"),
+                timestamp: (eb: any) => eb.ref("excluded.timestamp"),
+                value: (eb: any) => eb.ref("excluded.value"),
+              })
+              .where((eb) =>
+                eb.or([
+                  eb("excluded.step", ">", eb.ref("tracking_latest_metrics.step")),
+                  eb.and([
+                    eb("excluded.step", "=", eb.ref("tracking_latest_metrics.step")),
+                    eb("excluded.timestamp", ">=", eb.ref("tracking_latest_metrics.timestamp")),
+                  ]),
+                ]),
+              ),
+          )
+          .execute();
+    });
+  }
+
+  private prepare(raw: BetterSqlite3.Database): SqliteStatements {
+    this.statements ??= {
+      insertMetric: raw.prepare(
+        `insert into tracking_metrics (run_id, key, step, "timestamp", value) values (?, ?, ?, ?, ?)`,
+      ),
+      upsertLatest: raw.prepare(
+        `insert into tracking_latest_metrics (run_id, key, step, "timestamp", value) values (?, ?, ?, ?, ?)
+         on conflict (run_id, key) do update set step = excluded.step, "timestamp" = excluded."timestamp", value = excluded.value
+         where excluded.step > tracking_latest_metrics.step
+            or (excluded.step = tracking_latest_metrics.step and excluded."timestamp" >= tracking_latest_metrics."timestamp")`,
+      ),
+      runExists: raw.prepare("select 1 from tracking_runs where id = ?").pluck(),
+    };
+    return this.statements;
+  }
+
+  /**
+   * The SQLite hot path: one `BEGIN IMMEDIATE` transaction of cached prepared statements per batch.
+   * It holds Kysely's connection lock so no Kysely transaction interleaves, and retries when another
+   * process holds the write lock beyond the busy timeout.
+   */
+  private async logMetricsSqlite(
+    raw: BetterSqlite3.Database,
+    points: readonly MetricPoint[],
+    runIds: string[],
+    latest: MetricPoint[],
+  ): Promise<void> {
+    await this.db.connection().execute(async () => {
+      const st = this.prepare(raw);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          raw.exec("begin immediate");
+          try {
+            for (const id of runIds) if (!st.runExists.get(id)) throw notFound("run", id);
+            const ins = st.insertMetric;
+            for (const p of points) ins.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
+            for (const p of latest) st.upsertLatest.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
+            raw.exec("commit");
+            return;
+          } catch (error) {
+            if (raw.inTransaction) raw.exec("rollback");
+            throw error;
+          }
+        } catch (error) {
+          if (!isBusyError(error) || attempt >= 50) {
+            if (isBusyError(error))
+              throw new MlcycleError("UNAVAILABLE", "the SQLite database stayed locked by another writer", {
+                cause: error,
+              });
+            throw error;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
+        }
+      }
+    });
+  }
+
+  async metricHistory(runId: string, key: string, range: { startStep?: number; endStep?: number } = {}) {
+    let q = this.db
+      .selectFrom("tracking_metrics")
+      .select(["value", "step", "timestamp"])
+      .where("run_id", "=", runId)
+      .where("key", "=", key);
+    if (range.startStep !== undefined) q = q.where("step", ">=", range.startStep);
+    if (range.endStep !== undefined) q = q.where("step", "<=", range.endStep);
+    const rows = (await q.orderBy("step", "asc").orderBy("timestamp", "asc").execute()) as Array<{
+      value: number | null;
+      step: number | string;
+      timestamp: number | string;
+    }>;
+    if (rows.length === 0) await this.requireRun(this.db, runId);
+    return rows.map((r) => ({ value: fromDb(r.value), step: Number(r.step), timestamp: Number(r.timestamp) }));
+  }
+
+  // -- artifacts and inputs ---------------------------------------------------------------------
+
+  async putArtifact(runId: string, a: RunArtifactRecord) {
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, runId);
+      await trx
+        .insertInto("tracking_artifacts")
+        .values({ run_id: runId, path: a.path, digest: a.digest, size: a.size, created_at: a.createdAt })
+        .onConflict((oc) =>
+          oc.columns(["run_id", "path"]).doUpdateSet({
+            digest: (eb: any) => eb.ref("excluded.digest"),
+            size: (eb: any) => eb.ref("excluded.size"),
+            created_at: (eb: any) => eb.ref("excluded.created_at"),
+          }),
+        )
+        .execute();
+    });
+  }
+
+  async listArtifacts(runId: string) {
+    await this.requireRun(this.db, runId);
+    const rows = await this.db
+      .selectFrom("tracking_artifacts")
+      .select(["path", "digest", "size", "created_at"])
+      .where("run_id", "=", runId)
+      .orderBy("path", "asc")
+      .execute();
+    return rows.map((r: any) => ({
+      path: r.path,
+      digest: r.digest,
+      size: Number(r.size),
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async getArtifact(runId: string, path: string) {
+    await this.requireRun(this.db, runId);
+    const r: any = await this.db
+      .selectFrom("tracking_artifacts")
+      .select(["path", "digest", "size", "created_at"])
+      .where("run_id", "=", runId)
+      .where("path", "=", path)
+      .executeTakeFirst();
+    return r ? { path: r.path, digest: r.digest, size: Number(r.size), createdAt: Number(r.created_at) } : undefined;
+  }
+
+  async logInput(runId: string, input: DatasetInputRecord) {
+    await writeTransaction(this.database, async (trx) => {
+      await this.requireRun(trx, runId);
+      await trx
+        .insertInto("tracking_inputs")
+        .values({
+          run_id: runId,
+          digest: input.digest,
+          context: input.context ?? "",
+          name: input.name,
+          schema: input.schema === undefined ? null : JSON.stringify(input.schema),
+          source: input.source ?? null,
+          created_at: input.createdAt,
+        })
+        .onConflict((oc) => oc.columns(["run_id", "digest", "context"]).doNothing())
+        .execute();
+    });
+  }
+
+  async listInputs(runId: string) {
+    await this.requireRun(this.db, runId);
+    const rows = await this.db
+      .selectFrom("tracking_inputs")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .orderBy("created_at", "asc")
+      .orderBy("name", "asc")
+      .execute();
+    return rows.map((r: any) => {
+      const d: DatasetInputRecord = { name: r.name, digest: r.digest, createdAt: Number(r.created_at) };
+      if (r.context !== "") d.context = r.context;
+      if (r.schema !== null) d.schema = JSON.parse(r.schema);
+      if (r.source !== null) d.source = r.source;
+      return d;
+    });
+  }
+
+  // -- search -----------------------------------------------------------------------------------
+
+  async searchRuns(query: RunQuery): Promise<StoredRun[]> {
+    const { joins, terms } = compileRunOrder(query.orderBy, query.crashedBefore);
+    let q = this.db.selectFrom("tracking_runs as r").select(RUN_COLUMNS);
+    for (const j of joins)
+      q = q.leftJoin(`${j.table} as ${j.alias}`, (join) =>
+        join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
+      );
+    if (query.experimentIds.length) q = q.where("r.experiment_id", "in", query.experimentIds);
+    if (query.filter) q = q.where(compileRunFilter(query.filter, this.database.dialect, query.crashedBefore));
+    for (const t of terms) q = q.orderBy(t as any);
+    const rows = (await q.limit(query.limit).offset(query.offset).execute()) as RunRow[];
+    return this.hydrate(rows);
+  }
+
+  /** Adds params, tags and latest metrics to run rows (a few queries per 500 runs). */
+  private async hydrate(rows: RunRow[]): Promise<StoredRun[]> {
+    const runs = new Map<string, StoredRun>();
+    for (const r of rows) runs.set(r.id, { ...toRun(r), params: {}, tags: {}, metrics: {} });
+    for (const ids of chunks([...runs.keys()])) {
+      const [params, tags, metrics] = await Promise.all([
+        this.db.selectFrom("tracking_params").select(["run_id", "key", "value"]).where("run_id", "in", ids).execute(),
+        this.db.selectFrom("tracking_tags").select(["run_id", "key", "value"]).where("run_id", "in", ids).execute(),
+        this.db
+          .selectFrom("tracking_latest_metrics")
+          .select(["run_id", "key", "value"])
+          .where("run_id", "in", ids)
+          .execute(),
+      ]);
+      for (const p of params as any[]) runs.get(p.run_id)!.params[p.key] = p.value;
+      for (const t of tags as any[]) runs.get(t.run_id)!.tags[t.key] = t.value;
+      for (const m of metrics as any[]) runs.get(m.run_id)!.metrics[m.key] = fromDb(m.value);
+    }
+    return [...runs.values()];
+  }
 }

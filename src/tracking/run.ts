@@ -1,0 +1,296 @@
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { Clock } from "../core/clock.js";
+import { MlcycleError, invalid } from "../core/errors.js";
+import { checkKey, checkString } from "../core/validation.js";
+import type { ArtifactBody, ArtifactStore } from "../stores/artifact-store.js";
+import type { MetricPoint, TrackingStore } from "../stores/tracking-store.js";
+import type { MetricBuffer } from "./metric-buffer.js";
+import {
+  checkArtifactPath,
+  checkDisplayName,
+  checkInteger,
+  checkMetricValue,
+  checkParams,
+  checkTags,
+  TRACKING_LIMITS,
+} from "./tracking-validation.js";
+
+/** The final statuses a run can be ended with. */
+export type RunEndStatus = "finished" | "failed" | "killed";
+
+/** Options of metric logging. */
+export interface MetricOptions {
+  /** Integer step (default 0; may be negative, gapped or out of order). */
+  step?: number;
+  /** Epoch ms (default now). */
+  timestamp?: number;
+}
+
+/** A file stored for a run: run-relative path, content digest and size. */
+export interface LoggedArtifact {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+/** A dataset a run consumed. */
+export interface DatasetInput {
+  /** Human-readable name, e.g. `iris-train`. */
+  name: string;
+  /** Content digest (sha256 recommended; any stable id up to 250 characters). */
+  digest: string;
+  /** The dataset's schema (any JSON value). */
+  schema?: unknown;
+  /** What the run used it for, e.g. `training`, `eval`. */
+  context?: string;
+  /** Where it came from: a URI, a table name. */
+  source?: string;
+}
+
+/** What a {@link Run} needs from the workspace's tracking module. */
+export interface RunHost {
+  readonly store: TrackingStore;
+  readonly artifacts: ArtifactStore;
+  readonly clock: Clock;
+  readonly buffer: MetricBuffer;
+  /** Stores a dataset input and records it in lineage. */
+  recordInput(run: Run, input: DatasetInput): Promise<void>;
+  /** Marks the run ended in the store and emits `run.ended`. */
+  finishRun(run: Run, status: RunEndStatus, error?: string): Promise<void>;
+}
+
+/** Formats an error for a run's `error` field (name, message and stack, within 8000 characters). */
+export function describeError(error: unknown): string {
+  let text: string;
+  if (error instanceof Error)
+    text = error.stack?.includes(error.message) ? error.stack : `${error.name}: ${error.message}`;
+  else if (typeof error === "string") text = error;
+  else {
+    try {
+      text = JSON.stringify(error) ?? String(error);
+    } catch {
+      text = String(error);
+    }
+  }
+  return text.length > TRACKING_LIMITS.errorLength ? `${text.slice(0, TRACKING_LIMITS.errorLength - 1)}…` : text;
+}
+
+/**
+ * An open run: logs params, tags, metrics (buffered), artifacts and dataset inputs, and ends with a
+ * status. Get one from `ws.experiments.startRun()` or, better, `ws.experiments.withRun()`.
+ *
+ * @example
+ * ```ts
+ * const run = await ws.experiments.startRun({ experiment: "iris", params: { lr: 0.1 } });
+ * for (let step = 0; step < 10; step++) run.logMetric("loss", 1 / (step + 1), { step });
+ * await run.logArtifact("model.json", JSON.stringify(model));
+ * await run.end(); // flushes metrics, status "finished"
+ * ```
+ */
+export class Run implements AsyncDisposable {
+  private ended = false;
+  private readonly knownKeys = new Set<string>();
+
+  constructor(
+    private readonly host: RunHost,
+    /** Run id (ULID). */
+    readonly id: string,
+    /** Id of the experiment the run belongs to. */
+    readonly experimentId: string,
+    /** The run's name. */
+    readonly name: string,
+    /** The parent run, for nested runs. */
+    readonly parentRunId?: string,
+  ) {}
+
+  /** True until `end()` has been called. */
+  get active(): boolean {
+    return !this.ended;
+  }
+
+  private assertOpen(): void {
+    if (this.ended)
+      throw new MlcycleError("PRECONDITION", `run ${this.id} has ended; start a new run to log more`, {
+        details: { runId: this.id },
+      });
+  }
+
+  /** Logs one param; params are immutable (another value for a logged key is `CONFLICT`). */
+  async logParam(key: string, value: string | number | boolean): Promise<void> {
+    await this.logParams({ [key]: value });
+  }
+
+  /** Logs up to 100 params at once, all or nothing. */
+  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    this.assertOpen();
+    await this.host.store.logParams(this.id, checkParams(params));
+  }
+
+  /** Sets (or overwrites) one tag. */
+  async setTag(key: string, value: string): Promise<void> {
+    await this.setTags({ [key]: value });
+  }
+
+  /** Sets up to 100 tags at once. */
+  async setTags(tags: Record<string, string>): Promise<void> {
+    this.assertOpen();
+    await this.host.store.setTags(this.id, checkTags(tags));
+  }
+
+  /** Removes a tag. */
+  async deleteTag(key: string): Promise<void> {
+    this.assertOpen();
+    await this.host.store.deleteTag(this.id, checkKey("tag key", key));
+  }
+
+  /** Renames the run. */
+  async rename(name: string): Promise<void> {
+    await this.host.store.updateRun(this.id, { name: checkDisplayName("run name", name) });
+  }
+
+  private point(key: string, value: number, step: number, timestamp: number): MetricPoint {
+    if (!this.knownKeys.has(key)) {
+      checkKey("metric key", key);
+      this.knownKeys.add(key);
+    }
+    return { runId: this.id, key, value: checkMetricValue(key, value), step, timestamp };
+  }
+
+  private stepAndTime(opts: MetricOptions | undefined): [number, number] {
+    const step = opts?.step === undefined ? 0 : checkInteger("step", opts.step);
+    const timestamp = opts?.timestamp === undefined ? this.host.clock.now() : checkInteger("timestamp", opts.timestamp);
+    return [step, timestamp];
+  }
+
+  /**
+   * Buffers one metric point (NaN and ±Infinity allowed). Returns a promise only when the buffer is
+   * full and a batch is being written; awaiting it applies backpressure.
+   */
+  logMetric(key: string, value: number, opts?: MetricOptions): void | Promise<void> {
+    this.assertOpen();
+    const [step, timestamp] = this.stepAndTime(opts);
+    return this.host.buffer.add(this.point(key, value, step, timestamp));
+  }
+
+  /** Buffers up to 1000 metrics sharing one step and timestamp. */
+  logMetrics(metrics: Record<string, number>, opts?: MetricOptions): void | Promise<void> {
+    this.assertOpen();
+    if (typeof metrics !== "object" || metrics === null)
+      throw invalid(["metrics"], "must be an object of key → number");
+    const entries = Object.entries(metrics);
+    if (entries.length > TRACKING_LIMITS.metricsPerBatch)
+      throw invalid(
+        ["metrics"],
+        `has ${entries.length} entries; one call takes at most ${TRACKING_LIMITS.metricsPerBatch}`,
+        "too_big",
+      );
+    const [step, timestamp] = this.stepAndTime(opts);
+    const points = entries.map(([k, v]) => this.point(k, v, step, timestamp));
+    return this.host.buffer.addAll(points);
+  }
+
+  /**
+   * Stores bytes under a run-relative path (content-addressed in the artifact store; the path →
+   * digest mapping in the tracking store). Logging a path again replaces its content.
+   */
+  async logArtifact(path: string, body: ArtifactBody): Promise<LoggedArtifact> {
+    this.assertOpen();
+    checkArtifactPath(path);
+    const info = await this.host.artifacts.put(body);
+    await this.host.store.putArtifact(this.id, {
+      path,
+      digest: info.digest,
+      size: info.size,
+      createdAt: this.host.clock.now(),
+    });
+    return { path, digest: info.digest, size: info.size };
+  }
+
+  /**
+   * Stores a local file (streamed) as an artifact. `artifactPath` is the file's run-relative path
+   * (default: the file's base name).
+   */
+  async logArtifactFile(localPath: string, artifactPath?: string): Promise<LoggedArtifact> {
+    this.assertOpen();
+    const target = checkArtifactPath(artifactPath ?? basename(localPath));
+    const s = await stat(localPath).catch((e: unknown) => {
+      throw new MlcycleError("NOT_FOUND", `local file '${localPath}' not found`, { cause: e });
+    });
+    if (!s.isFile()) throw invalid(["localPath"], `'${localPath}' is not a file`);
+    return this.logArtifact(target, createReadStream(localPath) as AsyncIterable<Uint8Array>);
+  }
+
+  /**
+   * Stores every file under a local folder (recursively; symbolic links are skipped), each under
+   * `artifactPath/<relative path>` (default: at the run's root).
+   */
+  async logArtifactDir(localDir: string, artifactPath?: string): Promise<LoggedArtifact[]> {
+    this.assertOpen();
+    const prefix = artifactPath === undefined || artifactPath === "" ? "" : `${checkArtifactPath(artifactPath)}/`;
+    const out: LoggedArtifact[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
+        throw new MlcycleError("NOT_FOUND", `local folder '${dir}' not found`, { cause: e });
+      });
+      entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+      for (const e of entries) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(join(dir, e.name), r);
+        else if (e.isFile()) out.push(await this.logArtifactFile(join(dir, e.name), `${prefix}${r}`));
+      }
+    };
+    await walk(localDir, "");
+    return out;
+  }
+
+  /**
+   * Records a dataset the run consumed: stored with the run and, in lineage, as an artifact
+   * (`dataset:<digest>`) read by this run's execution node (`run:<id>`).
+   */
+  async logInput(dataset: DatasetInput): Promise<void> {
+    this.assertOpen();
+    if (typeof dataset !== "object" || dataset === null) throw invalid(["dataset"], "must be an object");
+    checkDisplayName("dataset.name", dataset.name);
+    checkString("dataset.digest", dataset.digest, 250);
+    if (dataset.digest.trim() === "") throw invalid(["dataset", "digest"], "must not be empty");
+    if (dataset.context !== undefined) checkString("dataset.context", dataset.context, 250);
+    if (dataset.source !== undefined) checkString("dataset.source", dataset.source, 8000);
+    await this.host.recordInput(this, dataset);
+  }
+
+  /** Writes buffered metric points (of every run of the workspace) and waits for them. */
+  async flush(): Promise<void> {
+    await this.host.buffer.flush();
+  }
+
+  /**
+   * Flushes and ends the run (default `finished`); `opts.error` is stored as the run's error.
+   * Ending an ended run does nothing.
+   */
+  async end(status: RunEndStatus = "finished", opts: { error?: unknown } = {}): Promise<void> {
+    if (this.ended) return;
+    if (status !== "finished" && status !== "failed" && status !== "killed")
+      throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
+    this.ended = true;
+    let flushError: unknown;
+    try {
+      await this.host.buffer.flush();
+    } catch (e) {
+      flushError = e;
+    }
+    const error = opts.error !== undefined ? describeError(opts.error) : undefined;
+    await this.host.finishRun(
+      this,
+      flushError && status === "finished" ? "failed" : status,
+      error ?? (flushError ? describeError(flushError) : undefined),
+    );
+    if (flushError) throw flushError;
+  }
+
+  /** Ends the run as `finished` when still open (for `await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end();
+  }
+}
