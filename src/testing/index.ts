@@ -7,3 +7,6 @@
 export * from "./artifact-store-suite.js";
 export * from "./lineage-store-suite.js";
 export * from "./registry-store-suite.js";
+export * from "./feature-registry-store-suite.js";
+export * from "./offline-store-suite.js";
+export * from "./online-store-suite.js";

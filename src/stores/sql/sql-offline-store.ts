@@ -29,16 +29,19 @@ type Cursor = [key: string, eventTime: number, createdTime: number, seq: number]
  * and uses the values of few.
  */
 class LazyRow implements OfflineRow {
-  private parsed: Record<string, unknown> | undefined;
+  #json: string;
+  #parsed: Record<string, unknown> | undefined;
   constructor(
     readonly entityKey: string,
     readonly eventTime: number,
     readonly createdTime: number,
-    private readonly json: string,
-  ) {}
+    json: string,
+  ) {
+    this.#json = json;
+  }
   get values(): Record<string, unknown> {
-    this.parsed ??= JSON.parse(this.json) as Record<string, unknown>;
-    return this.parsed;
+    this.#parsed ??= JSON.parse(this.#json) as Record<string, unknown>;
+    return this.#parsed;
   }
 }
 

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import type { FeatureRegistryStore, FeatureViewDefinition, StoredFields } from "../stores/feature-registry-store.js";
+
+const view = (name: string, digest: string, extra: Partial<FeatureViewDefinition> = {}) =>
+  ({
+    name,
+    entities: ["driver"],
+    schema: { type: "object", properties: { trips: { type: "integer" } } },
+    features: [{ name: "trips", type: "integer", nullable: false }],
+    ttlMs: 0,
+    tags: {},
+    timestampField: "event_timestamp",
+    createdTimestampField: "created_timestamp",
+    digest,
+    ...extra,
+  }) as Omit<FeatureViewDefinition, StoredFields>;
+
+/**
+ * The {@link FeatureRegistryStore} conformance suite: entities, versioned feature views and
+ * services, search filters, deletion and materialisation progress.
+ *
+ * @example
+ * ```ts
+ * featureRegistryStoreSuite("memory", async () => new MemoryFeatureRegistryStore());
+ * ```
+ */
+export function featureRegistryStoreSuite(name: string, factory: () => Promise<FeatureRegistryStore>): void {
+  describe(`FeatureRegistryStore conformance: ${name}`, () => {
+    it("stores entities and replaces them by name", async () => {
+      const s = await factory();
+      const a = await s.putEntity({ name: "driver", joinKeys: [{ name: "driver_id", type: "int" }], tags: {} }, 10);
+      expect(a).toMatchObject({ name: "driver", createdAt: 10, updatedAt: 10 });
+      const b = await s.putEntity(
+        {
+          name: "driver",
+          joinKeys: [{ name: "driver_id", type: "int" }],
+          description: "a driver",
+          tags: { team: "x" },
+        },
+        20,
+      );
+      expect(b).toMatchObject({ createdAt: 10, updatedAt: 20, description: "a driver" });
+      expect(await s.getEntity("driver")).toEqual(b);
+      expect(await s.getEntity("nope")).toBeUndefined();
+      expect((await s.listEntities()).map((e) => e.name)).toEqual(["driver"]);
+    });
+
+    it("versions feature views: a new digest is the next version, the same digest changes nothing", async () => {
+      const s = await factory();
+      const v1 = await s.applyFeatureView(view("stats", "a".repeat(64)), 1);
+      expect(v1).toMatchObject({ changed: true, view: { version: 1, createdAt: 1, updatedAt: 1 } });
+      const same = await s.applyFeatureView(view("stats", "a".repeat(64), { description: "ignored" }), 2);
+      expect(same).toMatchObject({ changed: false, view: { version: 1, updatedAt: 1 } });
+      const v2 = await s.applyFeatureView(view("stats", "b".repeat(64), { ttlMs: 5 }), 3);
+      expect(v2).toMatchObject({ changed: true, view: { version: 2, createdAt: 1, updatedAt: 3, ttlMs: 5 } });
+      expect(await s.getFeatureView("stats")).toEqual(v2.view);
+      const svc = await s.applyFeatureService(
+        { name: "svc", features: ["stats:trips"], tags: {}, digest: "c".repeat(64) },
+        4,
+      );
+      expect(svc.service.version).toBe(1);
+      const svc2 = await s.applyFeatureService(
+        { name: "svc", features: ["stats:x"], tags: {}, digest: "d".repeat(64) },
+        5,
+      );
+      expect(svc2.service).toMatchObject({ version: 2, features: ["stats:x"] });
+      expect(await s.getFeatureService("svc")).toEqual(svc2.service);
+    });
+
+    it("searches by query, owner, tags and entity; user text is matched literally", async () => {
+      const s = await factory();
+      await s.applyFeatureView(
+        view("driver_hourly", "1".repeat(64), {
+          owner: "ana",
+          tags: { team: "rides" },
+          description: "Hourly CONVERSION",
+        }),
+        1,
+      );
+      await s.applyFeatureView(
+        view("customer_daily", "2".repeat(64), { owner: "bo", entities: ["customer"], tags: { team: "growth" } }),
+        1,
+      );
+      await s.applyFeatureView(view("pct_100%", "3".repeat(64), { tags: { pii: "yes" } }), 1);
+      const names = async (f: Parameters<FeatureRegistryStore["listFeatureViews"]>[0]) =>
+        (await s.listFeatureViews(f)).map((v) => v.name);
+      expect(await names({})).toEqual(["customer_daily", "driver_hourly", "pct_100%"]);
+      expect(await names({ query: "conversion" })).toEqual(["driver_hourly"]);
+      expect(await names({ query: "HOURLY" })).toEqual(["driver_hourly"]);
+      expect(await names({ owner: "bo" })).toEqual(["customer_daily"]);
+      expect(await names({ tags: { team: "rides" } })).toEqual(["driver_hourly"]);
+      expect(await names({ tags: { team: "" } })).toEqual(["customer_daily", "driver_hourly"]);
+      expect(await names({ entity: "customer" })).toEqual(["customer_daily"]);
+      expect(await names({ query: "%" })).toEqual(["pct_100%"]);
+      expect(await names({ query: "_" })).toEqual(["customer_daily", "driver_hourly", "pct_100%"]);
+      expect(await names({ query: "' or 1=1 --" })).toEqual([]);
+    });
+
+    it("deletes definitions", async () => {
+      const s = await factory();
+      await s.applyFeatureView(view("gone", "e".repeat(64)), 1);
+      await s.putMaterialization({ view: "gone", until: 5, updatedAt: 1 });
+      expect(await s.deleteDefinition("feature_view", "gone")).toBe(true);
+      expect(await s.deleteDefinition("feature_view", "gone")).toBe(false);
+      expect(await s.getFeatureView("gone")).toBeUndefined();
+      expect(await s.getMaterialization("gone")).toBeUndefined();
+    });
+
+    it("keeps materialisation progress per view", async () => {
+      const s = await factory();
+      expect(await s.getMaterialization("stats")).toBeUndefined();
+      const pending = { view: "stats", pending: { end: 100, cursor: "c1", rows: 10 }, updatedAt: 1 };
+      await s.putMaterialization(pending);
+      expect(await s.getMaterialization("stats")).toEqual(pending);
+      await s.putMaterialization({ view: "stats", until: 100, updatedAt: 2 });
+      expect(await s.getMaterialization("stats")).toEqual({ view: "stats", until: 100, updatedAt: 2 });
+    });
+  });
+}
