@@ -1,3 +1,43 @@
-/** The executor port: runs "step S of pipeline run R" somewhere (in process, or on workers). */
-// biome-ignore lint/suspicious/noEmptyInterface: defined by the pipeline module's work
-export interface Executor {}
+/** One unit of work the engine hands to an executor: "run step `step` of pipeline run `runId`". */
+export interface StepTask {
+  runId: string;
+  step: string;
+  /** The pipeline's name and version: a worker finds the definition by them. */
+  pipeline: string;
+  version: string;
+}
+
+/**
+ * Runs a task where the executor delivers it: claims the step, runs it with retries and timeout,
+ * commits the outcome. Resolves once the step run is committed (whatever its status); the outcome
+ * is read from the pipeline store, never from the executor.
+ */
+export type StepTaskRunner = (task: StepTask) => Promise<void>;
+
+/**
+ * The executor port: carries only "run step S of run R". The engine — graph, caching, retries,
+ * resume, lineage — does not depend on where the task runs, and delivery may be at least once
+ * (a step run is committed once per (run, step) by the store's claim).
+ *
+ * - In process (default): {@link inProcessExecutor}, a p-queue with a concurrency limit.
+ * - Distributed (later, `mlcycle/bullmq`): `submit` enqueues a job, workers in other processes call
+ *   their own workspace's runner, and `submit` resolves when the job completes.
+ *
+ * @example
+ * ```ts
+ * const ws = await createWorkspace({ executor: inProcessExecutor({ concurrency: 4 }) });
+ * ```
+ */
+export interface Executor {
+  /** A short name for logs, e.g. `in-process`, `bullmq`. */
+  readonly name: string;
+  /**
+   * Gives the executor the function that runs a task in this process. Called once per workspace
+   * before the first `submit`; a distributed executor's workers use it too.
+   */
+  attach(runner: StepTaskRunner): void | Promise<void>;
+  /** Runs a task (somewhere); resolves when it is done, rejects only when it could not be delivered. */
+  submit(task: StepTask): Promise<void>;
+  /** Waits for running tasks and releases resources; no submit afterwards. */
+  close(): Promise<void>;
+}

@@ -1,2 +1,15 @@
+export * from "./cache-key.js";
+export * from "./engine.js";
 export * from "./executor.js";
+export * from "./graph.js";
+export * from "./in-process-executor.js";
+export * from "./pipeline.js";
 export * from "./pipelines.js";
+export * from "./refs.js";
+export * from "./retry.js";
+export * from "./serializers.js";
+export * from "./step.js";
+export * from "./step-logger.js";
+export * from "./step-run.js";
+export * from "./triggers.js";
+import "./events.js";

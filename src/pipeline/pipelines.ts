@@ -1,9 +1,327 @@
+import { invalid, MlcycleError, notFound } from "../core/errors.js";
+import { checkName } from "../core/validation.js";
+import type { PipelineRunFilter, PipelineRunRecord, StepRunRecord } from "../stores/pipeline-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
+import { type CacheDifference, type CacheKeyComponents, diffComponents, entryMatches } from "./cache-key.js";
+import { PipelineEngine, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
+import type { AnyPipeline, PipelineOutputs, PipelineParamsInput } from "./pipeline.js";
+import { closedError, type Trigger, type TriggerEventName, type TriggerOptions, TriggerSet } from "./triggers.js";
 
-/** The workspace's entry point to pipelines. */
+/** Why a step run hit or missed the cache, as {@link Pipelines.explainCache} answers. */
+export interface CacheExplanation {
+  runId: string;
+  step: string;
+  status: StepRunRecord["status"];
+  /** The step run's cache key (undefined when it never got one: failed before, skipped, caching off). */
+  key?: string;
+  components?: CacheKeyComponents;
+  hit: boolean;
+  /** A sentence for a person. */
+  reason: string;
+  /** The entry reused (hit), or the closest earlier entry of the same step (miss). */
+  previous?: { key: string; runId: string; createdAt: number; expiresAt?: number };
+  /** Components that differ from `previous` (empty on a hit). */
+  differences: CacheDifference[];
+}
+
+/** Options of {@link Pipelines.schedule}. */
+export interface ScheduleOptions<T extends AnyPipeline> extends TriggerOptions {
+  /** Cron pattern (croner syntax: 5 fields, or 6 with seconds first). */
+  cron: string;
+  /** Params of each run (or a function computing them at firing time). */
+  params?: PipelineParamsInput<T> | (() => PipelineParamsInput<T>);
+  timezone?: string;
+  /** Run options (cache…). */
+  run?: Omit<RunOptions, "runId" | "trigger" | "signal">;
+}
+
+/** Options of {@link Pipelines.onEvent}. */
+export interface EventTriggerOptions<T extends AnyPipeline> extends TriggerOptions {
+  /** Params of the run from the event's payload (default: the pipeline's defaults). */
+  params?: (payload: any) => PipelineParamsInput<T>;
+  /** Only payloads passing this start a run. */
+  filter?: (payload: any) => boolean;
+  run?: Omit<RunOptions, "runId" | "trigger" | "signal">;
+}
+
+/**
+ * `ws.pipelines`: runs typed pipelines with caching, retries, timeouts, resume, lineage and
+ * triggers. Runs and step runs are durable records in the metadata store.
+ *
+ * @example
+ * ```ts
+ * const run = await ws.pipelines.run(trainPipeline, { lr: 0.1 });
+ * if (run.status === "succeeded") console.log(run.outputs.fit);
+ * const again = await ws.pipelines.run(trainPipeline, { lr: 0.1 }); // every step "cached"
+ * console.log(await ws.pipelines.explainCache(again.id, "fit"));
+ * ```
+ */
 export class Pipelines {
-  constructor(readonly ctx: WorkspaceContext) {}
+  private readonly engine: PipelineEngine;
+  private readonly triggerSet: TriggerSet;
+  private closed = false;
 
-  /** Flushes buffers and stops timers; the workspace calls it on close. */
-  async close(): Promise<void> {}
+  constructor(readonly ctx: WorkspaceContext) {
+    this.engine = new PipelineEngine(ctx);
+    this.triggerSet = new TriggerSet((event, listener) => ctx.events.on(event as never, listener as never));
+  }
+
+  /**
+   * JSON outputs longer than this many characters go to the artifact store instead of inline
+   * (default 64 KiB).
+   */
+  get inlineLimit(): number {
+    return this.engine.inlineLimit;
+  }
+  set inlineLimit(chars: number) {
+    if (!(Number.isInteger(chars) && chars >= 0)) throw invalid(["inlineLimit"], "must be a non-negative integer");
+    this.engine.inlineLimit = chars;
+  }
+
+  /**
+   * Makes a definition known by name and version, so that `resume(runId)` and workers of a
+   * distributed executor can find it. `run` registers what it runs.
+   */
+  register<T extends AnyPipeline>(p: T): T {
+    this.engine.register(p);
+    return p;
+  }
+
+  /** Runs a pipeline to its end; resolves with the outcome (a failed step does not reject: read `status`). */
+  async run<T extends AnyPipeline>(
+    p: T,
+    params?: PipelineParamsInput<T>,
+    options: RunOptions = {},
+  ): Promise<PipelineRunResult<PipelineOutputs<T>>> {
+    const handle = await this.start(p, params, options);
+    return handle.result;
+  }
+
+  /** Starts a run and returns at once with its id and a promise of its outcome. */
+  async start<T extends AnyPipeline>(
+    p: T,
+    params?: PipelineParamsInput<T>,
+    options: RunOptions = {},
+  ): Promise<RunHandle<PipelineOutputs<T>>> {
+    if (this.closed) throw closedError();
+    return this.engine.start(p, params, options) as Promise<RunHandle<PipelineOutputs<T>>>;
+  }
+
+  /**
+   * Finishes a run that did not complete (failed, cancelled, or its process died): completed steps
+   * are kept, the rest run again. The definition comes from the registry (see {@link register}) or
+   * is passed first.
+   *
+   * @example
+   * ```ts
+   * const result = await ws.pipelines.resume(trainPipeline, runId);
+   * ```
+   */
+  resume(runId: string, options?: { signal?: AbortSignal }): Promise<PipelineRunResult>;
+  resume<T extends AnyPipeline>(
+    p: T,
+    runId: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<PipelineRunResult<PipelineOutputs<T>>>;
+  async resume(a: string | AnyPipeline, b?: unknown, c?: unknown): Promise<PipelineRunResult<any>> {
+    if (this.closed) throw closedError();
+    const [p, runId, options] =
+      typeof a === "string"
+        ? [undefined, a, (b ?? {}) as { signal?: AbortSignal }]
+        : [a, b as string, (c ?? {}) as { signal?: AbortSignal }];
+    if (typeof runId !== "string") throw invalid(["runId"], "must be a string");
+    const handle = await this.engine.resume(runId, p, options);
+    return handle.result;
+  }
+
+  /** Cancels a running run; true when it was running. Running steps see `ctx.signal` abort. */
+  cancel(runId: string): Promise<boolean> {
+    return this.engine.cancel(runId);
+  }
+
+  /** A run's record and its step records; `NOT_FOUND` when unknown. */
+  async get(runId: string): Promise<{ run: PipelineRunRecord; steps: StepRunRecord[] }> {
+    const run = await this.ctx.metadata.pipelines.getRun(runId);
+    if (!run) throw notFound("pipeline run", runId);
+    return { run, steps: await this.ctx.metadata.pipelines.listSteps(runId) };
+  }
+
+  /** Runs, newest first. */
+  list(filter: PipelineRunFilter = {}): Promise<PipelineRunRecord[]> {
+    if (filter.pipeline !== undefined) checkName("pipeline", filter.pipeline);
+    return this.ctx.metadata.pipelines.listRuns(filter);
+  }
+
+  /** One step run's record; `NOT_FOUND` when it has none. */
+  async stepRun(runId: string, step: string): Promise<StepRunRecord> {
+    const rec = await this.ctx.metadata.pipelines.getStep(runId, step);
+    if (!rec) throw notFound("step run", `${runId}/${step}`);
+    return rec;
+  }
+
+  /**
+   * The output of a step of a run, read from the store (inline or through its serializer from the
+   * artifact store). `NOT_FOUND` when the step has no output.
+   *
+   * @example
+   * ```ts
+   * const model = await ws.pipelines.output(p, runId, "fit"); // typed by the pipeline
+   * ```
+   */
+  output(runId: string, step: string): Promise<unknown>;
+  output<T extends AnyPipeline, K extends keyof PipelineOutputs<T> & string>(
+    p: T,
+    runId: string,
+    step: K,
+  ): Promise<PipelineOutputs<T>[K]>;
+  async output(a: string | AnyPipeline, b: string, c?: string): Promise<unknown> {
+    const [p, runId, step] = typeof a === "string" ? [undefined, a, b] : [a, b, c!];
+    if (p) this.engine.register(p);
+    const rec = await this.ctx.metadata.pipelines.getStep(runId, step);
+    if (!rec) throw notFound("step run", `${runId}/${step}`);
+    if (!rec.output)
+      throw new MlcycleError("NOT_FOUND", `step '${step}' of run '${runId}' has no output (it is ${rec.status})`, {
+        details: { kind: "step output", key: `${runId}/${step}` },
+      });
+    let stepDef: AnyPipeline["nodes"][number]["step"] | undefined;
+    const run = await this.ctx.metadata.pipelines.getRun(runId);
+    if (run) {
+      const def = this.engine.registered().find((x) => x.name === run.pipeline && x.version === run.version);
+      stepDef = def?.nodes.find((n) => n.name === step)?.step;
+    }
+    return this.engine.readOutput(rec.output, stepDef);
+  }
+
+  /**
+   * Says why a step run hit or missed the cache: its key's components and, for a miss, which of
+   * them differ from the closest earlier entry of the same step.
+   */
+  async explainCache(runId: string, step: string): Promise<CacheExplanation> {
+    const store = this.ctx.metadata.pipelines;
+    const rec = await store.getStep(runId, step);
+    if (!rec) throw notFound("step run", `${runId}/${step}`);
+    const base: CacheExplanation = { runId, step, status: rec.status, hit: rec.cacheHit, reason: "", differences: [] };
+    if (rec.cacheKey) base.key = rec.cacheKey;
+    if (rec.cacheComponents) base.components = rec.cacheComponents;
+    const cur = rec.cacheComponents;
+    if (!cur) {
+      base.reason =
+        rec.status === "skipped"
+          ? "the step was skipped; no key was computed"
+          : `no cache key was recorded (the step is ${rec.status}${rec.error ? `: ${rec.error.message}` : ""})`;
+      return base;
+    }
+    const entries = await store.listCache(cur.step, 200);
+    if (rec.cacheHit) {
+      const used = entries.find((e) => e.key === rec.cacheKey);
+      if (used) base.previous = prev(used);
+      base.reason = `hit: the same step, version, input, params read and serializer were stored by run '${used?.runId ?? "?"}'`;
+      return base;
+    }
+    const earlier = entries.filter((e) => !(e.runId === runId && e.key === rec.cacheKey));
+    const run = await store.getRun(runId);
+    if (earlier.length === 0) {
+      base.reason = `miss: no earlier cache entry for step '${cur.step}'${entries.length ? "" : " (its cache may be off)"}`;
+      return base;
+    }
+    let best = earlier[0]!;
+    let bestDiff = diffComponents(best.components, cur);
+    for (const e of earlier.slice(1)) {
+      const d = diffComponents(e.components, cur);
+      if (d.length < bestDiff.length) {
+        best = e;
+        bestDiff = d;
+      }
+    }
+    base.previous = prev(best);
+    base.differences = bestDiff;
+    if (bestDiff.length === 0) {
+      const stillValid = run ? entryMatches(best, run.params, rec.startedAt ?? this.ctx.clock.now()) : false;
+      base.reason =
+        best.expiresAt !== undefined && !stillValid
+          ? `miss: an entry with the same key (run '${best.runId}') had expired`
+          : run?.options?.cache === false
+            ? "miss: the run was started with cache: false"
+            : best.createdAt >= (rec.startedAt ?? 0)
+              ? `miss: the same key was first stored by run '${best.runId}', which ran at the same time`
+              : "miss: a matching entry exists but was not used (the cache was off for this step or run)";
+    } else {
+      base.reason = `miss: differs from the closest earlier entry (run '${best.runId}') in ${bestDiff.map((d) => d.component).join(", ")}`;
+    }
+    return base;
+  }
+
+  /** Removes cache entries of a step (by the step's own name) or all; returns how many. */
+  clearCache(step?: string): Promise<number> {
+    return this.ctx.metadata.pipelines.clearCache(step);
+  }
+
+  /**
+   * Runs a pipeline on a cron schedule. Overlap policy `skip` (default) drops a firing while the
+   * previous run goes on; `queue` runs it afterwards. Stopped by `trigger.stop()` or `ws.close()`.
+   *
+   * @example
+   * ```ts
+   * ws.pipelines.schedule(train, { cron: "0 3 * * *", params: { lr: 0.1 } }); // 03:00 daily
+   * ```
+   */
+  schedule<T extends AnyPipeline>(p: T, options: ScheduleOptions<T>): Trigger {
+    if (this.closed) throw closedError();
+    this.engine.register(p);
+    return this.triggerSet.cron(
+      options.cron,
+      async (source) => {
+        const params = typeof options.params === "function" ? (options.params as () => unknown)() : options.params;
+        const h = await this.engine.start(p, params, { ...options.run, trigger: source });
+        return { runId: h.runId, done: h.result };
+      },
+      options,
+    );
+  }
+
+  /**
+   * Runs a pipeline on each workspace event of a name — a monitor alert, new feature data, any
+   * event emitted on `ws.events` — with an overlap policy.
+   *
+   * @example
+   * ```ts
+   * ws.pipelines.onEvent(train, "monitor.alert", { params: (alert) => ({ reason: alert.kind }), overlap: "queue" });
+   * ```
+   */
+  onEvent<T extends AnyPipeline>(p: T, event: TriggerEventName, options: EventTriggerOptions<T> = {}): Trigger {
+    if (this.closed) throw closedError();
+    this.engine.register(p);
+    return this.triggerSet.event(
+      event,
+      async (source, payload) => {
+        const params = options.params ? options.params(payload) : undefined;
+        const h = await this.engine.start(p, params, { ...options.run, trigger: source });
+        return { runId: h.runId, done: h.result };
+      },
+      options,
+    );
+  }
+
+  /** The live triggers of this workspace. */
+  triggers(): Trigger[] {
+    return this.triggerSet.list();
+  }
+
+  /** Stops triggers, waits for runs in progress in this process, releases the executor it made. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.triggerSet.close();
+    await this.engine.idle();
+    await this.engine.closeExecutor();
+  }
+}
+
+function prev(e: { key: string; runId: string; createdAt: number; expiresAt?: number }) {
+  return {
+    key: e.key,
+    runId: e.runId,
+    createdAt: e.createdAt,
+    ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}),
+  };
 }

@@ -1,3 +1,190 @@
-/** The pipeline-run metadata port (pipeline runs, step runs, cache entries, schedules). */
-// biome-ignore lint/suspicious/noEmptyInterface: defined by the pipeline module's work
-export interface PipelineStore {}
+/** Status of a pipeline run. */
+export type PipelineRunStatus = "running" | "succeeded" | "failed" | "cancelled";
+
+/**
+ * Status of one step run: `queued` (known, not claimed), `running` (claimed by a runner),
+ * `succeeded`, `failed`, `skipped` (condition false or an upstream skipped), `cached` (output reused
+ * from a cache entry, nothing executed), `timed_out`, `cancelled`.
+ */
+export type StepRunStatus =
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cached"
+  | "timed_out"
+  | "cancelled";
+
+/** Step statuses that count as done: `resume` keeps them and never runs those steps again. */
+export const COMPLETED_STEP_STATUSES: readonly StepRunStatus[] = ["succeeded", "cached", "skipped"];
+
+/** An error as stored: its class name, message, stack and mlcycle code when it has one. */
+export interface StoredError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/**
+ * Where a step output lives: inline JSON in the metadata store, or a blob in the artifact store
+ * written by the named serializer. `hash` identifies the content (lineage uses it).
+ */
+export type OutputRef =
+  | { kind: "inline"; value: unknown; hash: string }
+  | { kind: "artifact"; digest: string; size: number; serializer: string; hash: string };
+
+/** One log line written by a step through `ctx.log`. */
+export interface StepLogEntry {
+  at: number;
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  data?: unknown;
+}
+
+/** The durable record of one pipeline run. */
+export interface PipelineRunRecord {
+  id: string;
+  pipeline: string;
+  version: string;
+  status: PipelineRunStatus;
+  /** Validated pipeline parameters. */
+  params: unknown;
+  /** The parent tracking run, when tracking is available. */
+  trackingRunId?: string;
+  /** What started the run: `manual`, `cron:<expr>`, `event:<name>`… */
+  trigger?: string;
+  /** Run options every runner must honour, wherever it runs. */
+  options?: { cache?: boolean };
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  error?: StoredError;
+}
+
+/** The durable record of one step of one pipeline run. */
+export interface StepRunRecord {
+  runId: string;
+  step: string;
+  status: StepRunStatus;
+  /** Attempts made (0 for cached or skipped steps). */
+  attempts: number;
+  /** Who holds the claim while `running`. */
+  claimToken?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  error?: StoredError;
+  cacheKey?: string;
+  /** The components the cache key was computed from (see `explainCache`). */
+  cacheComponents?: CacheKeyComponents;
+  cacheHit: boolean;
+  output?: OutputRef;
+  trackingRunId?: string;
+  /** Why a step was skipped. */
+  reason?: string;
+  /** For a map step: how many items it ran. */
+  items?: number;
+  logs?: StepLogEntry[];
+  updatedAt: number;
+}
+
+/** What a step's cache key is made of. */
+export interface CacheKeyComponents {
+  step: string;
+  /** The step's version, or `code:<sha256 of the function text>` when it declares none. */
+  version: string;
+  /** Canonical hash of the validated input, ignored inputs removed. */
+  input: string;
+  /** Inputs left out of the hash by the step's cache policy. */
+  ignoredInputs: string[];
+  /** Pipeline parameters the step read through `ctx.params`, with their values' hashes. */
+  params: Record<string, string>;
+  serializer: string;
+}
+
+/** A reusable step output. `baseKey` groups entries that differ only in the params they read. */
+export interface CacheEntry {
+  key: string;
+  baseKey: string;
+  step: string;
+  components: CacheKeyComponents;
+  output: OutputRef;
+  runId: string;
+  createdAt: number;
+  expiresAt?: number;
+}
+
+/** A claim of one step run: the token identifies the holder in {@link PipelineStore.completeStep}. */
+export interface StepClaim {
+  token: string;
+  now: number;
+}
+
+/** Filter of {@link PipelineStore.listRuns}. */
+export interface PipelineRunFilter {
+  pipeline?: string;
+  status?: PipelineRunStatus;
+  /** Default 100. */
+  limit?: number;
+}
+
+/**
+ * The pipeline-run metadata port: pipeline runs, step runs and cache entries. Built-ins:
+ * `MemoryPipelineStore` (reference) and `SqlPipelineStore`. Check a third-party store with
+ * `pipelineStoreSuite` from `mlcycle/testing`.
+ *
+ * The guarantees the engine relies on: {@link claimStep} is atomic per (run, step) — of several
+ * concurrent claims at most one succeeds — and {@link completeStep} commits only for the holder of
+ * the claim, so a step run is committed once however often its task is delivered.
+ */
+export interface PipelineStore {
+  /** Inserts a run; `CONFLICT` when the id exists. */
+  createRun(run: PipelineRunRecord): Promise<void>;
+  getRun(id: string): Promise<PipelineRunRecord | undefined>;
+  /** Updates status, finish time, error or tracking run of a run. */
+  updateRun(
+    id: string,
+    patch: Partial<Pick<PipelineRunRecord, "status" | "finishedAt" | "error" | "trackingRunId" | "updatedAt">>,
+  ): Promise<void>;
+  /** Runs, newest first. */
+  listRuns(filter?: PipelineRunFilter): Promise<PipelineRunRecord[]>;
+
+  /**
+   * Atomically claims (run, step): succeeds when no record exists or the record is `queued`, and the
+   * run is `running`. The claimed record becomes `running` with the claim's token. Returns undefined
+   * when someone else holds or has completed the step, or the run is not running.
+   */
+  claimStep(runId: string, step: string, claim: StepClaim): Promise<StepRunRecord | undefined>;
+  /**
+   * Commits the outcome of a claimed step (and, atomically with it, a cache entry) when `token` still
+   * holds the claim; returns false (and writes nothing) otherwise.
+   */
+  completeStep(
+    runId: string,
+    step: string,
+    token: string,
+    record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
+    cache?: CacheEntry,
+  ): Promise<boolean>;
+  /** Writes a step record that was never claimed (skipped, cancelled) unless one is completed already. */
+  putStep(record: StepRunRecord): Promise<void>;
+  getStep(runId: string, step: string): Promise<StepRunRecord | undefined>;
+  /** Every step record of a run. */
+  listSteps(runId: string): Promise<StepRunRecord[]>;
+  /**
+   * Prepares a run for resuming: steps not completed (queued, running, failed, timed_out, cancelled)
+   * are deleted so they can be claimed again, and the run is set back to `running`. Returns the
+   * names of the steps reset.
+   */
+  resetIncomplete(runId: string, now: number): Promise<string[]>;
+
+  /** Cache entries sharing a base key (same step, version, input and serializer), newest first. */
+  findCache(baseKey: string): Promise<CacheEntry[]>;
+  /** Recent cache entries of a step (for explaining a miss), newest first. */
+  listCache(step: string, limit?: number): Promise<CacheEntry[]>;
+  /** Inserts or replaces a cache entry by key. */
+  putCache(entry: CacheEntry): Promise<void>;
+  /** Removes cache entries of a step (every step when omitted); returns how many. */
+  clearCache(step?: string): Promise<number>;
+}

@@ -1,4 +1,148 @@
-import type { PipelineStore } from "../pipeline-store.js";
+import { MlcycleError } from "../../core/errors.js";
+import {
+  COMPLETED_STEP_STATUSES,
+  type CacheEntry,
+  type PipelineRunFilter,
+  type PipelineRunRecord,
+  type PipelineStore,
+  type StepClaim,
+  type StepRunRecord,
+} from "../pipeline-store.js";
+
+const clone = <T>(v: T): T => structuredClone(v);
 
 /** The in-memory {@link PipelineStore}: the reference implementation. */
-export class MemoryPipelineStore implements PipelineStore {}
+export class MemoryPipelineStore implements PipelineStore {
+  private readonly runs = new Map<string, PipelineRunRecord>();
+  private readonly steps = new Map<string, Map<string, StepRunRecord>>();
+  private readonly cache = new Map<string, CacheEntry>();
+
+  async createRun(run: PipelineRunRecord): Promise<void> {
+    if (this.runs.has(run.id)) throw new MlcycleError("CONFLICT", `pipeline run '${run.id}' exists already`);
+    this.runs.set(run.id, clone(run));
+    this.steps.set(run.id, new Map());
+  }
+
+  async getRun(id: string) {
+    const r = this.runs.get(id);
+    return r ? clone(r) : undefined;
+  }
+
+  async updateRun(id: string, patch: Partial<PipelineRunRecord>): Promise<void> {
+    const r = this.runs.get(id);
+    if (!r) throw new MlcycleError("NOT_FOUND", `pipeline run '${id}' not found`);
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) (r as any)[k] = clone(v);
+  }
+
+  async listRuns(filter: PipelineRunFilter = {}) {
+    return [...this.runs.values()]
+      .filter(
+        (r) =>
+          (filter.pipeline === undefined || r.pipeline === filter.pipeline) &&
+          (!filter.status || r.status === filter.status),
+      )
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, filter.limit ?? 100)
+      .map(clone);
+  }
+
+  async claimStep(runId: string, step: string, claim: StepClaim) {
+    const run = this.runs.get(runId);
+    if (run?.status !== "running") return undefined;
+    const steps = this.steps.get(runId)!;
+    const cur = steps.get(step);
+    if (cur && cur.status !== "queued") return undefined;
+    const rec: StepRunRecord = {
+      runId,
+      step,
+      status: "running",
+      attempts: 0,
+      claimToken: claim.token,
+      startedAt: claim.now,
+      cacheHit: false,
+      updatedAt: claim.now,
+    };
+    steps.set(step, rec);
+    return clone(rec);
+  }
+
+  async completeStep(
+    runId: string,
+    step: string,
+    token: string,
+    record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
+    cache?: CacheEntry,
+  ) {
+    const steps = this.steps.get(runId);
+    const cur = steps?.get(step);
+    if (!steps || !cur || cur.status !== "running" || cur.claimToken !== token) return false;
+    steps.set(step, { ...clone(record), runId, step });
+    if (cache) this.cache.set(cache.key, clone(cache));
+    return true;
+  }
+
+  async putStep(record: StepRunRecord): Promise<void> {
+    const steps = this.steps.get(record.runId);
+    if (!steps) throw new MlcycleError("NOT_FOUND", `pipeline run '${record.runId}' not found`);
+    const cur = steps.get(record.step);
+    if (cur && COMPLETED_STEP_STATUSES.includes(cur.status)) return;
+    steps.set(record.step, clone(record));
+  }
+
+  async getStep(runId: string, step: string) {
+    const r = this.steps.get(runId)?.get(step);
+    return r ? clone(r) : undefined;
+  }
+
+  async listSteps(runId: string) {
+    return [...(this.steps.get(runId)?.values() ?? [])].map(clone);
+  }
+
+  async resetIncomplete(runId: string, now: number) {
+    const run = this.runs.get(runId);
+    if (!run) throw new MlcycleError("NOT_FOUND", `pipeline run '${runId}' not found`);
+    const steps = this.steps.get(runId)!;
+    const reset: string[] = [];
+    for (const [name, s] of steps) {
+      if (!COMPLETED_STEP_STATUSES.includes(s.status)) {
+        steps.delete(name);
+        reset.push(name);
+      }
+    }
+    run.status = "running";
+    run.updatedAt = now;
+    delete run.finishedAt;
+    delete run.error;
+    return reset;
+  }
+
+  async findCache(baseKey: string) {
+    return [...this.cache.values()]
+      .filter((e) => e.baseKey === baseKey)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(clone);
+  }
+
+  async listCache(step: string, limit = 50) {
+    return [...this.cache.values()]
+      .filter((e) => e.step === step)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map(clone);
+  }
+
+  async putCache(entry: CacheEntry): Promise<void> {
+    this.cache.set(entry.key, clone(entry));
+  }
+
+  async clearCache(step?: string) {
+    let n = 0;
+    for (const [k, e] of this.cache) {
+      if (step === undefined || e.step === step) {
+        this.cache.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+}

@@ -1,7 +1,372 @@
-import type { PipelineStore } from "../pipeline-store.js";
+import type { Kysely } from "kysely";
+import { MlcycleError } from "../../core/errors.js";
+import {
+  COMPLETED_STEP_STATUSES,
+  type CacheEntry,
+  type PipelineRunFilter,
+  type PipelineRunRecord,
+  type PipelineRunStatus,
+  type PipelineStore,
+  type StepClaim,
+  type StepRunRecord,
+  type StepRunStatus,
+} from "../pipeline-store.js";
 import type { SqlDatabase } from "./sql-database.js";
 
-/** The Kysely {@link PipelineStore} (SQLite; PostgreSQL-ready). */
+interface RunRow {
+  id: string;
+  pipeline: string;
+  version: string;
+  status: string;
+  params: string;
+  tracking_run_id: string | null;
+  trigger_name: string | null;
+  options: string | null;
+  created_at: number | string;
+  updated_at: number | string;
+  finished_at: number | string | null;
+  error: string | null;
+}
+interface StepRow {
+  run_id: string;
+  step: string;
+  status: string;
+  attempts: number;
+  claim_token: string | null;
+  started_at: number | string | null;
+  finished_at: number | string | null;
+  error: string | null;
+  cache_key: string | null;
+  cache_components: string | null;
+  cache_hit: number;
+  output: string | null;
+  tracking_run_id: string | null;
+  reason: string | null;
+  items: number | null;
+  logs: string | null;
+  updated_at: number | string;
+}
+interface CacheRow {
+  key: string;
+  base_key: string;
+  step: string;
+  components: string;
+  output: string;
+  run_id: string;
+  created_at: number | string;
+  expires_at: number | string | null;
+}
+interface Tables {
+  pipeline_runs: RunRow;
+  pipeline_steps: StepRow;
+  pipeline_cache: CacheRow;
+}
+
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+const num = (v: number | string | null) => (v === null ? undefined : Number(v));
+
+function toRun(r: RunRow): PipelineRunRecord {
+  const run: PipelineRunRecord = {
+    id: r.id,
+    pipeline: r.pipeline,
+    version: r.version,
+    status: r.status as PipelineRunStatus,
+    params: JSON.parse(r.params),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+  if (r.tracking_run_id !== null) run.trackingRunId = r.tracking_run_id;
+  if (r.trigger_name !== null) run.trigger = r.trigger_name;
+  if (r.options !== null) run.options = JSON.parse(r.options);
+  if (r.finished_at !== null) run.finishedAt = Number(r.finished_at);
+  if (r.error !== null) run.error = JSON.parse(r.error);
+  return run;
+}
+
+function toStep(r: StepRow): StepRunRecord {
+  const s: StepRunRecord = {
+    runId: r.run_id,
+    step: r.step,
+    status: r.status as StepRunStatus,
+    attempts: Number(r.attempts),
+    cacheHit: Boolean(Number(r.cache_hit)),
+    updatedAt: Number(r.updated_at),
+  };
+  if (r.claim_token !== null) s.claimToken = r.claim_token;
+  if (r.started_at !== null) s.startedAt = num(r.started_at);
+  if (r.finished_at !== null) s.finishedAt = num(r.finished_at);
+  if (r.error !== null) s.error = JSON.parse(r.error);
+  if (r.cache_key !== null) s.cacheKey = r.cache_key;
+  if (r.cache_components !== null) s.cacheComponents = JSON.parse(r.cache_components);
+  if (r.output !== null) s.output = JSON.parse(r.output);
+  if (r.tracking_run_id !== null) s.trackingRunId = r.tracking_run_id;
+  if (r.reason !== null) s.reason = r.reason;
+  if (r.items !== null) s.items = Number(r.items);
+  if (r.logs !== null) s.logs = JSON.parse(r.logs);
+  return s;
+}
+
+function stepColumns(r: Omit<StepRunRecord, "runId" | "step" | "claimToken">) {
+  return {
+    status: r.status,
+    attempts: r.attempts,
+    started_at: r.startedAt ?? null,
+    finished_at: r.finishedAt ?? null,
+    error: json(r.error),
+    cache_key: r.cacheKey ?? null,
+    cache_components: json(r.cacheComponents),
+    cache_hit: r.cacheHit ? 1 : 0,
+    output: json(r.output),
+    tracking_run_id: r.trackingRunId ?? null,
+    reason: r.reason ?? null,
+    items: r.items ?? null,
+    logs: r.logs?.length ? JSON.stringify(r.logs) : null,
+    updated_at: r.updatedAt,
+  };
+}
+
+function toCache(r: CacheRow): CacheEntry {
+  const e: CacheEntry = {
+    key: r.key,
+    baseKey: r.base_key,
+    step: r.step,
+    components: JSON.parse(r.components),
+    output: JSON.parse(r.output),
+    runId: r.run_id,
+    createdAt: Number(r.created_at),
+  };
+  if (r.expires_at !== null) e.expiresAt = Number(r.expires_at);
+  return e;
+}
+
+/**
+ * The Kysely {@link PipelineStore} (SQLite; PostgreSQL-ready). Claims are one conditional upsert
+ * (`INSERT … SELECT … WHERE run is running ON CONFLICT DO UPDATE … WHERE status = 'queued'`), so
+ * they are atomic without an explicit transaction on either dialect.
+ */
 export class SqlPipelineStore implements PipelineStore {
-  constructor(readonly database: SqlDatabase) {}
+  private readonly db: Kysely<Tables>;
+
+  constructor(readonly database: SqlDatabase) {
+    this.db = database.db as Kysely<Tables>;
+  }
+
+  async createRun(run: PipelineRunRecord): Promise<void> {
+    try {
+      await this.db
+        .insertInto("pipeline_runs")
+        .values({
+          id: run.id,
+          pipeline: run.pipeline,
+          version: run.version,
+          status: run.status,
+          params: JSON.stringify(run.params ?? null),
+          tracking_run_id: run.trackingRunId ?? null,
+          trigger_name: run.trigger ?? null,
+          options: json(run.options),
+          created_at: run.createdAt,
+          updated_at: run.updatedAt,
+          finished_at: run.finishedAt ?? null,
+          error: json(run.error),
+        })
+        .execute();
+    } catch (error) {
+      if (await this.getRun(run.id))
+        throw new MlcycleError("CONFLICT", `pipeline run '${run.id}' exists already`, { cause: error });
+      throw error;
+    }
+  }
+
+  async getRun(id: string) {
+    const r = await this.db.selectFrom("pipeline_runs").selectAll().where("id", "=", id).executeTakeFirst();
+    return r ? toRun(r) : undefined;
+  }
+
+  async updateRun(id: string, patch: Partial<PipelineRunRecord>): Promise<void> {
+    const set: Partial<RunRow> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    if (patch.error !== undefined) set.error = json(patch.error);
+    if (patch.trackingRunId !== undefined) set.tracking_run_id = patch.trackingRunId;
+    if (patch.updatedAt !== undefined) set.updated_at = patch.updatedAt;
+    if (Object.keys(set).length === 0) return;
+    const res = await this.db.updateTable("pipeline_runs").set(set).where("id", "=", id).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw new MlcycleError("NOT_FOUND", `pipeline run '${id}' not found`);
+  }
+
+  async listRuns(filter: PipelineRunFilter = {}) {
+    let q = this.db.selectFrom("pipeline_runs").selectAll();
+    if (filter.pipeline !== undefined) q = q.where("pipeline", "=", filter.pipeline);
+    if (filter.status !== undefined) q = q.where("status", "=", filter.status);
+    const rows = await q
+      .orderBy("id", "desc")
+      .limit(filter.limit ?? 100)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async claimStep(runId: string, step: string, claim: StepClaim) {
+    const res = await this.db
+      .insertInto("pipeline_steps")
+      .columns(["run_id", "step", "status", "attempts", "claim_token", "started_at", "cache_hit", "updated_at"])
+      .expression((eb) =>
+        eb
+          .selectFrom("pipeline_runs")
+          .select([
+            eb.val(runId).as("run_id"),
+            eb.val(step).as("step"),
+            eb.val("running").as("status"),
+            eb.val(0).as("attempts"),
+            eb.val(claim.token).as("claim_token"),
+            eb.val(claim.now).as("started_at"),
+            eb.val(0).as("cache_hit"),
+            eb.val(claim.now).as("updated_at"),
+          ])
+          .where("id", "=", runId)
+          .where("status", "=", "running"),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(["run_id", "step"])
+          .doUpdateSet({
+            status: "running",
+            attempts: 0,
+            claim_token: claim.token,
+            started_at: claim.now,
+            updated_at: claim.now,
+          })
+          .where("pipeline_steps.status", "=", "queued"),
+      )
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+    const rec: StepRunRecord = {
+      runId,
+      step,
+      status: "running",
+      attempts: 0,
+      claimToken: claim.token,
+      startedAt: claim.now,
+      cacheHit: false,
+      updatedAt: claim.now,
+    };
+    return rec;
+  }
+
+  async completeStep(
+    runId: string,
+    step: string,
+    token: string,
+    record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
+    cache?: CacheEntry,
+  ) {
+    // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
+    // it need not share the step's transaction.
+    if (cache) await this.putCache(cache);
+    const res = await this.db
+      .updateTable("pipeline_steps")
+      .set(stepColumns(record))
+      .where("run_id", "=", runId)
+      .where("step", "=", step)
+      .where("status", "=", "running")
+      .where("claim_token", "=", token)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async putStep(record: StepRunRecord): Promise<void> {
+    await this.db
+      .insertInto("pipeline_steps")
+      .values({
+        run_id: record.runId,
+        step: record.step,
+        claim_token: record.claimToken ?? null,
+        ...stepColumns(record),
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(["run_id", "step"])
+          .doUpdateSet({ claim_token: record.claimToken ?? null, ...stepColumns(record) })
+          .where("pipeline_steps.status", "not in", [...COMPLETED_STEP_STATUSES]),
+      )
+      .execute();
+  }
+
+  async getStep(runId: string, step: string) {
+    const r = await this.db
+      .selectFrom("pipeline_steps")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .where("step", "=", step)
+      .executeTakeFirst();
+    return r ? toStep(r) : undefined;
+  }
+
+  async listSteps(runId: string) {
+    const rows = await this.db.selectFrom("pipeline_steps").selectAll().where("run_id", "=", runId).execute();
+    return rows.map(toStep);
+  }
+
+  async resetIncomplete(runId: string, now: number) {
+    const run = await this.getRun(runId);
+    if (!run) throw new MlcycleError("NOT_FOUND", `pipeline run '${runId}' not found`);
+    const rows = await this.db
+      .deleteFrom("pipeline_steps")
+      .where("run_id", "=", runId)
+      .where("status", "not in", [...COMPLETED_STEP_STATUSES])
+      .returning("step")
+      .execute();
+    await this.db
+      .updateTable("pipeline_runs")
+      .set({ status: "running", updated_at: now, finished_at: null, error: null })
+      .where("id", "=", runId)
+      .execute();
+    return rows.map((r) => r.step);
+  }
+
+  async findCache(baseKey: string) {
+    const rows = await this.db
+      .selectFrom("pipeline_cache")
+      .selectAll()
+      .where("base_key", "=", baseKey)
+      .orderBy("created_at", "desc")
+      .execute();
+    return rows.map(toCache);
+  }
+
+  async listCache(step: string, limit = 50) {
+    const rows = await this.db
+      .selectFrom("pipeline_cache")
+      .selectAll()
+      .where("step", "=", step)
+      .orderBy("created_at", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toCache);
+  }
+
+  async putCache(entry: CacheEntry): Promise<void> {
+    const row: CacheRow = {
+      key: entry.key,
+      base_key: entry.baseKey,
+      step: entry.step,
+      components: JSON.stringify(entry.components),
+      output: JSON.stringify(entry.output),
+      run_id: entry.runId,
+      created_at: entry.createdAt,
+      expires_at: entry.expiresAt ?? null,
+    };
+    const { key: _key, ...rest } = row;
+    await this.db
+      .insertInto("pipeline_cache")
+      .values(row)
+      .onConflict((oc) => oc.column("key").doUpdateSet(rest))
+      .execute();
+  }
+
+  async clearCache(step?: string) {
+    let q = this.db.deleteFrom("pipeline_cache");
+    if (step !== undefined) q = q.where("step", "=", step);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }

@@ -1,0 +1,983 @@
+import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import { hashValue } from "../core/hash.js";
+import { newId } from "../core/ids.js";
+import { checkName } from "../core/validation.js";
+import {
+  COMPLETED_STEP_STATUSES,
+  type CacheEntry,
+  type OutputRef,
+  type PipelineRunRecord,
+  type PipelineRunStatus,
+  type PipelineStore,
+  type StepRunRecord,
+  type StepRunStatus,
+  type StoredError,
+} from "../stores/pipeline-store.js";
+import type { WorkspaceContext } from "../workspace-context.js";
+import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
+import type { Executor, StepTask } from "./executor.js";
+import { inProcessExecutor } from "./in-process-executor.js";
+import type { AnyPipeline, PipelineNode } from "./pipeline.js";
+import { readRef, resolveTemplate } from "./refs.js";
+import { backoffDelay, defaultRetryOn } from "./retry.js";
+import {
+  AUTO_SERIALIZER,
+  builtinSerializer,
+  chooseSerializer,
+  isPlainJson,
+  jsonSerializer,
+  type Serializer,
+  unknownSerializer,
+} from "./serializers.js";
+import type { AnyStep, CachePolicy, StepContext } from "./step.js";
+import { BufferedStepLogger } from "./step-logger.js";
+import { type StepRun, type TrackedRun, trackingOf, untrackedRun } from "./step-run.js";
+import "./events.js";
+
+/** Options of one pipeline run. */
+export interface RunOptions {
+  /** The run id (default a new ULID); `CONFLICT` when taken. */
+  runId?: string;
+  /** Whether steps may reuse cached outputs (default true); entries are written either way. */
+  cache?: boolean;
+  /** What started the run, stored with it (default `manual`). */
+  trigger?: string;
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+}
+
+/** The outcome of a pipeline run. */
+export interface PipelineRunResult<O = Record<string, unknown>> {
+  id: string;
+  pipeline: string;
+  version: string;
+  status: PipelineRunStatus;
+  error?: StoredError;
+  /** Step records by step name (steps that never started have none). */
+  steps: Record<string, StepRunRecord>;
+  /** Outputs of the steps that succeeded or were cached. */
+  outputs: Partial<O>;
+  durationMs: number;
+}
+
+/** A run in progress in this process. */
+export interface RunHandle<O = Record<string, unknown>> {
+  runId: string;
+  /** Settles when the run ends (it never rejects for a step failure: read `status`). */
+  result: Promise<PipelineRunResult<O>>;
+}
+
+interface ActiveRun {
+  id: string;
+  pipeline: AnyPipeline;
+  params: unknown;
+  startedAt: number;
+  controller: AbortController;
+  cancelled: boolean;
+  values: Map<string, unknown>;
+  statuses: Map<string, StepRunStatus>;
+  artifactIds: Map<string, string>;
+  trackingRunId?: string;
+  contextId?: string;
+  /** False when the run may not reuse cached outputs. */
+  cache?: boolean;
+}
+
+/** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
+export const DEFAULT_INLINE_LIMIT = 64 * 1024;
+
+const cancelledError = (what: string) => new MlcycleError("CANCELLED", `${what} was cancelled`);
+
+function storedError(error: unknown): StoredError {
+  if (error instanceof Error) {
+    const e: StoredError = { name: error.name, message: error.message };
+    if (error.stack) e.stack = error.stack;
+    if (isMlcycleError(error)) e.code = error.code;
+    return e;
+  }
+  return { name: "Error", message: String(error) };
+}
+
+function cachePolicy(step: AnyStep): Required<Pick<CachePolicy, "enabled" | "ignoreInputs">> & CachePolicy {
+  const c = step.cache;
+  if (c === false) return { enabled: false, ignoreInputs: [] };
+  if (c === true || c === undefined) return { enabled: true, ignoreInputs: [] };
+  return { ...c, enabled: c.enabled ?? true, ignoreInputs: [...(c.ignoreInputs ?? [])].sort() };
+}
+
+/** Params as seen by a step: reads of top-level members are recorded (they join the cache key). */
+function recordingParams(params: unknown, read: Set<string>): unknown {
+  if (params === null || typeof params !== "object") return params;
+  return new Proxy(params as object, {
+    get(t, k, r) {
+      if (typeof k === "string") read.add(k);
+      return Reflect.get(t, k, r);
+    },
+    has(t, k) {
+      if (typeof k === "string") read.add(k);
+      return Reflect.has(t, k);
+    },
+    ownKeys(t) {
+      for (const k of Reflect.ownKeys(t)) if (typeof k === "string") read.add(k);
+      return Reflect.ownKeys(t);
+    },
+    set: () => false,
+    deleteProperty: () => false,
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A promise that rejects when `signal` aborts (never resolves); its rejection is always handled. */
+function abandonment(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  p.catch(() => undefined);
+  return p;
+}
+
+/**
+ * The pipeline engine of one workspace: schedules a run's graph, hands step tasks to the executor,
+ * and runs tasks delivered to this process (claim, condition, cache, retries, timeout, commit,
+ * lineage, tracking). Executor-agnostic: everything a task needs is in the stores or the registered
+ * definitions.
+ */
+export class PipelineEngine {
+  private readonly definitions = new Map<string, AnyPipeline>();
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly contexts = new Map<string, string>();
+  private executorReady?: Promise<Executor>;
+  /** Outputs larger than this many characters of JSON go to the artifact store. */
+  inlineLimit = DEFAULT_INLINE_LIMIT;
+
+  constructor(private readonly ctx: WorkspaceContext) {}
+
+  private get store(): PipelineStore {
+    return this.ctx.metadata.pipelines;
+  }
+
+  private now(): number {
+    return this.ctx.clock.now();
+  }
+
+  /** The executor: `options.executor`, else an in-process one; attached on first use. */
+  executor(): Promise<Executor> {
+    this.executorReady ??= (async () => {
+      const ex = this.ctx.workspace.options.executor ?? inProcessExecutor();
+      await ex.attach((task) => this.runTask(task));
+      return ex;
+    })();
+    return this.executorReady;
+  }
+
+  /** Closes the executor when the engine made it (a user-given one is the user's to close). */
+  async closeExecutor(): Promise<void> {
+    if (!this.executorReady) return;
+    const ex = await this.executorReady;
+    if (ex !== this.ctx.workspace.options.executor) await ex.close();
+  }
+
+  /** Makes a definition known by name and version (resume and remote workers find it so). */
+  register(p: AnyPipeline): void {
+    const key = `${p.name}@${p.version}`;
+    const known = this.definitions.get(key);
+    if (known && known !== p) {
+      const shape = (x: AnyPipeline) => hashValue(x.graph().edges) + hashValue(x.graph().nodes);
+      if (shape(known) !== shape(p))
+        throw new MlcycleError(
+          "CONFLICT",
+          `pipeline '${p.name}' version '${p.version}' is registered with another graph: give the new definition another version`,
+        );
+    }
+    this.definitions.set(key, p);
+  }
+
+  /** A registered definition; `NOT_FOUND` naming what to register. */
+  definition(name: string, version: string): AnyPipeline {
+    const p = this.definitions.get(`${name}@${version}`);
+    if (!p)
+      throw notFound(
+        "pipeline definition",
+        `${name}@${version}`,
+        "register it with ws.pipelines.register(p) or pass it to resume(p, runId)",
+      );
+    return p;
+  }
+
+  /** Registered definitions. */
+  registered(): AnyPipeline[] {
+    return [...this.definitions.values()];
+  }
+
+  /** Validates params, records the run and starts driving it. */
+  async start(p: AnyPipeline, params: unknown, options: RunOptions = {}): Promise<RunHandle<any>> {
+    this.register(p);
+    let parsed: unknown = params ?? {};
+    if (p.paramsSchema) {
+      const r = p.paramsSchema.safeParse(params ?? {});
+      if (!r.success) throw fromZodError(r.error, `params of pipeline '${p.name}'`);
+      parsed = r.data;
+    }
+    const id = options.runId ?? newId(this.now());
+    checkName("runId", id, 64);
+    const now = this.now();
+    const record: PipelineRunRecord = {
+      id,
+      pipeline: p.name,
+      version: p.version,
+      status: "running",
+      params: parsed,
+      trigger: options.trigger ?? "manual",
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (options.cache === false) record.options = { cache: false };
+    await this.store.createRun(record);
+    const active = this.activate(id, p, parsed, now, options.signal);
+    if (options.cache === false) active.cache = false;
+    return { runId: id, result: this.drive(active, record, false) };
+  }
+
+  /** Re-runs what did not complete in a run; completed steps are kept and reused. */
+  async resume(runId: string, p?: AnyPipeline, options: { signal?: AbortSignal } = {}): Promise<RunHandle<any>> {
+    if (this.active.has(runId))
+      throw new MlcycleError("PRECONDITION", `pipeline run '${runId}' is still running in this process`);
+    const record = await this.store.getRun(runId);
+    if (!record) throw notFound("pipeline run", runId);
+    if (p) {
+      if (p.name !== record.pipeline || p.version !== record.version)
+        throw new MlcycleError(
+          "CONFLICT",
+          `run '${runId}' was made by pipeline '${record.pipeline}' version '${record.version}', not '${p.name}' version '${p.version}'`,
+        );
+      this.register(p);
+    }
+    const def = this.definition(record.pipeline, record.version);
+    await this.store.resetIncomplete(runId, this.now());
+    const active = this.activate(runId, def, record.params, this.now(), options.signal);
+    if (record.trackingRunId) active.trackingRunId = record.trackingRunId;
+    if (record.options?.cache === false) active.cache = false;
+    return { runId, result: this.drive(active, { ...record, status: "running" }, true) };
+  }
+
+  /** Cancels a run: running steps see their signal abort, nothing new starts. */
+  async cancel(runId: string): Promise<boolean> {
+    const active = this.active.get(runId);
+    const record = await this.store.getRun(runId);
+    if (!record) throw notFound("pipeline run", runId);
+    if (record.status !== "running") return false;
+    await this.store.updateRun(runId, { status: "cancelled", updatedAt: this.now() });
+    if (active && !active.cancelled) {
+      active.cancelled = true;
+      active.controller.abort(cancelledError(`pipeline run '${runId}'`));
+    }
+    return true;
+  }
+
+  /** Waits for every run driven by this process to end. */
+  async idle(): Promise<void> {
+    const pending = [...this.active.values()].map((a) => this.finished.get(a.id));
+    await Promise.allSettled(pending);
+  }
+
+  private readonly finished = new Map<string, Promise<unknown>>();
+
+  private activate(id: string, p: AnyPipeline, params: unknown, now: number, signal?: AbortSignal): ActiveRun {
+    const active: ActiveRun = {
+      id,
+      pipeline: p,
+      params,
+      startedAt: now,
+      controller: new AbortController(),
+      cancelled: false,
+      values: new Map(),
+      statuses: new Map(),
+      artifactIds: new Map(),
+    };
+    if (signal) {
+      const onAbort = () => void this.cancel(id).catch(() => undefined);
+      if (signal.aborted) queueMicrotask(onAbort);
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+    this.active.set(id, active);
+    return active;
+  }
+
+  private drive(active: ActiveRun, record: PipelineRunRecord, resumed: boolean): Promise<PipelineRunResult> {
+    const promise = this.driveInner(active, record, resumed).finally(() => {
+      this.active.delete(active.id);
+      this.finished.delete(active.id);
+      this.contexts.delete(active.id);
+    });
+    this.finished.set(active.id, promise);
+    return promise;
+  }
+
+  private async driveInner(active: ActiveRun, record: PipelineRunRecord, resumed: boolean): Promise<PipelineRunResult> {
+    const p = active.pipeline;
+    const events = this.ctx.events;
+    events.emit("pipeline.run.started", {
+      runId: active.id,
+      pipeline: p.name,
+      version: p.version,
+      resumed,
+      ...(record.trigger ? { trigger: record.trigger } : {}),
+    });
+    let parent: TrackedRun | undefined;
+    let outcome: { status: PipelineRunStatus; error?: StoredError; failedSteps: string[] } = {
+      status: "failed",
+      failedSteps: [],
+    };
+    try {
+      const tracking = trackingOf(this.ctx.workspace.experiments);
+      if (tracking && !active.trackingRunId) {
+        parent = await tracking.startRun({
+          experiment: p.experiment,
+          name: `${p.name} ${active.id}`,
+          tags: {
+            "mlcycle.pipeline": p.name,
+            "mlcycle.pipeline_version": p.version,
+            "mlcycle.pipeline_run": active.id,
+          },
+          params: flatParams(active.params),
+        });
+        active.trackingRunId = parent.id;
+        await this.store.updateRun(active.id, { trackingRunId: parent.id });
+      }
+      active.contextId = await this.lineageContext(active.id, p);
+      outcome = await this.schedule(active);
+    } catch (error) {
+      outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
+    }
+    const finishedAt = this.now();
+    const patch: Partial<PipelineRunRecord> = { status: outcome.status, finishedAt, updatedAt: finishedAt };
+    if (outcome.error) patch.error = outcome.error;
+    await this.store.updateRun(active.id, patch);
+    if (parent)
+      await parent
+        .end(outcome.status === "succeeded" ? "finished" : outcome.status === "cancelled" ? "killed" : "failed", {
+          ...(outcome.error ? { error: outcome.error.message } : {}),
+        })
+        .catch(() => undefined);
+    const stepList = await this.store.listSteps(active.id);
+    const steps: Record<string, StepRunRecord> = {};
+    for (const s of stepList) steps[s.step] = s;
+    const outputs: Record<string, unknown> = {};
+    for (const s of stepList) {
+      if (!(s.status === "succeeded" || s.status === "cached")) continue;
+      if (active.values.has(s.step)) outputs[s.step] = active.values.get(s.step);
+      else if (s.output) outputs[s.step] = await this.readOutput(s.output).catch(() => undefined);
+    }
+    const durationMs = finishedAt - active.startedAt;
+    if (outcome.status === "failed")
+      events.emit("pipeline.run.failed", {
+        runId: active.id,
+        pipeline: p.name,
+        error: outcome.error?.message ?? "failed",
+        failedSteps: outcome.failedSteps,
+        durationMs,
+      });
+    else
+      events.emit("pipeline.run.finished", { runId: active.id, pipeline: p.name, status: outcome.status, durationMs });
+    const result: PipelineRunResult = {
+      id: active.id,
+      pipeline: p.name,
+      version: p.version,
+      status: outcome.status,
+      steps,
+      outputs,
+      durationMs,
+    };
+    if (outcome.error) result.error = outcome.error;
+    return result;
+  }
+
+  /** Dispatches ready steps until nothing more can run. */
+  private async schedule(
+    active: ActiveRun,
+  ): Promise<{ status: PipelineRunStatus; error?: StoredError; failedSteps: string[] }> {
+    const p = active.pipeline;
+    const done = new Map<string, StepRunStatus>();
+    for (const s of await this.store.listSteps(active.id))
+      if (COMPLETED_STEP_STATUSES.includes(s.status)) done.set(s.step, s.status);
+    const inflight = new Map<string, Promise<void>>();
+    const failedSteps: string[] = [];
+    let deliveryError: unknown;
+    const executor = await this.executor();
+    for (;;) {
+      let progressed = false;
+      if (!active.cancelled && failedSteps.length === 0 && deliveryError === undefined) {
+        for (const n of p.nodes) {
+          if (done.has(n.name) || inflight.has(n.name)) continue;
+          const deps = n.dependsOn.map((d) => done.get(d));
+          if (deps.some((s) => s === undefined || !COMPLETED_STEP_STATUSES.includes(s))) continue;
+          const skippedDep = n.dependsOn.find((d) => done.get(d) === "skipped");
+          if (skippedDep) {
+            const reason = `upstream step '${skippedDep}' was skipped`;
+            await this.store.putStep({
+              runId: active.id,
+              step: n.name,
+              status: "skipped",
+              attempts: 0,
+              cacheHit: false,
+              reason,
+              updatedAt: this.now(),
+            });
+            done.set(n.name, "skipped");
+            this.ctx.events.emit("pipeline.step.skipped", { runId: active.id, pipeline: p.name, step: n.name, reason });
+            progressed = true;
+            continue;
+          }
+          const task: StepTask = { runId: active.id, step: n.name, pipeline: p.name, version: p.version };
+          const settle = async () => {
+            let status = active.statuses.get(n.name);
+            if (status === undefined) status = (await this.store.getStep(active.id, n.name))?.status;
+            done.set(n.name, status ?? "failed");
+            if (!status || !COMPLETED_STEP_STATUSES.includes(status)) failedSteps.push(n.name);
+          };
+          inflight.set(
+            n.name,
+            executor
+              .submit(task)
+              .then(settle, (error: unknown) => {
+                deliveryError ??= error;
+                done.set(n.name, "failed");
+                failedSteps.push(n.name);
+              })
+              .finally(() => inflight.delete(n.name)),
+          );
+        }
+      }
+      if (progressed) continue;
+      if (inflight.size === 0) break;
+      await Promise.race(inflight.values());
+    }
+    if (active.cancelled) {
+      const now = this.now();
+      for (const n of p.nodes) {
+        if (done.has(n.name)) continue;
+        await this.store.putStep({
+          runId: active.id,
+          step: n.name,
+          status: "cancelled",
+          attempts: 0,
+          cacheHit: false,
+          reason: "the run was cancelled",
+          updatedAt: now,
+        });
+      }
+      return { status: "cancelled", failedSteps };
+    }
+    if (deliveryError !== undefined) return { status: "failed", error: storedError(deliveryError), failedSteps };
+    if (failedSteps.length) {
+      const first = await this.store.getStep(active.id, failedSteps[0]!);
+      const error: StoredError = first?.error
+        ? { ...first.error, message: `step '${failedSteps[0]}' ${first.status}: ${first.error.message}` }
+        : { name: "MlcycleError", message: `step '${failedSteps[0]}' did not complete`, code: "INTERNAL" };
+      return { status: "failed", error, failedSteps };
+    }
+    const missing = p.nodes.filter((n) => !done.has(n.name)).map((n) => n.name);
+    if (missing.length)
+      return {
+        status: "failed",
+        error: storedError(new MlcycleError("INTERNAL", `steps never became ready: ${missing.join(", ")}`)),
+        failedSteps,
+      };
+    return { status: "succeeded", failedSteps };
+  }
+
+  /**
+   * Runs one step task (what executors call): claim, condition, input, cache, attempts, commit.
+   * Resolves once the outcome is committed; a task whose step is claimed elsewhere does nothing.
+   */
+  async runTask(task: StepTask): Promise<void> {
+    const p = this.definition(task.pipeline, task.version);
+    const node = p.getNode(task.step);
+    const active = this.active.get(task.runId);
+    let params: unknown;
+    let runOptions: PipelineRunRecord["options"];
+    let trackingRunId: string | undefined;
+    if (active) {
+      params = active.params;
+      trackingRunId = active.trackingRunId;
+    } else {
+      const rec = await this.store.getRun(task.runId);
+      if (!rec) throw notFound("pipeline run", task.runId);
+      params = rec.params;
+      runOptions = rec.options;
+      trackingRunId = rec.trackingRunId;
+    }
+    const token = newId();
+    const startedAt = this.now();
+    const claimed = await this.store.claimStep(task.runId, node.name, { token, now: startedAt });
+    if (!claimed) return;
+    const events = this.ctx.events;
+    const base = { runId: task.runId, pipeline: p.name, step: node.name };
+    const logger = new BufferedStepLogger(() => this.now());
+    const state = {
+      attempts: 0,
+      items: undefined as number | undefined,
+      trackingRunId: undefined as string | undefined,
+    };
+    let tracked: TrackedRun | undefined;
+    const commit = async (patch: Partial<StepRunRecord> & { status: StepRunStatus }, cache?: CacheEntry) => {
+      const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
+        attempts: state.attempts,
+        cacheHit: false,
+        startedAt,
+        finishedAt: this.now(),
+        updatedAt: this.now(),
+        ...patch,
+      };
+      if (state.items !== undefined) rec.items = state.items;
+      if (state.trackingRunId) rec.trackingRunId = state.trackingRunId;
+      const logs = logger.entries();
+      if (logs.length) rec.logs = logs;
+      const ok = await this.store.completeStep(task.runId, node.name, token, rec, cache);
+      if (ok) active?.statuses.set(node.name, patch.status);
+      return ok;
+    };
+    try {
+      const values = await this.upstreamValues(task.runId, p, node, params, active);
+      if (node.when && !node.when(guardedValues(p, node, values))) {
+        const reason = "condition is false";
+        await commit({ status: "skipped", reason });
+        events.emit("pipeline.step.skipped", { ...base, reason });
+        return;
+      }
+      const input = this.resolveInput(node, values);
+      const policy = cachePolicy(node.step);
+      const components = {
+        step: node.step.name,
+        version: node.version,
+        input: inputHash(input, policy.ignoreInputs),
+        ignoredInputs: policy.ignoreInputs,
+        serializer: node.step.serializer?.id ?? AUTO_SERIALIZER,
+      };
+      const baseKey = baseCacheKey(components);
+      const lookup = policy.enabled && (active ? active.cache : runOptions?.cache) !== false;
+      if (lookup) {
+        const now = this.now();
+        const entries = await this.store.findCache(baseKey);
+        const hit = entries.find(
+          (e) =>
+            entryMatches(e, params, now) && !(policy.expireMs !== undefined && e.createdAt + policy.expireMs <= now),
+        );
+        if (hit) {
+          const value = await this.readOutput(hit.output, node.step);
+          if (
+            await commit({
+              status: "cached",
+              cacheHit: true,
+              output: hit.output,
+              cacheKey: hit.key,
+              cacheComponents: hit.components,
+            })
+          ) {
+            active?.values.set(node.name, value);
+            await this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active);
+            events.emit("pipeline.step.cached", { ...base, cacheKey: hit.key, fromRunId: hit.runId });
+          }
+          return;
+        }
+      }
+      events.emit("pipeline.step.started", {
+        ...base,
+        ...(node.kind === "map" ? { items: (input as unknown[]).length } : {}),
+      });
+      const tracking = trackingOf(this.ctx.workspace.experiments);
+      if (tracking) {
+        tracked = await tracking.startRun({
+          experiment: p.experiment,
+          name: node.name,
+          ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
+          tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
+        });
+        state.trackingRunId = tracked.id;
+      }
+      const paramsRead = new Set<string>();
+      const runSignal = active?.controller.signal ?? new AbortController().signal;
+      const output = await this.execute(node, input, {
+        params: recordingParams(structuredClone(params), paramsRead),
+        runId: task.runId,
+        run: tracked ?? untrackedRun,
+        log: logger,
+        signal: runSignal,
+        state,
+        onRetry: (attempt, delayMs, error) =>
+          events.emit("pipeline.step.retrying", {
+            ...base,
+            attempt,
+            delayMs,
+            error: String(storedError(error).message),
+          }),
+      });
+      const ref = await this.writeOutput(output, node.step);
+      const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
+      const key = cacheKey(full);
+      const now = this.now();
+      const entry: CacheEntry | undefined = policy.enabled
+        ? {
+            key,
+            baseKey,
+            step: node.step.name,
+            components: full,
+            output: ref,
+            runId: task.runId,
+            createdAt: now,
+            ...(policy.expireMs !== undefined ? { expiresAt: now + policy.expireMs } : {}),
+          }
+        : undefined;
+      const ok = await commit({ status: "succeeded", output: ref, cacheKey: key, cacheComponents: full }, entry);
+      if (tracked) await tracked.end("finished").catch(() => undefined);
+      if (ok) {
+        active?.values.set(node.name, output);
+        await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active);
+        events.emit("pipeline.step.finished", {
+          ...base,
+          status: "succeeded",
+          durationMs: now - startedAt,
+          attempts: state.attempts,
+        });
+      }
+    } catch (error) {
+      const status: StepRunStatus = isMlcycleError(error, "TIMEOUT")
+        ? "timed_out"
+        : isMlcycleError(error, "CANCELLED")
+          ? "cancelled"
+          : "failed";
+      const stored = storedError(error);
+      if (tracked)
+        await tracked
+          .end(status === "cancelled" ? "killed" : "failed", { error: stored.message })
+          .catch(() => undefined);
+      await commit({ status, error: stored });
+      if (status === "cancelled")
+        events.emit("pipeline.step.finished", {
+          ...base,
+          status,
+          durationMs: this.now() - startedAt,
+          attempts: state.attempts,
+        });
+      else events.emit("pipeline.step.failed", { ...base, status, error: stored.message, attempts: state.attempts });
+    }
+  }
+
+  private async upstreamValues(
+    runId: string,
+    p: AnyPipeline,
+    node: PipelineNode,
+    params: unknown,
+    active: ActiveRun | undefined,
+  ): Promise<Record<string, unknown>> {
+    const values: Record<string, unknown> = { params };
+    for (const d of node.dependsOn) {
+      if (active?.values.has(d)) values[d] = active.values.get(d);
+      else {
+        const rec = await this.store.getStep(runId, d);
+        if (!rec?.output) throw new MlcycleError("INTERNAL", `step '${node.name}' needs '${d}', which has no output`);
+        const v = await this.readOutput(rec.output, p.getNode(d).step);
+        active?.values.set(d, v);
+        values[d] = v;
+      }
+    }
+    return values;
+  }
+
+  private resolveInput(node: PipelineNode, values: Record<string, unknown>): unknown {
+    const parse = (raw: unknown, where: string) => {
+      const r = node.step.input.safeParse(raw);
+      if (!r.success) throw fromZodError(r.error, where);
+      return r.data;
+    };
+    if (node.kind === "step") {
+      const raw = node.input === undefined ? {} : resolveTemplate(node.input, values);
+      return parse(raw, `input of step '${node.name}'`);
+    }
+    const list = readRef(node.over!, values);
+    if (!Array.isArray(list))
+      throw new MlcycleError(
+        "VALIDATION",
+        `map step '${node.name}': '${node.over}' is not a list (got ${typeof list})`,
+      );
+    const scope: Record<string, unknown> = { ...values };
+    return list.map((item, i) => {
+      scope.$item = item;
+      scope.$index = i;
+      return parse(resolveTemplate(node.input, scope), `input of step '${node.name}' item ${i}`);
+    });
+  }
+
+  private async execute(
+    node: PipelineNode,
+    input: unknown,
+    env: {
+      params: unknown;
+      runId: string;
+      run: StepRun;
+      log: BufferedStepLogger;
+      signal: AbortSignal;
+      state: { attempts: number; items?: number };
+      onRetry: (attempt: number, delayMs: number, error: unknown) => void;
+    },
+  ): Promise<unknown> {
+    const step = node.step;
+    const workspace = this.ctx.workspace;
+    const parseOut = (raw: unknown, where: string) => {
+      const r = step.output.safeParse(raw);
+      if (!r.success) throw fromZodError(r.error, where);
+      return r.data;
+    };
+    const attempts = async (value: unknown, signal: AbortSignal, index?: number): Promise<unknown> => {
+      const gone = abandonment(signal);
+      for (let attempt = 1; ; attempt++) {
+        if (index === undefined) env.state.attempts = attempt;
+        else env.state.attempts = Math.max(env.state.attempts, attempt);
+        try {
+          return await this.attempt(step, signal, gone, (s) => {
+            const ctx: StepContext<any> = {
+              run: env.run,
+              log: env.log,
+              workspace,
+              signal: s,
+              params: env.params,
+              attempt,
+              runId: env.runId,
+              stepName: node.name,
+              ...(index !== undefined ? { index } : {}),
+            };
+            return step.run(value, ctx);
+          });
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          const policy = step.retry ?? {};
+          if (attempt > (policy.retries ?? 0) || !(policy.retryOn ?? defaultRetryOn)(error, attempt)) throw error;
+          const delayMs = backoffDelay(policy, attempt);
+          env.onRetry(attempt, delayMs, error);
+          await sleep(delayMs, signal);
+        }
+      }
+    };
+    if (node.kind === "step") {
+      const raw = await attempts(input, env.signal);
+      return parseOut(raw, `output of step '${node.name}'`);
+    }
+    const items = input as unknown[];
+    env.state.items = items.length;
+    const out = new Array<unknown>(items.length);
+    const nodeCtl = new AbortController();
+    const onRunAbort = () => nodeCtl.abort(env.signal.reason);
+    if (env.signal.aborted) onRunAbort();
+    else env.signal.addEventListener("abort", onRunAbort, { once: true });
+    let failure: { error: unknown; index: number } | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (failure === undefined) {
+        const i = next++;
+        if (i >= items.length) return;
+        try {
+          out[i] = parseOut(await attempts(items[i], nodeCtl.signal, i), `output of step '${node.name}' item ${i}`);
+        } catch (error) {
+          if (failure === undefined) {
+            failure = { error, index: i };
+            nodeCtl.abort(cancelledError(`step '${node.name}' (item ${i} failed)`));
+          }
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(node.concurrency, items.length) }, worker));
+    } finally {
+      env.signal.removeEventListener("abort", onRunAbort);
+    }
+    if (failure) {
+      const f = failure as { error: unknown; index: number };
+      if (env.signal.aborted) throw env.signal.reason;
+      if (f.error instanceof MlcycleError)
+        throw new MlcycleError(f.error.code, `item ${f.index}: ${f.error.message}`, {
+          cause: f.error,
+          issues: f.error.issues,
+        });
+      const wrapped = new Error(`item ${f.index}: ${f.error instanceof Error ? f.error.message : String(f.error)}`, {
+        cause: f.error,
+      });
+      if (f.error instanceof Error && f.error.stack) wrapped.stack = f.error.stack;
+      throw wrapped;
+    }
+    return out;
+  }
+
+  /** One attempt: races the function against its timeout and the run's cancellation. */
+  private async attempt(
+    step: AnyStep,
+    signal: AbortSignal,
+    gone: Promise<never>,
+    fn: (signal: AbortSignal) => unknown,
+  ): Promise<unknown> {
+    if (step.timeoutMs === undefined) {
+      const work = Promise.resolve().then(() => fn(signal));
+      work.catch(() => undefined);
+      return Promise.race([work, gone]);
+    }
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(
+      () => ctl.abort(new MlcycleError("TIMEOUT", `step '${step.name}' ran longer than ${step.timeoutMs} ms`)),
+      step.timeoutMs,
+    );
+    try {
+      const work = Promise.resolve().then(() => fn(ctl.signal));
+      work.catch(() => undefined);
+      return await Promise.race([work, abandonment(ctl.signal)]);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Stores an output: inline when small plain JSON, else through a serializer into the artifact store. */
+  async writeOutput(value: unknown, step: AnyStep): Promise<OutputRef> {
+    let serializer: Serializer<any> | undefined = step.serializer;
+    if (!serializer) {
+      if (value === undefined) return { kind: "inline", value: null, hash: hashValue(null) };
+      if (isPlainJson(value)) {
+        const text = JSON.stringify(value);
+        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: hashValue(value) };
+        serializer = jsonSerializer;
+      } else serializer = chooseSerializer(value);
+    }
+    const bytes = serializer.serialize(value);
+    const info = await this.ctx.artifacts.put(bytes);
+    return { kind: "artifact", digest: info.digest, size: info.size, serializer: serializer.id, hash: info.digest };
+  }
+
+  /** Reads a stored output back. */
+  async readOutput(ref: OutputRef, step?: AnyStep): Promise<unknown> {
+    if (ref.kind === "inline") return ref.value;
+    const serializer =
+      (step?.serializer?.id === ref.serializer ? step.serializer : undefined) ??
+      builtinSerializer(ref.serializer) ??
+      this.findSerializer(ref.serializer);
+    if (!serializer) throw unknownSerializer(ref.serializer);
+    return serializer.deserialize(await this.ctx.artifacts.get(ref.digest));
+  }
+
+  private findSerializer(id: string): Serializer<any> | undefined {
+    for (const p of this.definitions.values())
+      for (const n of p.nodes) if (n.step.serializer?.id === id) return n.step.serializer;
+    return undefined;
+  }
+
+  private async lineageContext(runId: string, p: AnyPipeline): Promise<string> {
+    const known = this.contexts.get(runId);
+    if (known) return known;
+    const node = await this.ctx.metadata.lineage.putNode({
+      kind: "context",
+      type: "pipeline_run",
+      name: `${p.name}/${runId}`,
+      externalId: `pipeline_run:${runId}`,
+      properties: { pipeline: p.name, version: p.version, runId },
+    });
+    if (this.contexts.size > 1000) this.contexts.clear();
+    this.contexts.set(runId, node.id);
+    return node.id;
+  }
+
+  /** Records a step run as an execution with its input and output artifacts in the run's context. */
+  private async recordLineage(
+    runId: string,
+    p: AnyPipeline,
+    node: PipelineNode,
+    output: OutputRef,
+    status: StepRunStatus,
+    key: string,
+    active: ActiveRun | undefined,
+  ): Promise<void> {
+    const store = this.ctx.metadata.lineage;
+    const contextId = active?.contextId ?? (await this.lineageContext(runId, p));
+    const exec = await store.putNode({
+      kind: "execution",
+      type: "step_run",
+      name: node.name,
+      externalId: `step_run:${runId}/${node.name}`,
+      properties: {
+        pipeline: p.name,
+        pipelineRunId: runId,
+        step: node.step.name,
+        version: node.version,
+        status,
+        cacheKey: key,
+      },
+    });
+    const art = await store.putNode({
+      kind: "artifact",
+      type: "step_output",
+      name: `${p.name}/${node.name}`,
+      externalId: `step_output:${output.hash}`,
+      ...(output.kind === "artifact" ? { digest: output.digest } : {}),
+      properties: output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },
+    });
+    active?.artifactIds.set(node.name, art.id);
+    await store.addEdge({ type: "event", from: exec.id, to: art.id, direction: "output", slot: "output" });
+    await store.addEdge({ type: "association", from: exec.id, to: contextId });
+    await store.addEdge({ type: "attribution", from: art.id, to: contextId });
+    const slots = new Map<string, string[]>();
+    for (const e of node.edges) {
+      if (e.kind === "control" || e.from === "params") continue;
+      const list = slots.get(e.from) ?? [];
+      list.push(e.toPath);
+      slots.set(e.from, list);
+    }
+    for (const [from, paths] of slots) {
+      let artId = active?.artifactIds.get(from);
+      if (!artId) {
+        const rec = await this.store.getStep(runId, from);
+        if (rec?.output) artId = (await store.findByExternalId("artifact", `step_output:${rec.output.hash}`))?.id;
+      }
+      if (artId)
+        await store.addEdge({ type: "event", from: exec.id, to: artId, direction: "input", slot: paths.join(",") });
+    }
+  }
+}
+
+/** What a condition may read: params and the node's dependencies; any other step is an error. */
+function guardedValues(p: AnyPipeline, node: PipelineNode, values: Record<string, unknown>): unknown {
+  return new Proxy(values, {
+    get(t, k) {
+      if (typeof k === "string" && !(k in t) && p.nodes.some((n) => n.name === k))
+        throw new MlcycleError(
+          "PRECONDITION",
+          `the condition of step '${node.name}' reads '${k}', which is not among its dependencies: add it to 'after'`,
+        );
+      return Reflect.get(t, k);
+    },
+  });
+}
+
+/** Top-level params as tracking params (objects as JSON text). */
+function flatParams(params: unknown): Record<string, unknown> {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    out[k] = v !== null && typeof v === "object" ? JSON.stringify(v) : v;
+  }
+  return out;
+}
