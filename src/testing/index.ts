@@ -10,3 +10,4 @@ export * from "./registry-store-suite.js";
 export * from "./feature-registry-store-suite.js";
 export * from "./offline-store-suite.js";
 export * from "./online-store-suite.js";
+export * from "./tracking-store-suite.js";

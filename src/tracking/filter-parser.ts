@@ -24,7 +24,8 @@ import type {
  * value      := 'string' | "string" | number
  * ```
  *
- * Keywords are case-insensitive. Strings take `\` escapes or a doubled quote. Metrics compare to
+ * Keywords are case-insensitive. A quote inside a string is doubled (`'it''s'`) or escaped (`'it\'s'`);
+ * any other backslash is kept as written, so `LIKE 'ml\%%'` reaches the pattern with its escape. Metrics compare to
  * numbers; params and tags to strings; attributes `start_time`/`end_time` to numbers and
  * `run_id`, `run_name`, `status`, `experiment_id`, `parent_run_id` to strings.
  */
@@ -106,8 +107,8 @@ function tokenize(source: string, what: string): Token[] {
       for (;;) {
         if (i >= source.length) throw syntaxError(source, start, `unterminated ${c}-quoted text`, what);
         const d = source[i];
-        if (d === "\\" && i + 1 < source.length) {
-          out += source[i + 1];
+        if (d === "\\" && source[i + 1] === c) {
+          out += c;
           i += 2;
         } else if (d === c && source[i + 1] === c) {
           out += c;

@@ -1,0 +1,306 @@
+import { describe, expect, it } from "vitest";
+import { isMlcycleError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { RunOrder, RunQuery, RunRecord, TrackingStore } from "../stores/tracking-store.js";
+import { parseRunFilter, parseRunOrder } from "../tracking/filter-parser.js";
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMlcycleError(e) && e.code === code) return;
+    throw new Error(`expected an MlcycleError ${code}, got ${String(e)}`);
+  }
+  throw new Error(`expected an MlcycleError ${code}, but the call succeeded`);
+}
+
+const T0 = 1_700_000_000_000;
+
+async function experiment(s: TrackingStore, name = `exp-${newId()}`) {
+  const id = newId();
+  await s.createExperiment({ id, name, tags: {}, lifecycle: "active", createdAt: T0, updatedAt: T0 });
+  return id;
+}
+
+async function run(
+  s: TrackingStore,
+  experimentId: string,
+  fields: Partial<RunRecord> & { params?: Record<string, string>; tags?: Record<string, string> } = {},
+) {
+  const { params = {}, tags = {}, ...rest } = fields;
+  const r: RunRecord = {
+    id: newId(),
+    experimentId,
+    name: "r",
+    status: "running",
+    startTime: T0,
+    heartbeatAt: T0,
+    ...rest,
+  };
+  await s.createRun(r, params, tags);
+  return r.id;
+}
+
+/**
+ * The {@link TrackingStore} conformance suite: experiments (unique names, lifecycle), runs, params
+ * immutability, tags, metric history and latest values (NaN and ±Infinity exact), artifacts,
+ * dataset inputs, and run search (the filter semantics, order, NaN and missing values last, paging).
+ *
+ * @example
+ * ```ts
+ * trackingStoreSuite("memory", async () => new MemoryTrackingStore());
+ * ```
+ */
+export function trackingStoreSuite(name: string, factory: () => Promise<TrackingStore>): void {
+  describe(`TrackingStore conformance: ${name}`, () => {
+    it("creates experiments with unique names, finds them by id and name, renames and soft-deletes", async () => {
+      const s = await factory();
+      const a = await experiment(s, "alpha");
+      const b = await experiment(s, "beta");
+      expect((await s.getExperiment(a))?.name).toBe("alpha");
+      expect((await s.getExperimentByName("beta"))?.id).toBe(b);
+      expect(await s.getExperimentByName("gamma")).toBeUndefined();
+      await expectCode(
+        s.createExperiment({ id: newId(), name: "alpha", tags: {}, lifecycle: "active", createdAt: T0, updatedAt: T0 }),
+        "CONFLICT",
+      );
+      await expectCode(s.updateExperiment(b, { name: "alpha", updatedAt: T0 + 1 }), "CONFLICT");
+      const renamed = await s.updateExperiment(b, { name: "beta2", tags: { team: "x" }, updatedAt: T0 + 1 });
+      expect(renamed).toMatchObject({ id: b, name: "beta2", tags: { team: "x" }, updatedAt: T0 + 1 });
+      await s.updateExperiment(a, { lifecycle: "deleted", updatedAt: T0 + 2 });
+      expect((await s.listExperiments({})).map((e) => e.id)).toEqual([b]);
+      expect((await s.listExperiments({ lifecycle: "deleted" })).map((e) => e.id)).toEqual([a]);
+      expect(await s.listExperiments({ lifecycle: "all" })).toHaveLength(2);
+      await expectCode(
+        s.createExperiment({ id: newId(), name: "alpha", tags: {}, lifecycle: "active", createdAt: T0, updatedAt: T0 }),
+        "CONFLICT",
+      );
+      await expectCode(s.updateExperiment("nope", { name: "x", updatedAt: T0 }), "NOT_FOUND");
+    });
+
+    it("stores runs with params and tags, updates them and lists children", async () => {
+      const s = await factory();
+      const e = await experiment(s);
+      const parent = await run(s, e, { name: "parent", params: { lr: "0.1" }, tags: { team: "ml" } });
+      const child = await run(s, e, { name: "child", parentRunId: parent, startTime: T0 + 5 });
+      const got = await s.getRun(parent);
+      expect(got).toMatchObject({ id: parent, experimentId: e, name: "parent", status: "running", startTime: T0 });
+      expect(got?.params).toEqual({ lr: "0.1" });
+      expect(got?.tags).toEqual({ team: "ml" });
+      expect(got?.metrics).toEqual({});
+      expect(got?.parentRunId).toBeUndefined();
+      expect((await s.getRun(child))?.parentRunId).toBe(parent);
+      expect(await s.childRunIds(parent)).toEqual([child]);
+      await s.updateRun(parent, { status: "failed", endTime: T0 + 9, error: "boom" });
+      expect(await s.getRun(parent)).toMatchObject({ status: "failed", endTime: T0 + 9, error: "boom" });
+      await s.heartbeat([parent, child], T0 + 100);
+      expect((await s.getRun(parent))?.heartbeatAt).toBe(T0);
+      expect((await s.getRun(child))?.heartbeatAt).toBe(T0 + 100);
+      expect(await s.getRun("missing")).toBeUndefined();
+      await expectCode(s.updateRun("missing", { status: "killed" }), "NOT_FOUND");
+      await expectCode(run(s, "no-such-experiment"), "NOT_FOUND");
+    });
+
+    it("keeps params immutable: same value is a no-op, another value a CONFLICT, batches all or nothing", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s), { params: { a: "1" } });
+      await s.logParams(r, { a: "1", b: "2" });
+      await expectCode(s.logParams(r, { c: "3", a: "x" }), "CONFLICT");
+      expect((await s.getRun(r))?.params).toEqual({ a: "1", b: "2" });
+      await expectCode(s.logParams("missing", { a: "1" }), "NOT_FOUND");
+    });
+
+    it("overwrites and deletes tags", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s), { tags: { a: "1" } });
+      await s.setTags(r, { a: "2", b: "3" });
+      await s.deleteTag(r, "b");
+      await s.deleteTag(r, "never-set");
+      expect((await s.getRun(r))?.tags).toEqual({ a: "2" });
+      await expectCode(s.setTags("missing", { a: "1" }), "NOT_FOUND");
+    });
+
+    it("keeps every metric point, NaN and ±Infinity exactly, and the latest by step then timestamp", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s));
+      await s.logMetrics([
+        { runId: r, key: "loss", value: 0.5, step: 2, timestamp: T0 + 2 },
+        { runId: r, key: "loss", value: Number.NaN, step: 1, timestamp: T0 + 1 },
+        { runId: r, key: "loss", value: Number.POSITIVE_INFINITY, step: -1, timestamp: T0 },
+        { runId: r, key: "loss", value: Number.NEGATIVE_INFINITY, step: 2, timestamp: T0 + 1 },
+        { runId: r, key: "x", value: 0.1 + 0.2, step: 0, timestamp: T0 },
+      ]);
+      // An older step arriving later never replaces the latest.
+      await s.logMetrics([{ runId: r, key: "loss", value: 9, step: 0, timestamp: T0 + 50 }]);
+      const h = await s.metricHistory(r, "loss");
+      expect(h.map((p) => p.step)).toEqual([-1, 0, 1, 2, 2]);
+      expect(h[0].value).toBe(Number.POSITIVE_INFINITY);
+      expect(Number.isNaN(h[2].value)).toBe(true);
+      expect(h.slice(3).map((p) => p.value)).toEqual([Number.NEGATIVE_INFINITY, 0.5]);
+      const got = await s.getRun(r);
+      expect(got?.metrics.loss).toBe(0.5);
+      expect(got?.metrics.x).toBe(0.1 + 0.2);
+      expect((await s.metricHistory(r, "loss", { startStep: 0, endStep: 1 })).map((p) => p.step)).toEqual([0, 1]);
+      // Duplicates are kept.
+      await s.logMetrics([{ runId: r, key: "x", value: 0.1 + 0.2, step: 0, timestamp: T0 }]);
+      expect(await s.metricHistory(r, "x")).toHaveLength(2);
+      await s.logMetrics([{ runId: r, key: "nan", value: Number.NaN, step: 0, timestamp: T0 }]);
+      expect(Number.isNaN((await s.getRun(r))?.metrics.nan)).toBe(true);
+      await expectCode(s.logMetrics([{ runId: "missing", key: "x", value: 1, step: 0, timestamp: T0 }]), "NOT_FOUND");
+    });
+
+    it("maps artifact paths to digests and records dataset inputs once", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s));
+      await s.putArtifact(r, { path: "b/model.json", digest: "b".repeat(64), size: 3, createdAt: T0 });
+      await s.putArtifact(r, { path: "a.txt", digest: "a".repeat(64), size: 1, createdAt: T0 });
+      await s.putArtifact(r, { path: "a.txt", digest: "c".repeat(64), size: 2, createdAt: T0 + 1 });
+      expect((await s.listArtifacts(r)).map((a) => [a.path, a.digest[0], a.size])).toEqual([
+        ["a.txt", "c", 2],
+        ["b/model.json", "b", 3],
+      ]);
+      expect(await s.getArtifact(r, "zzz")).toBeUndefined();
+      await s.logInput(r, { name: "iris", digest: "d1", context: "train", schema: { cols: ["a"] }, createdAt: T0 });
+      await s.logInput(r, { name: "iris", digest: "d1", context: "train", createdAt: T0 + 1 });
+      await s.logInput(r, { name: "iris", digest: "d1", createdAt: T0 + 2 });
+      const inputs = await s.listInputs(r);
+      expect(inputs).toHaveLength(2);
+      expect(inputs[0]).toMatchObject({ name: "iris", digest: "d1", context: "train", schema: { cols: ["a"] } });
+      expect(inputs[1].context).toBeUndefined();
+    });
+
+    describe("search", () => {
+      const setup = async () => {
+        const s = await factory();
+        const e = await experiment(s, "search-a");
+        const other = await experiment(s, "search-b");
+        const ids: Record<string, string> = {};
+        const add = async (
+          name: string,
+          startTime: number,
+          params: Record<string, string>,
+          tags: Record<string, string>,
+          metrics: Record<string, number>,
+          extra: Partial<RunRecord> = {},
+        ) => {
+          ids[name] = await run(s, extra.experimentId ?? e, { name, startTime, params, tags, ...extra });
+          await s.logMetrics(
+            Object.entries(metrics).map(([key, value]) => ({ runId: ids[name], key, value, step: 0, timestamp: T0 })),
+          );
+        };
+        await add("r1", T0 + 1, { model: "rf", n: "10" }, { team: "ml-core" }, { acc: 0.91, loss: 0.2 });
+        await add("r2", T0 + 2, { model: "lr", n: "9" }, { team: "ML-ops" }, { acc: 0.8, loss: Number.NaN });
+        await add("r3", T0 + 3, { model: "rf", n: "100" }, { team: "data" }, { acc: Number.NaN });
+        await add("r4", T0 + 4, { model: "gb" }, { team: "ml%lab" }, {}, { status: "finished", endTime: T0 + 10 });
+        await add(
+          "r5",
+          T0 + 5,
+          { model: "rf'; DROP TABLE tracking_runs; --" },
+          {},
+          { acc: 0.95 },
+          {
+            experimentId: other,
+            heartbeatAt: T0 - 1000,
+          },
+        );
+        return { s, e, other, ids };
+      };
+
+      const names = async (
+        s: TrackingStore,
+        ids: Record<string, string>,
+        q: Partial<RunQuery> & { f?: string; o?: string[] },
+      ) => {
+        const byId = Object.fromEntries(Object.entries(ids).map(([k, v]) => [v, k]));
+        const filter = parseRunFilter(q.f);
+        const rows = await s.searchRuns({
+          experimentIds: q.experimentIds ?? [],
+          ...(filter ? { filter } : {}),
+          orderBy: q.o ? parseRunOrder(q.o) : ((q.orderBy ?? []) as RunOrder[]),
+          limit: q.limit ?? 100,
+          offset: q.offset ?? 0,
+          crashedBefore: q.crashedBefore ?? T0,
+        });
+        return rows.map((r) => byId[r.id]);
+      };
+
+      it("filters by metrics numerically on the latest value, NaN matching only !=", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: "metrics.acc > 0.85" })).toEqual(["r5", "r1"]);
+        expect(await names(s, ids, { f: "metrics.acc <= 0.91" })).toEqual(["r2", "r1"]);
+        expect(await names(s, ids, { f: "metrics.acc != 0.8" })).toEqual(["r5", "r3", "r1"]);
+        expect(await names(s, ids, { f: "metrics.acc = 0.8" })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "metrics.acc IN (0.8, 0.95)" })).toEqual(["r5", "r2"]);
+        expect(await names(s, ids, { f: "metrics.acc NOT IN (0.8, 0.95)" })).toEqual(["r3", "r1"]);
+        expect(await names(s, ids, { f: "metrics.loss < 1" })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: "metrics.acc = NaN" })).toEqual(["r3"]);
+        expect(await names(s, ids, { f: "metrics.nothing > -1" })).toEqual([]);
+      });
+
+      it("compares params and tags as strings, with case-sensitive LIKE, ILIKE, IN and escapes", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: "params.n > '5'" })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "params.n = '10'" })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: "params.model != 'rf'" })).toEqual(["r5", "r4", "r2"]);
+        expect(await names(s, ids, { f: "tags.team LIKE 'ml%'" })).toEqual(["r4", "r1"]);
+        expect(await names(s, ids, { f: "tags.team ILIKE 'ml%'" })).toEqual(["r4", "r2", "r1"]);
+        expect(await names(s, ids, { f: "tags.team NOT LIKE 'ml%'" })).toEqual(["r3", "r2"]);
+        expect(await names(s, ids, { f: "tags.team LIKE 'ml\\%%'" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "tags.team LIKE 'dat_'" })).toEqual(["r3"]);
+        expect(await names(s, ids, { f: "params.model IN ('lr', 'gb')" })).toEqual(["r4", "r2"]);
+        expect(await names(s, ids, { f: "params.model NOT IN ('lr', 'gb')" })).toEqual(["r5", "r3", "r1"]);
+        expect(await names(s, ids, { f: "params.model = 'rf''; DROP TABLE tracking_runs; --'" })).toEqual(["r5"]);
+        expect(await names(s, ids, { f: "params.model LIKE '%[*]?%'" })).toEqual([]);
+      });
+
+      it("combines with AND, OR and parentheses, and filters attributes and experiments", async () => {
+        const { s, e, ids } = await setup();
+        expect(
+          await names(s, ids, { f: "metrics.acc > 0.85 and (params.model = 'rf' or tags.team LIKE 'ml%')" }),
+        ).toEqual(["r1"]);
+        expect(
+          await names(s, ids, { f: "(params.model = 'gb' or metrics.acc < 0.85) and tags.team ILIKE 'ML%'" }),
+        ).toEqual(["r4", "r2"]);
+        expect(await names(s, ids, { f: "attributes.status = 'finished'" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "attributes.status = 'crashed'" })).toEqual(["r5"]);
+        expect(await names(s, ids, { f: "attributes.status = 'running'" })).toEqual(["r3", "r2", "r1"]);
+        expect(await names(s, ids, { f: "attributes.start_time >= " + String(T0 + 3) })).toEqual(["r5", "r4", "r3"]);
+        expect(await names(s, ids, { f: "attributes.end_time > 0" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "attributes.run_name LIKE 'r_'", experimentIds: [e] })).toHaveLength(4);
+        expect(await names(s, ids, { f: `attributes.run_id = '${ids.r2}'` })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "attributes.parent_run_id != 'x'" })).toEqual([]);
+      });
+
+      it("orders by metrics, params and attributes with NaN then missing last, and pages", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { o: ["metrics.acc DESC"] })).toEqual(["r5", "r1", "r2", "r3", "r4"]);
+        expect(await names(s, ids, { o: ["metrics.acc ASC"] })).toEqual(["r2", "r1", "r5", "r3", "r4"]);
+        expect(await names(s, ids, { o: ["params.model", "attributes.start_time"] })).toEqual([
+          "r4",
+          "r2",
+          "r1",
+          "r3",
+          "r5",
+        ]);
+        expect(await names(s, ids, { o: ["attributes.end_time DESC"] })).toEqual(["r4", "r5", "r3", "r2", "r1"]);
+        expect(await names(s, ids, {})).toEqual(["r5", "r4", "r3", "r2", "r1"]);
+        expect(await names(s, ids, { o: ["metrics.acc DESC"], limit: 2, offset: 1 })).toEqual(["r1", "r2"]);
+        expect(await names(s, ids, { o: ["metrics.acc DESC"], limit: 2, offset: 4 })).toEqual(["r4"]);
+      });
+
+      it("returns params, tags and latest metrics with each run", async () => {
+        const { s, ids } = await setup();
+        const [r1] = await s.searchRuns({
+          experimentIds: [],
+          filter: parseRunFilter(`attributes.run_id = '${ids.r1}'`)!,
+          orderBy: [],
+          limit: 10,
+          offset: 0,
+          crashedBefore: T0,
+        });
+        expect(r1).toMatchObject({ params: { model: "rf", n: "10" }, tags: { team: "ml-core" } });
+        expect(r1.metrics).toEqual({ acc: 0.91, loss: 0.2 });
+      });
+    });
+  });
+}
