@@ -192,8 +192,12 @@ export interface LoadedModel<I = any, O = any> {
 interface TrackingLike {
   getRun?(runId: string): Promise<{ id: string; name?: string; metrics: Record<string, number> }>;
   readArtifact?(runId: string, path: string): Promise<Uint8Array>;
-  logMetrics?(runId: string, metrics: Record<string, number>): Promise<unknown>;
-  setTags?(runId: string, tags: Record<string, string>): Promise<unknown>;
+}
+
+/** The subset of the tracking port the registry writes evaluation metrics through. */
+interface TrackingStoreLike {
+  logMetrics(points: { runId: string; key: string; value: number; step: number; timestamp: number }[]): Promise<void>;
+  setTags(runId: string, tags: Record<string, string>): Promise<void>;
 }
 
 const MODEL_NAME_RE = /^[^@]+$/;
@@ -1043,13 +1047,16 @@ export class ModelRegistry {
     gate: GateResult | undefined,
   ): Promise<void> {
     const tracking = this.tracking();
-    if (!tracking.logMetrics)
-      throw new MlcycleError("UNAVAILABLE", "the tracking module cannot log metrics on an existing run");
-    const finite = Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
-    await tracking.logMetrics(runId, finite);
+    // NOT_FOUND naming the run before anything is written to it.
+    if (tracking.getRun) await tracking.getRun(runId);
+    // Written through the tracking port, so a finished run stays finished.
+    const store = this.ctx.metadata.tracking as unknown as TrackingStoreLike;
+    const at = this.ctx.clock.now();
+    const points = Object.entries(metrics).map(([key, value]) => ({ runId, key, value, step: 0, timestamp: at }));
+    if (points.length) await store.logMetrics(points);
     const tags: Record<string, string> = { "mlcycle.evaluated_model": `${model}@${version}` };
     if (gate) tags[`mlcycle.gate.${gate.gate.name}`] = gate.passed ? "passed" : "failed";
-    await tracking.setTags?.(runId, tags);
+    await store.setTags(runId, tags);
   }
 
   private tracking(): TrackingLike {
