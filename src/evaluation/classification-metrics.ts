@@ -194,6 +194,23 @@ function checkBeta(beta: number): number {
   return beta;
 }
 
+/**
+ * Precision, recall and F-beta in one pass, averaged as `opts.average` says (scikit-learn's
+ * `precision_recall_fscore_support` with an `average`). `beta` defaults to 1 (F1).
+ *
+ * @example
+ * ```ts
+ * const { precision, recall, fScore } = precisionRecallFscore(yTrue, yPred, { average: "macro" });
+ * ```
+ */
+export function precisionRecallFscore(
+  yTrue: Label[],
+  yPred: Label[],
+  opts: PrfOptions & { beta?: number } = {},
+): { precision: number; recall: number; fScore: number } {
+  return averagedScores(yTrue, yPred, opts, checkBeta(opts.beta ?? 1));
+}
+
 function averagedScores(
   yTrue: Label[],
   yPred: Label[],

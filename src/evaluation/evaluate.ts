@@ -2,10 +2,9 @@ import { invalid, isMlcycleError } from "../core/errors.js";
 import {
   accuracyScore,
   confusionMatrix,
-  f1Score,
   matthewsCorrcoef,
-  precisionScore,
-  recallScore,
+  type PrfOptions,
+  precisionRecallFscore,
 } from "./classification-metrics.js";
 import { checkGate, type Gate, type GateResult } from "./gate.js";
 import {
@@ -178,14 +177,14 @@ function classificationMetrics(
   const main = binary
     ? ({ average: "binary", posLabel: positive } as const)
     : ({ average: "weighted", labels: classes } as const);
-  put(m, notes, "precision_score", () => precisionScore(yTrue, yPred, main));
-  put(m, notes, "recall_score", () => recallScore(yTrue, yPred, main));
-  put(m, notes, "f1_score", () => f1Score(yTrue, yPred, main));
-  for (const average of ["macro", "micro", "weighted"] as const) {
-    put(m, notes, `precision_score_${average}`, () => precisionScore(yTrue, yPred, { average, labels: classes }));
-    put(m, notes, `recall_score_${average}`, () => recallScore(yTrue, yPred, { average, labels: classes }));
-    put(m, notes, `f1_score_${average}`, () => f1Score(yTrue, yPred, { average, labels: classes }));
-  }
+  const prf = (suffix: string, o: PrfOptions) => {
+    const r = precisionRecallFscore(yTrue, yPred, o);
+    m[`precision_score${suffix}`] = r.precision;
+    m[`recall_score${suffix}`] = r.recall;
+    m[`f1_score${suffix}`] = r.fScore;
+  };
+  prf("", main);
+  for (const average of ["macro", "micro", "weighted"] as const) prf(`_${average}`, { average, labels: classes });
   put(m, notes, "matthews_corrcoef", () => matthewsCorrcoef(yTrue, yPred));
   const matrix = confusionMatrix(yTrue, yPred, { labels: classes });
   if (binary) {

@@ -53,32 +53,39 @@ export function logLoss(yTrue: Label[], yPred: number[] | number[][], opts: LogL
     return j;
   });
   if (!Array.isArray(yPred)) throw invalid(["yPred"], "must be an array of probabilities or of probability rows");
-  let rows: number[][];
+  let total = 0;
   if (Array.isArray(yPred[0])) {
-    rows = checkMatrix("yPred", yPred, { rows: t.length, probabilities: true });
+    const rows = checkMatrix("yPred", yPred, { rows: t.length, probabilities: true });
+    if (rows[0].length !== classes.length)
+      throw invalid(
+        ["yPred"],
+        `has ${rows[0].length} columns but there are ${classes.length} classes ${JSON.stringify(classes)}`,
+        "invalid_shape",
+      );
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      let s = 0;
+      for (let j = 0; j < row.length; j++) s += clip(row[j], eps);
+      total -= Math.log(clip(row[yIdx[i]], eps) / s);
+    }
   } else {
     const p = checkNumbers("yPred", yPred);
     checkSameLength("yTrue", t, "yPred", p);
     checkProbabilities("yPred", p);
-    rows = p.map((v) => {
-      const c = clip(v, eps);
-      return [1 - c, c];
-    });
+    if (classes.length !== 2)
+      throw invalid(
+        ["yPred"],
+        `has 1 column (the positive class's probability) but there are ${classes.length} classes ${JSON.stringify(classes)}`,
+        "invalid_shape",
+      );
+    for (let i = 0; i < p.length; i++) {
+      // As scikit-learn: clip p, form the row [1 − p, p], renormalize it.
+      const c = clip(p[i], eps);
+      const s = 1 - c + c;
+      total -= Math.log((yIdx[i] === 1 ? c : 1 - c) / s);
+    }
   }
-  if (rows[0].length !== classes.length)
-    throw invalid(
-      ["yPred"],
-      `has ${rows[0].length} columns but there are ${classes.length} classes ${JSON.stringify(classes)}`,
-      "invalid_shape",
-    );
-  let total = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const clipped = rows[i].map((v) => clip(v, eps));
-    let s = 0;
-    for (const v of clipped) s += v;
-    total -= Math.log(clipped[yIdx[i]] / s);
-  }
-  return opts.normalize === false ? total : total / rows.length;
+  return opts.normalize === false ? total : total / t.length;
 }
 
 function clip(v: number, eps: number): number {

@@ -33,21 +33,39 @@ export type RankingAverage = "macro" | "weighted" | "micro";
  * (scikit-learn's `_binary_clf_curve`).
  */
 function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) {
-  const order = Array.from(score.keys()).sort((a, b) => score[b] - score[a]);
+  // Two native float64 sorts and a merge: several times faster than sorting indices with a comparator.
+  let nPos = 0;
+  for (const p of positive) if (p) nPos++;
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(score.length - nPos);
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < score.length; i++) {
+    if (positive[i]) pos[a++] = score[i];
+    else neg[b++] = score[i];
+  }
+  pos.sort();
+  neg.sort();
   const tps: number[] = [];
   const fps: number[] = [];
   const thresholds: number[] = [];
+  let i = pos.length - 1;
+  let j = neg.length - 1;
   let tp = 0;
   let fp = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (positive[i]) tp++;
-    else fp++;
-    if (k === order.length - 1 || score[order[k + 1]] !== score[i]) {
-      tps.push(tp);
-      fps.push(fp);
-      thresholds.push(score[i]);
+  while (i >= 0 || j >= 0) {
+    const v = i < 0 ? neg[j] : j < 0 ? pos[i] : Math.max(pos[i], neg[j]);
+    while (i >= 0 && pos[i] === v) {
+      tp++;
+      i--;
     }
+    while (j >= 0 && neg[j] === v) {
+      fp++;
+      j--;
+    }
+    tps.push(tp);
+    fps.push(fp);
+    thresholds.push(v);
   }
   return { tps, fps, thresholds };
 }

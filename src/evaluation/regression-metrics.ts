@@ -92,7 +92,9 @@ export function explainedVarianceScore(yTrue: number[], yPred: number[]): number
 /** Median of `|yTrue − yPred|` (mean of the two middle values for an even count), as scikit-learn's `median_absolute_error`. */
 export function medianAbsoluteError(yTrue: number[], yPred: number[]): number {
   const [t, p] = pair(yTrue, yPred);
-  const errors = t.map((v, i) => Math.abs(p[i] - v)).sort((a, b) => a - b);
+  const errors = new Float64Array(t.length);
+  for (let i = 0; i < t.length; i++) errors[i] = Math.abs(p[i] - t[i]);
+  errors.sort();
   const mid = errors.length >> 1;
   return errors.length % 2 === 1 ? errors[mid] : (errors[mid - 1] + errors[mid]) / 2;
 }

@@ -217,7 +217,8 @@ describe("ranking and probability metrics on documented examples", () => {
       ),
     ).toBeCloseTo(-(Math.log(0.9) * 2 + Math.log(0.8) + Math.log(0.65)) / 4, 15);
     expect(logLoss([0, 1], [0, 1])).toBeCloseTo(-Math.log(1 - Number.EPSILON), 15);
-    expect(logLoss([0, 1], [1, 0], { eps: 1e-15 })).toBeCloseTo(-Math.log(1e-15), 9);
+    // As scikit-learn: p is clipped, then the row [1 − p, p] is formed without clipping again.
+    expect(logLoss([0, 1], [1, 0], { eps: 1e-15 })).toBeCloseTo((-Math.log(1 - (1 - 1e-15)) - Math.log(1e-15)) / 2, 12);
     expect(logLoss([0, 1], [0.2, 0.7], { normalize: false })).toBeCloseTo(-Math.log(0.8) - Math.log(0.7), 15);
     expect(logLoss([1, 1], [0.9, 0.8], { labels: [0, 1] })).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8)) / 2, 15);
     expect(brierScoreLoss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3])).toBeCloseTo(0.0375, 15);
@@ -434,7 +435,7 @@ describe("metrics reject bad input with VALIDATION errors", () => {
         ),
       "columns",
     );
-    expectValidation(() => logLoss([0, 1, 2], [0.2, 0.3, 0.5]), "columns");
+    expectValidation(() => logLoss([0, 1, 2], [0.2, 0.3, 0.5]), "1 column");
     expectValidation(() => logLoss([1, 1], [0.2, 0.3]), "labels");
     expectValidation(() => logLoss([0, 1], [[0.5, 0.5]]), "rows");
     expectValidation(() => logLoss([0, 1], [0.2, 0.3], { eps: 0.7 }), "eps");

@@ -1,0 +1,79 @@
+/**
+ * Evaluation throughput on synthetic data. Each figure is printed beside a baseline measured in the
+ * same run: sorting the same number of float64 scores, the least any rank metric (ROC AUC, average
+ * precision, median error) must do.
+ *
+ *   npx tsx bench/evaluation.bench.ts
+ */
+import { evaluate, rocAucScore } from "../src/evaluation/index.js";
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function time(fn: () => unknown, runs = 5): number {
+  fn(); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
+
+const n = 200_000;
+const rnd = lcg(7);
+const yTrue = Array.from({ length: n }, () => (rnd() < 0.4 ? 1 : 0));
+const score = yTrue.map((y) => Math.min(1, Math.max(0, 0.35 * y + 0.65 * rnd())));
+const yPred = score.map((s) => (s >= 0.5 ? 1 : 0));
+const target = Array.from({ length: n }, () => 50 + 20 * rnd());
+const pred = target.map((t) => t + 8 * (rnd() - 0.5));
+const k = 5;
+const yTrueMc = Array.from({ length: n }, () => Math.floor(rnd() * k));
+const proba = yTrueMc.map((y) => {
+  const row = Array.from({ length: k }, (_, c) => rnd() + (c === y ? 1 : 0));
+  const s = row.reduce((a, b) => a + b, 0);
+  return row.map((v) => v / s);
+});
+const yPredMc = proba.map((r) => r.indexOf(Math.max(...r)));
+
+const baseline = time(() => Float64Array.from(score).sort());
+
+function report(what: string, ms: number, base: number): void {
+  console.log(
+    `${what.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms   baseline sort ${base.toFixed(1).padStart(7)} ms   ratio ${(ms / base).toFixed(1)}×`,
+  );
+}
+
+console.log(`n = ${n.toLocaleString("en")} examples; baseline = sort of n float64 scores`);
+report(
+  "rocAucScore (binary)",
+  time(() => rocAucScore(yTrue, score)),
+  baseline,
+);
+report(
+  "evaluate classification, binary + probabilities (23 metrics)",
+  time(() => evaluate({ task: "classification", yTrue, yPred, probabilities: score })),
+  baseline,
+);
+report(
+  "evaluate regression (11 metrics)",
+  time(() => evaluate({ task: "regression", yTrue: target, yPred: pred })),
+  baseline,
+);
+const baseMc = time(() => Float64Array.from(proba.flat()).sort(), 3);
+report(
+  `evaluate classification, ${k} classes (vs sort of n×${k})`,
+  time(() => evaluate({ task: "classification", yTrue: yTrueMc, yPred: yPredMc, probabilities: proba }), 3),
+  baseMc,
+);
