@@ -200,6 +200,7 @@ export function webhookSender(source: WebhookEventSource, options: WebhookSender
       if (attempt === retries || closing.signal.aborted) break;
       const base = Math.min(maxBackoff, backoff * 2 ** attempt);
       await sleep(Math.min(maxBackoff, Math.max(retryAfterMs, base * (0.75 + Math.random() * 0.5))));
+      if (closing.signal.aborted) break;
     }
     if (result.delivered) stats.delivered++;
     else stats.failed++;
