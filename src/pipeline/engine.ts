@@ -570,14 +570,21 @@ export class PipelineEngine {
         serializer: node.step.serializer?.id ?? AUTO_SERIALIZER,
       };
       const baseKey = baseCacheKey(components);
-      const lookup = policy.enabled && (active ? active.cache : runOptions?.cache) !== false;
-      if (lookup) {
+      const runCache = (active ? active.cache : runOptions?.cache) !== false;
+      let missReason: string | undefined = !policy.enabled
+        ? "caching is off for this step"
+        : !runCache
+          ? "the run was started with cache: false"
+          : undefined;
+      if (policy.enabled && runCache) {
         const now = this.now();
         const entries = await this.store.findCache(baseKey);
-        const hit = entries.find(
-          (e) =>
-            entryMatches(e, params, now) && !(policy.expireMs !== undefined && e.createdAt + policy.expireMs <= now),
-        );
+        const fresh = (e: CacheEntry) =>
+          !(e.expiresAt !== undefined && e.expiresAt <= now) &&
+          !(policy.expireMs !== undefined && e.createdAt + policy.expireMs <= now);
+        const hit = entries.find((e) => fresh(e) && entryMatches(e, params, now));
+        const stale = entries.find((e) => !fresh(e) && entryMatches({ ...e, expiresAt: undefined }, params, now));
+        if (!hit && stale) missReason = `the entry with the same key (run '${stale.runId}') had expired`;
         if (hit) {
           const value = await this.readOutput(hit.output, node.step);
           if (
@@ -643,7 +650,16 @@ export class PipelineEngine {
             ...(policy.expireMs !== undefined ? { expiresAt: now + policy.expireMs } : {}),
           }
         : undefined;
-      const ok = await commit({ status: "succeeded", output: ref, cacheKey: key, cacheComponents: full }, entry);
+      const ok = await commit(
+        {
+          status: "succeeded",
+          output: ref,
+          cacheKey: key,
+          cacheComponents: full,
+          ...(missReason ? { reason: missReason } : {}),
+        },
+        entry,
+      );
       if (tracked) await tracked.end("finished").catch(() => undefined);
       if (ok) {
         active?.values.set(node.name, output);

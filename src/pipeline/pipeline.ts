@@ -89,9 +89,11 @@ type ParamsInputOf<PS> = PS extends z.ZodType ? z.input<PS> : Record<string, nev
  * console.log(p.graph().toString());
  * ```
  */
-export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> {
-  /** Phantom: the params type a run accepts (before the schema's defaults). */
+export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> implements AnyPipeline {
+  /** Phantom (type-level only): the params type a run accepts (before the schema's defaults). */
   declare readonly paramsInput: PI;
+  /** Phantom (type-level only): the outputs of the steps, by name. */
+  declare readonly outputs: O;
   /** Marks the object as a pipeline. */
   readonly kind = "mlcycle.pipeline" as const;
 
@@ -306,9 +308,20 @@ export function pipeline<PS extends z.ZodType | undefined = undefined>(
   return Pipeline.create(name, options) as Pipeline<ParamsOf<PS>, {}, ParamsInputOf<PS>>;
 }
 
-/** Any pipeline. */
-export type AnyPipeline = Pipeline<any, any, any>;
+/** Any pipeline, as the engine uses it. */
+export interface AnyPipeline {
+  readonly kind: "mlcycle.pipeline";
+  readonly name: string;
+  readonly version: string;
+  readonly experiment: string;
+  readonly paramsSchema: z.ZodType | undefined;
+  readonly nodes: readonly PipelineNode[];
+  readonly paramsInput: any;
+  readonly outputs: any;
+  graph(): PipelineGraph;
+  getNode(name: string): PipelineNode;
+}
 /** The params a pipeline's run accepts (before defaults). */
-export type PipelineParamsInput<T> = T extends Pipeline<any, any, infer PI> ? PI : never;
+export type PipelineParamsInput<T> = T extends { readonly paramsInput: infer PI } ? PI : never;
 /** The outputs of a pipeline's steps, by name. */
-export type PipelineOutputs<T> = T extends Pipeline<any, infer O, any> ? O : never;
+export type PipelineOutputs<T> = T extends { readonly outputs: infer O } ? O : never;

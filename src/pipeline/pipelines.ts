@@ -2,7 +2,7 @@ import { invalid, MlcycleError, notFound } from "../core/errors.js";
 import { checkName } from "../core/validation.js";
 import type { PipelineRunFilter, PipelineRunRecord, StepRunRecord } from "../stores/pipeline-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
-import { type CacheDifference, type CacheKeyComponents, diffComponents, entryMatches } from "./cache-key.js";
+import { type CacheDifference, type CacheKeyComponents, diffComponents } from "./cache-key.js";
 import { PipelineEngine, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
 import type { AnyPipeline, PipelineOutputs, PipelineParamsInput } from "./pipeline.js";
 import { closedError, type Trigger, type TriggerEventName, type TriggerOptions, TriggerSet } from "./triggers.js";
@@ -219,35 +219,25 @@ export class Pipelines {
       return base;
     }
     const earlier = entries.filter((e) => !(e.runId === runId && e.key === rec.cacheKey));
-    const run = await store.getRun(runId);
-    if (earlier.length === 0) {
-      base.reason = `miss: no earlier cache entry for step '${cur.step}'${entries.length ? "" : " (its cache may be off)"}`;
-      return base;
-    }
-    let best = earlier[0]!;
-    let bestDiff = diffComponents(best.components, cur);
-    for (const e of earlier.slice(1)) {
-      const d = diffComponents(e.components, cur);
-      if (d.length < bestDiff.length) {
-        best = e;
-        bestDiff = d;
+    if (earlier.length) {
+      let best = earlier[0]!;
+      let bestDiff = diffComponents(best.components, cur);
+      for (const e of earlier.slice(1)) {
+        const d = diffComponents(e.components, cur);
+        if (d.length < bestDiff.length) {
+          best = e;
+          bestDiff = d;
+        }
       }
+      base.previous = prev(best);
+      base.differences = bestDiff;
     }
-    base.previous = prev(best);
-    base.differences = bestDiff;
-    if (bestDiff.length === 0) {
-      const stillValid = run ? entryMatches(best, run.params, rec.startedAt ?? this.ctx.clock.now()) : false;
-      base.reason =
-        best.expiresAt !== undefined && !stillValid
-          ? `miss: an entry with the same key (run '${best.runId}') had expired`
-          : run?.options?.cache === false
-            ? "miss: the run was started with cache: false"
-            : best.createdAt >= (rec.startedAt ?? 0)
-              ? `miss: the same key was first stored by run '${best.runId}', which ran at the same time`
-              : "miss: a matching entry exists but was not used (the cache was off for this step or run)";
-    } else {
-      base.reason = `miss: differs from the closest earlier entry (run '${best.runId}') in ${bestDiff.map((d) => d.component).join(", ")}`;
-    }
+    const best = base.previous;
+    if (rec.reason) base.reason = `miss: ${rec.reason}`;
+    else if (!best) base.reason = `miss: no earlier cache entry for step '${cur.step}'`;
+    else if (base.differences.length)
+      base.reason = `miss: differs from the closest earlier entry (run '${best.runId}') in ${base.differences.map((d) => d.component).join(", ")}`;
+    else base.reason = `miss: the same key was stored by run '${best.runId}' while this step ran`;
     return base;
   }
 

@@ -11,3 +11,4 @@ export * from "./feature-registry-store-suite.js";
 export * from "./offline-store-suite.js";
 export * from "./online-store-suite.js";
 export * from "./tracking-store-suite.js";
+export * from "./pipeline-store-suite.js";

@@ -11,7 +11,7 @@ import {
   type StepRunRecord,
   type StepRunStatus,
 } from "../pipeline-store.js";
-import type { SqlDatabase } from "./sql-database.js";
+import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 
 interface RunRow {
   id: string;
@@ -307,20 +307,28 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async resetIncomplete(runId: string, now: number) {
-    const run = await this.getRun(runId);
-    if (!run) throw new MlcycleError("NOT_FOUND", `pipeline run '${runId}' not found`);
-    const rows = await this.db
-      .deleteFrom("pipeline_steps")
-      .where("run_id", "=", runId)
-      .where("status", "not in", [...COMPLETED_STEP_STATUSES])
-      .returning("step")
-      .execute();
-    await this.db
-      .updateTable("pipeline_runs")
-      .set({ status: "running", updated_at: now, finished_at: null, error: null })
-      .where("id", "=", runId)
-      .execute();
-    return rows.map((r) => r.step);
+    return writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      const run = await db.selectFrom("pipeline_runs").select("id").where("id", "=", runId).executeTakeFirst();
+      if (!run) throw new MlcycleError("NOT_FOUND", `pipeline run '${runId}' not found`);
+      const rows = await db
+        .selectFrom("pipeline_steps")
+        .select("step")
+        .where("run_id", "=", runId)
+        .where("status", "not in", [...COMPLETED_STEP_STATUSES])
+        .execute();
+      await db
+        .deleteFrom("pipeline_steps")
+        .where("run_id", "=", runId)
+        .where("status", "not in", [...COMPLETED_STEP_STATUSES])
+        .execute();
+      await db
+        .updateTable("pipeline_runs")
+        .set({ status: "running", updated_at: now, finished_at: null, error: null })
+        .where("id", "=", runId)
+        .execute();
+      return rows.map((r) => r.step);
+    });
   }
 
   async findCache(baseKey: string) {

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import type { CacheEntry, PipelineRunRecord, PipelineStore, StepRunRecord } from "../stores/pipeline-store.js";
+
+const run = (id: string, extra: Partial<PipelineRunRecord> = {}): PipelineRunRecord => ({
+  id,
+  pipeline: "train",
+  version: "1",
+  status: "running",
+  params: { lr: 0.1, nested: { a: [1, 2] } },
+  trigger: "manual",
+  createdAt: 1000,
+  updatedAt: 1000,
+  ...extra,
+});
+
+const entry = (key: string, extra: Partial<CacheEntry> = {}): CacheEntry => ({
+  key,
+  baseKey: "b1",
+  step: "fit",
+  components: { step: "fit", version: "1", input: "i", ignoredInputs: [], params: { lr: "h" }, serializer: "auto@1" },
+  output: { kind: "inline", value: { w: [1, 2] }, hash: "h1" },
+  runId: "r1",
+  createdAt: 1,
+  ...extra,
+});
+
+/**
+ * The {@link PipelineStore} conformance suite: run records, atomic claims of (run, step),
+ * commits only by the claim's holder, resets for resume, and cache entries.
+ *
+ * @example
+ * ```ts
+ * pipelineStoreSuite("memory", async () => new MemoryPipelineStore());
+ * ```
+ */
+export function pipelineStoreSuite(name: string, factory: () => Promise<PipelineStore>): void {
+  describe(`PipelineStore conformance: ${name}`, () => {
+    it("creates, reads, updates and lists runs; a duplicate id is a CONFLICT", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      await s.createRun(run("r2", { pipeline: "other", options: { cache: false } }));
+      await expect(s.createRun(run("r1"))).rejects.toMatchObject({ code: "CONFLICT" });
+      expect(await s.getRun("r1")).toEqual(run("r1"));
+      expect((await s.getRun("r2"))?.options).toEqual({ cache: false });
+      expect(await s.getRun("nope")).toBeUndefined();
+      const error = { name: "Error", message: "boom", stack: "Error: boom\n  at x", code: "INTERNAL" };
+      await s.updateRun("r1", { status: "failed", finishedAt: 2000, updatedAt: 2000, error, trackingRunId: "t1" });
+      expect(await s.getRun("r1")).toMatchObject({ status: "failed", finishedAt: 2000, error, trackingRunId: "t1" });
+      await expect(s.updateRun("nope", { status: "failed" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      expect((await s.listRuns()).map((r) => r.id)).toEqual(["r2", "r1"]);
+      expect((await s.listRuns({ pipeline: "train" })).map((r) => r.id)).toEqual(["r1"]);
+      expect((await s.listRuns({ status: "running" })).map((r) => r.id)).toEqual(["r2"]);
+      expect(await s.listRuns({ limit: 1 })).toHaveLength(1);
+    });
+
+    it("lets exactly one of many concurrent claims of a step win", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => s.claimStep("r1", "fit", { token: `t${i}`, now: 5 })),
+      );
+      const won = claims.filter((c) => c !== undefined);
+      expect(won).toHaveLength(1);
+      expect(won[0]).toMatchObject({ runId: "r1", step: "fit", status: "running", startedAt: 5 });
+      expect((await s.getStep("r1", "fit"))?.claimToken).toBe(won[0]!.claimToken);
+    });
+
+    it("claims only on a running run and only unclaimed or queued steps", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      await s.createRun(run("r2", { status: "cancelled" }));
+      expect(await s.claimStep("r2", "fit", { token: "a", now: 1 })).toBeUndefined();
+      expect(await s.claimStep("missing", "fit", { token: "a", now: 1 })).toBeUndefined();
+      await s.putStep({ runId: "r1", step: "q", status: "queued", attempts: 0, cacheHit: false, updatedAt: 1 });
+      expect(await s.claimStep("r1", "q", { token: "a", now: 2 })).toMatchObject({ status: "running" });
+      expect(await s.claimStep("r1", "q", { token: "b", now: 3 })).toBeUndefined();
+    });
+
+    it("commits a step only for the holder of the claim, once", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      await s.claimStep("r1", "fit", { token: "mine", now: 10 });
+      const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
+        status: "succeeded",
+        attempts: 2,
+        startedAt: 10,
+        finishedAt: 20,
+        cacheHit: false,
+        cacheKey: "k1",
+        cacheComponents: entry("k1").components,
+        output: { kind: "artifact", digest: "d".repeat(64), size: 3, serializer: "json@1", hash: "d".repeat(64) },
+        trackingRunId: "tr",
+        items: 3,
+        logs: [{ at: 11, level: "info", message: "hello", data: { x: 1 } }],
+        updatedAt: 20,
+      };
+      expect(await s.completeStep("r1", "fit", "theirs", rec)).toBe(false);
+      expect((await s.getStep("r1", "fit"))?.status).toBe("running");
+      expect(await s.completeStep("r1", "fit", "mine", rec, entry("k1"))).toBe(true);
+      expect(await s.completeStep("r1", "fit", "mine", { ...rec, status: "failed" })).toBe(false);
+      const got = await s.getStep("r1", "fit");
+      expect(got).toMatchObject({ ...rec, runId: "r1", step: "fit" });
+      expect((await s.findCache("b1")).map((e) => e.key)).toEqual(["k1"]);
+      expect(await s.listSteps("r1")).toHaveLength(1);
+    });
+
+    it("keeps completed steps when putStep writes over them", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      await s.claimStep("r1", "a", { token: "t", now: 1 });
+      await s.completeStep("r1", "a", "t", { status: "succeeded", attempts: 1, cacheHit: false, updatedAt: 2 });
+      await s.putStep({ runId: "r1", step: "a", status: "cancelled", attempts: 0, cacheHit: false, updatedAt: 3 });
+      expect((await s.getStep("r1", "a"))?.status).toBe("succeeded");
+      await s.putStep({
+        runId: "r1",
+        step: "b",
+        status: "skipped",
+        reason: "why",
+        attempts: 0,
+        cacheHit: false,
+        updatedAt: 3,
+      });
+      expect(await s.getStep("r1", "b")).toMatchObject({ status: "skipped", reason: "why", cacheHit: false });
+    });
+
+    it("resets what did not complete so that resume can claim it again", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      for (const [step, status] of [
+        ["ok", "succeeded"],
+        ["hit", "cached"],
+        ["skip", "skipped"],
+        ["bad", "failed"],
+        ["slow", "timed_out"],
+      ] as const) {
+        await s.claimStep("r1", step, { token: step, now: 1 });
+        await s.completeStep("r1", step, step, { status, attempts: 1, cacheHit: status === "cached", updatedAt: 2 });
+      }
+      await s.claimStep("r1", "crashed", { token: "dead", now: 1 });
+      await s.updateRun("r1", { status: "failed", finishedAt: 5, error: { name: "Error", message: "x" } });
+      const reset = await s.resetIncomplete("r1", 9);
+      expect(reset.sort()).toEqual(["bad", "crashed", "slow"]);
+      const r = await s.getRun("r1");
+      expect(r?.status).toBe("running");
+      expect(r?.finishedAt).toBeUndefined();
+      expect(r?.error).toBeUndefined();
+      expect((await s.listSteps("r1")).map((x) => x.step).sort()).toEqual(["hit", "ok", "skip"]);
+      expect(await s.claimStep("r1", "crashed", { token: "new", now: 10 })).toBeDefined();
+      expect(await s.claimStep("r1", "ok", { token: "new", now: 10 })).toBeUndefined();
+      await expect(s.resetIncomplete("nope", 1)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+
+    it("stores cache entries by key and finds them by base key and by step, newest first", async () => {
+      const s = await factory();
+      await s.putCache(entry("k1", { createdAt: 1 }));
+      await s.putCache(entry("k2", { createdAt: 3, expiresAt: 100 }));
+      await s.putCache(entry("k3", { createdAt: 2, baseKey: "b2" }));
+      await s.putCache(entry("k4", { createdAt: 4, baseKey: "b3", step: "other" }));
+      await s.putCache(entry("k1", { createdAt: 5, runId: "r9" }));
+      const b1 = await s.findCache("b1");
+      expect(b1.map((e) => e.key)).toEqual(["k1", "k2"]);
+      expect(b1[0]).toEqual(entry("k1", { createdAt: 5, runId: "r9" }));
+      expect(b1[1]?.expiresAt).toBe(100);
+      expect((await s.listCache("fit")).map((e) => e.key)).toEqual(["k1", "k2", "k3"]);
+      expect((await s.listCache("fit", 1)).map((e) => e.key)).toEqual(["k1"]);
+      expect(await s.findCache("none")).toEqual([]);
+      expect(await s.clearCache("other")).toBe(1);
+      expect(await s.clearCache()).toBe(3);
+      expect(await s.listCache("fit")).toEqual([]);
+    });
+  });
+}
