@@ -134,7 +134,12 @@ function classificationContext(opts: EvaluationOptions, yTrue: Label[], yPred: L
   if (probs === undefined) return ctx;
   if (!Array.isArray(probs)) throw invalid(["probabilities"], "must be an array of numbers or of probability rows");
   if (probs.length > 0 && !Array.isArray(probs[0])) {
-    if (classes.length !== 2)
+    if (classes.length < 2)
+      throw invalid(
+        ["labels"],
+        `the data holds only the class ${JSON.stringify(classes[0])}; pass both classes through labels to use probabilities`,
+      );
+    if (classes.length > 2)
       throw invalid(
         ["probabilities"],
         `one probability per example fits two classes; there are ${classes.length}: give one row of ${classes.length} class probabilities per example`,
@@ -196,15 +201,16 @@ function classificationMetrics(
     m.true_negatives = n >= 0 ? matrix[n][n] : 0;
   }
   if (probabilities !== undefined) {
-    put(m, notes, "log_loss", () => logLoss(yTrue, probabilities, { labels: classes }));
     if (binary) {
       const p = classes.indexOf(positive);
       const yBin = yTrue.map((v) => (v === positive ? 1 : 0));
       const score = probabilities.map((row) => row[p]);
+      put(m, notes, "log_loss", () => logLoss(yBin, score, { labels: [0, 1] }));
       put(m, notes, "roc_auc", () => rocAucScore(yBin, score));
       put(m, notes, "precision_recall_auc", () => averagePrecisionScore(yBin, score));
       put(m, notes, "brier_score_loss", () => brierScoreLoss(yBin, score));
     } else {
+      put(m, notes, "log_loss", () => logLoss(yTrue, probabilities, { labels: classes }));
       put(m, notes, "roc_auc", () => rocAucScore(yTrue, probabilities, { labels: classes, average: "weighted" }));
       put(m, notes, "roc_auc_macro", () => rocAucScore(yTrue, probabilities, { labels: classes, average: "macro" }));
     }

@@ -507,6 +507,23 @@ describe("evaluate(): bad input is a VALIDATION error saying what is wrong", () 
       "two classes",
     );
   });
+  it("one class in the data with probabilities asks for labels; with labels it works", () => {
+    expectValidation(
+      () => evaluate({ task: "classification", yTrue: [1, 1], yPred: [1, 1], probabilities: [0.9, 0.4] }),
+      "labels",
+    );
+    const r = evaluate({
+      task: "classification",
+      yTrue: [1, 1],
+      yPred: [1, 1],
+      probabilities: [0.9, 0.4],
+      labels: [0, 1],
+    });
+    expect(r.metrics.recall_score).toBe(1);
+    expect(r.metrics.log_loss).toBeCloseTo(-(Math.log(0.9) + Math.log(0.4)) / 2, 12);
+    expect(r.metrics.roc_auc).toBeUndefined();
+    expect(r.notes?.[0]).toContain("only one class");
+  });
   it("labels and positiveLabel", () => {
     expectValidation(cls({ labels: [0] }), "not one of labels");
     expectValidation(cls({ labels: [0, 1, 1] }), "repeats");
