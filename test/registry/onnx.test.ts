@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { onnxFlavor } from "../../src/adapters/onnx/index.js";
+import * as ort from "onnxruntime-node";
+import { onnxFlavor, type OrtTensorLike } from "../../src/adapters/onnx/index.js";
 import { createWorkspace, isMlcycleError, openWorkspace, type Workspace } from "../../src/index.js";
 import { fixturePath, tempDir } from "../helpers.js";
 
@@ -28,9 +29,9 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
     const out = (await m.predict(exp.test_rows)) as { probabilities: number[][]; label: number[] };
     expect(out.label).toEqual(exp.expected_label);
     expect(out.probabilities).toHaveLength(exp.expected_proba.length);
-    out.probabilities.forEach((row, i) => {
-      row.forEach((p, j) => expect(Math.abs(p - exp.expected_proba[i][j])).toBeLessThanOrEqual(1e-5));
-    });
+    for (let i = 0; i < out.probabilities.length; i++)
+      for (let j = 0; j < 3; j++)
+        expect(Math.abs(out.probabilities[i][j] - exp.expected_proba[i][j])).toBeLessThanOrEqual(1e-5);
     const accuracy = out.label.filter((l, i) => l === exp.test_labels[i]).length / out.label.length;
     expect(accuracy).toBe(exp.expected_test_accuracy);
     await m.close();
@@ -46,7 +47,8 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
     const out = (await m.predict({ [exp.input_name]: exp.test_rows })) as Record<string, number[][]>;
     const pred = out[exp.outputs[0]].map((r) => r[0]);
     expect(pred).toHaveLength(exp.expected.length);
-    pred.forEach((p, i) => expect(Math.abs(p - exp.expected[i]) / Math.abs(exp.expected[i])).toBeLessThanOrEqual(1e-5));
+    for (let i = 0; i < pred.length; i++)
+      expect(Math.abs(pred[i] - exp.expected[i]) / Math.abs(exp.expected[i])).toBeLessThanOrEqual(1e-5);
     await m.close();
   });
 
@@ -89,6 +91,15 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
 });
 
 describe("onnxFlavor with an injected runtime", () => {
+  it("accepts the onnxruntime-node module itself", async () => {
+    await using ws = await createWorkspace();
+    ws.registry.registerFlavor(onnxFlavor({ ort, sessionOptions: { intraOpNumThreads: 1 } }));
+    const exp = expected("iris-logreg");
+    await ws.registry.register("iris", { model: model("iris-logreg"), flavor: "onnx" });
+    const out = (await (await ws.registry.load("iris@1")).predict(exp.test_rows.slice(0, 3))) as { label: number[] };
+    expect(out.label).toEqual(exp.expected_label.slice(0, 3));
+  });
+
   it("uses the given module instead of importing onnxruntime-node", async () => {
     const created: unknown[] = [];
     const fake = {
@@ -98,9 +109,10 @@ describe("onnxFlavor with an injected runtime", () => {
           return {
             inputNames: ["x"],
             outputNames: ["y"],
-            async run(feeds: Record<string, { data: ArrayLike<number>; dims: readonly number[] }>) {
+            async run(feeds: Record<string, OrtTensorLike>) {
               const x = feeds.x;
-              return { y: { type: "float32", dims: [x.dims[0]], data: Float32Array.from(x.data, (v) => v * 2) } };
+              const data = Float32Array.from(x.data as ArrayLike<number>, (v) => v * 2);
+              return { y: { type: "float32", dims: [x.dims[0]], data } };
             },
           };
         },
