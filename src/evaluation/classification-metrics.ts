@@ -1,12 +1,12 @@
 import { invalid } from "../core/errors.js";
-import { checkLabelList, checkLabels, checkSameLength, type Label, uniqueLabels } from "./metric-input.js";
+import { checkLabelList, checkLabels, checkSameLength, type ClassLabel, uniqueLabels } from "./metric-input.js";
 
 /**
  * How per-class scores are combined, as scikit-learn's `average`:
  * `binary` (only the positive class), `macro` (unweighted mean over classes), `micro` (from the
  * summed counts), `weighted` (mean weighted by each class's support in `yTrue`).
  */
-export type Average = "binary" | "macro" | "micro" | "weighted";
+export type ClassificationAverage = "binary" | "macro" | "micro" | "weighted";
 
 /**
  * The value of a score whose denominator is zero, as scikit-learn's `zero_division`
@@ -17,25 +17,25 @@ export type ZeroDivision = 0 | 1 | "warn";
 /** Options of {@link precisionScore}, {@link recallScore}, {@link f1Score} and {@link fbetaScore}. */
 export interface PrfOptions {
   /** Default `"binary"`, as scikit-learn. */
-  average?: Average;
+  average?: ClassificationAverage;
   /** Classes to include (and their order) when `average` is not `binary`; default all classes seen. */
-  labels?: Label[];
+  labels?: ClassLabel[];
   /** The positive class when `average` is `binary`. Default `1`. */
-  posLabel?: Label;
+  posLabel?: ClassLabel;
   /** Default `"warn"` (treated as 0). */
   zeroDivision?: ZeroDivision;
 }
 
 /** Per-class precision, recall, F-beta and support, as scikit-learn's `precision_recall_fscore_support(average=None)`. */
 export interface PerClassScores {
-  labels: Label[];
+  labels: ClassLabel[];
   precision: number[];
   recall: number[];
   fScore: number[];
   support: number[];
 }
 
-function checkPair(yTrue: unknown, yPred: unknown): { yTrue: Label[]; yPred: Label[] } {
+function checkPair(yTrue: unknown, yPred: unknown): { yTrue: ClassLabel[]; yPred: ClassLabel[] } {
   const t = checkLabels("yTrue", yTrue);
   const p = checkLabels("yPred", yPred);
   checkSameLength("yTrue", t, "yPred", p);
@@ -53,7 +53,7 @@ function checkPair(yTrue: unknown, yPred: unknown): { yTrue: Label[]; yPred: Lab
  * accuracyScore([0, 1, 1, 0], [0, 1, 0, 0]); // 0.75
  * ```
  */
-export function accuracyScore(yTrue: Label[], yPred: Label[], opts: { normalize?: boolean } = {}): number {
+export function accuracyScore(yTrue: ClassLabel[], yPred: ClassLabel[], opts: { normalize?: boolean } = {}): number {
   const p = checkPair(yTrue, yPred);
   let correct = 0;
   for (let i = 0; i < p.yTrue.length; i++) if (p.yTrue[i] === p.yPred[i]) correct++;
@@ -63,7 +63,7 @@ export function accuracyScore(yTrue: Label[], yPred: Label[], opts: { normalize?
 /** Options of {@link confusionMatrix}. */
 export interface ConfusionMatrixOptions {
   /** Rows and columns, in this order; default the sorted classes of `yTrue` ∪ `yPred`. */
-  labels?: Label[];
+  labels?: ClassLabel[];
   /** Divide by the row sums (`true`), column sums (`pred`) or the total (`all`). Default none (counts). */
   normalize?: "true" | "pred" | "all";
 }
@@ -78,9 +78,13 @@ export interface ConfusionMatrixOptions {
  * confusionMatrix([0, 1, 1], [0, 1, 0]); // [[1, 0], [1, 1]]
  * ```
  */
-export function confusionMatrix(yTrue: Label[], yPred: Label[], opts: ConfusionMatrixOptions = {}): number[][] {
+export function confusionMatrix(
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
+  opts: ConfusionMatrixOptions = {},
+): number[][] {
   const p = checkPair(yTrue, yPred);
-  let labels: Label[];
+  let labels: ClassLabel[];
   if (opts.labels !== undefined) {
     labels = checkLabelList("labels", opts.labels);
     const inTrue = new Set(p.yTrue);
@@ -116,7 +120,11 @@ function sum(xs: readonly number[]): number {
 }
 
 /** The labels scikit-learn's `_check_set_wise_labels` picks for an averaging mode. */
-function setWiseLabels(yTrue: Label[], yPred: Label[], opts: PrfOptions): { labels: Label[]; average: Average } {
+function setWiseLabels(
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
+  opts: PrfOptions,
+): { labels: ClassLabel[]; average: ClassificationAverage } {
   const average = opts.average ?? "binary";
   if (!["binary", "macro", "micro", "weighted"].includes(average))
     throw invalid(["average"], `must be "binary", "macro", "micro" or "weighted", got ${JSON.stringify(average)}`);
@@ -154,7 +162,7 @@ function fFrom(precision: number, recall: number, beta2: number): number {
   return ((1 + beta2) * precision * recall) / (denom === 0 ? 1 : denom);
 }
 
-function perLabelCounts(yTrue: Label[], yPred: Label[], labels: Label[]) {
+function perLabelCounts(yTrue: ClassLabel[], yPred: ClassLabel[], labels: ClassLabel[]) {
   const index = new Map(labels.map((l, i) => [l, i]));
   const tp = new Array<number>(labels.length).fill(0);
   const predSum = new Array<number>(labels.length).fill(0);
@@ -174,9 +182,9 @@ function perLabelCounts(yTrue: Label[], yPred: Label[], labels: Label[]) {
  * `precision_recall_fscore_support(average=None)`.
  */
 export function precisionRecallFscoreSupport(
-  yTrue: Label[],
-  yPred: Label[],
-  opts: { labels?: Label[]; beta?: number; zeroDivision?: ZeroDivision } = {},
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
+  opts: { labels?: ClassLabel[]; beta?: number; zeroDivision?: ZeroDivision } = {},
 ): PerClassScores {
   const p = checkPair(yTrue, yPred);
   const labels = opts.labels !== undefined ? checkLabelList("labels", opts.labels) : uniqueLabels(p.yTrue, p.yPred);
@@ -204,16 +212,16 @@ function checkBeta(beta: number): number {
  * ```
  */
 export function precisionRecallFscore(
-  yTrue: Label[],
-  yPred: Label[],
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
   opts: PrfOptions & { beta?: number } = {},
 ): { precision: number; recall: number; fScore: number } {
   return averagedScores(yTrue, yPred, opts, checkBeta(opts.beta ?? 1));
 }
 
 function averagedScores(
-  yTrue: Label[],
-  yPred: Label[],
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
   opts: PrfOptions,
   beta: number,
 ): { precision: number; recall: number; fScore: number } {
@@ -252,22 +260,22 @@ function averagedScores(
  * precisionScore([0, 1, 2, 2], [0, 2, 2, 1], { average: "macro" });
  * ```
  */
-export function precisionScore(yTrue: Label[], yPred: Label[], opts: PrfOptions = {}): number {
+export function precisionScore(yTrue: ClassLabel[], yPred: ClassLabel[], opts: PrfOptions = {}): number {
   return averagedScores(yTrue, yPred, opts, 1).precision;
 }
 
 /** Recall `tp / (tp + fn)`, as scikit-learn's `recall_score` (options as {@link precisionScore}). */
-export function recallScore(yTrue: Label[], yPred: Label[], opts: PrfOptions = {}): number {
+export function recallScore(yTrue: ClassLabel[], yPred: ClassLabel[], opts: PrfOptions = {}): number {
   return averagedScores(yTrue, yPred, opts, 1).recall;
 }
 
 /** F1, the harmonic mean of precision and recall, as scikit-learn's `f1_score` (options as {@link precisionScore}). */
-export function f1Score(yTrue: Label[], yPred: Label[], opts: PrfOptions = {}): number {
+export function f1Score(yTrue: ClassLabel[], yPred: ClassLabel[], opts: PrfOptions = {}): number {
   return averagedScores(yTrue, yPred, opts, 1).fScore;
 }
 
 /** F-beta (recall weighted `beta` times as much as precision), as scikit-learn's `fbeta_score`. */
-export function fbetaScore(yTrue: Label[], yPred: Label[], beta: number, opts: PrfOptions = {}): number {
+export function fbetaScore(yTrue: ClassLabel[], yPred: ClassLabel[], beta: number, opts: PrfOptions = {}): number {
   return averagedScores(yTrue, yPred, opts, checkBeta(beta)).fScore;
 }
 
@@ -280,7 +288,7 @@ export function fbetaScore(yTrue: Label[], yPred: Label[], beta: number, opts: P
  * matthewsCorrcoef([1, 1, 0, 0], [1, 0, 0, 0]); // 0.577…
  * ```
  */
-export function matthewsCorrcoef(yTrue: Label[], yPred: Label[]): number {
+export function matthewsCorrcoef(yTrue: ClassLabel[], yPred: ClassLabel[]): number {
   const c = confusionMatrix(yTrue, yPred);
   const k = c.length;
   const tSum = c.map(sum);

@@ -14,7 +14,7 @@ import {
   checkNumbers,
   checkProbabilities,
   checkSameLength,
-  type Label,
+  type ClassLabel,
   uniqueLabels,
 } from "./metric-input.js";
 import { brierScoreLoss, logLoss } from "./probability-metrics.js";
@@ -55,7 +55,7 @@ export interface EvaluationOptions {
 }
 
 /** Metrics computed on one slice. */
-export interface SliceResult {
+export interface EvaluationSliceResult {
   name: string;
   /** Examples in the slice. */
   count: number;
@@ -78,15 +78,15 @@ export interface EvaluationResult {
   confusionMatrix?: { labels: (number | string)[]; matrix: number[][] };
   /** Binary classification: the class counted as positive. */
   positiveLabel?: number | string;
-  slices?: SliceResult[];
+  slices?: EvaluationSliceResult[];
   /** Metrics left out because they are undefined on this data (e.g. ROC AUC with one class in `yTrue`). */
   notes?: string[];
 }
 
 interface ClassContext {
-  classes: Label[];
+  classes: ClassLabel[];
   /** Present for two classes. */
-  positive?: Label;
+  positive?: ClassLabel;
   /** Probability rows in `classes` order, when given. */
   probabilities?: number[][];
 }
@@ -107,7 +107,7 @@ function put(metrics: Record<string, number>, notes: string[], name: string, com
   }
 }
 
-function classificationContext(opts: EvaluationOptions, yTrue: Label[], yPred: Label[]): ClassContext {
+function classificationContext(opts: EvaluationOptions, yTrue: ClassLabel[], yPred: ClassLabel[]): ClassContext {
   if (typeof yTrue[0] !== typeof yPred[0])
     throw invalid(["yPred"], `holds ${typeof yPred[0]} labels but yTrue holds ${typeof yTrue[0]}`);
   const classes = opts.labels !== undefined ? checkLabelList("labels", opts.labels) : uniqueLabels(yTrue, yPred);
@@ -169,8 +169,8 @@ function classificationContext(opts: EvaluationOptions, yTrue: Label[], yPred: L
 }
 
 function classificationMetrics(
-  yTrue: Label[],
-  yPred: Label[],
+  yTrue: ClassLabel[],
+  yPred: ClassLabel[],
   ctx: ClassContext,
   probabilities: number[][] | undefined,
   notes: string[],
@@ -303,7 +303,7 @@ export function evaluate(opts: EvaluationOptions): EvaluationResult {
   if (opts.slices !== undefined) {
     result.slices = partitionSlices(opts.slices, opts.rows, result.count).map((s) => {
       const sliceNotes: string[] = [];
-      const out: SliceResult = {
+      const out: EvaluationSliceResult = {
         name: s.name,
         count: s.indices.length,
         metrics: s.indices.length === 0 ? {} : sliceMetrics(s.indices, sliceNotes),

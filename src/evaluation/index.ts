@@ -1,5 +1,5 @@
 export * from "./gate.js";
-export * from "./metric-input.js";
+export type { ClassLabel } from "./metric-input.js";
 export * from "./classification-metrics.js";
 export * from "./ranking-metrics.js";
 export * from "./probability-metrics.js";

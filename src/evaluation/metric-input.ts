@@ -1,7 +1,7 @@
 import { invalid } from "../core/errors.js";
 
 /** A class label: a number or a string, as scikit-learn accepts them (never both kinds in one call). */
-export type Label = number | string;
+export type ClassLabel = number | string;
 
 /**
  * Tolerance on a probability row's sum, as numpy's `allclose(1, sum)` that scikit-learn uses
@@ -12,7 +12,7 @@ export function sumsToOne(sum: number): boolean {
 }
 
 /** Checks a non-empty array of labels (finite numbers or strings, one kind). */
-export function checkLabels(what: string, values: unknown): Label[] {
+export function checkLabels(what: string, values: unknown): ClassLabel[] {
   if (!Array.isArray(values)) throw invalid([what], `must be an array of labels, got ${describe(values)}`);
   if (values.length === 0) throw invalid([what], "must not be empty", "too_small");
   let kind: "number" | "string" | undefined;
@@ -27,7 +27,7 @@ export function checkLabels(what: string, values: unknown): Label[] {
     if (kind === undefined) kind = k;
     else if (kind !== k) throw invalid([what, i], `mixes ${kind} and ${k} labels; use one kind`);
   }
-  return values as Label[];
+  return values as ClassLabel[];
 }
 
 /** Checks a non-empty array of finite numbers (targets, predictions, scores). */
@@ -90,13 +90,13 @@ export function checkMatrix(
 }
 
 /** Orders labels as numpy's `unique` does: numbers ascending, strings by code unit. */
-export function compareLabels(a: Label, b: Label): number {
+export function compareLabels(a: ClassLabel, b: ClassLabel): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The sorted distinct labels of the given arrays (scikit-learn's `unique_labels`). */
-export function uniqueLabels(...arrays: ReadonlyArray<readonly Label[]>): Label[] {
-  const set = new Set<Label>();
+export function uniqueLabels(...arrays: ReadonlyArray<readonly ClassLabel[]>): ClassLabel[] {
+  const set = new Set<ClassLabel>();
   for (const arr of arrays) for (const v of arr) set.add(v);
   const out = [...set];
   const kinds = new Set(out.map((v) => typeof v));
@@ -105,9 +105,9 @@ export function uniqueLabels(...arrays: ReadonlyArray<readonly Label[]>): Label[
 }
 
 /** Checks a user-given label list: labels of one kind, no duplicates. */
-export function checkLabelList(what: string, labels: unknown): Label[] {
+export function checkLabelList(what: string, labels: unknown): ClassLabel[] {
   const list = checkLabels(what, labels);
-  const seen = new Set<Label>();
+  const seen = new Set<ClassLabel>();
   for (let i = 0; i < list.length; i++) {
     if (seen.has(list[i])) throw invalid([what, i], `repeats the label ${JSON.stringify(list[i])}`);
     seen.add(list[i]);

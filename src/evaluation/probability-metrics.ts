@@ -6,7 +6,7 @@ import {
   checkNumbers,
   checkProbabilities,
   checkSameLength,
-  type Label,
+  type ClassLabel,
   uniqueLabels,
 } from "./metric-input.js";
 
@@ -20,7 +20,7 @@ export interface LogLossOptions {
   /** Mean loss per example (`true`, default) or the sum. */
   normalize?: boolean;
   /** Classes, sorted, one per column of `yPred`; default the sorted classes of `yTrue`. */
-  labels?: Label[];
+  labels?: ClassLabel[];
 }
 
 /**
@@ -35,7 +35,7 @@ export interface LogLossOptions {
  * logLoss(["a", "b"], [[0.9, 0.1], [0.2, 0.8]]);
  * ```
  */
-export function logLoss(yTrue: Label[], yPred: number[] | number[][], opts: LogLossOptions = {}): number {
+export function logLoss(yTrue: ClassLabel[], yPred: number[] | number[][], opts: LogLossOptions = {}): number {
   const t = checkLabels("yTrue", yTrue);
   const eps = opts.eps === undefined || opts.eps === "auto" ? Number.EPSILON : opts.eps;
   if (typeof eps !== "number" || !(eps >= 0 && eps < 0.5)) throw invalid(["eps"], `must be in [0, 0.5), got ${eps}`);
@@ -103,7 +103,7 @@ function clip(v: number, eps: number): number {
  * brierScoreLoss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]); // 0.0375
  * ```
  */
-export function brierScoreLoss(yTrue: Label[], yProb: number[], opts: { posLabel?: Label } = {}): number {
+export function brierScoreLoss(yTrue: ClassLabel[], yProb: number[], opts: { posLabel?: ClassLabel } = {}): number {
   const t = checkLabels("yTrue", yTrue);
   const p = checkNumbers("yProb", yProb);
   checkSameLength("yTrue", t, "yProb", p);

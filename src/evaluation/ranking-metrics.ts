@@ -6,7 +6,7 @@ import {
   checkNumbers,
   checkSameLength,
   compareLabels,
-  type Label,
+  type ClassLabel,
   sumsToOne,
   uniqueLabels,
 } from "./metric-input.js";
@@ -71,7 +71,7 @@ function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) 
 }
 
 /** scikit-learn's `_check_pos_label_consistency`: without `posLabel`, classes must be {0, 1} or {-1, 1}. */
-function consistentPosLabel(yTrue: Label[], posLabel: Label | undefined): Label {
+function consistentPosLabel(yTrue: ClassLabel[], posLabel: ClassLabel | undefined): ClassLabel {
   if (posLabel !== undefined) return posLabel;
   const classes = uniqueLabels(yTrue);
   const ok = classes.every((c) => c === 0 || c === 1 || c === -1) && !(classes.includes(0) && classes.includes(-1));
@@ -83,7 +83,7 @@ function consistentPosLabel(yTrue: Label[], posLabel: Label | undefined): Label 
   return 1;
 }
 
-function checkBinaryInputs(yTrue: unknown, yScore: unknown): { yTrue: Label[]; yScore: number[] } {
+function checkBinaryInputs(yTrue: unknown, yScore: unknown): { yTrue: ClassLabel[]; yScore: number[] } {
   const t = checkLabels("yTrue", yTrue);
   const s = checkNumbers("yScore", yScore);
   checkSameLength("yTrue", t, "yScore", s);
@@ -131,9 +131,9 @@ function rocFromPositives(positive: boolean[], score: number[], dropIntermediate
  * ```
  */
 export function rocCurve(
-  yTrue: Label[],
+  yTrue: ClassLabel[],
   yScore: number[],
-  opts: { posLabel?: Label; dropIntermediate?: boolean } = {},
+  opts: { posLabel?: ClassLabel; dropIntermediate?: boolean } = {},
 ): RocCurve {
   const p = checkBinaryInputs(yTrue, yScore);
   const pos = consistentPosLabel(p.yTrue, opts.posLabel);
@@ -149,9 +149,9 @@ export function rocCurve(
  * `precision_recall_curve` (last point precision 1, recall 0). `posLabel` as {@link rocCurve}.
  */
 export function precisionRecallCurve(
-  yTrue: Label[],
+  yTrue: ClassLabel[],
   yScore: number[],
-  opts: { posLabel?: Label } = {},
+  opts: { posLabel?: ClassLabel } = {},
 ): PrecisionRecallCurve {
   const p = checkBinaryInputs(yTrue, yScore);
   const pos = consistentPosLabel(p.yTrue, opts.posLabel);
@@ -199,18 +199,23 @@ export interface RocAucOptions {
    */
   multiClass?: "ovr" | "ovo";
   /** Class of each column of a probability matrix, sorted; default the sorted classes of `yTrue`. */
-  labels?: Label[];
+  labels?: ClassLabel[];
 }
 
 interface MulticlassInput {
-  classes: Label[];
+  classes: ClassLabel[];
   /** Index of each example's class in `classes`. */
   yIdx: number[];
   yScore: number[][];
 }
 
-function multiclassInput(yTrue: Label[], yScore: unknown, labels: Label[] | undefined, what: string): MulticlassInput {
-  let classes: Label[];
+function multiclassInput(
+  yTrue: ClassLabel[],
+  yScore: unknown,
+  labels: ClassLabel[] | undefined,
+  what: string,
+): MulticlassInput {
+  let classes: ClassLabel[];
   const rows = checkMatrix("yScore", yScore, { rows: yTrue.length });
   const k = rows[0]?.length ?? 0;
   if (labels !== undefined) {
@@ -321,7 +326,7 @@ function oneVsOne(input: MulticlassInput, average: RankingAverage): number {
  * rocAucScore([0, 1, 2], [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]], { average: "weighted" });
  * ```
  */
-export function rocAucScore(yTrue: Label[], yScore: number[] | number[][], opts: RocAucOptions = {}): number {
+export function rocAucScore(yTrue: ClassLabel[], yScore: number[] | number[][], opts: RocAucOptions = {}): number {
   const t = checkLabels("yTrue", yTrue);
   if (!Array.isArray(yScore)) throw invalid(["yScore"], "must be an array of scores or of probability rows");
   if (Array.isArray(yScore[0])) {
@@ -363,15 +368,15 @@ export function rocAucScore(yTrue: Label[], yScore: number[] | number[][], opts:
 /** Options of {@link averagePrecisionScore}. */
 export interface AveragePrecisionOptions {
   /** Binary: the positive class; default 1 (as scikit-learn). Not used in the multiclass case. */
-  posLabel?: Label;
+  posLabel?: ClassLabel;
   /** Multiclass averaging over one-vs-rest scores. Default `"macro"`. */
   average?: RankingAverage;
   /** Multiclass: class of each column, sorted; default the sorted classes of `yTrue`. */
-  labels?: Label[];
+  labels?: ClassLabel[];
 }
 
 /**
- * Average precision `Σ (Rₙ − Rₙ₋₁) Pₙ` over the precision-recall curve (no interpolation), as
+ * ClassificationAverage precision `Σ (Rₙ − Rₙ₋₁) Pₙ` over the precision-recall curve (no interpolation), as
  * scikit-learn's `average_precision_score`. Binary: `yScore` holds the positive class's score.
  * Multiclass: an n × k score matrix, averaged one-vs-rest.
  *
@@ -381,7 +386,7 @@ export interface AveragePrecisionOptions {
  * ```
  */
 export function averagePrecisionScore(
-  yTrue: Label[],
+  yTrue: ClassLabel[],
   yScore: number[] | number[][],
   opts: AveragePrecisionOptions = {},
 ): number {
