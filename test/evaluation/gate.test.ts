@@ -191,3 +191,23 @@ describe("checkGate: float rounding", () => {
     expect(checkGate(g, { acc: 0.849999999 }, { acc: 0.8 }).passed).toBe(false);
   });
 });
+
+describe("checkGate: odd candidate values", () => {
+  it("a non-number value fails with its type", () => {
+    const r = checkGate(gate({ metric: "acc", threshold: 0.5 }), { acc: "0.9" } as never);
+    expect(r.passed).toBe(false);
+    expect(r.checks[0].reasons[0]).toContain("string");
+  });
+
+  it("two rules on one metric are both checked", () => {
+    const g = gate({ metric: "acc", threshold: 0.5 }, { metric: "acc", threshold: 0.95 });
+    const r = checkGate(g, { acc: 0.9 });
+    expect(r.checks.map((c) => c.passed)).toEqual([true, false]);
+    expect(r.passed).toBe(false);
+  });
+
+  it("an inherited property is not a metric", () => {
+    const r = checkGate(gate({ metric: "toString", threshold: 0 }), {});
+    expect(r.checks[0].reasons).toEqual(["candidate has no metric 'toString'"]);
+  });
+});

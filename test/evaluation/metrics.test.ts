@@ -448,3 +448,52 @@ describe("metrics reject bad input with VALIDATION errors", () => {
     expectValidation(() => brierScoreLoss(["a", "b"], [0.1, 0.2]), "posLabel");
   });
 });
+
+describe("every metric validates length, emptiness and NaN", () => {
+  const labelMetrics: Array<[string, (t: never[], p: never[]) => unknown]> = [
+    ["accuracyScore", accuracyScore],
+    ["precisionScore", precisionScore],
+    ["recallScore", recallScore],
+    ["f1Score", f1Score],
+    ["matthewsCorrcoef", matthewsCorrcoef],
+    ["confusionMatrix", confusionMatrix],
+  ];
+  const scoreMetrics: Array<[string, (t: never[], p: never[]) => unknown]> = [
+    ["rocAucScore", rocAucScore],
+    ["averagePrecisionScore", averagePrecisionScore],
+    ["logLoss", logLoss],
+    ["brierScoreLoss", brierScoreLoss],
+    ["rocCurve", rocCurve],
+    ["precisionRecallCurve", precisionRecallCurve],
+  ];
+  const regressionMetrics: Array<[string, (t: never[], p: never[]) => unknown]> = [
+    ["meanAbsoluteError", meanAbsoluteError],
+    ["meanSquaredError", meanSquaredError],
+    ["rootMeanSquaredError", rootMeanSquaredError],
+    ["r2Score", r2Score],
+    ["meanAbsolutePercentageError", meanAbsolutePercentageError],
+    ["explainedVarianceScore", explainedVarianceScore],
+    ["medianAbsoluteError", medianAbsoluteError],
+    ["maxError", maxError],
+  ];
+  for (const [name, f] of labelMetrics)
+    it(name, () => {
+      expectValidation(() => f([0, 1, 1] as never[], [0, 1] as never[]), "same length");
+      expectValidation(() => f([] as never[], [] as never[]), "empty");
+      expectValidation(() => f([0, Number.NaN] as never[], [0, 1] as never[]), "NaN");
+      expectValidation(() => f([0, 1] as never[], [0, Number.NaN] as never[]), "NaN");
+    });
+  for (const [name, f] of scoreMetrics)
+    it(name, () => {
+      expectValidation(() => f([0, 1, 1] as never[], [0.1, 0.9] as never[]), "same length");
+      expectValidation(() => f([] as never[], [] as never[]), "empty");
+      expectValidation(() => f([0, 1] as never[], [0.1, Number.NaN] as never[]), "NaN");
+    });
+  for (const [name, f] of regressionMetrics)
+    it(name, () => {
+      expectValidation(() => f([1, 2, 3] as never[], [1, 2] as never[]), "same length");
+      expectValidation(() => f([] as never[], [] as never[]), "empty");
+      expectValidation(() => f([1, Number.NaN] as never[], [1, 2] as never[]), "NaN");
+      expectValidation(() => f([1, 2] as never[], [1, Number.POSITIVE_INFINITY] as never[]), "finite");
+    });
+});
