@@ -521,7 +521,7 @@ export class ModelRegistry {
    * Points `alias` at a version, atomically, with an audit record (who, when, why, from → to), after
    * checking the alias's policy: a version lacking a required approval or passing gate result is
    * refused with `PRECONDITION` naming what is missing. Moving an alias to where it already points
-   * changes nothing. Emits `model.alias.moved`.
+   * changes nothing and returns the move that put it there. Emits `model.alias.moved`.
    *
    * @example
    * ```ts
@@ -539,18 +539,12 @@ export class ModelRegistry {
     const actor = checkString("actor", audit.actor ?? defaultActor(), 500);
     const reason = checkString("reason", audit.reason ?? "", 10_000);
     if (current?.version === version.version) {
-      const at = current.updatedAt;
-      return {
-        id: "",
-        model: model.name,
-        alias,
-        action: "set",
-        from: current.version,
-        to: current.version,
-        actor,
-        reason,
-        at,
-      };
+      // Nothing moves, so nothing is audited: answer with the move that put the alias there.
+      const [last] = await this.store.aliasEvents(model.id, alias, 1);
+      if (last) {
+        const { modelId: _m, ...rest } = last;
+        return { ...rest, model: model.name };
+      }
     }
     await this.checkPolicy(model, alias, version);
     return this.move(model, alias, {

@@ -257,8 +257,8 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
     expect(await r.aliases("iris")).toEqual({ champion: 3, challenger: 2 });
     expect((await r.getVersion("iris@champion")).version).toBe(3);
     expect((await r.getVersion("iris@2")).aliases).toEqual(["challenger"]);
-    const same = await r.setAlias("iris", "champion", 3);
-    expect(same.from).toBe(3);
+    const same = await r.setAlias("iris", "champion", 3, { actor: "dee" });
+    expect(same).toMatchObject({ from: 2, to: 3, actor: "cy" });
 
     const back = await r.rollback("iris", "champion", { actor: "oncall", reason: "errors up" });
     expect(back).toMatchObject({ action: "rollback", from: 3, to: 2, actor: "oncall", reason: "errors up" });

@@ -1,0 +1,89 @@
+/**
+ * Registry costs on the embedded default (SQLite file + artifact folder). Each figure is printed
+ * beside a baseline measured in the same run:
+ *
+ * - register(): against putting the same bytes in the artifact store and inserting one row per
+ *   version straight into SQLite in its own transaction (the least a durable registration does).
+ * - load() + predict(): against calling the same predict function directly.
+ * - setAlias() (with audit record): against one raw SQLite upsert in its own transaction.
+ *
+ *   npx tsx bench/registry.bench.ts
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { functionModel, openWorkspace } from "../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "mlcycle-registry-bench-"));
+const ws = await openWorkspace(dir);
+const raw = ws.metadata.sql!.sqlite!;
+raw.exec("create table bench_rows (id integer primary key, model text, version integer, digest text, meta text)");
+const insert = raw.prepare("insert into bench_rows (model, version, digest, meta) values (?, ?, ?, ?)");
+const upsert = raw.prepare(
+  "insert into bench_rows (id, model, version, digest, meta) values (1, ?, ?, '', '') on conflict(id) do update set version = excluded.version",
+);
+
+const predict = (s: { w: number[] }) => (rows: number[][]) => rows.map((r) => r[0] * s.w[0] + r[1] * s.w[1]);
+ws.registry.registerFunction("lin", predict);
+const Inputs = z.array(z.tuple([z.number(), z.number()]));
+
+const fmt = (label: string, ms: number, n: number, baseMs: number) =>
+  console.log(
+    `${label.padEnd(34)} ${((n / ms) * 1000).toFixed(0).padStart(8)} /s   baseline ${((n / baseMs) * 1000)
+      .toFixed(0)
+      .padStart(8)} /s   ratio ${(ms / baseMs).toFixed(1)}x`,
+  );
+
+async function time(fn: () => Promise<void> | void): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+const N = 200;
+const regMs = await time(async () => {
+  for (let i = 0; i < N; i++)
+    await ws.registry.register("bench", { model: functionModel("lin", { w: [i, 1] }), signature: { inputs: Inputs } });
+});
+const regBase = await time(async () => {
+  for (let i = 0; i < N; i++) {
+    const bytes = new TextEncoder().encode(JSON.stringify({ w: [i, 2] }));
+    const { digest } = await ws.artifacts.put(bytes);
+    raw.transaction(() => insert.run("bench", i, digest, "{}")).immediate();
+  }
+});
+fmt(`register() x${N}`, regMs, N, regBase);
+
+const L = 200;
+const rows = Array.from({ length: 100 }, (_, i) => [i, i + 1] as [number, number]);
+const loadMs = await time(async () => {
+  for (let i = 0; i < L; i++) await (await ws.registry.load(`bench@${(i % N) + 1}`)).predict(rows);
+});
+const loadBase = await time(() => {
+  for (let i = 0; i < L; i++) predict({ w: [i, 1] })(rows);
+});
+fmt(`load()+predict(100 rows) x${L}`, loadMs, L, loadBase);
+
+const m = await ws.registry.load("bench@1");
+const P = 2000;
+const predMs = await time(async () => {
+  for (let i = 0; i < P; i++) await m.predict(rows);
+});
+const f = predict({ w: [0, 1] });
+const predBase = await time(() => {
+  for (let i = 0; i < P; i++) f(rows);
+});
+fmt(`predict(100 rows, validated) x${P}`, predMs, P, predBase);
+
+const A = 200;
+const aliasMs = await time(async () => {
+  for (let i = 0; i < A; i++) await ws.registry.setAlias("bench", "champion", (i % N) + 1, { actor: "bench" });
+});
+const aliasBase = await time(() => {
+  for (let i = 0; i < A; i++) raw.transaction(() => upsert.run("bench", i)).immediate();
+});
+fmt(`setAlias() x${A}`, aliasMs, A, aliasBase);
+
+await ws.close();
+rmSync(dir, { recursive: true, force: true });
