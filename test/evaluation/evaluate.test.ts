@@ -176,6 +176,14 @@ describe("evaluate(): default metric set (mlflow.evaluate's, plus variants)", ()
     expect(r.confusionMatrix).toBeUndefined();
   });
 
+  it("a metric that is not finite (R² on one example) is left out with a note", () => {
+    const r = evaluate({ task: "regression", yTrue: [3], yPred: [2.5] });
+    expect(r.metrics.r2_score).toBeUndefined();
+    expect(r.metrics.mean_absolute_error).toBe(0.5);
+    expect(r.notes).toEqual(["r2_score left out: it is NaN on this data"]);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
   it("the result is plain JSON data", () => {
     const r = run(binary);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
