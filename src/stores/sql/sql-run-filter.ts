@@ -162,7 +162,8 @@ export function compileRunFilter(
     }
     const table = sql.table(FIELD_TABLE[f.kind]);
     const value = sql.ref("f.value");
-    return sql`exists (select 1 from ${table} as f where f.run_id = ${sql.ref("r.id")} and f.key = ${f.key} and ${condition(n, value, f.kind === "metric", dialect)})`;
+    // An uncorrelated IN lets the planner range-scan the (key, value) index once instead of probing per run.
+    return sql`${sql.ref("r.id")} in (select f.run_id from ${table} as f where f.key = ${f.key} and ${condition(n, value, f.kind === "metric", dialect)})`;
   };
   return go(node) as RawBuilder<SqlBool>;
 }

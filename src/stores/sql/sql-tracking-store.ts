@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import type {
   DatasetInputRecord,
@@ -71,6 +71,13 @@ const toRun = (r: RunRow): RunRecord => {
 /** NaN is stored as NULL (SQLite REAL cannot hold it); ±Infinity round-trip natively. */
 const toDb = (v: number) => (Number.isNaN(v) ? null : v);
 const fromDb = (v: number | string | null) => (v === null ? Number.NaN : Number(v));
+
+/** A JSON object aggregated by the database (text on SQLite, parsed already by some drivers). */
+const parseJsonObject = (v: unknown): Record<string, unknown> =>
+  v === null || v === undefined ? {} : typeof v === "string" ? JSON.parse(v) : (v as Record<string, unknown>);
+
+/** A metric value from aggregated JSON: null is NaN; SQLite writes ±Infinity as ±9e999, PostgreSQL as text. */
+const jsonMetric = (v: unknown): number => (v === null ? Number.NaN : typeof v === "number" ? v : Number(v));
 
 const RUN_COLUMNS = [
   "r.id",
@@ -237,13 +244,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getRun(id: string) {
-    const r = (await this.db
-      .selectFrom("tracking_runs as r")
-      .select(RUN_COLUMNS)
-      .where("r.id", "=", id)
-      .executeTakeFirst()) as RunRow | undefined;
-    if (!r) return undefined;
-    const [run] = await this.hydrate([r]);
+    const [run] = await this.loadChunk([id]);
     return run;
   }
 
@@ -556,7 +557,8 @@ export class SqlTrackingStore implements TrackingStore {
 
   async searchRuns(query: RunQuery): Promise<StoredRun[]> {
     const { joins, terms } = compileRunOrder(query.orderBy, query.crashedBefore);
-    let q = this.db.selectFrom("tracking_runs as r").select(RUN_COLUMNS);
+    // The page query sorts ids only; columns and maps are loaded for the page afterwards.
+    let q = this.db.selectFrom("tracking_runs as r").select("r.id");
     for (const j of joins)
       q = q.leftJoin(`${j.table} as ${j.alias}`, (join) =>
         join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
@@ -564,28 +566,49 @@ export class SqlTrackingStore implements TrackingStore {
     if (query.experimentIds.length) q = q.where("r.experiment_id", "in", query.experimentIds);
     if (query.filter) q = q.where(compileRunFilter(query.filter, this.database.dialect, query.crashedBefore));
     for (const t of terms) q = q.orderBy(t as any);
-    const rows = (await q.limit(query.limit).offset(query.offset).execute()) as RunRow[];
-    return this.hydrate(rows);
+    const ids = ((await q.limit(query.limit).offset(query.offset).execute()) as Array<{ id: string }>).map((r) => r.id);
+    return this.load(ids);
   }
 
-  /** Adds params, tags and latest metrics to run rows (a few queries per 500 runs). */
-  private async hydrate(rows: RunRow[]): Promise<StoredRun[]> {
-    const runs = new Map<string, StoredRun>();
-    for (const r of rows) runs.set(r.id, { ...toRun(r), params: {}, tags: {}, metrics: {} });
-    for (const ids of chunks([...runs.keys()])) {
-      const [params, tags, metrics] = await Promise.all([
-        this.db.selectFrom("tracking_params").select(["run_id", "key", "value"]).where("run_id", "in", ids).execute(),
-        this.db.selectFrom("tracking_tags").select(["run_id", "key", "value"]).where("run_id", "in", ids).execute(),
-        this.db
-          .selectFrom("tracking_latest_metrics")
-          .select(["run_id", "key", "value"])
-          .where("run_id", "in", ids)
-          .execute(),
-      ]);
-      for (const p of params as any[]) runs.get(p.run_id)!.params[p.key] = p.value;
-      for (const t of tags as any[]) runs.get(t.run_id)!.tags[t.key] = t.value;
-      for (const m of metrics as any[]) runs.get(m.run_id)!.metrics[m.key] = fromDb(m.value);
-    }
-    return [...runs.values()];
+  /** Runs by id, in the order given (ids not found are skipped). */
+  private async load(ids: string[]): Promise<StoredRun[]> {
+    const byId = new Map<string, StoredRun>();
+    for (const c of chunks(ids)) for (const run of await this.loadChunk(c)) byId.set(run.id, run);
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * Loads up to 500 runs with params, tags and latest metrics in one query: each run's three maps
+   * are aggregated to JSON in the database (far fewer rows to materialise than one per key).
+   */
+  private async loadChunk(ids: string[]): Promise<StoredRun[]> {
+    const agg = (table: string) =>
+      this.database.dialect === "sqlite"
+        ? sql<
+            string | null
+          >`(select json_group_object(x.key, x.value) from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`
+        : sql<
+            string | null
+          >`(select json_object_agg(x.key, x.value) from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
+    const rows = (await this.db
+      .selectFrom("tracking_runs as r")
+      .select([
+        ...RUN_COLUMNS,
+        agg("tracking_params").as("params_json"),
+        agg("tracking_tags").as("tags_json"),
+        agg("tracking_latest_metrics").as("metrics_json"),
+      ])
+      .where("r.id", "in", ids)
+      .execute()) as Array<RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown }>;
+    return rows.map((r) => {
+      const metrics: Record<string, number> = {};
+      for (const [k, v] of Object.entries(parseJsonObject(r.metrics_json))) metrics[k] = jsonMetric(v);
+      return {
+        ...toRun(r),
+        params: parseJsonObject(r.params_json) as Record<string, string>,
+        tags: parseJsonObject(r.tags_json) as Record<string, string>,
+        metrics,
+      };
+    });
   }
 }
