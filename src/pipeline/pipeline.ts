@@ -31,12 +31,20 @@ export interface NodeOptions<P, O> {
   after?: Array<keyof O & string>;
 }
 
-/** Options of a map step. */
+/** Options of a map step whose items are the step's input as they are. */
+export interface MapItemsOptions<P, O, In> extends NodeOptions<P, O> {
+  /** The list to fan out over: a reference to an array output whose items fit the step's input. */
+  over: (refs: Refs<P, O>) => NoInfer<Ref<readonly In[]> | Ref<In[]>>;
+  /** Items running at once (default 8). */
+  concurrency?: number;
+}
+
+/** Options of a map step that builds the step input of each item. */
 export interface MapOptions<P, O, E, In> extends NodeOptions<P, O> {
   /** The list to fan out over: a reference to an array output. */
   over: (refs: Refs<P, O>) => Ref<readonly E[]> | Ref<E[]>;
-  /** The step input for one item (default: the item itself). */
-  input?: (item: Ref<E>, refs: Refs<P, O>, index: Ref<number>) => Wire<In> | Ref<In>;
+  /** The step input for one item, from the item, the other references and the item's index. */
+  input: (item: Ref<E>, refs: Refs<P, O>, index: Ref<number>) => NoInfer<Wire<In> | Ref<In>>;
   /** Items running at once (default 8). */
   concurrency?: number;
 }
@@ -165,8 +173,18 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
   map<N extends string, S extends AnyStep, E>(
     name: N,
     step: S,
-    options: MapOptions<P, O, E, NoInfer<StepInput<S>>>,
-  ): Pipeline<P, O & { [K in N]: StepOutput<S>[] }, PI> {
+    options: MapOptions<P, O, E, StepInput<S>>,
+  ): Pipeline<P, O & { [K in N]: StepOutput<S>[] }, PI>;
+  map<N extends string, S extends AnyStep>(
+    name: N,
+    step: S,
+    options: MapItemsOptions<P, O, StepInput<S>>,
+  ): Pipeline<P, O & { [K in N]: StepOutput<S>[] }, PI>;
+  map(
+    name: string,
+    step: AnyStep,
+    options: MapOptions<P, O, unknown, unknown> | MapItemsOptions<P, O, unknown>,
+  ): Pipeline<P, any, PI> {
     this.checkNew(name, step);
     const root = refsRoot();
     const overTarget = refTarget(options.over(root as Refs<P, O>));
@@ -177,7 +195,7 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
       { from: overTarget.source, fromPath: overTarget.path.join("."), to: name, toPath: "[]", kind: "map" },
     ];
     let template: Template = makeRef("$item");
-    if (options.input) {
+    if ("input" in options && options.input) {
       const wired = compileTemplate(
         options.input(makeRef("$item") as any, root as Refs<P, O>, makeRef("$index") as any),
       );

@@ -26,7 +26,16 @@ export type Ref<T> = RefBrand<T> & RefMembers<T>;
  * constant, or (for objects) an object of the same shape built from either. A reference of another
  * type does not compile.
  */
-export type Wire<T> = T | Ref<T> | (T extends Leaf ? never : T extends object ? { [K in keyof T]: Wire<T[K]> } : never);
+export type Wire<T> =
+  | T
+  | Ref<T>
+  | (T extends readonly (infer E)[]
+      ? readonly Wire<E>[]
+      : T extends Leaf
+        ? never
+        : T extends object
+          ? { [K in keyof T]: Wire<T[K]> }
+          : never);
 
 /** The references a wiring callback receives: `params` and every step defined so far. */
 export type Refs<P, O> = { readonly params: Ref<P> } & { readonly [K in keyof O]: Ref<O[K]> };
