@@ -1,5 +1,5 @@
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
-import { sha256 } from "../core/hash.js";
+import { hashValue, sha256 } from "../core/hash.js";
 import { checkKey, checkName, checkString } from "../core/validation.js";
 import {
   checkGate,
@@ -8,6 +8,7 @@ import {
   evaluate,
   type Gate,
   type GateResult,
+  parseGate,
 } from "../evaluation/index.js";
 import type {
   AliasEventRecord,
@@ -24,7 +25,14 @@ import { type JsonClassOptions, JsonFlavor, type JsonModelClass } from "./flavor
 import type { ModelFlavor, Predictor } from "./flavors/model-flavor.js";
 import { isReservedAlias, type ModelRef, type ParsedRef, parseModelRef } from "./model-ref.js";
 import "./registry-events.js";
-import { type ModelSignature, type SchemaLike, signatureRecord, type Validator, validatorFor } from "./signature.js";
+import {
+  isZodSchema,
+  type ModelSignature,
+  type SchemaLike,
+  signatureRecord,
+  type Validator,
+  validatorFor,
+} from "./signature.js";
 
 /** A registered model with where its aliases point and its highest version number. */
 export interface RegisteredModel extends RegisteredModelRecord {
@@ -53,6 +61,8 @@ export interface AliasPolicy {
   alias: string;
   requireApproval: boolean;
   gate?: string;
+  /** sha256 of the gate definition the policy pins, when it was set with a {@link Gate}. */
+  gateDigest?: string;
   updatedAt: number;
 }
 
@@ -102,7 +112,10 @@ export interface RegisterOptions {
 export interface PolicyOptions {
   /** The version must have an approval (default false). */
   requireApproval?: boolean;
-  /** The version's latest result for this gate (a name, or a gate whose name is used) must have passed. */
+  /**
+   * The version's latest result for this gate must have passed. A name accepts any stored result of
+   * that name; a {@link Gate} also pins its definition (only results of exactly these thresholds count).
+   */
   gate?: string | Gate;
 }
 
@@ -379,6 +392,9 @@ export class ModelRegistry {
     const runId = options.fromRun?.runId ?? options.runId;
     if (runId !== undefined) checkKey("runId", runId);
     const signature = signatureRecord(options.signature);
+    // A stored schema another process cannot rebuild would only fail at load time: refuse it now.
+    if (signature?.inputs && !isZodSchema(options.signature?.inputs))
+      validatorFor(signature.inputs, `signature inputs of ${name}`);
     const actor = checkString("actor", options.actor ?? defaultActor(), 500);
 
     const flavor = this.pickFlavor(options);
@@ -654,7 +670,8 @@ export class ModelRegistry {
   async setPolicy(name: string, alias: string, policy: PolicyOptions): Promise<AliasPolicy> {
     checkAlias(alias);
     const model = await this.modelRecord(name);
-    const gate = typeof policy.gate === "object" && policy.gate !== null ? policy.gate.name : policy.gate;
+    const gateObject = typeof policy.gate === "object" && policy.gate !== null ? parseGate(policy.gate) : undefined;
+    const gate = gateObject ? gateObject.name : (policy.gate as string | undefined);
     if (gate !== undefined) checkName("gate", gate);
     if (policy.requireApproval !== undefined && typeof policy.requireApproval !== "boolean")
       throw invalid(["requireApproval"], "must be a boolean");
@@ -663,6 +680,7 @@ export class ModelRegistry {
       alias,
       requireApproval: policy.requireApproval ?? false,
       ...(gate !== undefined ? { gate } : {}),
+      ...(gateObject ? { gateDigest: hashValue(gateObject) } : {}),
       updatedAt: this.ctx.clock.now(),
     };
     await this.store.setPolicy(model.id, alias, rec);
@@ -969,11 +987,22 @@ export class ModelRegistry {
       }
     }
     if (policy.gate !== undefined) {
-      const results = (await this.store.listEvaluations(version.id)).filter((e) => e.gate === policy.gate);
+      const named = (await this.store.listEvaluations(version.id)).filter((e) => e.gate === policy.gate);
+      const results =
+        policy.gateDigest === undefined
+          ? named
+          : named.filter((e) => {
+              const g = (e.result.gateResult as { gate?: unknown } | undefined)?.gate;
+              return g !== undefined && hashValue(g) === policy.gateDigest;
+            });
       const last = results.at(-1);
       if (!last?.passed) {
         missing.push(
-          last ? `a passing result of gate '${policy.gate}' (the latest failed)` : `a result of gate '${policy.gate}'`,
+          last
+            ? `a passing result of gate '${policy.gate}' (the latest failed)`
+            : named.length > results.length
+              ? `a result of gate '${policy.gate}' as the policy defines it (stored results used another definition)`
+              : `a result of gate '${policy.gate}'`,
         );
         hints.push(`ws.registry.evaluate(…, { gate }) or recordEvaluation()`);
       }
@@ -1114,6 +1143,7 @@ function toPolicy(model: string, p: AliasPolicyRecord): AliasPolicy {
     alias: p.alias,
     requireApproval: p.requireApproval,
     ...(p.gate !== undefined ? { gate: p.gate } : {}),
+    ...(p.gateDigest !== undefined ? { gateDigest: p.gateDigest } : {}),
     updatedAt: p.updatedAt,
   };
 }

@@ -109,6 +109,11 @@ export interface AliasPolicyRecord {
   requireApproval: boolean;
   /** The version's latest evaluation against the gate of this name must have passed. */
   gate?: string;
+  /**
+   * When set, that evaluation must also have used exactly this gate definition (sha256 of its
+   * canonical JSON), so a laxer gate under the same name does not count.
+   */
+  gateDigest?: string;
   updatedAt: number;
 }
 

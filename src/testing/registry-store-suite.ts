@@ -205,11 +205,17 @@ export function registryStoreSuite(name: string, factory: () => Promise<Registry
         alias: "champion",
         requireApproval: true,
         gate: "g",
+        gateDigest: "b".repeat(64),
         updatedAt: 1,
       });
       await s.setPolicy(m.id, "staging", { modelId: m.id, alias: "staging", requireApproval: false, updatedAt: 1 });
-      expect(await s.getPolicy(m.id, "champion")).toMatchObject({ requireApproval: true, gate: "g" });
+      expect(await s.getPolicy(m.id, "champion")).toMatchObject({
+        requireApproval: true,
+        gate: "g",
+        gateDigest: "b".repeat(64),
+      });
       expect((await s.getPolicy(m.id, "staging"))?.gate).toBeUndefined();
+      expect((await s.getPolicy(m.id, "staging"))?.gateDigest).toBeUndefined();
       expect((await s.listPolicies(m.id)).map((p) => p.alias)).toEqual(["champion", "staging"]);
       await s.setPolicy(m.id, "staging", undefined);
       expect(await s.getPolicy(m.id, "staging")).toBeUndefined();

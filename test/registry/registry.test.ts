@@ -185,6 +185,21 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
     expect(unchecked.validateInputs("anything")).toBe("anything");
   });
 
+  it("accepts a JSON Schema signature and refuses one it could not rebuild", async () => {
+    await using ws = await open();
+    ws.registry.registerFunction("sum", () => (rows: number[][]) => rows.map((r) => r[0] + r[1]));
+    const inputs = { type: "array", items: { type: "array", items: { type: "number" }, minItems: 2, maxItems: 2 } };
+    await ws.registry.register("sum", { model: functionModel("sum", {}), signature: { inputs } });
+    const m = await ws.registry.load("sum@1");
+    expect(await m.predict([[1, 2]])).toEqual([3]);
+    expect((await caught(m.predict([[1, "2"]]))).issues[0].path).toEqual([0, 1]);
+    const bad = await caught(
+      ws.registry.register("sum", { model: functionModel("sum", {}), signature: { inputs: { type: "nonsense" } } }),
+    );
+    expect(bad.code).toBe("VALIDATION");
+    expect((await ws.registry.listVersions("sum")).length).toBe(1);
+  });
+
   it("needs the class of a json model, and the factory of a function model, in the loading process", async () => {
     await using ws = await open();
     await ws.registry.register("iris", { model: rf });
@@ -325,6 +340,10 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
       gateResult: checkGate({ ...gate, name: "other" }, { accuracy_score: 0.9 }),
     });
     expect((await caught(r.setAlias("iris", "champion", 2))).code).toBe("PRECONDITION");
+    // Nor does a passing result of a laxer gate under the same name: the policy pins the definition.
+    const lax = { name: gate.name, thresholds: [{ metric: "accuracy_score", threshold: 0.1 }] };
+    await r.recordEvaluation("iris@2", { gateResult: checkGate(lax, { accuracy_score: 0.2 }) });
+    expect((await caught(r.setAlias("iris", "champion", 2))).code).toBe("PRECONDITION");
     await r.recordEvaluation("iris@2", {
       gateResult: checkGate(gate, { accuracy_score: 0.9 }, { accuracy_score: 0.8 }),
     });
@@ -336,6 +355,23 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
     await r.removePolicy("iris", "champion");
     expect(await r.getPolicy("iris", "champion")).toBeUndefined();
     expect((await caught(r.recordEvaluation("iris@2", {}))).code).toBe("VALIDATION");
+  });
+
+  it("pins the gate definition when the policy is given a Gate, and only its name when given a name", async () => {
+    await using ws = await open();
+    const r = ws.registry;
+    await r.register("m", { model: functionModel("id", {}) });
+    const lax = { name: gate.name, thresholds: [{ metric: "accuracy_score", threshold: 0.1 }] };
+    await r.recordEvaluation("m@1", { gateResult: checkGate(lax, { accuracy_score: 0.2 }) });
+    await r.setPolicy("m", "champion", { gate });
+    expect((await r.getPolicy("m", "champion"))?.gateDigest).toMatch(/^[0-9a-f]{64}$/);
+    const e = await caught(r.setAlias("m", "champion", 1));
+    expect(e.message).toContain("another definition");
+    await r.setPolicy("m", "champion", { gate: gate.name });
+    expect((await r.setAlias("m", "champion", 1)).to).toBe(1);
+    expect((await caught(r.setPolicy("m", "champion", { gate: { name: "g", thresholds: [] } }))).code).toBe(
+      "VALIDATION",
+    );
   });
 
   it("evaluates a candidate against the champion on the same data and stores the gate result", async () => {

@@ -73,6 +73,7 @@ interface PolicyRow {
   alias: string;
   require_approval: number;
   gate: string | null;
+  gate_digest: string | null;
   updated_at: number | string;
 }
 interface ApprovalRow {
@@ -156,6 +157,7 @@ const toPolicy = (r: PolicyRow): AliasPolicyRecord => {
     updatedAt: Number(r.updated_at),
   };
   if (r.gate !== null) p.gate = r.gate;
+  if (r.gate_digest !== null) p.gateDigest = r.gate_digest;
   return p;
 };
 
@@ -497,6 +499,7 @@ export class SqlRegistryStore implements RegistryStore {
             alias,
             require_approval: policy.requireApproval ? 1 : 0,
             gate: policy.gate ?? null,
+            gate_digest: policy.gateDigest ?? null,
             updated_at: policy.updatedAt,
           })
           .execute();

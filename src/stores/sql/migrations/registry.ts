@@ -112,4 +112,10 @@ export const registryMigrations: SqlMigration[] = [
         .execute();
     },
   },
+  {
+    name: "registry-0002-policy-gate-digest",
+    async up(db) {
+      await db.schema.alterTable("registry_policies").addColumn("gate_digest", "varchar(64)").execute();
+    },
+  },
 ];
