@@ -144,6 +144,12 @@ export interface EvaluateVersionOptions {
   gate: Gate;
   /** The model to beat: an alias of the candidate's model (`"champion"`) or any reference. */
   baseline?: string | ModelRef;
+  /**
+   * When the baseline does not exist (no champion yet): `"error"` (default) throws `NOT_FOUND`,
+   * `"skip"` checks the gate without a baseline (rules that need one then fail unless only absolute
+   * thresholds are set).
+   */
+  ifBaselineMissing?: "error" | "skip";
   /** Class labels (classification), in the column order of the model's probabilities. */
   labels?: (number | string)[];
   /** Binary classification: the positive class. */
@@ -810,10 +816,15 @@ export class ModelRegistry {
     let base: { model: RegisteredModelRecord; version: ModelVersionRecord } | undefined;
     if (options.baseline !== undefined) {
       const b = options.baseline;
-      base =
-        typeof b === "string" && !b.includes("@") && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(b)
-          ? await this.resolve({ model: cand.model.name, alias: b })
-          : await this.resolve(b);
+      try {
+        base =
+          typeof b === "string" && !b.includes("@") && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(b)
+            ? await this.resolve({ model: cand.model.name, alias: b })
+            : await this.resolve(b);
+      } catch (error) {
+        // The first model of a pipeline has no champion yet: let the gate decide without a baseline.
+        if (!(isMlcycleError(error, "NOT_FOUND") && options.ifBaselineMissing === "skip")) throw error;
+      }
     }
     const score = async (m: { model: RegisteredModelRecord; version: ModelVersionRecord }) => {
       const loaded = await this.loadResolved(m.model, m.version, {});

@@ -413,6 +413,19 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
       gate: { name: "beats-champion", thresholds: [{ metric: "accuracy_score", threshold: 1.01 }] },
     });
     expect(fail.gateResult.passed).toBe(false);
+    const noChampion = { data: { inputs: iris.test_rows, yTrue: iris.test_labels }, task: "classification" as const };
+    const floor = { name: "floor", thresholds: [{ metric: "accuracy_score", threshold: 0.5 }] };
+    expect((await caught(r.evaluate("iris@3", { ...noChampion, gate: floor, baseline: "nobody" }))).code).toBe(
+      "NOT_FOUND",
+    );
+    const first = await r.evaluate("iris@3", {
+      ...noChampion,
+      gate: floor,
+      baseline: "nobody",
+      ifBaselineMissing: "skip",
+    });
+    expect(first.baseline).toBeUndefined();
+    expect(first.gateResult.passed).toBe(true);
     expect((await caught(r.setAlias("iris", "champion", 3))).code).toBe("PRECONDITION");
   });
 
