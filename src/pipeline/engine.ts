@@ -345,7 +345,9 @@ export class PipelineEngine {
     };
     try {
       const tracking = trackingOf(this.ctx.workspace.experiments);
-      if (tracking && !active.trackingRunId) {
+      if (tracking && active.trackingRunId && tracking.resumeRun) {
+        parent = await tracking.resumeRun(active.trackingRunId).catch(() => undefined);
+      } else if (tracking && !active.trackingRunId) {
         parent = await tracking.startRun({
           experiment: p.experiment,
           name: `${p.name} ${active.id}`,
@@ -987,13 +989,15 @@ function guardedValues(p: AnyPipeline, node: PipelineNode, values: Record<string
   });
 }
 
-/** Top-level params as tracking params (objects as JSON text). */
-function flatParams(params: unknown): Record<string, unknown> {
+/** Top-level params as tracking params (objects as JSON text; nulls and over-long values left out). */
+function flatParams(params: unknown): Record<string, string | number | boolean> {
   if (params === null || typeof params !== "object" || Array.isArray(params)) return {};
-  const out: Record<string, unknown> = {};
+  const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(params as Record<string, unknown>)) {
-    if (v === undefined) continue;
-    out[k] = v !== null && typeof v === "object" ? JSON.stringify(v) : v;
+    if (v === undefined || v === null) continue;
+    const value = typeof v === "object" ? JSON.stringify(v) : typeof v === "bigint" ? String(v) : v;
+    if (typeof value === "string" && value.length > 6000) continue;
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[k] = value;
   }
   return out;
 }

@@ -17,7 +17,7 @@ export interface StepRun {
 /** The tracking run as the pipeline engine drives it. */
 export interface TrackedRun extends StepRun {
   flush?(): Promise<unknown>;
-  end(status?: "finished" | "failed" | "killed", options?: { error?: string }): Promise<unknown>;
+  end(status?: "finished" | "failed" | "killed", options?: { error?: unknown }): Promise<unknown>;
 }
 
 /** What the engine needs of `ws.experiments`. */
@@ -27,8 +27,10 @@ export interface TrackingLike {
     name?: string;
     parentRunId?: string;
     tags?: Record<string, string>;
-    params?: Record<string, unknown>;
+    params?: Record<string, string | number | boolean>;
   }): Promise<TrackedRun>;
+  /** Reopens an ended or crashed run (used when a pipeline run resumes). */
+  resumeRun?(runId: string): Promise<TrackedRun>;
 }
 
 /** A run that records nothing: used when the workspace has no tracking. */

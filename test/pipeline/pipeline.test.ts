@@ -757,6 +757,55 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     expect(withCtx.nodes.map((n) => n.id)).toContain(ctx.id);
   });
 
+  it("logs a pipeline run and each executed step to tracking as parent and child runs", async () => {
+    await using ws = await open();
+    const measured = step({
+      name: "measured",
+      version: "1",
+      input: z.object({}),
+      output: z.number(),
+      run: async (_i, ctx) => {
+        await ctx.run.logParam("k", 3);
+        await ctx.run.logMetric("loss", 0.25);
+        return 1;
+      },
+    });
+    const broken = step({
+      name: "broken",
+      version: "1",
+      input: z.object({ x: z.number() }),
+      output: z.number(),
+      run: () => {
+        throw new Error("nope");
+      },
+    });
+    const p = pipeline("tracked", { params: z.object({ lr: z.number(), tags: z.array(z.string()) }) })
+      .step("measured", measured)
+      .step("broken", broken, ({ measured }) => ({ x: measured }));
+    const r = await ws.pipelines.run(p, { lr: 0.1, tags: ["a"] });
+    expect(r.status).toBe("failed");
+    const { run } = await ws.pipelines.get(r.id);
+    const parent = await ws.experiments.getRun(run.trackingRunId!);
+    expect(parent).toMatchObject({
+      status: "failed",
+      params: { lr: "0.1", tags: '["a"]' },
+      tags: { "mlcycle.pipeline": "tracked", "mlcycle.pipeline_run": r.id },
+    });
+    const child = await ws.experiments.getRun(r.steps.measured!.trackingRunId!);
+    expect(child).toMatchObject({
+      parentRunId: parent.id,
+      name: "measured",
+      status: "finished",
+      params: { k: "3" },
+      metrics: { loss: 0.25 },
+    });
+    const failed = await ws.experiments.getRun(r.steps.broken!.trackingRunId!);
+    expect(failed).toMatchObject({ parentRunId: parent.id, status: "failed" });
+    const again = await ws.pipelines.run(p, { lr: 0.1, tags: ["a"] });
+    expect(again.steps.measured!.status).toBe("cached");
+    expect(again.steps.measured!.trackingRunId).toBeUndefined();
+  });
+
   it("starts runs on workspace events with the skip and queue overlap policies", async () => {
     await using ws = await open();
     let release!: () => void;
