@@ -433,7 +433,8 @@ export class ModelRegistry {
       const tracking = this.tracking();
       if (tracking.getRun) {
         const run = await tracking.getRun(runId);
-        runMetrics = run.metrics;
+        // JSON has no NaN or ±Infinity: only finite latest values are copied.
+        runMetrics = Object.fromEntries(Object.entries(run.metrics).filter(([, v]) => Number.isFinite(v)));
         runName = run.name;
       }
     }
@@ -1193,7 +1194,7 @@ function checkMetrics(metrics: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
     checkKey("metric", k);
-    if (typeof v !== "number" || Number.isNaN(v)) throw invalid(["metrics", k], "must be a number");
+    if (typeof v !== "number" || !Number.isFinite(v)) throw invalid(["metrics", k], "must be a finite number");
     out[k] = v;
   }
   return out;

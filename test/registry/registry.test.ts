@@ -111,6 +111,10 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
     expect((await caught(r.register("iris", { model: functionModel("id", {}), tags: { k: 1 as never } }))).code).toBe(
       "VALIDATION",
     );
+    for (const metrics of [{ a: Number.NaN }, { a: Number.POSITIVE_INFINITY }, { a: "1" }, { "bad;key": 1 }])
+      expect(
+        (await caught(r.register("iris", { model: functionModel("id", {}), metrics: metrics as never }))).code,
+      ).toBe("VALIDATION");
     expect((await caught(r.register("nope", { model: functionModel("id", {}), createModel: false }))).code).toBe(
       "NOT_FOUND",
     );
