@@ -16,7 +16,11 @@ export function encodeEntityKey(
   row: Record<string, unknown>,
   path: PropertyKey[] = [],
 ): string {
-  if (joinKeys.length === 1) return JSON.stringify(checkJoinValue(joinKeys[0], row[joinKeys[0].name], path));
+  if (joinKeys.length === 1) {
+    const v = checkJoinValue(joinKeys[0], row[joinKeys[0].name], path);
+    // For a safe integer, String() is its JSON.
+    return typeof v === "number" ? String(v) : JSON.stringify(v);
+  }
   const values = new Array(joinKeys.length);
   for (let i = 0; i < joinKeys.length; i++) values[i] = checkJoinValue(joinKeys[i], row[joinKeys[i].name], path);
   return JSON.stringify(values);

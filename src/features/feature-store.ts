@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { canonicalJson } from "../core/hash.js";
@@ -31,6 +30,7 @@ import { asOfJoin, groupQueries } from "./point-in-time-join.js";
 import { chunked, type ResolvedView, type RowSource, toOfflineRows } from "./rows.js";
 import { type FeatureViewStatistics, StatisticsAccumulator, type StatisticsOptions } from "./statistics.js";
 import { type TimeInput, toEpochMs } from "./timestamps.js";
+import { TrainingSetDigest } from "./training-set-digest.js";
 import "./events.js";
 
 /** The stores a {@link FeatureStore} reads and writes rows through (the workspace picks the defaults). */
@@ -85,7 +85,8 @@ export type FeatureStatus = "present" | "expired" | "not_found";
 export interface OnlineFeatureRow {
   /** Values by column; null when not found or expired. */
   values: Record<string, unknown>;
-  status: Record<string, FeatureStatus>;
+  /** Status by column. Read-only: rows of a one-view read share frozen status objects. */
+  status: Readonly<Record<string, FeatureStatus>>;
   /** Event time (ms) of each value, for freshness; null when not found (and for computed features). */
   eventTime: Record<string, number | null>;
 }
@@ -165,7 +166,10 @@ interface PlanFeature {
 interface Plan {
   columns: string[];
   refs: string[];
-  stored: Array<{ view: string; features: PlanFeature[] }>;
+  stored: Array<{ view: string; resolved: ResolvedView; features: PlanFeature[] }>;
+  /** Clock time until which the resolved views may be used without reading the registry again. */
+  validUntil: number;
+  generation: number;
   onDemand: Array<{ view: OnDemandFeatureView; features: Array<{ feature: string; column: string }> }>;
   service?: FeatureServiceDefinition;
 }
@@ -194,6 +198,9 @@ export class FeatureStore {
   private readonly zodSchemas = new Map<string, { digest: string; schema: z.ZodObject }>();
   private readonly services = new Map<string, { def: FeatureServiceDefinition; loadedAt: number }>();
   private readonly plans = new Map<string, Plan>();
+  /** Plans by the identity of the caller's reference array: the online hot path skips building a key. */
+  private plansByArray = [new WeakMap<readonly string[], Plan>(), new WeakMap<readonly string[], Plan>()];
+  private generation = 0;
   private readonly onDemand = new Map<string, OnDemandFeatureView>();
   private readonly running = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -310,7 +317,7 @@ export class FeatureStore {
     await this.plan(built.features, false);
     const { service } = await this.registry.applyFeatureService(built, this.ctx.clock.now());
     this.services.delete(service.name);
-    this.plans.clear();
+    this.clearPlans();
     await this.ctx.workspace.lineage.recordArtifact({
       type: "feature_service",
       name: service.name,
@@ -388,7 +395,7 @@ export class FeatureStore {
         throw notFound("feature", `${s.view}:${s.feature}`, `view '${s.view}' has ${source.featureNames.join(", ")}`);
     }
     this.onDemand.set(view.name, view);
-    this.plans.clear();
+    this.clearPlans();
     return view;
   }
 
@@ -490,16 +497,18 @@ export class FeatureStore {
       const view = await this.resolveView(group.view, true);
       const keys = new Array<string>(n);
       for (let i = 0; i < n; i++) keys[i] = encodeEntityKey(view.joinKeys, entityRows[i], ["entityRows", i]);
-      const queries = groupQueries(keys, times);
-      const out = new Array<OfflineRow | undefined>(n);
-      if (n > 0) {
+      let out = new Array<OfflineRow | undefined>(n);
+      if (n > 0 && this.offline.pointInTime) {
+        out = await this.offline.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
+      } else if (n > 0) {
+        const queries = groupQueries(keys, times);
         const scan = this.offline.scan(view.def.name, { keys: [...queries.keys()], until: maxTime });
         await asOfJoin(scan, queries, times, view.def.ttlMs, out, options.signal);
       }
       matches.push(out);
     }
     const rows = new Array<Record<string, unknown>>(n);
-    const hash = createHash("sha256").update(canonicalJson(plan.columns)).update("\n");
+    const hash = new TrainingSetDigest(plan.columns);
     for (let i = 0; i < n; i++) {
       const row: Record<string, unknown> = { ...entityRows[i] };
       const sources: Record<string, unknown> = {};
@@ -516,9 +525,9 @@ export class FeatureStore {
         for (const f of od.features) row[f.column] = computed[f.feature] ?? null;
       }
       rows[i] = row;
-      hash.update(canonicalJson(row)).update("\n");
+      hash.add(row);
     }
-    const digest = hash.digest("hex");
+    const digest = hash.digest();
     const name = options.name ?? `training_set:${digest.slice(0, 12)}`;
     const set: TrainingSet = { name, columns: plan.columns, features: plan.refs, rows, digest };
     if (plan.service) set.service = { name: plan.service.name, version: plan.service.version };
@@ -548,30 +557,35 @@ export class FeatureStore {
   ): Promise<OnlineFeatures> {
     this.open();
     if (!Array.isArray(entityRows)) throw invalid(["entityRows"], "must be an array of entity rows");
-    const plan = await this.selection(features, options.fullFeatureNames ?? false);
+    const full = options.fullFeatureNames ?? false;
+    const plan = this.fastPlan(features, full) ?? (await this.selection(features, full));
     const online = this.online;
     const n = entityRows.length;
     const now = this.ctx.clock.now();
     const rows = new Array<OnlineFeatureRow>(n);
-    for (let i = 0; i < n; i++) rows[i] = { values: {}, status: {}, eventTime: {} };
+    // One view and no computed features: every row's statuses are one of three shapes, shared.
+    const shared = plan.stored.length === 1 && plan.onDemand.length === 0 ? statusShapes(plan) : undefined;
+    for (let i = 0; i < n; i++) rows[i] = { values: {}, status: shared ? shared.present : {}, eventTime: {} };
     const sources = plan.onDemand.length ? entityRows.map(() => ({}) as Record<string, unknown>) : undefined;
     for (const group of plan.stored) {
-      const view = await this.resolveView(group.view, true);
+      const view = group.resolved;
       const keys = new Array<string>(n);
       for (let i = 0; i < n; i++) keys[i] = encodeEntityKey(view.joinKeys, entityRows[i], ["entityRows", i]);
-      const records = await online.read(view.def.name, keys);
+      const records = online.readSync ? online.readSync(view.def.name, keys) : await online.read(view.def.name, keys);
       const ttl = view.def.ttlMs;
       for (let i = 0; i < n; i++) {
         const rec = records[i];
         const status: FeatureStatus = !rec ? "not_found" : ttl > 0 && now - rec.eventTime > ttl ? "expired" : "present";
         const values = status === "present" ? rec!.values : undefined;
         const out = rows[i];
+        const eventTime = rec ? rec.eventTime : null;
+        if (shared) out.status = shared[status];
         for (const f of group.features) {
           const v = values ? (values[f.feature] ?? null) : null;
           if (f.column !== undefined) {
             out.values[f.column] = v;
-            out.status[f.column] = status;
-            out.eventTime[f.column] = rec ? rec.eventTime : null;
+            if (!shared) (out.status as Record<string, FeatureStatus>)[f.column] = status;
+            out.eventTime[f.column] = eventTime;
           }
           if (sources) sources[i][`${group.view}:${f.feature}`] = v;
         }
@@ -583,7 +597,7 @@ export class FeatureStore {
         const out = rows[i];
         for (const f of od.features) {
           out.values[f.column] = computed[f.feature] ?? null;
-          out.status[f.column] = "present";
+          (out.status as Record<string, FeatureStatus>)[f.column] = "present";
           out.eventTime[f.column] = null;
         }
       }
@@ -734,7 +748,24 @@ export class FeatureStore {
 
   private forget(view: string): void {
     this.views.delete(view);
+    this.clearPlans();
+  }
+
+  private clearPlans(): void {
     this.plans.clear();
+    this.plansByArray = [new WeakMap(), new WeakMap()];
+    this.generation++;
+  }
+
+  /** A cached plan for the same reference array (same identity and contents), while still valid. */
+  private fastPlan(features: FeatureSelection, full: boolean): Plan | undefined {
+    if (!Array.isArray(features)) return undefined;
+    const plan = this.plansByArray[full ? 1 : 0].get(features);
+    if (!plan || plan.generation !== this.generation || this.ctx.clock.now() >= plan.validUntil) return undefined;
+    const refs = plan.refs;
+    if (refs.length !== features.length) return undefined;
+    for (let i = 0; i < refs.length; i++) if (refs[i] !== features[i]) return undefined;
+    return plan;
   }
 
   /** A view with its join keys and validator, from the cache while fresh. */
@@ -764,13 +795,17 @@ export class FeatureStore {
       featureNames: def.features.map((f) => f.name),
       loadedAt: now,
     };
-    if (cached && cached.def.digest !== def.digest) this.plans.clear();
+    if (cached && cached.def.digest !== def.digest) this.clearPlans();
     this.views.set(name, resolved);
     return resolved;
   }
 
   private async selection(features: FeatureSelection, full: boolean): Promise<Plan> {
-    if (Array.isArray(features)) return this.plan(features as string[], full);
+    if (Array.isArray(features)) {
+      const plan = await this.plan(features as string[], full);
+      this.plansByArray[full ? 1 : 0].set(features, plan);
+      return plan;
+    }
     const service = (features as { service?: unknown })?.service;
     if (typeof service !== "string")
       throw invalid(["features"], "must be a list of 'view:feature' references or { service: name }");
@@ -789,15 +824,7 @@ export class FeatureStore {
     if (!Array.isArray(refs) || refs.length === 0) throw invalid(["features"], "name at least one feature");
     const cacheKey = `${full ? 1 : 0}\n${refs.join("\n")}`;
     const cached = this.plans.get(cacheKey);
-    if (cached) {
-      // Views may have been reloaded; an expired entry re-validates the plan.
-      let fresh = true;
-      for (const g of cached.stored) {
-        const v = this.views.get(g.view);
-        if (!v || this.ctx.clock.now() - v.loadedAt >= this.cacheMs) fresh = false;
-      }
-      if (fresh) return cached;
-    }
+    if (cached && cached.generation === this.generation && this.ctx.clock.now() < cached.validUntil) return cached;
     const stored = new Map<string, PlanFeature[]>();
     const onDemand = new Map<
       string,
@@ -839,11 +866,19 @@ export class FeatureStore {
         throw notFound("feature", refs[i], `view '${ref.view}' has ${view.featureNames.join(", ")}`);
       addStored(ref.view, ref.feature, column);
     }
-    for (const v of stored.keys()) await this.resolveView(v, true);
+    const groups: Plan["stored"] = [];
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const [view, features] of stored) {
+      const resolved = await this.resolveView(view, true);
+      validUntil = Math.min(validUntil, resolved.loadedAt + this.cacheMs);
+      groups.push({ view, resolved, features });
+    }
     const plan: Plan = {
       columns,
       refs: [...refs],
-      stored: [...stored].map(([view, features]) => ({ view, features })),
+      stored: groups,
+      validUntil,
+      generation: this.generation,
       onDemand: [...onDemand.values()],
     };
     this.plans.set(cacheKey, plan);
@@ -898,6 +933,19 @@ export class FeatureStore {
     });
     return artifact.id;
   }
+}
+
+const shapes = new WeakMap<Plan, Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>>();
+
+/** The three frozen status objects of a one-view plan (every column has its view's status). */
+function statusShapes(plan: Plan): Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>> {
+  let s = shapes.get(plan);
+  if (!s) {
+    const of = (status: FeatureStatus) => Object.freeze(Object.fromEntries(plan.columns.map((c) => [c, status])));
+    s = { present: of("present"), expired: of("expired"), not_found: of("not_found") };
+    shapes.set(plan, s);
+  }
+  return s;
 }
 
 /** The source features of an on-demand view by feature name, from values keyed `view:feature`. */

@@ -8,3 +8,4 @@ export * from "./rows.js";
 export * from "./statistics.js";
 export * from "./timestamps.js";
 import "./events.js";
+export * from "./training-set-digest.js";

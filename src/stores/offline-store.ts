@@ -55,6 +55,19 @@ export interface OfflineStore {
   writeRows(view: string, rows: readonly OfflineRow[]): Promise<void>;
   /** Pages of a view's rows, ordered by (entity key, event time, created time, write order). */
   scan(view: string, options?: OfflineScanOptions): AsyncIterable<OfflinePage>;
+  /**
+   * Optional: the point-in-time lookup done inside the store. For each i, the row of key `keys[i]`
+   * with the latest (event time, created time, write order) among rows with event time ≤ `times[i]`
+   * and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. When absent, the feature store
+   * joins by merging an ordered `scan`.
+   */
+  pointInTime?(
+    view: string,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttlMs: number,
+    signal?: AbortSignal,
+  ): Promise<Array<OfflineRow | undefined>>;
   /** Number of stored rows of a view. */
   count(view: string): Promise<number>;
   /** Removes every row of a view. */

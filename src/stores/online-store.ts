@@ -34,6 +34,11 @@ export interface OnlineStore {
   write(view: string, records: readonly OnlineWrite[]): Promise<number>;
   /** The records of the given keys, in the same order (undefined when absent). */
   read(view: string, entityKeys: readonly string[]): Promise<Array<OnlineRecord | undefined>>;
+  /**
+   * Optional: the same as `read`, synchronously — for stores whose reads do not wait on I/O (an
+   * in-process map, an embedded SQLite). The feature store uses it on its hot path when present.
+   */
+  readSync?(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined>;
   /** Removes every record of a view. */
   deleteView(view: string): Promise<void>;
   /** Releases what the store opened. */

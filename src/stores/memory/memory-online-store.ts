@@ -31,6 +31,10 @@ export class MemoryOnlineStore implements OnlineStore {
   }
 
   async read(view: string, entityKeys: readonly string[]): Promise<Array<OnlineRecord | undefined>> {
+    return this.readSync(view, entityKeys);
+  }
+
+  readSync(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined> {
     const m = this.views.get(view);
     // Values are frozen on write, so readers share them without copying.
     return entityKeys.map((k) => m?.get(k));

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { type Generated, type Kysely, sql } from "kysely";
-import { invalid } from "../../core/errors.js";
+import { invalid, MlcycleError } from "../../core/errors.js";
 import {
   checkOfflineRow,
   type OfflinePage,
@@ -46,6 +46,9 @@ class LazyRow implements OfflineRow {
 }
 
 const INSERT_BATCH = 200;
+/** Entity rows per point-in-time batch, and per insert statement into the temporary table. */
+const PIT_BATCH = 50_000;
+const PIT_INSERT = 500;
 /** Beyond this many keys a scan reads the whole view instead of key by key. */
 const KEY_LOOKUP_LIMIT = 2_000;
 
@@ -70,7 +73,10 @@ export class SqlOfflineStore implements OfflineStore {
     options: SqlOfflineStoreOptions = {},
   ) {
     this.db = database.db as Kysely<Tables>;
-    if (options.raw !== false && database.sqlite) this.raw = database.sqlite;
+    if (options.raw !== false && database.sqlite) {
+      this.raw = database.sqlite;
+      this.pointInTime = (view, keys, times, ttlMs, signal) => this.pointInTimeRaw(view, keys, times, ttlMs, signal);
+    }
   }
 
   async writeRows(view: string, rows: readonly OfflineRow[]): Promise<void> {
@@ -133,6 +139,77 @@ export class SqlOfflineStore implements OfflineStore {
       if (out.length > 0) yield { rows: out.map(toRow), cursor: JSON.stringify(cursor) };
       if (rows.length < pageSize) return;
     }
+  }
+
+  /**
+   * On a raw SQLite handle: the entity rows go to a temporary table in batches and one query per
+   * batch finds each row's match with an index seek (a correlated subquery), so only matches cross
+   * into JavaScript. Measured against merging a full scan, this is faster from the ratio of the
+   * benchmark (1 entity row per 5 feature rows) on, and far faster for the usual small training set
+   * over a long history. Each batch runs synchronously (nothing else can use the temporary table in
+   * between); the event loop gets a turn between batches.
+   */
+  readonly pointInTime?: OfflineStore["pointInTime"];
+
+  private async pointInTimeRaw(
+    view: string,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttlMs: number,
+    signal?: AbortSignal,
+  ): Promise<Array<OfflineRow | undefined>> {
+    const raw = this.raw!;
+    const out = new Array<OfflineRow | undefined>(keys.length);
+    const ttl = ttlMs > 0 ? ttlMs : null;
+    const create = this.prepare(
+      "pit:create",
+      "create temp table if not exists mlcycle_pit_queries (pos integer primary key, idx integer not null, k text not null, t integer not null)",
+    );
+    create.run();
+    const clear = this.prepare("pit:clear", "delete from mlcycle_pit_queries");
+    const insertSql = (n: number) =>
+      `insert into mlcycle_pit_queries (pos, idx, k, t) values ${Array(n).fill("(?, ?, ?, ?)").join(", ")}`;
+    const query = this.prepare(
+      "pit:query",
+      `select q.idx, f.event_time, f.created_time, f.values_json
+       from mlcycle_pit_queries q join feature_offline_rows f on f.seq = (
+         select g.seq from feature_offline_rows g
+         where g.view = ? and g.entity_key = q.k and g.event_time <= q.t
+           and (? is null or g.event_time >= q.t - ?)
+         order by g.event_time desc, g.created_time desc, g.seq desc limit 1)
+       order by q.pos`,
+      true,
+    );
+    // Rows of one key are looked up one after another: their index pages are then in cache
+    // (measured: about a third less CPU than input order).
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < keys.length; i++) {
+      const g = groups.get(keys[i]);
+      if (g) g.push(i);
+      else groups.set(keys[i], [i]);
+    }
+    const order = new Int32Array(keys.length);
+    let o = 0;
+    for (const g of groups.values()) for (const i of g) order[o++] = i;
+    const params: unknown[] = [];
+    for (let start = 0; start < order.length; start += PIT_BATCH) {
+      if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
+      const end = Math.min(order.length, start + PIT_BATCH);
+      raw.transaction(() => {
+        clear.run();
+        for (let i = start; i < end; i += PIT_INSERT) {
+          const n = Math.min(PIT_INSERT, end - i);
+          params.length = 0;
+          for (let j = i; j < i + n; j++) params.push(j, order[j], keys[order[j]], Math.floor(times[order[j]]));
+          this.prepare(`pit:insert:${n}`, insertSql(n)).run(params);
+        }
+        for (const r of query.iterate(view, ttl, ttl) as Iterable<[number, number, number, string]>)
+          out[r[0]] = new LazyRow(keys[r[0]], r[1], r[2], r[3]);
+        clear.run();
+      })();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return out;
   }
 
   async count(view: string): Promise<number> {

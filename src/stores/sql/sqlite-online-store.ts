@@ -38,6 +38,7 @@ export class SqliteOnlineStore implements OnlineStore {
   constructor(readonly database: SqlDatabase) {
     this.db = database.db as Kysely<Tables>;
     this.raw = database.sqlite;
+    if (this.raw) this.readSync = (view, keys) => this.readRaw(view, keys);
   }
 
   async write(view: string, records: readonly OnlineWrite[]): Promise<number> {
@@ -96,7 +97,7 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   async read(view: string, entityKeys: readonly string[]): Promise<Array<OnlineRecord | undefined>> {
-    if (this.raw) return this.readSync(view, entityKeys);
+    if (this.raw) return this.readRaw(view, entityKeys);
     const rows = await this.db
       .selectFrom("feature_online_values")
       .select(["entity_key", "event_time", "created_time", "values_json"])
@@ -112,11 +113,10 @@ export class SqliteOnlineStore implements OnlineStore {
     });
   }
 
-  /**
-   * The synchronous read behind {@link SqliteOnlineStore.read} on a raw handle: one prepared lookup
-   * per key, no promise per key.
-   */
-  readSync(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined> {
+  /** Present on a raw SQLite handle: one prepared lookup per key, no promise. */
+  readonly readSync?: (view: string, entityKeys: readonly string[]) => Array<OnlineRecord | undefined>;
+
+  private readRaw(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined> {
     if (!this.readStmt) {
       this.readStmt = this.raw!.prepare(READ) as unknown as BetterSqlite3.Statement<
         [string, string],

@@ -1,0 +1,314 @@
+/**
+ * Feature store benchmarks, each beside a baseline measured in the same run:
+ *
+ * 1. Online reads of 1 entity × 20 features and 100 entities × 20 features (p50, p99) on the memory
+ *    and SQLite online stores, against a raw `Map` and a raw better-sqlite3 prepared statement.
+ * 2. Historical retrieval (point-in-time join) of 1,000,000 entity rows against 5,000,000 feature
+ *    rows on the SQLite offline store: time and peak memory (measured in a child process so the
+ *    setup does not count), against DuckDB's ASOF JOIN on the same data.
+ *
+ *   npx tsx bench/features.bench.ts            # both
+ *   npx tsx bench/features.bench.ts online     # only the online part
+ *   HIST_ENTITY_ROWS=100000 HIST_FEATURE_ROWS=500000 npx tsx bench/features.bench.ts historical
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { createWorkspace, openWorkspace, type Workspace } from "../src/index.js";
+
+const T0 = Date.UTC(2024, 0, 1);
+const HOUR = 3_600_000;
+const FEATURES = Array.from({ length: 20 }, (_, i) => `f${i}`);
+
+const ENTITY_ROWS = Number(process.env.HIST_ENTITY_ROWS ?? 1_000_000);
+const FEATURE_ROWS = Number(process.env.HIST_FEATURE_ROWS ?? 5_000_000);
+const ROWS_PER_DRIVER = 50;
+const DRIVERS = Math.max(1, Math.floor(FEATURE_ROWS / ROWS_PER_DRIVER));
+const TTL_MS = 2 * HOUR;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+type Latency = { p50: number; p99: number };
+
+/**
+ * Times `ours` and `raw` alternately, call by call, so both see the same background load and GC
+ * pressure (the machine is shared); returns the percentiles of each.
+ */
+async function timePair(n: number, ours: () => unknown, raw: () => unknown): Promise<[Latency, Latency]> {
+  for (let i = 0; i < Math.min(2000, n); i++) {
+    await ours();
+    await raw();
+  }
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = process.hrtime.bigint();
+    await ours();
+    a[i] = Number(process.hrtime.bigint() - t) / 1e6;
+    t = process.hrtime.bigint();
+    await raw();
+    b[i] = Number(process.hrtime.bigint() - t) / 1e6;
+  }
+  a.sort();
+  b.sort();
+  return [
+    { p50: percentile(a, 0.5), p99: percentile(a, 0.99) },
+    { p50: percentile(b, 0.5), p99: percentile(b, 0.99) },
+  ];
+}
+
+const fmt = (ms: number) => `${ms.toFixed(4)} ms`;
+
+async function onlineBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "mlcycle-bench-online-"));
+  const ENTITIES = 10_000;
+  const setup = async (ws: Workspace) => {
+    await ws.features.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
+    await ws.features.applyFeatureView({
+      name: "driver_wide",
+      entities: ["driver"],
+      schema: z.object(Object.fromEntries(FEATURES.map((f) => [f, z.number()]))),
+    });
+    const rows = Array.from({ length: ENTITIES }, (_, d) => ({
+      driver_id: d,
+      event_timestamp: Date.now(),
+      ...Object.fromEntries(FEATURES.map((f, i) => [f, d * 0.001 + i])),
+    }));
+    await ws.features.push("driver_wide", rows, { to: "online" });
+  };
+  const refs = FEATURES.map((f) => `driver_wide:${f}`);
+  const one = [{ driver_id: 42 }];
+  let k = 0;
+  const hundred = () => Array.from({ length: 100 }, () => ({ driver_id: (k = (k + 7919) % ENTITIES) }));
+  const batches = Array.from({ length: 64 }, hundred);
+
+  console.log("\nOnline read (getOnlineFeatures), 20 features per entity");
+  console.log("store    | case      | mlcycle p50 / p99        | raw baseline p50 / p99   | p99 ratio");
+
+  // Memory store vs a raw Map holding the same records.
+  {
+    await using ws = await createWorkspace();
+    await setup(ws);
+    const raw = new Map<string, { eventTime: number; values: Record<string, unknown> }>();
+    for (let d = 0; d < ENTITIES; d++) {
+      const [rec] = await ws.features.online.read("driver_wide", [String(d)]);
+      raw.set(String(d), rec!);
+    }
+    const rawRead = (ids: number[]) => {
+      const out = [];
+      for (const id of ids) {
+        const rec = raw.get(String(id));
+        const values: Record<string, unknown> = {};
+        for (const f of FEATURES) values[f] = rec ? rec.values[f] : null;
+        out.push(values);
+      }
+      return out;
+    };
+    let b = 0;
+    const [m1, r1] = await timePair(
+      20_000,
+      () => ws.features.getOnlineFeatures(one, refs),
+      () => rawRead([42]),
+    );
+    const [m100, r100] = await timePair(
+      3_000,
+      () => ws.features.getOnlineFeatures(batches[b & 63], refs),
+      () => rawRead(batches[b++ & 63].map((e) => e.driver_id)),
+    );
+    console.log(
+      `memory   | 1 × 20    | ${fmt(m1.p50)} / ${fmt(m1.p99)} | ${fmt(r1.p50)} / ${fmt(r1.p99)} | ${(m1.p99 / r1.p99).toFixed(2)}×`,
+    );
+    console.log(
+      `memory   | 100 × 20  | ${fmt(m100.p50)} / ${fmt(m100.p99)} | ${fmt(r100.p50)} / ${fmt(r100.p99)} | ${(m100.p99 / r100.p99).toFixed(2)}×`,
+    );
+  }
+
+  // SQLite store vs a raw prepared statement on the same database and table.
+  {
+    await using ws = await openWorkspace(join(dir, "ws"));
+    await setup(ws);
+    const stmt = ws.metadata.sql!.sqlite!.prepare(
+      "select event_time, values_json from feature_online_values where view = ? and entity_key = ?",
+    );
+    const rawRead = (ids: number[]) => {
+      const out = [];
+      for (const id of ids) {
+        const r = stmt.get("driver_wide", String(id)) as { event_time: number; values_json: string } | undefined;
+        const parsed = r ? (JSON.parse(r.values_json) as Record<string, unknown>) : undefined;
+        const values: Record<string, unknown> = {};
+        for (const f of FEATURES) values[f] = parsed ? parsed[f] : null;
+        out.push(values);
+      }
+      return out;
+    };
+    let b = 0;
+    const [s1, r1] = await timePair(
+      20_000,
+      () => ws.features.getOnlineFeatures(one, refs),
+      () => rawRead([42]),
+    );
+    const [s100, r100] = await timePair(
+      3_000,
+      () => ws.features.getOnlineFeatures(batches[b & 63], refs),
+      () => rawRead(batches[b++ & 63].map((e) => e.driver_id)),
+    );
+    console.log(
+      `sqlite   | 1 × 20    | ${fmt(s1.p50)} / ${fmt(s1.p99)} | ${fmt(r1.p50)} / ${fmt(r1.p99)} | ${(s1.p99 / r1.p99).toFixed(2)}×`,
+    );
+    console.log(
+      `sqlite   | 100 × 20  | ${fmt(s100.p50)} / ${fmt(s100.p99)} | ${fmt(r100.p50)} / ${fmt(r100.p99)} | ${(s100.p99 / r100.p99).toFixed(2)}×`,
+    );
+    console.log(
+      `target (SQLite, 1 entity): p99 ≤ 0.2 ms → ${s1.p99 <= 0.2 ? "met" : "NOT met"}; overhead ≤ 1.5× raw → ${(s1.p99 / r1.p99).toFixed(2)}× ${s1.p99 / r1.p99 <= 1.5 ? "met" : "NOT met"}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------- historical retrieval
+
+/** Feature row j of driver d: hourly, jittered by up to 50 minutes. Same formulas in SQL below. */
+const featureTime = (d: number, j: number) => T0 + (j * 3600 + ((d * 7919 + j * 104729) % 3000)) * 1000;
+const featureValues = (d: number, j: number) => ({
+  conv_rate: ((d * 31 + j * 17) % 1000) / 1000,
+  trips: (d + j) % 500,
+});
+const entityDriver = (i: number) => (i * 48271) % DRIVERS;
+const entityTime = (i: number) => T0 + ((i * 69621) % (ROWS_PER_DRIVER * 3600)) * 1000;
+
+async function buildOffline(dir: string): Promise<number> {
+  await using ws = await openWorkspace(dir);
+  await ws.features.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
+  await ws.features.applyFeatureView({
+    name: "driver_stats",
+    entities: ["driver"],
+    schema: z.object({ conv_rate: z.number(), trips: z.number().int() }),
+    ttlMs: TTL_MS,
+  });
+  const started = performance.now();
+  const CHUNK = 50_000;
+  let chunk = [];
+  for (let d = 0; d < DRIVERS; d++) {
+    for (let j = 0; j < ROWS_PER_DRIVER; j++) {
+      const t = featureTime(d, j);
+      chunk.push({ entityKey: String(d), eventTime: t, createdTime: t, values: featureValues(d, j) });
+    }
+    if (chunk.length >= CHUNK) {
+      await ws.features.offline.writeRows("driver_stats", chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length) await ws.features.offline.writeRows("driver_stats", chunk);
+  return performance.now() - started;
+}
+
+/** Runs in a child process: the retrieval alone, so its peak RSS is its own. */
+async function historicalChild(dir: string): Promise<void> {
+  await using ws = await openWorkspace(dir);
+  const before = process.memoryUsage().rss;
+  const started = performance.now();
+  const entityRows = Array.from({ length: ENTITY_ROWS }, (_, i) => ({
+    driver_id: entityDriver(i),
+    event_timestamp: entityTime(i),
+  }));
+  const set = await ws.features.getHistoricalFeatures({
+    entityRows,
+    features: ["driver_stats:conv_rate", "driver_stats:trips"],
+    name: "bench",
+  });
+  const ms = performance.now() - started;
+  let matched = 0;
+  let tripsSum = 0;
+  for (const r of set.rows) {
+    if (r.trips !== null) {
+      matched++;
+      tripsSum += r.trips as number;
+    }
+  }
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(JSON.stringify({ ms, peak, before, rows: set.rows.length, matched, tripsSum }));
+}
+
+async function duckdbReference(): Promise<{ ms: number; loadMs: number; matched: number; tripsSum: number }> {
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const instance = await DuckDBInstance.create(":memory:");
+  const con = await instance.connect();
+  const loadStarted = performance.now();
+  await con.run(`create table features as
+    select d.range as driver_id, j.range as j,
+      ${T0}::bigint + (j.range * 3600 + ((d.range * 7919 + j.range * 104729) % 3000)) * 1000 as event_ts,
+      ((d.range * 31 + j.range * 17) % 1000) / 1000.0 as conv_rate,
+      (d.range + j.range) % 500 as trips
+    from range(${DRIVERS}) d, range(${ROWS_PER_DRIVER}) j`);
+  await con.run(`create table entity as
+    select range as i, (range * 48271) % ${DRIVERS} as driver_id,
+      ${T0}::bigint + ((range * 69621) % ${ROWS_PER_DRIVER * 3600}) * 1000 as ts
+    from range(${ENTITY_ROWS})`);
+  const loadMs = performance.now() - loadStarted;
+  const started = performance.now();
+  await con.run(`create table joined as
+    select e.i, e.driver_id, e.ts,
+      case when f.event_ts >= e.ts - ${TTL_MS} then f.conv_rate end as conv_rate,
+      case when f.event_ts >= e.ts - ${TTL_MS} then f.trips end as trips
+    from entity e asof left join features f on e.driver_id = f.driver_id and e.ts >= f.event_ts`);
+  const ms = performance.now() - started;
+  const reader = await con.runAndReadAll(
+    "select count(trips)::double as m, coalesce(sum(trips), 0)::double as s from joined",
+  );
+  const [m, s] = reader.getRows()[0] as [number, number];
+  con.closeSync();
+  return { ms, loadMs, matched: Number(m), tripsSum: Number(s) };
+}
+
+async function historicalBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "mlcycle-bench-hist-"));
+  try {
+    console.log(
+      `\nHistorical retrieval: ${ENTITY_ROWS.toLocaleString("en")} entity rows × ${(DRIVERS * ROWS_PER_DRIVER).toLocaleString("en")} feature rows (${DRIVERS.toLocaleString("en")} drivers, TTL 2 h), SQLite offline store`,
+    );
+    const loadMs = await buildOffline(dir);
+    console.log(`setup: offline rows written in ${(loadMs / 1000).toFixed(1)} s (not part of the figure)`);
+    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--historical-child", dir], {
+      encoding: "utf8",
+      env: process.env,
+      maxBuffer: 1 << 20,
+    });
+    if (child.status !== 0) throw new Error(`retrieval child failed: ${child.stderr}`);
+    const ours = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as {
+      ms: number;
+      peak: number;
+      before: number;
+      rows: number;
+      matched: number;
+      tripsSum: number;
+    };
+    const duck = await duckdbReference();
+    console.log(
+      `mlcycle getHistoricalFeatures: ${(ours.ms / 1000).toFixed(2)} s, peak RSS ${(ours.peak / 2 ** 20).toFixed(0)} MiB (process at start ${(ours.before / 2 ** 20).toFixed(0)} MiB), ${ours.matched.toLocaleString("en")} rows matched`,
+    );
+    console.log(
+      `DuckDB ASOF JOIN (in memory, result into a table): ${(duck.ms / 1000).toFixed(2)} s (data generated in ${(duck.loadMs / 1000).toFixed(1)} s), ${duck.matched.toLocaleString("en")} rows matched`,
+    );
+    console.log(`ratio mlcycle / DuckDB: ${(ours.ms / duck.ms).toFixed(1)}×`);
+    console.log(
+      `same answer as DuckDB: ${ours.matched === duck.matched && ours.tripsSum === duck.tripsSum ? "yes" : `NO (trips sum ${ours.tripsSum} vs ${duck.tripsSum})`}`,
+    );
+    console.log(
+      `target: < 10 s → ${ours.ms < 10_000 ? "met" : "NOT met"}; < 2 GB → ${ours.peak < 2 * 2 ** 30 ? "met" : "NOT met"}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--historical-child") {
+  await historicalChild(args[1]);
+} else {
+  if (args.length === 0 || args.includes("online")) await onlineBench();
+  if (args.length === 0 || args.includes("historical")) await historicalBench();
+}
