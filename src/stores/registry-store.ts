@@ -211,7 +211,7 @@ export interface RegistryStore {
   listAliases(modelId: string): Promise<AliasRecord[]>;
   /** Moves (or deletes) an alias and appends the audit record, atomically. */
   moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord>;
-  /** Audit records of a model's aliases (one alias when given), newest first. */
+  /** Audit records of a model's aliases (one alias when given), in reverse order of commit. */
   aliasEvents(modelId: string, alias?: string, limit?: number): Promise<AliasEventRecord[]>;
 
   /** Sets or (with `undefined`) removes the policy of an alias. */

@@ -67,6 +67,7 @@ interface AliasEventRow {
   actor: string;
   reason: string;
   at: number | string;
+  seq: number | string | null;
 }
 interface PolicyRow {
   model_id: string;
@@ -464,7 +465,13 @@ export class SqlRegistryStore implements RegistryStore {
           .values({ model_id: modelId, alias, version: move.to, updated_at: move.at })
           .execute();
       }
+      const top = await db
+        .selectFrom("registry_alias_events")
+        .select((eb) => eb.fn.max("seq").as("max"))
+        .where("model_id", "=", modelId)
+        .executeTakeFirst();
       const row: AliasEventRow = {
+        seq: Number(top?.max ?? 0) + 1,
         id: newId(move.at),
         model_id: modelId,
         alias,
@@ -483,7 +490,7 @@ export class SqlRegistryStore implements RegistryStore {
   async aliasEvents(modelId: string, alias?: string, limit = 1000) {
     let q = this.db.selectFrom("registry_alias_events").selectAll().where("model_id", "=", modelId);
     if (alias !== undefined) q = q.where("alias", "=", alias);
-    const rows = await q.orderBy("id", "desc").limit(limit).execute();
+    const rows = await q.orderBy("seq", "desc").orderBy("id", "desc").limit(limit).execute();
     return rows.map(toEvent);
   }
 

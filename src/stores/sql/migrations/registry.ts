@@ -118,4 +118,17 @@ export const registryMigrations: SqlMigration[] = [
       await db.schema.alterTable("registry_policies").addColumn("gate_digest", "varchar(64)").execute();
     },
   },
+  {
+    // ULIDs from two processes in the same millisecond do not sort by commit order; a per-model
+    // sequence taken inside the write transaction does, and rollback walks the trail in that order.
+    name: "registry-0003-alias-event-seq",
+    async up(db) {
+      await db.schema.alterTable("registry_alias_events").addColumn("seq", "bigint").execute();
+      await db.schema
+        .createIndex("registry_alias_events_seq")
+        .on("registry_alias_events")
+        .columns(["model_id", "seq"])
+        .execute();
+    },
+  },
 ];
