@@ -419,11 +419,12 @@ export class FeatureStore {
     const size = options.chunkSize ?? 10_000;
     if (!Number.isInteger(size) || size < 1) throw invalid(["chunkSize"], "must be a positive integer");
     const resolved = await this.resolveView(view, true);
+    cancelled(options.signal, `ingestion into '${view}'`);
     let stored = 0;
     let chunks = 0;
     try {
       for await (const chunk of chunked(rows, size)) {
-        if (options.signal?.aborted) throw new MlcycleError("CANCELLED", `ingestion into '${view}' was cancelled`);
+        cancelled(options.signal, `ingestion into '${view}'`);
         const offlineRows = toOfflineRows(resolved, chunk, stored, this.ctx.clock.now());
         await this.offline.writeRows(resolved.def.name, offlineRows);
         stored += chunk.length;
@@ -479,6 +480,7 @@ export class FeatureStore {
   async getHistoricalFeatures(options: HistoricalFeaturesOptions): Promise<TrainingSet> {
     this.open();
     const plan = await this.selection(options.features, options.fullFeatureNames ?? false);
+    cancelled(options.signal, "historical retrieval");
     const timestampField = options.timestampField ?? "event_timestamp";
     const entityRows: Array<Record<string, unknown>> = [];
     for await (const chunk of chunked(options.entityRows, 10_000)) for (const r of chunk) entityRows.push(r);
@@ -640,6 +642,7 @@ export class FeatureStore {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid(["chunkSize"], "must be a positive integer");
     const end = options.end === undefined ? this.ctx.clock.now() : toEpochMs(options.end, ["end"]);
     const start = options.start === undefined ? undefined : toEpochMs(options.start, ["start"]);
+    cancelled(options.signal, "materialisation");
     const names = options.views ?? (await this.registry.listFeatureViews()).map((v) => v.name);
     const results: MaterializeViewResult[] = [];
     for (const name of names) {
@@ -946,6 +949,11 @@ function statusShapes(plan: Plan): Record<FeatureStatus, Readonly<Record<string,
     shapes.set(plan, s);
   }
   return s;
+}
+
+/** Throws `CANCELLED` when the signal has fired. */
+function cancelled(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new MlcycleError("CANCELLED", `${what} was cancelled`);
 }
 
 /** The source features of an on-demand view by feature name, from values keyed `view:feature`. */

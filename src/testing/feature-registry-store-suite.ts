@@ -67,6 +67,15 @@ export function featureRegistryStoreSuite(name: string, factory: () => Promise<F
       expect(await s.getFeatureService("svc")).toEqual(svc2.service);
     });
 
+    it("gives concurrent applies of different definitions distinct, consecutive versions", async () => {
+      const s = await factory();
+      const digests = ["1", "2", "3", "4", "5", "6"].map((c) => c.repeat(64));
+      const results = await Promise.all(digests.map((d, i) => s.applyFeatureView(view("busy", d), i)));
+      expect(results.every((r) => r.changed)).toBe(true);
+      expect(results.map((r) => r.view.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await s.getFeatureView("busy"))?.version).toBe(6);
+    });
+
     it("searches by query, owner, tags and entity; user text is matched literally", async () => {
       const s = await factory();
       await s.applyFeatureView(

@@ -48,6 +48,13 @@ export function onlineStoreSuite(name: string, factory: () => Promise<OnlineStor
       expect((await s.read("v", ["1"]))[0]?.values.v).toBe("newer event");
     });
 
+    it("keeps the newest value whatever the order of concurrent writes", async () => {
+      const s = await factory();
+      const times = [5, 1, 9, 3, 7, 2, 8, 6, 4];
+      await Promise.all(times.map((t) => s.write("v", [rec("k", t, t, t)])));
+      expect((await s.read("v", ["k"]))[0]).toEqual({ eventTime: 9, createdTime: 9, values: { v: 9 } });
+    });
+
     it("returns values that callers cannot change in the store", async () => {
       const s = await factory();
       const values = { list: [1, 2], v: 1 };

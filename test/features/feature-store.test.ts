@@ -267,6 +267,32 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
     });
   });
 
+  describe("lifecycle", () => {
+    it("honours a cancelled signal and refuses calls once closed", async () => {
+      const ws = await open();
+      await driverStats(ws);
+      await ws.features.ingest("driver_stats", [{ driver_id: 1, event_timestamp: T0, conv_rate: 0.5, trips: 1 }]);
+      const controller = new AbortController();
+      controller.abort();
+      const e = await rejection(
+        ws.features.getHistoricalFeatures({
+          entityRows: [{ driver_id: 1, event_timestamp: T0 }],
+          features: ["driver_stats:trips"],
+          signal: controller.signal,
+        }),
+      );
+      expect(e.code).toBe("CANCELLED");
+      expect((await rejection(ws.features.ingest("driver_stats", [], { signal: controller.signal }))).code).toBe(
+        "CANCELLED",
+      );
+      expect((await rejection(ws.features.materialize({ signal: controller.signal }))).code).toBe("CANCELLED");
+      await ws.close();
+      expect((await rejection(ws.features.getOnlineFeatures([{ driver_id: 1 }], ["driver_stats:trips"]))).code).toBe(
+        "UNAVAILABLE",
+      );
+    });
+  });
+
   describe("online serving", () => {
     it("honours TTL on read and returns event times; older pushes never replace newer values", async () => {
       const clock = manualClock(T0);

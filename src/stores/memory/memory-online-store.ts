@@ -20,11 +20,14 @@ export class MemoryOnlineStore implements OnlineStore {
     let applied = 0;
     for (const r of records) {
       if (!isNewerRecord(r, m.get(r.entityKey))) continue;
-      m.set(r.entityKey, {
-        eventTime: r.eventTime,
-        createdTime: r.createdTime,
-        values: Object.freeze(structuredClone(r.values)),
-      });
+      m.set(
+        r.entityKey,
+        Object.freeze({
+          eventTime: r.eventTime,
+          createdTime: r.createdTime,
+          values: Object.freeze(structuredClone(r.values)),
+        }),
+      );
       applied++;
     }
     return applied;
@@ -36,7 +39,7 @@ export class MemoryOnlineStore implements OnlineStore {
 
   readSync(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined> {
     const m = this.views.get(view);
-    // Values are frozen on write, so readers share them without copying.
+    // Records are frozen on write, so readers share them without copying.
     return entityKeys.map((k) => m?.get(k));
   }
 
