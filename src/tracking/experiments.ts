@@ -13,7 +13,7 @@ import { downsampleMinMax, type MetricObservation } from "./downsample.js";
 import { parseRunFilter, parseRunOrder } from "./filter-parser.js";
 import { MetricBuffer } from "./metric-buffer.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import { type DatasetInput, Run, type RunEndStatus, type RunHost } from "./run.js";
+import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost } from "./run.js";
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
 import "./tracking-events.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
@@ -130,6 +130,7 @@ export class Experiments {
       artifacts: ctx.artifacts,
       clock: ctx.clock,
       buffer: this.buffer,
+      isClosed: () => this.closed,
       recordInput: (run, input) => this.recordInput(run, input),
       finishRun: (run, status, error) => this.finishRun(run, status, error),
     };
@@ -351,14 +352,14 @@ export class Experiments {
   async endRun(runId: string, status: RunEndStatus, opts: { error?: unknown } = {}): Promise<void> {
     const open = this.openRuns.get(runId);
     if (open) return open.end(status, opts);
-    if (!(await this.store.getRun(runId))) throw notFound("run", runId);
     if (!["finished", "failed", "killed"].includes(status))
       throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
-    const r = (await this.store.getRun(runId))!;
+    const r = await this.store.getRun(runId);
+    if (!r) throw notFound("run", runId);
     await this.store.updateRun(runId, {
       status,
       endTime: this.ctx.clock.now(),
-      ...(opts.error !== undefined ? { error: String(opts.error) } : {}),
+      ...(opts.error !== undefined ? { error: describeError(opts.error) } : {}),
     });
     this.ctx.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
   }
@@ -528,7 +529,7 @@ export class Experiments {
           : opts.experiments;
     const experimentIds: string[] = [];
     for (const n of names) experimentIds.push((await this.get(n)).id);
-    const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [], limit };
+    const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [] };
     const offset = decodePageToken(opts.pageToken, fingerprint);
     if (this.buffer.pending > 0) await this.buffer.flush();
     const rows = await this.store.searchRuns({

@@ -1,8 +1,28 @@
-export * from "./experiments.js";
-export * from "./run.js";
-export * from "./filter-parser.js";
-export * from "./downsample.js";
-export * from "./sweep.js";
-export * from "./tracking-options.js";
-export { TRACKING_LIMITS, checkArtifactPath } from "./tracking-validation.js";
+export {
+  type Experiment,
+  Experiments,
+  type MetricHistoryOptions,
+  type RunComparison,
+  type RunInfo,
+  type RunPage,
+  type SearchRunsOptions,
+  type StartRunOptions,
+} from "./experiments.js";
+export { type DatasetInput, type LoggedArtifact, type MetricOptions, Run, type RunEndStatus } from "./run.js";
+export { parseRunFilter, parseRunOrder } from "./filter-parser.js";
+export { downsampleMinMax, type MetricObservation } from "./downsample.js";
+export {
+  type MedianStopping,
+  MedianStoppingRule,
+  type ParamDomain,
+  type ParamSpace,
+  planTrials,
+  type SweepOptions,
+  type SweepResult,
+  type SweepValue,
+  type Trial,
+  type TrialResult,
+} from "./sweep.js";
+export { TRACKING_DEFAULTS, type TrackingOptions } from "./tracking-options.js";
+export { checkArtifactPath, TRACKING_LIMITS } from "./tracking-validation.js";
 import "./tracking-events.js";

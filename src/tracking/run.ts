@@ -55,6 +55,8 @@ export interface RunHost {
   readonly artifacts: ArtifactStore;
   readonly clock: Clock;
   readonly buffer: MetricBuffer;
+  /** True once the workspace is closing: runs refuse new writes. */
+  isClosed(): boolean;
   /** Stores a dataset input and records it in lineage. */
   recordInput(run: Run, input: DatasetInput): Promise<void>;
   /** Marks the run ended in the store and emits `run.ended`. */
@@ -111,6 +113,10 @@ export class Run implements AsyncDisposable {
   }
 
   private assertOpen(): void {
+    if (this.host.isClosed())
+      throw new MlcycleError("UNAVAILABLE", `the workspace of run ${this.id} is closed`, {
+        details: { runId: this.id },
+      });
     if (this.ended)
       throw new MlcycleError("PRECONDITION", `run ${this.id} has ended; start a new run to log more`, {
         details: { runId: this.id },

@@ -5,7 +5,10 @@ import { invalid } from "../core/errors.js";
  * options (`openWorkspace(dir, { tracking: { … } })`) or later with `ws.experiments.configure()`.
  */
 export interface TrackingOptions {
-  /** Metric points buffered before a batch is written (default 1000, MLflow's log_batch limit). */
+  /**
+   * Metric points buffered before a batch is written in one transaction (default 5000). Larger
+   * batches write faster; the flush interval bounds how long a point waits either way.
+   */
   metricBatchSize?: number;
   /** A non-empty buffer is written at least this often, in ms (default 1000). */
   flushIntervalMs?: number;
@@ -23,7 +26,7 @@ export type ResolvedTrackingOptions = Required<TrackingOptions>;
 
 /** The defaults of {@link TrackingOptions}. */
 export const TRACKING_DEFAULTS: ResolvedTrackingOptions = {
-  metricBatchSize: 1000,
+  metricBatchSize: 5000,
   flushIntervalMs: 1000,
   heartbeatIntervalMs: 10_000,
   crashTimeoutMs: 60_000,

@@ -346,19 +346,28 @@ export class SqlTrackingStore implements TrackingStore {
 
   /** The newest point per (run, key) of a batch: one latest-table upsert each. */
   private static newestPerKey(points: readonly MetricPoint[]): MetricPoint[] {
-    const newest = new Map<string, MetricPoint>();
+    const byRun = new Map<string, Map<string, MetricPoint>>();
+    let runId = "";
+    let newest: Map<string, MetricPoint> | undefined;
     for (const p of points) {
-      const k = `${p.runId}\u0000${p.key}`;
-      const cur = newest.get(k);
-      if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) newest.set(k, p);
+      // Batches come grouped by run: look the run's map up only when the run changes.
+      if (p.runId !== runId || !newest) {
+        runId = p.runId;
+        newest = byRun.get(runId);
+        if (!newest) byRun.set(runId, (newest = new Map()));
+      }
+      const cur = newest.get(p.key);
+      if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) newest.set(p.key, p);
     }
-    return [...newest.values()];
+    const out: MetricPoint[] = [];
+    for (const m of byRun.values()) for (const p of m.values()) out.push(p);
+    return out;
   }
 
   async logMetrics(points: readonly MetricPoint[]) {
     if (points.length === 0) return;
-    const runIds = [...new Set(points.map((p) => p.runId))];
     const latest = SqlTrackingStore.newestPerKey(points);
+    const runIds = [...new Set(latest.map((p) => p.runId))];
     if (this.database.sqlite) return this.logMetricsSqlite(this.database.sqlite, points, runIds, latest);
     await writeTransaction(this.database, async (trx) => {
       for (const id of runIds) await this.requireRun(trx, id);
