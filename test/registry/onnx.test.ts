@@ -86,6 +86,14 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
     expect(isMlcycleError(ragged, "VALIDATION")).toBe(true);
     const missing = await m.predict({ other: [[1, 2, 3, 4]] }).catch((x) => x);
     expect(isMlcycleError(missing, "VALIDATION")).toBe(true);
+    const wrongWidth = await m.predict([[1, 2, 3]]).catch((x) => x);
+    expect(isMlcycleError(wrongWidth, "VALIDATION")).toBe(true);
+    expect(wrongWidth.message).toContain("onnxruntime rejected");
+    const labelsOnly = await ws.registry.load("iris@1", { flavorOptions: { outputs: ["label"] } });
+    expect(Object.keys(await labelsOnly.predict([[5.1, 3.5, 1.4, 0.2]]))).toEqual(["label"]);
+    await labelsOnly.close();
+    const unknownOutput = await ws.registry.load("iris@1", { flavorOptions: { outputs: ["nope"] } }).catch((x) => x);
+    expect(isMlcycleError(unknownOutput, "VALIDATION")).toBe(true);
     await m.close();
   });
 });

@@ -20,6 +20,7 @@ export interface OrtSessionLike {
     shape?: readonly unknown[];
   }>;
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, unknown>>;
+  run(feeds: Record<string, OrtTensorLike>, fetches: readonly string[]): Promise<Record<string, unknown>>;
   release?(): Promise<void>;
 }
 
@@ -35,6 +36,11 @@ export interface OnnxFlavorOptions {
   ort?: OrtModuleLike;
   /** Options passed to `InferenceSession.create` (threads, execution providers…). */
   sessionOptions?: Record<string, unknown>;
+  /**
+   * Outputs to compute (default all). Useful to skip outputs onnxruntime-node cannot return, such
+   * as a ZipMap's sequence of maps; also settable per load with `flavorOptions: { outputs }`.
+   */
+  outputs?: string[];
 }
 
 /** A tensor input given explicitly: flat or nested data, its dims and element type. */
@@ -192,6 +198,10 @@ export function onnxFlavor(options: OnnxFlavorOptions = {}): ModelFlavor<Uint8Ar
       const mod = await ort();
       const session = await open(bytes, (context.options.sessionOptions as Record<string, unknown>) ?? {});
       const types = new Map((session.inputMetadata ?? []).map((m) => [m.name, m.type ?? "float32"]));
+      const fetches = (context.options.outputs as string[] | undefined) ?? options.outputs;
+      for (const name of fetches ?? [])
+        if (!session.outputNames.includes(name))
+          throw invalid(["outputs"], `the model has no output '${name}' (it has ${session.outputNames.join(", ")})`);
       const tensor = (name: string, value: unknown): OrtTensorLike => {
         const given = value as OnnxTensorInput;
         const explicit = value && typeof value === "object" && !Array.isArray(value) && "dims" in given;
@@ -216,7 +226,12 @@ export function onnxFlavor(options: OnnxFlavorOptions = {}): ModelFlavor<Uint8Ar
               feeds[name] = tensor(name, (inputs as Record<string, unknown>)[name]);
             }
           } else throw invalid(["inputs"], "must be rows or a record input name → rows");
-          const out = await session.run(feeds);
+          let out: Record<string, unknown>;
+          try {
+            out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+          } catch (error) {
+            throw invalid(["inputs"], `onnxruntime rejected the inputs: ${(error as Error).message}`, "onnx_run");
+          }
           return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, toPlain(v)]));
         },
         async close() {
