@@ -5,6 +5,7 @@ import {
   createWorkspace,
   isMlcycleError,
   manualClock,
+  memoryStore,
   openWorkspace,
   sha256,
   type Workspace,
@@ -561,5 +562,130 @@ describe("ws.experiments on SQLite across reopen", () => {
     expect(h).toHaveLength(10);
     expect(Number.isNaN(h[3].value)).toBe(true);
     expect(h[9].value).toBe(9);
+  });
+});
+
+describe.each(workspaces)("ws.experiments hardening on %s", (_name, open) => {
+  it("refuses writes from runs once the workspace is closed", async () => {
+    const ws = await open();
+    const run = await ws.experiments.startRun({ experiment: "closing" });
+    run.logMetric("m", 1);
+    await ws.close();
+    expect(await codeOf(() => run.logMetric("m", 2))).toBe("UNAVAILABLE");
+    expect(await codeOf(run.logParam("p", 1))).toBe("UNAVAILABLE");
+    expect(await codeOf(run.logArtifact("a.txt", "x"))).toBe("UNAVAILABLE");
+  });
+
+  it("resumes a crashed run and ends runs by id", async () => {
+    const clock = manualClock(5_000_000);
+    await using ws = await open({ clock, tracking: { heartbeatIntervalMs: 3_600_000, crashTimeoutMs: 1_000 } });
+    const run = await ws.experiments.startRun({ experiment: "resume", params: { a: 1 } });
+    run.logMetric("loss", 1, { step: 0 });
+    await run.flush();
+    clock.advance(5_000);
+    expect((await ws.experiments.getRun(run.id)).status).toBe("crashed");
+    const again = await ws.experiments.resumeRun(run.id);
+    expect(again).toBe(run);
+    expect((await ws.experiments.getRun(run.id)).status).toBe("crashed"); // same object: still open here
+    const other = await ws.experiments.startRun({ experiment: "resume" });
+    await other.end();
+    const ended: string[] = [];
+    ws.events.on("run.ended", (e) => ended.push(e.status));
+    await ws.experiments.endRun(other.id, "killed", { error: new Error("late kill") });
+    const o = await ws.experiments.getRun(other.id);
+    expect(o.status).toBe("killed");
+    expect(o.error).toContain("late kill");
+    expect(ended).toEqual(["killed"]);
+    expect(await codeOf(ws.experiments.endRun("nope", "killed"))).toBe("NOT_FOUND");
+    expect(await codeOf(ws.experiments.endRun(other.id, "crashed" as "killed"))).toBe("VALIDATION");
+    await run.end("killed");
+    const resumed = await ws.experiments.resumeRun(run.id);
+    expect(resumed).not.toBe(run);
+    expect((await ws.experiments.getRun(run.id)).status).toBe("running");
+    resumed.logMetric("loss", 0.5, { step: 1 });
+    await resumed.end();
+    const info = await ws.experiments.getRun(run.id);
+    expect(info).toMatchObject({ status: "finished", params: { a: "1" }, metrics: { loss: 0.5 } });
+  });
+
+  it("creates one experiment when many callers getOrCreate it at once", async () => {
+    await using ws = await open();
+    const got = await Promise.all(Array.from({ length: 8 }, () => ws.experiments.getOrCreate("race")));
+    expect(new Set(got.map((e) => e.id)).size).toBe(1);
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => ws.experiments.startRun({ experiment: "race-2", name: `r${i}` })),
+    );
+    expect(new Set(runs.map((r) => r.experimentId)).size).toBe(1);
+    expect((await ws.experiments.list()).map((e) => e.name).sort()).toEqual(["race", "race-2"]);
+  });
+
+  it("accepts any page size on later pages and keeps unicode names and values intact", async () => {
+    await using ws = await open();
+    for (let i = 0; i < 5; i++) {
+      const run = await ws.experiments.startRun({
+        experiment: "ünïcödé 実験",
+        name: `run ${i} 🚀`,
+        tags: { note: "naïve ✓" },
+      });
+      await run.end();
+    }
+    const first = await ws.experiments.searchRuns({ experiments: "ünïcödé 実験", maxResults: 2 });
+    const rest = await ws.experiments.searchRuns({
+      experiments: "ünïcödé 実験",
+      maxResults: 10,
+      pageToken: first.nextPageToken,
+    });
+    expect([...first.runs, ...rest.runs].map((r) => r.name)).toEqual([
+      "run 4 🚀",
+      "run 3 🚀",
+      "run 2 🚀",
+      "run 1 🚀",
+      "run 0 🚀",
+    ]);
+    expect(rest.nextPageToken).toBeUndefined();
+    const hit = await ws.experiments.searchRuns({ filter: "tags.note = 'naïve ✓' and attributes.run_name LIKE '%🚀'" });
+    expect(hit.runs).toHaveLength(5);
+  });
+
+  it("keeps extreme steps, timestamps and values exactly", async () => {
+    await using ws = await open();
+    const run = await ws.experiments.startRun({ experiment: "extreme" });
+    const values = [Number.MAX_VALUE, Number.MIN_VALUE, -0.1 - 0.2, 1e-300, -Number.MAX_VALUE, 0];
+    values.forEach((v, i) => {
+      run.logMetric("v", v, { step: Number.MIN_SAFE_INTEGER + i, timestamp: i });
+    });
+    run.logMetric("v", 42, { step: Number.MAX_SAFE_INTEGER, timestamp: Number.MAX_SAFE_INTEGER });
+    await run.end();
+    const h = await ws.experiments.metricHistory(run.id, "v");
+    expect(h.map((p) => p.value)).toEqual([...values, 42]);
+    expect(h[0].step).toBe(Number.MIN_SAFE_INTEGER);
+    expect(h[6]).toEqual({ value: 42, step: Number.MAX_SAFE_INTEGER, timestamp: Number.MAX_SAFE_INTEGER });
+    expect((await ws.experiments.getRun(run.id)).metrics.v).toBe(42);
+  });
+});
+
+describe("metric batches that fail", () => {
+  it("surface the error at the next flush and end the run failed", async () => {
+    const metadata = memoryStore();
+    const tracking = metadata.tracking;
+    let failures = 1;
+    const failing = Object.create(tracking) as typeof tracking;
+    failing.logMetrics = async (points) => {
+      if (failures-- > 0) throw new Error("disk full");
+      return tracking.logMetrics(points);
+    };
+    await using ws = await createWorkspace({ metadata: { ...metadata, tracking: failing } });
+    const run = await ws.experiments.startRun({ experiment: "fail" });
+    run.logMetric("m", 1);
+    await expect(run.flush()).rejects.toThrow("disk full");
+    run.logMetric("m", 2);
+    await run.flush();
+    run.logMetric("m", 3);
+    failures = 1;
+    await expect(run.end()).rejects.toThrow("disk full");
+    const info = await ws.experiments.getRun(run.id);
+    expect(info.status).toBe("failed");
+    expect(info.error).toContain("disk full");
+    expect(info.metrics.m).toBe(2);
   });
 });
