@@ -492,18 +492,20 @@ export class ModelRegistry {
     return this.describeVersion(model, version);
   }
 
-  /** Every version of a model, by number. */
-  async listVersions(name: string): Promise<ModelVersion[]> {
+  /** The versions of a model, by number (deleted ones only with `includeDeleted`). */
+  async listVersions(name: string, options: { includeDeleted?: boolean } = {}): Promise<ModelVersion[]> {
     const model = await this.modelRecord(name);
     const [versions, aliases] = await Promise.all([
       this.store.listVersions(model.id),
       this.store.listAliases(model.id),
     ]);
-    return versions.map((v) => ({
-      ...v,
-      model: model.name,
-      aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
-    }));
+    return versions
+      .filter((v) => options.includeDeleted || v.deletedAt === undefined)
+      .map((v) => ({
+        ...v,
+        model: model.name,
+        aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
+      }));
   }
 
   /** Updates a version's description, model card, tags (null deletes) or adds metrics. */
@@ -536,6 +538,45 @@ export class ModelRegistry {
   /** Sets one tag of a version. */
   async setVersionTag(ref: ModelRef, key: string, value: string): Promise<void> {
     await this.updateVersion(ref, { tags: { [key]: value } });
+  }
+
+  /**
+   * Deletes a version: it can no longer be loaded, aliased or referenced, and `latest` skips it. The
+   * record stays (marked deleted, with who and why in its tags) so its number is never reused and the
+   * audit trail still makes sense; the artifact bytes stay too (other versions may share them).
+   * `PRECONDITION` while an alias points at it. Emits `model.version.deleted`.
+   *
+   * @example
+   * ```ts
+   * await ws.registry.deleteVersion("iris@2", { actor: "ana", reason: "trained on leaked labels" });
+   * ```
+   */
+  async deleteVersion(ref: ModelRef, audit: AuditOptions = {}): Promise<ModelVersion> {
+    const { model, version } = await this.resolve(ref);
+    const actor = checkString("actor", audit.actor ?? defaultActor(), 500);
+    const reason = checkString("reason", audit.reason ?? "", 8000);
+    const pointing = (await this.store.listAliases(model.id)).filter((a) => a.version === version.version);
+    if (pointing.length)
+      throw new MlcycleError(
+        "PRECONDITION",
+        `${model.name}@${version.version} is the target of alias ${pointing.map((a) => `'${a.alias}'`).join(", ")}: ` +
+          "move or delete the alias first",
+        { details: { model: model.name, version: version.version, aliases: pointing.map((a) => a.alias) } },
+      );
+    const at = this.ctx.clock.now();
+    const updated = await this.store.updateVersion(version.id, {
+      deletedAt: at,
+      tags: { "mlcycle.deleted_by": actor, "mlcycle.delete_reason": reason },
+    });
+    this.ctx.events.emit("model.version.deleted", {
+      model: model.name,
+      version: version.version,
+      versionId: version.id,
+      actor,
+      reason,
+      at,
+    });
+    return { ...updated, model: model.name, aliases: [] };
   }
 
   // ---------------------------------------------------------------- aliases
@@ -900,6 +941,7 @@ export class ModelRegistry {
     if (p.kind === "id") {
       const version = await this.store.getVersionById(p.id);
       if (!version) throw notFound("model version", p.id);
+      if (version.deletedAt !== undefined) throw notFound("model version", p.id, "it was deleted");
       const model = await this.store.getModelById(version.modelId);
       if (!model) throw notFound("registered model", version.modelId);
       return { model, version };
@@ -1109,6 +1151,7 @@ export class ModelRegistry {
     if (!Number.isInteger(n) || n < 1) throw invalid(["version"], `must be a positive integer, got ${n}`);
     const v = await this.store.getVersion(model.id, n);
     if (!v) throw notFound("model version", `${model.name}@${n}`);
+    if (v.deletedAt !== undefined) throw notFound("model version", `${model.name}@${n}`, "it was deleted");
     return v;
   }
 

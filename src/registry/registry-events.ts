@@ -11,6 +11,16 @@ export interface ModelVersionCreatedEvent {
   at: number;
 }
 
+/** Payload of `model.version.deleted`. */
+export interface ModelVersionDeletedEvent {
+  model: string;
+  version: number;
+  versionId: string;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
 /** Payload of `model.alias.moved` (also for rollbacks and deletions: see `action`). */
 export interface ModelAliasMovedEvent {
   model: string;
@@ -50,6 +60,8 @@ declare module "../core/events.js" {
   interface MlcycleEvents {
     /** A model version was registered. */
     "model.version.created": ModelVersionCreatedEvent;
+    /** A model version was deleted. */
+    "model.version.deleted": ModelVersionDeletedEvent;
     /** An alias was set, rolled back or deleted (with its audit facts). */
     "model.alias.moved": ModelAliasMovedEvent;
     /** A version was approved. */

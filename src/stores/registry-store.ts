@@ -54,6 +54,8 @@ export interface ModelVersionRecord {
   /** Who registered the version. */
   createdBy?: string;
   createdAt: number;
+  /** When the version was deleted (soft: the row and its number stay, so numbers are never reused). */
+  deletedAt?: number;
 }
 
 /** Fields of a new version; the store assigns `id`, `version`. */
@@ -170,6 +172,8 @@ export interface VersionPatch {
   tags?: Record<string, string | null>;
   /** Metrics to add or overwrite. */
   metrics?: Record<string, number>;
+  /** Marks the version deleted. */
+  deletedAt?: number;
 }
 
 /**
@@ -194,15 +198,15 @@ export interface RegistryStore {
 
   /** Adds the next version of a model (number = highest + 1, atomically). */
   createVersion(input: ModelVersionInput): Promise<ModelVersionRecord>;
-  /** A version by model id and number, or undefined. */
+  /** A version by model id and number (deleted or not), or undefined. */
   getVersion(modelId: string, version: number): Promise<ModelVersionRecord | undefined>;
-  /** A version by id, or undefined. */
+  /** A version by id (deleted or not), or undefined. */
   getVersionById(id: string): Promise<ModelVersionRecord | undefined>;
-  /** The highest-numbered version, or undefined. */
+  /** The highest-numbered version that is not deleted, or undefined. */
   latestVersion(modelId: string): Promise<ModelVersionRecord | undefined>;
-  /** Versions of a model, by number ascending. */
+  /** Versions of a model (deleted ones included), by number ascending. */
   listVersions(modelId: string): Promise<ModelVersionRecord[]>;
-  /** Updates a version's description, card, tags, metrics; `NOT_FOUND` on an unknown id. */
+  /** Updates a version's description, card, tags, metrics, deletion; `NOT_FOUND` on an unknown id. */
   updateVersion(id: string, patch: VersionPatch): Promise<ModelVersionRecord>;
 
   /** Where an alias points, or undefined. */

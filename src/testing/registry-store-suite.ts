@@ -146,6 +146,23 @@ export function registryStoreSuite(name: string, factory: () => Promise<Registry
       await expectCode(s.updateVersion("missing", {}), "NOT_FOUND");
     });
 
+    it("marks versions deleted without reusing their numbers", async () => {
+      const s = await factory();
+      const m = await s.createModel({ name: "d", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+      await s.createVersion(versionInput(m.id));
+      const v2 = await s.createVersion(versionInput(m.id));
+      const gone = await s.updateVersion(v2.id, { deletedAt: 99 });
+      expect(gone.deletedAt).toBe(99);
+      expect((await s.getVersionById(v2.id))?.deletedAt).toBe(99);
+      expect((await s.getVersion(m.id, 2))?.deletedAt).toBe(99);
+      expect((await s.latestVersion(m.id))?.version).toBe(1);
+      expect((await s.listVersions(m.id)).map((v) => [v.version, v.deletedAt])).toEqual([
+        [1, undefined],
+        [2, 99],
+      ]);
+      expect((await s.createVersion(versionInput(m.id))).version).toBe(3);
+    });
+
     it("moves aliases with audit records and compare-and-set", async () => {
       const s = await factory();
       const m = await s.createModel({ name: "a", description: "", tags: {}, createdAt: 1, updatedAt: 1 });

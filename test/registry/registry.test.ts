@@ -433,6 +433,41 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
     expect((await caught(r.setAlias("iris", "champion", 3))).code).toBe("PRECONDITION");
   });
 
+  it("deletes versions that no alias points at, without reusing their numbers", async () => {
+    await using ws = await open();
+    const deleted = listen(ws, "model.version.deleted");
+    const r = ws.registry;
+    for (let i = 0; i < 3; i++) await r.register("iris", { model: functionModel("id", { i }) });
+    await r.setAlias("iris", "champion", 3);
+    const refused = await caught(r.deleteVersion("iris@3"));
+    expect(refused.code).toBe("PRECONDITION");
+    expect(refused.message).toContain("champion");
+    await r.setAlias("iris", "champion", 2);
+    const v3 = await r.getVersion("iris@3");
+    const gone = await r.deleteVersion("iris@3", { actor: "ana", reason: "leaked labels" });
+    expect(gone.deletedAt).toBeTypeOf("number");
+    expect(gone.tags).toMatchObject({ "mlcycle.deleted_by": "ana", "mlcycle.delete_reason": "leaked labels" });
+    expect(deleted).toMatchObject([{ model: "iris", version: 3, actor: "ana", reason: "leaked labels" }]);
+    for (const ref of ["iris@3", v3.id]) {
+      const e = await caught(r.load(ref));
+      expect([e.code, e.message.includes("deleted")]).toEqual(["NOT_FOUND", true]);
+    }
+    expect((await caught(r.setAlias("iris", "challenger", 3))).code).toBe("NOT_FOUND");
+    expect((await caught(r.deleteVersion("iris@3"))).code).toBe("NOT_FOUND");
+    expect((await r.getVersion("iris@latest")).version).toBe(2);
+    expect((await r.getModel("iris")).latestVersion).toBe(2);
+    expect((await r.listVersions("iris")).map((v) => v.version)).toEqual([1, 2]);
+    expect((await r.listVersions("iris", { includeDeleted: true })).map((v) => v.version)).toEqual([1, 2, 3]);
+    expect((await r.register("iris", { model: functionModel("id", { i: 4 }) })).version).toBe(4);
+    // Rolling back onto a deleted version is refused, naming it.
+    await r.setAlias("iris", "challenger", 1);
+    await r.setAlias("iris", "challenger", 2);
+    await r.setAlias("iris", "champion", 4);
+    await r.deleteVersion("iris@1");
+    const rb = await caught(r.rollback("iris", "challenger"));
+    expect([rb.code, rb.message.includes("iris@1")]).toEqual(["NOT_FOUND", true]);
+  });
+
   it("records each version in lineage as the output of its run and pipeline step", async () => {
     await using ws = await open();
     await ws.registry.register("iris", {

@@ -117,7 +117,7 @@ export class MemoryRegistryStore implements RegistryStore {
   }
 
   async latestVersion(modelId: string) {
-    const v = this.versionsByModel.get(modelId)?.at(-1);
+    const v = this.versionsByModel.get(modelId)?.findLast((x) => x.deletedAt === undefined);
     return v ? clone(v) : undefined;
   }
 
@@ -132,6 +132,7 @@ export class MemoryRegistryStore implements RegistryStore {
     if (patch.modelCard !== undefined) v.modelCard = patch.modelCard;
     applyTags(v.tags, patch.tags);
     if (patch.metrics) Object.assign(v.metrics, patch.metrics);
+    if (patch.deletedAt !== undefined) v.deletedAt = patch.deletedAt;
     return clone(v);
   }
 

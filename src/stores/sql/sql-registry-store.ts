@@ -50,6 +50,7 @@ interface VersionRow {
   feature_service: string | null;
   created_by: string | null;
   created_at: number | string;
+  deleted_at?: number | string | null;
 }
 interface AliasRow {
   model_id: string;
@@ -125,6 +126,7 @@ const toVersion = (r: VersionRow): ModelVersionRecord => {
   if (r.step !== null) v.step = r.step;
   if (r.feature_service !== null) v.featureService = r.feature_service;
   if (r.created_by !== null) v.createdBy = r.created_by;
+  if (r.deleted_at !== null && r.deleted_at !== undefined) v.deletedAt = Number(r.deleted_at);
   return v;
 };
 
@@ -369,6 +371,7 @@ export class SqlRegistryStore implements RegistryStore {
       .selectFrom("registry_versions")
       .selectAll()
       .where("model_id", "=", modelId)
+      .where("deleted_at", "is", null)
       .orderBy("version", "desc")
       .limit(1)
       .executeTakeFirst();
@@ -398,6 +401,7 @@ export class SqlRegistryStore implements RegistryStore {
         else v.tags[k] = val;
       }
       if (patch.metrics) Object.assign(v.metrics, patch.metrics);
+      if (patch.deletedAt !== undefined) v.deletedAt = patch.deletedAt;
       await db
         .updateTable("registry_versions")
         .set({
@@ -405,6 +409,7 @@ export class SqlRegistryStore implements RegistryStore {
           model_card: v.modelCard,
           tags: JSON.stringify(v.tags),
           metrics: JSON.stringify(v.metrics),
+          deleted_at: v.deletedAt ?? null,
         })
         .where("id", "=", id)
         .execute();

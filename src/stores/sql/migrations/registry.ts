@@ -131,4 +131,10 @@ export const registryMigrations: SqlMigration[] = [
         .execute();
     },
   },
+  {
+    name: "registry-0004-version-deleted-at",
+    async up(db) {
+      await db.schema.alterTable("registry_versions").addColumn("deleted_at", "bigint").execute();
+    },
+  },
 ];
