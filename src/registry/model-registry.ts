@@ -190,9 +190,10 @@ export interface LoadOptions {
 
 /**
  * A model version ready to predict. `predict` validates inputs against the version's signature
- * (`VALIDATION` with zod's issues on mismatch) and calls the flavor's predictor.
+ * (`VALIDATION` with zod's issues on mismatch) and calls the flavor's predictor. `close()` (or
+ * `await using`) releases what the predictor holds, such as an ONNX session.
  */
-export interface LoadedModel<I = any, O = any> {
+export interface LoadedModel<I = any, O = any> extends AsyncDisposable {
   /** The version loaded. */
   readonly version: ModelVersion;
   /** `model@version`, for logs. */
@@ -996,6 +997,9 @@ export class ModelRegistry {
         return predictor.predict(checked);
       },
       async close() {
+        await predictor.close?.();
+      },
+      async [Symbol.asyncDispose]() {
         await predictor.close?.();
       },
     };

@@ -43,13 +43,12 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
     const exp = expected("diabetes-linreg");
     const bytes = new Uint8Array(readFileSync(model("diabetes-linreg")));
     await ws.registry.register("diabetes", { model: bytes, flavor: "onnx" });
-    const m = await ws.registry.load("diabetes@1");
+    await using m = await ws.registry.load("diabetes@1");
     const out = (await m.predict({ [exp.input_name]: exp.test_rows })) as Record<string, number[][]>;
     const pred = out[exp.outputs[0]].map((r) => r[0]);
     expect(pred).toHaveLength(exp.expected.length);
     for (let i = 0; i < pred.length; i++)
       expect(Math.abs(pred[i] - exp.expected[i]) / Math.abs(exp.expected[i])).toBeLessThanOrEqual(1e-5);
-    await m.close();
   });
 
   it("evaluates an ONNX classifier through the registry with its label and probabilities outputs", async () => {
