@@ -502,7 +502,7 @@ export class Experiments {
    */
   async metricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<MetricObservation[]> {
     await this.getRun(runId);
-    if (this.buffer.pending > 0) await this.buffer.flush();
+    if (this.buffer.pending > 0) await this.buffer.settle();
     const range: { startStep?: number; endStep?: number } = {};
     if (opts.startStep !== undefined) range.startStep = opts.startStep;
     if (opts.endStep !== undefined) range.endStep = opts.endStep;
@@ -531,7 +531,7 @@ export class Experiments {
     for (const n of names) experimentIds.push((await this.get(n)).id);
     const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [] };
     const offset = decodePageToken(opts.pageToken, fingerprint);
-    if (this.buffer.pending > 0) await this.buffer.flush();
+    if (this.buffer.pending > 0) await this.buffer.settle();
     const rows = await this.store.searchRuns({
       experimentIds,
       ...(filter ? { filter } : {}),

@@ -3,13 +3,14 @@ import type { MetricPoint, TrackingStore } from "../stores/tracking-store.js";
 /**
  * The metric write buffer of one workspace: points of every open run are collected and written in
  * batches of `batchSize` (or every `intervalMs`), one store call per batch, in order. A failed
- * batch's error is kept and thrown by the next `flush()`.
+ * batch's error is kept for each run it held points of, and thrown by that run's next flush.
  */
 export class MetricBuffer {
   private points: MetricPoint[] = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private failure: unknown;
+  /** Errors of failed batches, by run id. */
+  private readonly failures = new Map<string, unknown>();
   private inFlight = 0;
 
   constructor(
@@ -68,7 +69,7 @@ export class MetricBuffer {
       try {
         for (const b of batches) await this.store.logMetrics(b);
       } catch (error) {
-        this.failure ??= error;
+        for (const b of batches) for (const p of b) if (!this.failures.has(p.runId)) this.failures.set(p.runId, error);
         throw error;
       } finally {
         this.inFlight--;
@@ -78,14 +79,31 @@ export class MetricBuffer {
     return p;
   }
 
-  /** Writes everything buffered and waits for every write in flight; throws a kept failure once. */
-  async flush(): Promise<void> {
+  /** Writes everything buffered and waits for it, leaving any failure for the runs' own flushes. */
+  async settle(): Promise<void> {
+    this.write().catch(() => undefined);
+    await this.chain;
+  }
+
+  /**
+   * Writes everything buffered and waits for every write in flight; then throws (once) the error of
+   * a failed batch that held points of `runId` — of any run when `runId` is omitted.
+   */
+  async flush(runId?: string): Promise<void> {
     this.write().catch(() => undefined);
     await this.chain;
     if (this.points.length === 0 && this.inFlight === 0) this.stopTimer();
-    if (this.failure !== undefined) {
-      const f = this.failure;
-      this.failure = undefined;
+    if (runId !== undefined) {
+      if (this.failures.has(runId)) {
+        const f = this.failures.get(runId);
+        this.failures.delete(runId);
+        throw f;
+      }
+      return;
+    }
+    if (this.failures.size > 0) {
+      const f = this.failures.values().next().value;
+      this.failures.clear();
       throw f;
     }
   }

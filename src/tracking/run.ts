@@ -266,9 +266,12 @@ export class Run implements AsyncDisposable {
     await this.host.recordInput(this, dataset);
   }
 
-  /** Writes buffered metric points (of every run of the workspace) and waits for them. */
+  /**
+   * Writes buffered metric points (of every run of the workspace) and waits for them; throws when
+   * a batch holding this run's points failed.
+   */
   async flush(): Promise<void> {
-    await this.host.buffer.flush();
+    await this.host.buffer.flush(this.id);
   }
 
   /**
@@ -282,7 +285,7 @@ export class Run implements AsyncDisposable {
     this.ended = true;
     let flushError: unknown;
     try {
-      await this.host.buffer.flush();
+      await this.host.buffer.flush(this.id);
     } catch (e) {
       flushError = e;
     }

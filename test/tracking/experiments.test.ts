@@ -689,3 +689,33 @@ describe("metric batches that fail", () => {
     expect(info.metrics.m).toBe(2);
   });
 });
+
+describe("a failing metric batch shared by two runs", () => {
+  it("is reported to each run whose points it held, once, and not to other runs", async () => {
+    const metadata = memoryStore();
+    const tracking = metadata.tracking;
+    let fail = false;
+    const failing = Object.create(tracking) as typeof tracking;
+    failing.logMetrics = async (points) => {
+      if (fail) throw new Error("disk full");
+      return tracking.logMetrics(points);
+    };
+    await using ws = await createWorkspace({ metadata: { ...metadata, tracking: failing } });
+    const a = await ws.experiments.startRun({ experiment: "shared" });
+    const b = await ws.experiments.startRun({ experiment: "shared" });
+    const c = await ws.experiments.startRun({ experiment: "shared" });
+    a.logMetric("m", 1);
+    b.logMetric("m", 1);
+    fail = true;
+    await ws.experiments.searchRuns(); // writes the buffer; the failure waits for the runs
+    fail = false;
+    await c.end();
+    expect((await ws.experiments.getRun(c.id)).status).toBe("finished");
+    await expect(a.flush()).rejects.toThrow("disk full");
+    await a.flush();
+    await a.end();
+    await expect(b.end()).rejects.toThrow("disk full");
+    expect((await ws.experiments.getRun(a.id)).status).toBe("finished");
+    expect((await ws.experiments.getRun(b.id)).status).toBe("failed");
+  });
+});
