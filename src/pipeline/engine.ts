@@ -1,5 +1,5 @@
 import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
-import { hashValue } from "../core/hash.js";
+import { hashValue, sha256 } from "../core/hash.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
 import {
@@ -40,6 +40,10 @@ export interface RunOptions {
   runId?: string;
   /** Whether steps may reuse cached outputs (default true); entries are written either way. */
   cache?: boolean;
+  /** Whether step runs are recorded in `ws.lineage` (default true). */
+  lineage?: boolean;
+  /** Whether the run and its executed steps are logged as tracking runs (default true). */
+  tracking?: boolean;
   /** What started the run, stored with it (default `manual`). */
   trigger?: string;
   /** Aborting it cancels the run. */
@@ -79,8 +83,12 @@ interface ActiveRun {
   artifactIds: Map<string, string>;
   trackingRunId?: string;
   contextId?: string;
-  /** False when the run may not reuse cached outputs. */
-  cache?: boolean;
+  /** The run's stored options (cache, lineage, tracking). */
+  options: NonNullable<PipelineRunRecord["options"]>;
+  /** Rejects when the run is cancelled. */
+  gone?: Promise<never>;
+  /** A frozen copy of the params, shared by the run's steps. */
+  frozenParams?: unknown;
 }
 
 /** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
@@ -103,6 +111,14 @@ function cachePolicy(step: AnyStep): Required<Pick<CachePolicy, "enabled" | "ign
   if (c === false) return { enabled: false, ignoreInputs: [] };
   if (c === true || c === undefined) return { enabled: true, ignoreInputs: [] };
   return { ...c, enabled: c.enabled ?? true, ignoreInputs: [...(c.ignoreInputs ?? [])].sort() };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v) && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
 }
 
 /** Params as seen by a step: reads of top-level members are recorded (they join the cache key). */
@@ -164,6 +180,9 @@ export class PipelineEngine {
   private executorReady?: Promise<Executor>;
   /** Outputs larger than this many characters of JSON go to the artifact store. */
   inlineLimit = DEFAULT_INLINE_LIMIT;
+  /** Claim tokens: unique per engine (random prefix) and per claim (counter). */
+  private readonly tokenPrefix = `${newId()}.`;
+  private tokenCount = 0;
 
   constructor(private readonly ctx: WorkspaceContext) {}
 
@@ -246,10 +265,12 @@ export class PipelineEngine {
       createdAt: now,
       updatedAt: now,
     };
-    if (options.cache === false) record.options = { cache: false };
+    const stored: NonNullable<PipelineRunRecord["options"]> = {};
+    for (const k of ["cache", "lineage", "tracking"] as const) if (options[k] === false) stored[k] = false;
+    if (Object.keys(stored).length) record.options = stored;
     await this.store.createRun(record);
     const active = this.activate(id, p, parsed, now, options.signal);
-    if (options.cache === false) active.cache = false;
+    active.options = stored;
     return { runId: id, result: this.drive(active, record, false) };
   }
 
@@ -271,7 +292,7 @@ export class PipelineEngine {
     await this.store.resetIncomplete(runId, this.now());
     const active = this.activate(runId, def, record.params, this.now(), options.signal);
     if (record.trackingRunId) active.trackingRunId = record.trackingRunId;
-    if (record.options?.cache === false) active.cache = false;
+    active.options = record.options ?? {};
     return { runId, result: this.drive(active, { ...record, status: "running" }, true) };
   }
 
@@ -308,6 +329,7 @@ export class PipelineEngine {
       values: new Map(),
       statuses: new Map(),
       artifactIds: new Map(),
+      options: {},
     };
     if (signal) {
       const onAbort = () => void this.cancel(id).catch(() => undefined);
@@ -344,7 +366,7 @@ export class PipelineEngine {
       failedSteps: [],
     };
     try {
-      const tracking = trackingOf(this.ctx.workspace.experiments);
+      const tracking = active.options.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
       if (tracking && active.trackingRunId && tracking.resumeRun) {
         parent = await tracking.resumeRun(active.trackingRunId).catch(() => undefined);
       } else if (tracking && !active.trackingRunId) {
@@ -361,7 +383,7 @@ export class PipelineEngine {
         active.trackingRunId = parent.id;
         await this.store.updateRun(active.id, { trackingRunId: parent.id });
       }
-      active.contextId = await this.lineageContext(active.id, p);
+      if (active.options.lineage !== false) active.contextId = await this.lineageContext(active.id, p);
       outcome = await this.schedule(active);
     } catch (error) {
       outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
@@ -512,7 +534,7 @@ export class PipelineEngine {
     const node = p.getNode(task.step);
     const active = this.active.get(task.runId);
     let params: unknown;
-    let runOptions: PipelineRunRecord["options"];
+    let runOptions: NonNullable<PipelineRunRecord["options"]> = active?.options ?? {};
     let trackingRunId: string | undefined;
     if (active) {
       params = active.params;
@@ -521,10 +543,10 @@ export class PipelineEngine {
       const rec = await this.store.getRun(task.runId);
       if (!rec) throw notFound("pipeline run", task.runId);
       params = rec.params;
-      runOptions = rec.options;
+      runOptions = rec.options ?? {};
       trackingRunId = rec.trackingRunId;
     }
-    const token = newId();
+    const token = `${this.tokenPrefix}${(this.tokenCount++).toString(36)}`;
     const startedAt = this.now();
     const claimed = await this.store.claimStep(task.runId, node.name, { token, now: startedAt });
     if (!claimed) return;
@@ -572,7 +594,7 @@ export class PipelineEngine {
         serializer: node.step.serializer?.id ?? AUTO_SERIALIZER,
       };
       const baseKey = baseCacheKey(components);
-      const runCache = (active ? active.cache : runOptions?.cache) !== false;
+      const runCache = runOptions.cache !== false;
       let missReason: string | undefined = !policy.enabled
         ? "caching is off for this step"
         : !runCache
@@ -599,7 +621,8 @@ export class PipelineEngine {
             })
           ) {
             active?.values.set(node.name, value);
-            await this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active);
+            if (runOptions.lineage !== false)
+              await this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active);
             events.emit("pipeline.step.cached", { ...base, cacheKey: hit.key, fromRunId: hit.runId });
           }
           return;
@@ -609,7 +632,7 @@ export class PipelineEngine {
         ...base,
         ...(node.kind === "map" ? { items: (input as unknown[]).length } : {}),
       });
-      const tracking = trackingOf(this.ctx.workspace.experiments);
+      const tracking = runOptions.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
       if (tracking) {
         tracked = await tracking.startRun({
           experiment: p.experiment,
@@ -621,12 +644,17 @@ export class PipelineEngine {
       }
       const paramsRead = new Set<string>();
       const runSignal = active?.controller.signal ?? new AbortController().signal;
+      const gone = active ? (active.gone ??= abandonment(runSignal)) : abandonment(runSignal);
       const output = await this.execute(node, input, {
-        params: recordingParams(structuredClone(params), paramsRead),
+        params: recordingParams(
+          active ? (active.frozenParams ??= deepFreeze(structuredClone(params))) : deepFreeze(structuredClone(params)),
+          paramsRead,
+        ),
         runId: task.runId,
         run: tracked ?? untrackedRun,
         log: logger,
         signal: runSignal,
+        gone,
         state,
         onRetry: (attempt, delayMs, error) =>
           events.emit("pipeline.step.retrying", {
@@ -665,7 +693,7 @@ export class PipelineEngine {
       if (tracked) await tracked.end("finished").catch(() => undefined);
       if (ok) {
         active?.values.set(node.name, output);
-        await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active);
+        if (runOptions.lineage !== false) await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active);
         events.emit("pipeline.step.finished", {
           ...base,
           status: "succeeded",
@@ -750,6 +778,8 @@ export class PipelineEngine {
       run: StepRun;
       log: BufferedStepLogger;
       signal: AbortSignal;
+      /** Rejects when `signal` aborts (one per run, so steps add no listener each). */
+      gone: Promise<never>;
       state: { attempts: number; items?: number };
       onRetry: (attempt: number, delayMs: number, error: unknown) => void;
     },
@@ -761,8 +791,12 @@ export class PipelineEngine {
       if (!r.success) throw fromZodError(r.error, where);
       return r.data;
     };
-    const attempts = async (value: unknown, signal: AbortSignal, index?: number): Promise<unknown> => {
-      const gone = abandonment(signal);
+    const attempts = async (
+      value: unknown,
+      signal: AbortSignal,
+      gone: Promise<never>,
+      index?: number,
+    ): Promise<unknown> => {
       for (let attempt = 1; ; attempt++) {
         if (index === undefined) env.state.attempts = attempt;
         else env.state.attempts = Math.max(env.state.attempts, attempt);
@@ -792,7 +826,7 @@ export class PipelineEngine {
       }
     };
     if (node.kind === "step") {
-      const raw = await attempts(input, env.signal);
+      const raw = await attempts(input, env.signal, env.gone);
       return parseOut(raw, `output of step '${node.name}'`);
     }
     const items = input as unknown[];
@@ -802,6 +836,7 @@ export class PipelineEngine {
     const onRunAbort = () => nodeCtl.abort(env.signal.reason);
     if (env.signal.aborted) onRunAbort();
     else env.signal.addEventListener("abort", onRunAbort, { once: true });
+    const nodeGone = abandonment(nodeCtl.signal);
     let failure: { error: unknown; index: number } | undefined;
     let next = 0;
     const worker = async () => {
@@ -809,7 +844,10 @@ export class PipelineEngine {
         const i = next++;
         if (i >= items.length) return;
         try {
-          out[i] = parseOut(await attempts(items[i], nodeCtl.signal, i), `output of step '${node.name}' item ${i}`);
+          out[i] = parseOut(
+            await attempts(items[i], nodeCtl.signal, nodeGone, i),
+            `output of step '${node.name}' item ${i}`,
+          );
         } catch (error) {
           if (failure === undefined) {
             failure = { error, index: i };
@@ -877,7 +915,8 @@ export class PipelineEngine {
       if (value === undefined) return { kind: "inline", value: null, hash: hashValue(null) };
       if (isPlainJson(value)) {
         const text = JSON.stringify(value);
-        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: hashValue(value) };
+        // The JSON text is already at hand: its digest identifies the content (lineage uses it).
+        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: sha256(text) };
         serializer = jsonSerializer;
       } else serializer = chooseSerializer(value);
     }

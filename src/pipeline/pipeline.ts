@@ -123,9 +123,15 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
   /** The pipeline version: declared, or a hash of its graph. */
   get version(): string {
     if (this.declaredVersion !== undefined) return this.declaredVersion;
-    const shape = this.nodes.map((n) => ({ n: n.name, k: n.kind, s: n.step.name, v: n.version, e: n.edges }));
-    return hashValue(shape).slice(0, 12);
+    if (this.computedVersion === undefined) {
+      const shape = this.nodes.map((n) => ({ n: n.name, k: n.kind, s: n.step.name, v: n.version, e: n.edges }));
+      this.computedVersion = hashValue(shape).slice(0, 12);
+    }
+    return this.computedVersion;
   }
+
+  private computedVersion: string | undefined;
+  private byName: Map<string, PipelineNode> | undefined;
 
   /**
    * Adds a step. `wire` maps typed references (`params` and the earlier steps' outputs) to the
@@ -256,7 +262,8 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
 
   /** A node by name; `NOT_FOUND` otherwise. */
   getNode(name: string): PipelineNode {
-    const n = this.nodes.find((x) => x.name === name);
+    this.byName ??= new Map(this.nodes.map((x) => [x.name, x]));
+    const n = this.byName.get(name);
     if (!n) throw new MlcycleError("NOT_FOUND", `pipeline '${this.name}' has no step '${name}'`);
     return n;
   }

@@ -55,8 +55,8 @@ export interface PipelineRunRecord {
   trackingRunId?: string;
   /** What started the run: `manual`, `cron:<expr>`, `event:<name>`… */
   trigger?: string;
-  /** Run options every runner must honour, wherever it runs. */
-  options?: { cache?: boolean };
+  /** Run options every runner must honour, wherever it runs (absent members mean true). */
+  options?: { cache?: boolean; lineage?: boolean; tracking?: boolean };
   createdAt: number;
   updatedAt: number;
   finishedAt?: number;

@@ -16,6 +16,23 @@ export class MemoryPipelineStore implements PipelineStore {
   private readonly runs = new Map<string, PipelineRunRecord>();
   private readonly steps = new Map<string, Map<string, StepRunRecord>>();
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly byBase = new Map<string, Set<string>>();
+  private readonly byStep = new Map<string, Set<string>>();
+
+  private index(map: Map<string, Set<string>>, k: string): Set<string> {
+    let set = map.get(k);
+    if (!set) map.set(k, (set = new Set()));
+    return set;
+  }
+
+  private entries(keys: Set<string> | undefined): CacheEntry[] {
+    const out: CacheEntry[] = [];
+    for (const k of keys ?? []) {
+      const e = this.cache.get(k);
+      if (e) out.push(e);
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
 
   async createRun(run: PipelineRunRecord): Promise<void> {
     if (this.runs.has(run.id)) throw new MlcycleError("CONFLICT", `pipeline run '${run.id}' exists already`);
@@ -63,7 +80,7 @@ export class MemoryPipelineStore implements PipelineStore {
       updatedAt: claim.now,
     };
     steps.set(step, rec);
-    return clone(rec);
+    return { ...rec };
   }
 
   async completeStep(
@@ -77,7 +94,7 @@ export class MemoryPipelineStore implements PipelineStore {
     const cur = steps?.get(step);
     if (!steps || !cur || cur.status !== "running" || cur.claimToken !== token) return false;
     steps.set(step, { ...clone(record), runId, step });
-    if (cache) this.cache.set(cache.key, clone(cache));
+    if (cache) await this.putCache(cache);
     return true;
   }
 
@@ -117,22 +134,22 @@ export class MemoryPipelineStore implements PipelineStore {
   }
 
   async findCache(baseKey: string) {
-    return [...this.cache.values()]
-      .filter((e) => e.baseKey === baseKey)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map(clone);
+    return this.entries(this.byBase.get(baseKey)).map(clone);
   }
 
   async listCache(step: string, limit = 50) {
-    return [...this.cache.values()]
-      .filter((e) => e.step === step)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, limit)
-      .map(clone);
+    return this.entries(this.byStep.get(step)).slice(0, limit).map(clone);
   }
 
   async putCache(entry: CacheEntry): Promise<void> {
+    const old = this.cache.get(entry.key);
+    if (old) {
+      this.byBase.get(old.baseKey)?.delete(old.key);
+      this.byStep.get(old.step)?.delete(old.key);
+    }
     this.cache.set(entry.key, clone(entry));
+    this.index(this.byBase, entry.baseKey).add(entry.key);
+    this.index(this.byStep, entry.step).add(entry.key);
   }
 
   async clearCache(step?: string) {
@@ -140,6 +157,8 @@ export class MemoryPipelineStore implements PipelineStore {
     for (const [k, e] of this.cache) {
       if (step === undefined || e.step === step) {
         this.cache.delete(k);
+        this.byBase.get(e.baseKey)?.delete(k);
+        this.byStep.get(e.step)?.delete(k);
         n++;
       }
     }

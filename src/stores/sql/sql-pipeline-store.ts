@@ -139,6 +139,15 @@ function toCache(r: CacheRow): CacheEntry {
   return e;
 }
 
+const MARK = "\u0000mlcycle:";
+/** A placeholder value: replaced by `values[name]` when a prepared hot-path statement runs. */
+const v = (name: string) => `${MARK}${name}`;
+
+interface Prepared {
+  run(...args: unknown[]): { changes: number };
+  all(...args: unknown[]): unknown[];
+}
+
 /**
  * The Kysely {@link PipelineStore} (SQLite; PostgreSQL-ready). Claims are one conditional upsert
  * (`INSERT … SELECT … WHERE run is running ON CONFLICT DO UPDATE … WHERE status = 'queued'`), so
@@ -147,8 +156,36 @@ function toCache(r: CacheRow): CacheEntry {
 export class SqlPipelineStore implements PipelineStore {
   private readonly db: Kysely<Tables>;
 
+  private readonly hot = new Map<string, { stmt: Prepared; params: readonly unknown[] }>();
+
   constructor(readonly database: SqlDatabase) {
     this.db = database.db as Kysely<Tables>;
+  }
+
+  /**
+   * The per-step hot path on SQLite: the query is built by Kysely once, with placeholder values,
+   * and kept as a prepared statement of the raw handle; each call binds the real values. Other
+   * dialects run the Kysely query as usual.
+   */
+  private hotStatement(
+    name: string,
+    build: () => { compile(): { sql: string; parameters: readonly unknown[] } },
+  ): { stmt: Prepared; params: readonly unknown[] } | undefined {
+    const raw = this.database.sqlite;
+    // A transaction another caller opened through Kysely is in progress on this connection: a raw
+    // statement now would join it, so go through Kysely, which waits for it.
+    if (!raw || raw.inTransaction) return undefined;
+    let h = this.hot.get(name);
+    if (!h) {
+      const c = build().compile();
+      h = { stmt: raw.prepare(c.sql) as unknown as Prepared, params: c.parameters };
+      this.hot.set(name, h);
+    }
+    return h;
+  }
+
+  private bind(params: readonly unknown[], values: Record<string, unknown>): unknown[] {
+    return params.map((p) => (typeof p === "string" && p.startsWith(MARK) ? values[p.slice(MARK.length)] : p));
   }
 
   async createRun(run: PipelineRunRecord): Promise<void> {
@@ -205,24 +242,24 @@ export class SqlPipelineStore implements PipelineStore {
     return rows.map(toRun);
   }
 
-  async claimStep(runId: string, step: string, claim: StepClaim) {
-    const res = await this.db
+  private claimQuery(values: { runId: string; step: string; token: string; now: number }) {
+    return this.db
       .insertInto("pipeline_steps")
       .columns(["run_id", "step", "status", "attempts", "claim_token", "started_at", "cache_hit", "updated_at"])
       .expression((eb) =>
         eb
           .selectFrom("pipeline_runs")
           .select([
-            eb.val(runId).as("run_id"),
-            eb.val(step).as("step"),
+            eb.val(values.runId).as("run_id"),
+            eb.val(values.step).as("step"),
             eb.val("running").as("status"),
             eb.val(0).as("attempts"),
-            eb.val(claim.token).as("claim_token"),
-            eb.val(claim.now).as("started_at"),
+            eb.val(values.token).as("claim_token"),
+            eb.val(values.now).as("started_at"),
             eb.val(0).as("cache_hit"),
-            eb.val(claim.now).as("updated_at"),
+            eb.val(values.now).as("updated_at"),
           ])
-          .where("id", "=", runId)
+          .where("id", "=", values.runId)
           .where("status", "=", "running"),
       )
       .onConflict((oc) =>
@@ -231,14 +268,23 @@ export class SqlPipelineStore implements PipelineStore {
           .doUpdateSet({
             status: "running",
             attempts: 0,
-            claim_token: claim.token,
-            started_at: claim.now,
-            updated_at: claim.now,
+            claim_token: values.token,
+            started_at: values.now,
+            updated_at: values.now,
           })
           .where("pipeline_steps.status", "=", "queued"),
-      )
-      .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
+      );
+  }
+
+  async claimStep(runId: string, step: string, claim: StepClaim) {
+    const values = { runId, step, token: claim.token, now: claim.now };
+    const hot = this.hotStatement("claim", () =>
+      this.claimQuery({ runId: v("runId"), step: v("step"), token: v("token"), now: v("now") as never }),
+    );
+    const changed = hot
+      ? hot.stmt.run(...this.bind(hot.params, values)).changes
+      : Number((await this.claimQuery(values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
+    if (changed === 0) return undefined;
     const rec: StepRunRecord = {
       runId,
       step,
@@ -262,9 +308,21 @@ export class SqlPipelineStore implements PipelineStore {
     // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
     // it need not share the step's transaction.
     if (cache) await this.putCache(cache);
+    const cols = stepColumns(record);
+    const hot = this.hotStatement("complete", () =>
+      this.db
+        .updateTable("pipeline_steps")
+        .set(Object.fromEntries(Object.keys(cols).map((k) => [k, v(k)])) as never)
+        .where("run_id", "=", v("$runId"))
+        .where("step", "=", v("$step"))
+        .where("status", "=", "running")
+        .where("claim_token", "=", v("$token")),
+    );
+    if (hot)
+      return hot.stmt.run(...this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token })).changes > 0;
     const res = await this.db
       .updateTable("pipeline_steps")
-      .set(stepColumns(record))
+      .set(cols)
       .where("run_id", "=", runId)
       .where("step", "=", step)
       .where("status", "=", "running")
@@ -332,12 +390,12 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async findCache(baseKey: string) {
-    const rows = await this.db
-      .selectFrom("pipeline_cache")
-      .selectAll()
-      .where("base_key", "=", baseKey)
-      .orderBy("created_at", "desc")
-      .execute();
+    const query = (key: string) =>
+      this.db.selectFrom("pipeline_cache").selectAll().where("base_key", "=", key).orderBy("created_at", "desc");
+    const hot = this.hotStatement("findCache", () => query(v("baseKey")));
+    const rows = hot
+      ? (hot.stmt.all(...this.bind(hot.params, { baseKey })) as CacheRow[])
+      : await query(baseKey).execute();
     return rows.map(toCache);
   }
 
@@ -363,12 +421,18 @@ export class SqlPipelineStore implements PipelineStore {
       created_at: entry.createdAt,
       expires_at: entry.expiresAt ?? null,
     };
-    const { key: _key, ...rest } = row;
-    await this.db
-      .insertInto("pipeline_cache")
-      .values(row)
-      .onConflict((oc) => oc.column("key").doUpdateSet(rest))
-      .execute();
+    const query = (r: CacheRow) => {
+      const { key: _key, ...rest } = r;
+      return this.db
+        .insertInto("pipeline_cache")
+        .values(r)
+        .onConflict((oc) => oc.column("key").doUpdateSet(rest));
+    };
+    const hot = this.hotStatement("putCache", () =>
+      query(Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
+    );
+    if (hot) hot.stmt.run(...this.bind(hot.params, row as unknown as Record<string, unknown>));
+    else await query(row).execute();
   }
 
   async clearCache(step?: string) {
