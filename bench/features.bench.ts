@@ -210,6 +210,7 @@ async function buildOffline(dir: string): Promise<number> {
 async function historicalChild(dir: string): Promise<void> {
   await using ws = await openWorkspace(dir);
   const before = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const entityRows = Array.from({ length: ENTITY_ROWS }, (_, i) => ({
     driver_id: entityDriver(i),
@@ -221,6 +222,8 @@ async function historicalChild(dir: string): Promise<void> {
     name: "bench",
   });
   const ms = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpu0);
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
   let matched = 0;
   let tripsSum = 0;
   for (const r of set.rows) {
@@ -230,10 +233,16 @@ async function historicalChild(dir: string): Promise<void> {
     }
   }
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ ms, peak, before, rows: set.rows.length, matched, tripsSum }));
+  console.log(JSON.stringify({ ms, cpuMs, peak, before, rows: set.rows.length, matched, tripsSum }));
 }
 
-async function duckdbReference(): Promise<{ ms: number; loadMs: number; matched: number; tripsSum: number }> {
+async function duckdbReference(): Promise<{
+  ms: number;
+  cpuMs: number;
+  loadMs: number;
+  matched: number;
+  tripsSum: number;
+}> {
   const { DuckDBInstance } = await import("@duckdb/node-api");
   const instance = await DuckDBInstance.create(":memory:");
   const con = await instance.connect();
@@ -249,6 +258,7 @@ async function duckdbReference(): Promise<{ ms: number; loadMs: number; matched:
       ${T0}::bigint + ((range * 69621) % ${ROWS_PER_DRIVER * 3600}) * 1000 as ts
     from range(${ENTITY_ROWS})`);
   const loadMs = performance.now() - loadStarted;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   await con.run(`create table joined as
     select e.i, e.driver_id, e.ts,
@@ -256,12 +266,13 @@ async function duckdbReference(): Promise<{ ms: number; loadMs: number; matched:
       case when f.event_ts >= e.ts - ${TTL_MS} then f.trips end as trips
     from entity e asof left join features f on e.driver_id = f.driver_id and e.ts >= f.event_ts`);
   const ms = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpu0);
   const reader = await con.runAndReadAll(
     "select count(trips)::double as m, coalesce(sum(trips), 0)::double as s from joined",
   );
   const [m, s] = reader.getRows()[0] as [number, number];
   con.closeSync();
-  return { ms, loadMs, matched: Number(m), tripsSum: Number(s) };
+  return { ms, cpuMs: (cpuUsed.user + cpuUsed.system) / 1000, loadMs, matched: Number(m), tripsSum: Number(s) };
 }
 
 async function historicalBench(): Promise<void> {
@@ -280,6 +291,7 @@ async function historicalBench(): Promise<void> {
     if (child.status !== 0) throw new Error(`retrieval child failed: ${child.stderr}`);
     const ours = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as {
       ms: number;
+      cpuMs: number;
       peak: number;
       before: number;
       rows: number;
@@ -288,12 +300,14 @@ async function historicalBench(): Promise<void> {
     };
     const duck = await duckdbReference();
     console.log(
-      `mlcycle getHistoricalFeatures: ${(ours.ms / 1000).toFixed(2)} s, peak RSS ${(ours.peak / 2 ** 20).toFixed(0)} MiB (process at start ${(ours.before / 2 ** 20).toFixed(0)} MiB), ${ours.matched.toLocaleString("en")} rows matched`,
+      `mlcycle getHistoricalFeatures: ${(ours.ms / 1000).toFixed(2)} s wall, ${(ours.cpuMs / 1000).toFixed(2)} s CPU, peak RSS ${(ours.peak / 2 ** 20).toFixed(0)} MiB (process at start ${(ours.before / 2 ** 20).toFixed(0)} MiB), ${ours.matched.toLocaleString("en")} rows matched`,
     );
     console.log(
-      `DuckDB ASOF JOIN (in memory, result into a table): ${(duck.ms / 1000).toFixed(2)} s (data generated in ${(duck.loadMs / 1000).toFixed(1)} s), ${duck.matched.toLocaleString("en")} rows matched`,
+      `DuckDB ASOF JOIN (in memory, result into a table): ${(duck.ms / 1000).toFixed(2)} s wall, ${(duck.cpuMs / 1000).toFixed(2)} s CPU (data generated in ${(duck.loadMs / 1000).toFixed(1)} s), ${duck.matched.toLocaleString("en")} rows matched`,
     );
-    console.log(`ratio mlcycle / DuckDB: ${(ours.ms / duck.ms).toFixed(1)}×`);
+    console.log(
+      `ratio mlcycle / DuckDB: ${(ours.ms / duck.ms).toFixed(1)}× wall, ${(ours.cpuMs / duck.cpuMs).toFixed(1)}× CPU`,
+    );
     console.log(
       `same answer as DuckDB: ${ours.matched === duck.matched && ours.tripsSum === duck.tripsSum ? "yes" : `NO (trips sum ${ours.tripsSum} vs ${duck.tripsSum})`}`,
     );

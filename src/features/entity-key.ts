@@ -14,7 +14,7 @@ import type { JoinKey } from "../stores/feature-registry-store.js";
 export function encodeEntityKey(
   joinKeys: readonly JoinKey[],
   row: Record<string, unknown>,
-  path: PropertyKey[] = [],
+  path: readonly PropertyKey[] = NO_PATH,
 ): string {
   if (joinKeys.length === 1) {
     const v = checkJoinValue(joinKeys[0], row[joinKeys[0].name], path);
@@ -34,7 +34,9 @@ export function decodeEntityKey(joinKeys: readonly JoinKey[], key: string): Reco
   return Object.fromEntries(joinKeys.map((k, i) => [k.name, values[i]]));
 }
 
-function checkJoinValue(key: JoinKey, value: unknown, path: PropertyKey[]): string | number {
+const NO_PATH: readonly PropertyKey[] = Object.freeze([]);
+
+function checkJoinValue(key: JoinKey, value: unknown, path: readonly PropertyKey[]): string | number {
   if (key.type === "int") {
     if (typeof value === "number" && Number.isSafeInteger(value)) return value;
     throw invalid([...path, key.name], `join key must be an integer, got ${show(value)}`, "invalid_type");

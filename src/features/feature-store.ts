@@ -490,7 +490,9 @@ export class FeatureStore {
     for (let i = 0; i < n; i++) {
       const row = entityRows[i];
       if (typeof row !== "object" || row === null) throw invalid(["entityRows", i], "must be an object");
-      const t = toEpochMs(row[timestampField], ["entityRows", i, timestampField]);
+      const v = row[timestampField];
+      // Numbers need no conversion; anything else goes through the checked path (with its error path).
+      const t = typeof v === "number" && Number.isSafeInteger(v) ? v : toEpochMs(v, ["entityRows", i, timestampField]);
       times[i] = t;
       if (t > maxTime) maxTime = t;
     }
@@ -498,7 +500,7 @@ export class FeatureStore {
     for (const group of plan.stored) {
       const view = await this.resolveView(group.view, true);
       const keys = new Array<string>(n);
-      for (let i = 0; i < n; i++) keys[i] = encodeEntityKey(view.joinKeys, entityRows[i], ["entityRows", i]);
+      for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
       let out = new Array<OfflineRow | undefined>(n);
       if (n > 0 && this.offline.pointInTime) {
         out = await this.offline.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
@@ -511,19 +513,20 @@ export class FeatureStore {
     }
     const rows = new Array<Record<string, unknown>>(n);
     const hash = new TrainingSetDigest(plan.columns);
+    const onDemand = plan.onDemand.length > 0;
     for (let i = 0; i < n; i++) {
       const row: Record<string, unknown> = { ...entityRows[i] };
-      const sources: Record<string, unknown> = {};
+      const sources: Record<string, unknown> | undefined = onDemand ? {} : undefined;
       for (let g = 0; g < plan.stored.length; g++) {
         const values = matches[g][i]?.values;
         for (const f of plan.stored[g].features) {
           const v = values ? (values[f.feature] ?? null) : null;
           if (f.column !== undefined) row[f.column] = v;
-          if (plan.onDemand.length) sources[`${plan.stored[g].view}:${f.feature}`] = v;
+          if (sources) sources[`${plan.stored[g].view}:${f.feature}`] = v;
         }
       }
       for (const od of plan.onDemand) {
-        const computed = od.view.evaluate(entityRows[i], sourceFeatures(od.view, sources), ["entityRows", i]);
+        const computed = od.view.evaluate(entityRows[i], sourceFeatures(od.view, sources!), ["entityRows", i]);
         for (const f of od.features) row[f.column] = computed[f.feature] ?? null;
       }
       rows[i] = row;
@@ -572,7 +575,7 @@ export class FeatureStore {
     for (const group of plan.stored) {
       const view = group.resolved;
       const keys = new Array<string>(n);
-      for (let i = 0; i < n; i++) keys[i] = encodeEntityKey(view.joinKeys, entityRows[i], ["entityRows", i]);
+      for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
       const records = online.readSync ? online.readSync(view.def.name, keys) : await online.read(view.def.name, keys);
       const ttl = view.def.ttlMs;
       for (let i = 0; i < n; i++) {
@@ -949,6 +952,15 @@ function statusShapes(plan: Plan): Record<FeatureStatus, Readonly<Record<string,
     shapes.set(plan, s);
   }
   return s;
+}
+
+/** The entity key of entity row `i`; the error path (rare) names the row. */
+function entityKeyAt(view: ResolvedView, row: Record<string, unknown>, i: number): string {
+  try {
+    return encodeEntityKey(view.joinKeys, row);
+  } catch {
+    return encodeEntityKey(view.joinKeys, row, ["entityRows", i]);
+  }
 }
 
 /** Throws `CANCELLED` when the signal has fired. */

@@ -16,7 +16,7 @@ export class TrainingSetDigest {
   private readonly hash: Hash;
   private buffer: string[] = [];
   private lastKeys: string[] = [];
-  private lastSorted: string[] = [];
+  private lastShape: { keys: string[]; quoted: string[] } | undefined;
 
   constructor(columns: readonly string[]) {
     this.hash = createHash("sha256").update(canonicalJson(columns)).update("\n");
@@ -34,17 +34,27 @@ export class TrainingSetDigest {
     return this.hash.digest("hex");
   }
 
-  /** Sorted keys of a row, reusing the previous order when the row has the same keys in the same order. */
-  sortedKeys(row: Record<string, unknown>): string[] {
-    const keys = Object.keys(row);
+  /**
+   * The row's keys in sorted order, each as its JSON with a colon (`"trips":`), cached while rows
+   * keep the same keys in the same order (checked without allocating).
+   */
+  shape(row: Record<string, unknown>): { keys: string[]; quoted: string[] } {
     const last = this.lastKeys;
-    let same = keys.length === last.length;
-    for (let i = 0; same && i < keys.length; i++) same = keys[i] === last[i];
-    if (!same) {
-      this.lastKeys = keys;
-      this.lastSorted = [...keys].sort();
+    let i = 0;
+    let same = true;
+    for (const k in row) {
+      if (i >= last.length || last[i] !== k) {
+        same = false;
+        break;
+      }
+      i++;
     }
-    return this.lastSorted;
+    if (!same || i !== last.length || !this.lastShape) {
+      this.lastKeys = Object.keys(row);
+      const keys = [...this.lastKeys].sort();
+      this.lastShape = { keys, quoted: keys.map((k) => `${JSON.stringify(k)}:`) };
+    }
+    return this.lastShape;
   }
 
   private flush(): void {
@@ -55,19 +65,19 @@ export class TrainingSetDigest {
 }
 
 function canonicalRow(row: Record<string, unknown>, digest: TrainingSetDigest): string {
-  const keys = digest.sortedKeys(row);
+  const { keys, quoted } = digest.shape(row);
   let out = "{";
   let first = true;
-  for (const k of keys) {
-    const v = row[k];
+  for (let i = 0; i < keys.length; i++) {
+    const v = row[keys[i]];
     let text: string;
     if (v === null) text = "null";
-    else if (typeof v === "string") text = JSON.stringify(v);
     else if (typeof v === "number" && Number.isFinite(v) && !Object.is(v, -0)) text = String(v);
+    else if (typeof v === "string") text = JSON.stringify(v);
     else if (typeof v === "boolean") text = v ? "true" : "false";
     else if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
     else text = canonicalJson(v);
-    out += `${first ? "" : ","}${JSON.stringify(k)}:${text}`;
+    out += first ? quoted[i] + text : `,${quoted[i]}${text}`;
     first = false;
   }
   return `${out}}`;
