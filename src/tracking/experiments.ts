@@ -1,6 +1,6 @@
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import { checkString } from "../core/validation.js";
+import { checkKey, checkString } from "../core/validation.js";
 import type {
   ExperimentLifecycle,
   ExperimentRecord,
@@ -17,7 +17,7 @@ import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost 
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
 import "./tracking-events.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
-import { checkDisplayName, checkParams, checkTags, TRACKING_LIMITS } from "./tracking-validation.js";
+import { checkDisplayName, checkInteger, checkParams, checkTags, TRACKING_LIMITS } from "./tracking-validation.js";
 
 /** An experiment: a named group of runs. */
 export type Experiment = ExperimentRecord;
@@ -221,6 +221,8 @@ export class Experiments {
   async list(opts: { lifecycle?: ExperimentLifecycle | "all"; limit?: number } = {}): Promise<Experiment[]> {
     if (opts.lifecycle !== undefined && !["active", "deleted", "all"].includes(opts.lifecycle))
       throw invalid(["lifecycle"], "must be active, deleted or all");
+    if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_RESULTS))
+      throw invalid(["limit"], `must be an integer from 1 to ${MAX_RESULTS}`);
     return this.store.listExperiments(opts);
   }
 
@@ -501,11 +503,12 @@ export class Experiments {
    * {@link downsampleMinMax}. Buffered points are flushed first.
    */
   async metricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<MetricObservation[]> {
+    checkKey("metric key", key);
+    const range: { startStep?: number; endStep?: number } = {};
+    if (opts.startStep !== undefined) range.startStep = checkInteger("startStep", opts.startStep);
+    if (opts.endStep !== undefined) range.endStep = checkInteger("endStep", opts.endStep);
     await this.getRun(runId);
     if (this.buffer.pending > 0) await this.buffer.settle();
-    const range: { startStep?: number; endStep?: number } = {};
-    if (opts.startStep !== undefined) range.startStep = opts.startStep;
-    if (opts.endStep !== undefined) range.endStep = opts.endStep;
     const points = await this.store.metricHistory(runId, key, range);
     return opts.maxPoints === undefined ? points : downsampleMinMax(points, opts.maxPoints);
   }

@@ -263,7 +263,20 @@ export class Run implements AsyncDisposable {
     if (dataset.digest.trim() === "") throw invalid(["dataset", "digest"], "must not be empty");
     if (dataset.context !== undefined) checkString("dataset.context", dataset.context, 250);
     if (dataset.source !== undefined) checkString("dataset.source", dataset.source, 8000);
-    await this.host.recordInput(this, dataset);
+    let schema: unknown;
+    if (dataset.schema !== undefined) {
+      // Stored as JSON by every store, so normalise now: the memory store then reads back the same.
+      try {
+        const text = JSON.stringify(dataset.schema);
+        if (text === undefined) throw new Error("not JSON");
+        if (text.length > 1_000_000) throw invalid(["dataset", "schema"], "is larger than 1 MB of JSON", "too_big");
+        schema = JSON.parse(text);
+      } catch (e) {
+        if (e instanceof MlcycleError) throw e;
+        throw invalid(["dataset", "schema"], "must be a JSON value (no functions, cycles or bigints)");
+      }
+    }
+    await this.host.recordInput(this, { ...dataset, ...(schema !== undefined ? { schema } : {}) });
   }
 
   /**

@@ -719,3 +719,24 @@ describe("a failing metric batch shared by two runs", () => {
     expect((await ws.experiments.getRun(b.id)).status).toBe("failed");
   });
 });
+
+describe.each(workspaces)("ws.experiments input checks on %s", (_name, open) => {
+  it("rejects bad history ranges, list limits and dataset schemas", async () => {
+    await using ws = await open();
+    const run = await ws.experiments.startRun({ experiment: "checks" });
+    expect(await codeOf(ws.experiments.metricHistory(run.id, "m", { startStep: 0.5 }))).toBe("VALIDATION");
+    expect(await codeOf(ws.experiments.metricHistory(run.id, "bad\nkey"))).toBe("VALIDATION");
+    expect(await codeOf(ws.experiments.metricHistory("nope", "m"))).toBe("NOT_FOUND");
+    expect(await codeOf(ws.experiments.list({ limit: 0 }))).toBe("VALIDATION");
+    expect(await codeOf(ws.experiments.list({ lifecycle: "gone" as "all" }))).toBe("VALIDATION");
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await codeOf(run.logInput({ name: "d", digest: "x", schema: cyclic }))).toBe("VALIDATION");
+    expect(await codeOf(run.logInput({ name: "d", digest: "x", schema: () => 1 }))).toBe("VALIDATION");
+    expect(await codeOf(run.logInput({ name: "d", digest: "  " }))).toBe("VALIDATION");
+    const when = new Date(0);
+    await run.logInput({ name: "d", digest: "x", schema: { created: when, cols: ["a"] } });
+    expect((await ws.experiments.listInputs(run.id))[0].schema).toEqual({ created: when.toISOString(), cols: ["a"] });
+    await run.end();
+  });
+});
