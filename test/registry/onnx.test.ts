@@ -67,6 +67,21 @@ describe.each(workspaces)("the onnx flavor on %s", (_name, open) => {
     expect(res.gateResult.passed).toBe(true);
   });
 
+  it("evaluates an ONNX regressor: its R² on the held-out rows matches scikit-learn's", async () => {
+    await using ws = await open();
+    ws.registry.registerFlavor(onnxFlavor());
+    const exp = expected("diabetes-linreg");
+    await ws.registry.register("diabetes", { model: model("diabetes-linreg"), flavor: "onnx" });
+    const res = await ws.registry.evaluate("diabetes@1", {
+      data: { inputs: exp.test_rows, yTrue: exp.test_targets },
+      task: "regression",
+      gate: { name: "r2-floor", thresholds: [{ metric: "r2_score", threshold: 0.5 }] },
+    });
+    expect(Math.abs(res.evaluation.metrics.r2_score - exp.expected_test_r2)).toBeLessThanOrEqual(1e-5);
+    expect(res.gateResult.passed).toBe(true);
+    expect((await ws.registry.evaluations("diabetes@1"))[0]).toMatchObject({ gate: "r2-floor", passed: true });
+  });
+
   it("rejects a file that is not an ONNX model and ragged inputs", async () => {
     await using ws = await open();
     ws.registry.registerFlavor(onnxFlavor());

@@ -115,6 +115,21 @@ describe.each(workspaces)("ws.registry on %s", (_name, open) => {
       expect(
         (await caught(r.register("iris", { model: functionModel("id", {}), metrics: metrics as never }))).code,
       ).toBe("VALIDATION");
+    expect((await caught(r.approve("iris@9", { actor: "x" }))).code).toBe("NOT_FOUND");
+    expect((await caught(r.aliasHistory("ghost"))).code).toBe("NOT_FOUND");
+    expect((await caught(r.setPolicy("ghost", "champion", { requireApproval: true }))).code).toBe("NOT_FOUND");
+    expect((await caught(r.setPolicy("iris", "champion", { gate: "bad;gate" }))).code).toBe("VALIDATION");
+    expect((await caught(r.setPolicy("iris", "champion", { requireApproval: "yes" as never }))).code).toBe(
+      "VALIDATION",
+    );
+    expect((await caught(r.searchModels({ limit: 0 }))).code).toBe("VALIDATION");
+    expect((await caught(r.setAlias("iris", "a@b", 1))).code).toBe("VALIDATION");
+    expect((await caught(r.getVersion("iris@0"))).code).toBe("NOT_FOUND");
+    expect((await caught(r.getVersion({ model: "iris", version: 1.5 }))).code).toBe("VALIDATION");
+    expect((await caught(r.register("iris", { bytes: new Uint8Array([1]) }))).code).toBe("VALIDATION");
+    expect(
+      (await caught(r.register("iris", { model: functionModel("id", {}), bytes: new Uint8Array([1]) }))).code,
+    ).toBe("VALIDATION");
     expect((await caught(r.register("nope", { model: functionModel("id", {}), createModel: false }))).code).toBe(
       "NOT_FOUND",
     );
