@@ -81,6 +81,17 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
       expect((await ws.features.getFeatureService("eta_model")).version).toBe(1);
     });
 
+    it("deletes a view with its rows and values", async () => {
+      await using ws = await open();
+      await driverStats(ws);
+      await ws.features.push("driver_stats", [{ driver_id: 1, event_timestamp: T0, conv_rate: 0.1, trips: 1 }]);
+      await ws.features.deleteFeatureView("driver_stats");
+      expect(await ws.features.offline.count("driver_stats")).toBe(0);
+      expect(await ws.features.online.read("driver_stats", ["1"])).toEqual([undefined]);
+      expect((await rejection(ws.features.getFeatureView("driver_stats"))).code).toBe("NOT_FOUND");
+      expect((await rejection(ws.features.deleteFeatureView("driver_stats"))).code).toBe("NOT_FOUND");
+    });
+
     it("rejects bad definitions with clear codes", async () => {
       await using ws = await open();
       await driverStats(ws);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createWorkspace, openSqliteDatabase, sqlOfflineStore, sqlStore } from "../../src/index.js";
 import { fixturePath } from "../helpers.js";
 import { featureWorkspaces } from "./workspaces.js";
 
@@ -23,7 +24,19 @@ const fixture = JSON.parse(readFileSync(fixturePath("features", "pit-join-merge-
 // The fixture's timestamps are unix seconds; the store takes epoch milliseconds.
 const ms = (s: number) => s * 1000;
 
-describe.each(featureWorkspaces())("point-in-time join on %s", (_name, open) => {
+const workspaces = [
+  ...featureWorkspaces(),
+  // SQL offline store without the SQLite fast path: the generic merge over a Kysely scan (PostgreSQL's path).
+  [
+    "sqlite via kysely scans",
+    async () => {
+      const db = openSqliteDatabase({ path: ":memory:" });
+      return createWorkspace({ metadata: sqlStore(db), offline: sqlOfflineStore(db, { raw: false }) });
+    },
+  ] as const,
+];
+
+describe.each(workspaces)("point-in-time join on %s", (_name, open) => {
   it.each(fixture.cases.map((c, i) => [i, c] as const))(
     "reproduces pandas merge_asof exactly (case %i)",
     async (_i, c) => {
