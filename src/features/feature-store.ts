@@ -201,6 +201,7 @@ export class FeatureStore {
   /** Plans by the identity of the caller's reference array: the online hot path skips building a key. */
   private plansByArray = [new WeakMap<readonly string[], Plan>(), new WeakMap<readonly string[], Plan>()];
   private generation = 0;
+  private readonly servicePlans = new Map<string, Plan>();
   private readonly onDemand = new Map<string, OnDemandFeatureView>();
   private readonly running = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -759,6 +760,7 @@ export class FeatureStore {
 
   private clearPlans(): void {
     this.plans.clear();
+    this.servicePlans.clear();
     this.plansByArray = [new WeakMap(), new WeakMap()];
     this.generation++;
   }
@@ -821,8 +823,18 @@ export class FeatureStore {
       cached = { def: await this.getFeatureService(service), loadedAt: now };
       this.services.set(service, cached);
     }
-    const plan = await this.plan(cached.def.features, full);
-    return { ...plan, service: cached.def };
+    const key = `${full ? 1 : 0}\n${service}`;
+    const known = this.servicePlans.get(key);
+    if (
+      known &&
+      known.service === cached.def &&
+      known.generation === this.generation &&
+      this.ctx.clock.now() < known.validUntil
+    )
+      return known;
+    const plan: Plan = { ...(await this.plan(cached.def.features, full)), service: cached.def };
+    this.servicePlans.set(key, plan);
+    return plan;
   }
 
   /** Resolves references to the views to read and the output columns (cached per selection). */

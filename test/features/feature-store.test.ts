@@ -373,6 +373,20 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
       expect(
         (await ws.features.getOnlineFeatures([{ driver_id: 5 }], ["driver_stats:trips"])).rows[0].values.trips,
       ).toBe(3);
+      await ws.features.applyFeatureService({ name: "svc", features: ["driver_stats:trips"] });
+      for (let i = 0; i < 2; i++) {
+        const bySvc = await ws.features.getOnlineFeatures([{ driver_id: 5 }], { service: "svc" });
+        expect(bySvc.columns).toEqual(["trips"]);
+        expect(bySvc.rows[0].values).toEqual({ trips: 3 });
+      }
+      await ws.features.applyFeatureService({
+        name: "svc",
+        features: ["driver_stats:trips", "driver_stats:conv_rate"],
+      });
+      expect((await ws.features.getOnlineFeatures([{ driver_id: 5 }], { service: "svc" })).columns).toEqual([
+        "trips",
+        "conv_rate",
+      ]);
       expect((await rejection(ws.features.push("driver_stats", [row(4)], { to: "nowhere" as "both" }))).code).toBe(
         "VALIDATION",
       );
