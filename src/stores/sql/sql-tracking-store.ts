@@ -434,6 +434,13 @@ export class SqlTrackingStore implements TrackingStore {
   ): Promise<void> {
     await this.db.connection().execute(async () => {
       const st = this.prepare(raw);
+      // Code that drives the raw handle outside Kysely may have a transaction open on this
+      // connection across an await: let it finish rather than nest inside it.
+      for (let waited = 0; raw.inTransaction; waited++) {
+        if (waited > 10_000)
+          throw new MlcycleError("UNAVAILABLE", "another transaction stayed open on the SQLite connection");
+        await new Promise((r) => setTimeout(r, 1));
+      }
       for (let attempt = 0; ; attempt++) {
         try {
           raw.exec("begin immediate");
