@@ -93,7 +93,8 @@ export class MemoryPipelineStore implements PipelineStore {
     const steps = this.steps.get(runId);
     const cur = steps?.get(step);
     if (!steps || !cur || cur.status !== "running" || cur.claimToken !== token) return false;
-    steps.set(step, { ...clone(record), runId, step });
+    // Written records are never mutated by the engine; reads hand out clones.
+    steps.set(step, { ...record, runId, step });
     if (cache) await this.putCache(cache);
     return true;
   }
@@ -147,7 +148,7 @@ export class MemoryPipelineStore implements PipelineStore {
       this.byBase.get(old.baseKey)?.delete(old.key);
       this.byStep.get(old.step)?.delete(old.key);
     }
-    this.cache.set(entry.key, clone(entry));
+    this.cache.set(entry.key, { ...entry });
     this.index(this.byBase, entry.baseKey).add(entry.key);
     this.index(this.byStep, entry.step).add(entry.key);
   }
