@@ -249,10 +249,18 @@ export class ModelRegistry {
   /** Zod schemas of versions registered in this process, so validation uses them instead of JSON Schema. */
   private readonly schemas = new Map<string, SchemaLike>();
 
-  constructor(readonly ctx: WorkspaceContext) {
+  /**
+   * Built by the workspace (`ws.registry`). `options.flavors` adds flavors beyond the built-in `json`
+   * and `function` ones (the same as calling {@link registerFlavor} for each).
+   */
+  constructor(
+    readonly ctx: WorkspaceContext,
+    options: { flavors?: ModelFlavor[] } = {},
+  ) {
     this.store = ctx.metadata.registry;
     this.registerFlavor(this.functions);
     this.registerFlavor(this.json);
+    for (const f of options.flavors ?? []) this.registerFlavor(f);
   }
 
   // ---------------------------------------------------------------- flavors
