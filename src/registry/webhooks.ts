@@ -118,7 +118,7 @@ const RETRYABLE = (status: number) => status === 408 || status === 429 || status
  *
  * @example
  * ```ts
- * const hook = webhookSender(ws.events, {
+ * const hook = webhookSender(ws, {                    // or ws.events
  *   url: "https://ci.example.com/hooks/mlcycle", secret: process.env.HOOK_SECRET!,
  *   events: ["model.alias.moved", "model.approval.given"], retries: 5,
  * });
@@ -126,7 +126,13 @@ const RETRYABLE = (status: number) => status === 408 || status === 429 || status
  * await hook.close();
  * ```
  */
-export function webhookSender(source: WebhookEventSource, options: WebhookSenderOptions): WebhookSender {
+export function webhookSender(
+  source: WebhookEventSource | { events: WebhookEventSource },
+  options: WebhookSenderOptions,
+): WebhookSender {
+  const bus: WebhookEventSource =
+    "events" in source && typeof source.events?.on === "function" ? source.events : (source as WebhookEventSource);
+  if (typeof bus?.on !== "function") throw invalid(["source"], "must be ws.events or a workspace");
   let url: URL;
   try {
     url = new URL(options.url);
@@ -208,7 +214,7 @@ export function webhookSender(source: WebhookEventSource, options: WebhookSender
   };
 
   const unsubscribe = options.events.map((name) =>
-    source.on(name, (payload) => {
+    bus.on(name, (payload) => {
       stats.pending++;
       const p = deliver(name, payload)
         .catch(() => undefined)

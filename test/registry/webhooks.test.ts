@@ -44,7 +44,7 @@ describe("webhookSender", () => {
     await using ws = await createWorkspace();
     plan.set("/ok", [500, 503]);
     const deliveries: WebhookDelivery[] = [];
-    const hook = webhookSender(ws.events, {
+    const hook = webhookSender(ws, {
       url: `${base}/ok`,
       secret: SECRET,
       events: ["model.alias.moved"],
