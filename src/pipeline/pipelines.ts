@@ -134,6 +134,23 @@ export class Pipelines {
     return handle.result;
   }
 
+  /**
+   * Attaches the workspace's executor so that tasks delivered to this process run here. Runs do
+   * this on their own; a worker process of a distributed executor, which starts no runs, calls it
+   * once after registering its pipelines.
+   *
+   * @example
+   * ```ts
+   * const worker = await openWorkspace(dir, { executor: bullmqExecutor({ connection }) });
+   * worker.pipelines.register(trainPipeline);
+   * await worker.pipelines.startWorker();
+   * ```
+   */
+  async startWorker(): Promise<void> {
+    if (this.closed) throw closedError();
+    await this.engine.executor();
+  }
+
   /** Cancels a running run; true when it was running. Running steps see `ctx.signal` abort. */
   cancel(runId: string): Promise<boolean> {
     return this.engine.cancel(runId);

@@ -727,6 +727,48 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     expect([calls.get("load"), calls.get("fit"), calls.get("report")]).toEqual([1, 1, 1]);
   });
 
+  it("runs every task on a worker workspace that shares only the stores", async () => {
+    let workerRunner: StepTaskRunner | undefined;
+    const workerSide: Executor = {
+      name: "worker",
+      attach(r) {
+        workerRunner = r;
+      },
+      submit: async () => {
+        throw new Error("a worker does not submit");
+      },
+      async close() {},
+    };
+    const forwarded: string[] = [];
+    const toWorker: Executor = {
+      name: "to-worker",
+      attach() {},
+      async submit(task) {
+        forwarded.push(task.step);
+        await workerRunner!(task);
+      },
+      async close() {},
+    };
+    const ws = await open({ executor: toWorker });
+    const worker = await createWorkspace({ metadata: ws.metadata, artifacts: ws.artifacts, executor: workerSide });
+    const { p, calls } = trainPipeline();
+    worker.pipelines.register(p);
+    await worker.pipelines.startWorker();
+    worker.pipelines.inlineLimit = 10;
+    const r = await ws.pipelines.run(p, { lr: 2 });
+    expect(r.status).toBe("succeeded");
+    expect(forwarded).toEqual(["load", "fit", "report"]);
+    expect(calls.get("fit")).toBe(1);
+    expect(r.outputs.report).toBe("w=20 n=4");
+    expect(await ws.pipelines.output(r.id, "fit")).toEqual({ weight: 20 });
+    expect(r.steps.load!.output).toMatchObject({ kind: "artifact", serializer: "json@1" });
+    const again = await ws.pipelines.run(p, { lr: 2 }, { cache: false });
+    expect(again.steps.fit!.status).toBe("succeeded");
+    expect(calls.get("fit")).toBe(2);
+    await ws.close();
+    await worker.close().catch(() => undefined);
+  });
+
   it("records lineage: step runs as executions with input and output artifacts in a run context", async () => {
     await using ws = await open();
     const { p } = trainPipeline();
