@@ -102,8 +102,14 @@ export interface ExperimentPatch {
 // The run filter AST (produced by the tracking module's parser, evaluated or compiled by stores)
 // ---------------------------------------------------------------------------------------------
 
-/** Where a filter operand comes from. */
-export type RunFieldKind = "metric" | "param" | "tag" | "attribute";
+/**
+ * Where a filter operand comes from. `dataset` fields (`name`, `digest`, `context` of the run's
+ * dataset inputs) match when any input of the run matches; they cannot be ordered by.
+ */
+export type RunFieldKind = "metric" | "param" | "tag" | "attribute" | "dataset";
+
+/** Dataset input fields a filter may name. */
+export type DatasetField = "name" | "digest" | "context";
 
 /** Run attributes a filter or an order may name. */
 export type RunAttribute =
@@ -115,10 +121,10 @@ export type RunAttribute =
   | "experiment_id"
   | "parent_run_id";
 
-/** A field of a run: `metrics.acc`, `params.model`, `tags.team`, `attributes.start_time`. */
+/** A field of a run: `metrics.acc`, `params.model`, `tags.team`, `attributes.start_time`, `datasets.name`. */
 export interface RunField {
   kind: RunFieldKind;
-  /** The metric/param/tag key, or the attribute name. */
+  /** The metric/param/tag key, the attribute name, or the dataset field. */
   key: string;
 }
 

@@ -203,6 +203,9 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
             heartbeatAt: T0 - 1000,
           },
         );
+        await s.logInput(ids.r1, { name: "iris", digest: "d-iris-1", context: "train", createdAt: T0 });
+        await s.logInput(ids.r1, { name: "iris-test", digest: "d-iris-t", context: "eval", createdAt: T0 });
+        await s.logInput(ids.r2, { name: "iris", digest: "d-iris-2", createdAt: T0 });
         return { s, e, other, ids };
       };
 
@@ -269,6 +272,18 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
         expect(await names(s, ids, { f: "attributes.run_name LIKE 'r_'", experimentIds: [e] })).toHaveLength(4);
         expect(await names(s, ids, { f: `attributes.run_id = '${ids.r2}'` })).toEqual(["r2"]);
         expect(await names(s, ids, { f: "attributes.parent_run_id != 'x'" })).toEqual([]);
+      });
+
+      it("filters by dataset inputs: a run matches when any of its inputs does", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: "datasets.name = 'iris'" })).toEqual(["r2", "r1"]);
+        expect(await names(s, ids, { f: "datasets.name = 'iris-test'" })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: "datasets.name != 'iris'" })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: "datasets.context = 'eval'" })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: "datasets.context = ''" })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "datasets.digest LIKE 'd-iris-_'" })).toEqual(["r2", "r1"]);
+        expect(await names(s, ids, { f: "datasets.digest IN ('d-iris-2', 'zzz')" })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "datasets.name ILIKE 'IRIS%' and metrics.acc > 0.85" })).toEqual(["r1"]);
       });
 
       it("orders by metrics, params and attributes with NaN then missing last, and pages", async () => {

@@ -19,7 +19,7 @@ import type {
  * condition  := field op value
  *             | field ["NOT"] ("LIKE" | "ILIKE") string
  *             | field ["NOT"] "IN" "(" value ("," value)* ")"
- * field      := ("metrics" | "params" | "tags" | "attributes") "." key     (key: bare, `backticked` or "quoted")
+ * field      := ("metrics" | "params" | "tags" | "attributes" | "datasets") "." key   (key: bare, `backticked` or "quoted")
  * op         := "=" | "!=" | "<>" | ">" | ">=" | "<" | "<="
  * value      := 'string' | "string" | number
  * ```
@@ -27,7 +27,8 @@ import type {
  * Keywords are case-insensitive. A quote inside a string is doubled (`'it''s'`) or escaped (`'it\'s'`);
  * any other backslash is kept as written, so `LIKE 'ml\%%'` reaches the pattern with its escape. Metrics compare to
  * numbers; params and tags to strings; attributes `start_time`/`end_time` to numbers and
- * `run_id`, `run_name`, `status`, `experiment_id`, `parent_run_id` to strings.
+ * `run_id`, `run_name`, `status`, `experiment_id`, `parent_run_id` to strings; `datasets.name`,
+ * `datasets.digest` and `datasets.context` to strings, matching when any dataset input of the run does.
  */
 
 type TokenType = "ident" | "string" | "number" | "op" | "lparen" | "rparen" | "comma" | "eof";
@@ -56,7 +57,11 @@ const FIELD_PREFIXES: Record<string, RunFieldKind> = {
   attributes: "attribute",
   attr: "attribute",
   run: "attribute",
+  dataset: "dataset",
+  datasets: "dataset",
 };
+
+const DATASET_FIELDS = new Set(["name", "digest", "context"]);
 
 const ATTRIBUTE_ALIASES: Record<string, RunAttribute> = {
   run_id: "run_id",
@@ -240,13 +245,18 @@ class Parser {
     if (!kind)
       throw this.fail(
         t,
-        `'${t.text}' must start with metrics., params., tags. or attributes. (e.g. metrics.${t.text || "acc"})`,
+        `'${t.text}' must start with metrics., params., tags., attributes. or datasets. (e.g. metrics.${t.text || "acc"})`,
       );
     if (!key) throw this.fail(t, `'${t.text}' names no key`);
     if (kind === "attribute") {
       const attr = ATTRIBUTE_ALIASES[key.toLowerCase()];
       if (!attr) throw this.fail(t, `unknown attribute '${key}'; known: ${Object.keys(ATTRIBUTE_ALIASES).join(", ")}`);
       return { field: { kind, key: attr }, token: t };
+    }
+    if (kind === "dataset") {
+      const f = key.toLowerCase();
+      if (!DATASET_FIELDS.has(f)) throw this.fail(t, `unknown dataset field '${key}'; known: name, digest, context`);
+      return { field: { kind, key: f }, token: t };
     }
     return { field: { kind, key }, token: t };
   }
@@ -330,7 +340,9 @@ function isStringField(f: RunField): boolean {
 
 /** `metrics.acc`, `params.model`, … as written in the language. */
 export function fieldName(f: RunField): string {
-  const prefix = { metric: "metrics", param: "params", tag: "tags", attribute: "attributes" }[f.kind];
+  const prefix = { metric: "metrics", param: "params", tag: "tags", attribute: "attributes", dataset: "datasets" }[
+    f.kind
+  ];
   return `${prefix}.${f.key}`;
 }
 
@@ -368,6 +380,8 @@ export function parseRunOrder(terms: string | readonly string[] | undefined): Ru
     const tokens = tokenize(term, what);
     const parser = new Parser(term, tokens, what);
     const { field } = parser.parseField();
+    if (field.kind === "dataset")
+      throw syntaxError(term, 0, "runs cannot be ordered by dataset fields (a run may have several inputs)", what);
     let descending = false;
     let i = 1;
     const dir = tokens[i];

@@ -68,6 +68,9 @@ describe("parseRunFilter", () => {
     });
     expect(parseRunFilter("metrics.a-b.c >= 2")).toMatchObject({ field: { key: "a-b.c" } });
     expect(parseRunFilter("attributes.start_time > '1700000000000'")).toMatchObject({ value: 1_700_000_000_000 });
+    expect(parseRunFilter("datasets.Name = 'iris' and dataset.context IN ('train')")).toMatchObject({
+      children: [{ field: { kind: "dataset", key: "name" } }, { field: { kind: "dataset", key: "context" } }],
+    });
     expect(parseRunFilter("   ")).toBeUndefined();
     expect(parseRunFilter(undefined)).toBeUndefined();
   });
@@ -88,6 +91,7 @@ describe("parseRunFilter", () => {
       ["metrics.acc > 1x", 15, /malformed number/],
       ["params.a NOT = 'x'", 14, /expected IN, LIKE or ILIKE after NOT/],
       ["(metrics.a > 1))", 16, /expected AND, OR or the end/],
+      ["datasets.size = '1'", 1, /unknown dataset field 'size'/],
     ];
     for (const [filter, pos, message] of cases) {
       const e = errorOf(() => parseRunFilter(filter));
@@ -117,5 +121,6 @@ describe("parseRunOrder", () => {
     expect(e.message).toContain("orderBy[1] is invalid at position 17");
     expect(errorOf(() => parseRunOrder(["acc"])).message).toMatch(/must start with metrics\./);
     expect(errorOf(() => parseRunOrder(["metrics.acc sideways"])).message).toMatch(/expected ASC, DESC/);
+    expect(errorOf(() => parseRunOrder(["datasets.name"])).message).toMatch(/cannot be ordered by dataset/);
   });
 });

@@ -4,6 +4,8 @@ import type { FilterNode, RunField, RunOrder, StoredRun } from "../tracking-stor
 export interface EvaluatedRun extends StoredRun {
   /** `crashed` for an expired running run, else the stored status. */
   effectiveStatus: string;
+  /** The run's dataset inputs (for `datasets.` fields). */
+  inputs: ReadonlyArray<{ name: string; digest: string; context?: string }>;
 }
 
 /** A field's value on a run: number, string, or undefined when the run lacks it. */
@@ -15,6 +17,9 @@ export function fieldValue(run: EvaluatedRun, field: RunField): string | number 
       return Object.hasOwn(run.params, field.key) ? run.params[field.key] : undefined;
     case "tag":
       return Object.hasOwn(run.tags, field.key) ? run.tags[field.key] : undefined;
+    case "dataset":
+      // Several values per run: evaluated by `matchesFilter` input by input.
+      return undefined;
     case "attribute":
       switch (field.key) {
         case "run_id":
@@ -82,6 +87,11 @@ const sameValue = (a: string | number, b: string | number) =>
 
 /** Evaluates a filter AST on one run: the memory store's reading of the filter semantics. */
 export function matchesFilter(run: EvaluatedRun, node: FilterNode, cache = new Map<string, RegExp>()): boolean {
+  if (node.type !== "and" && node.type !== "or" && node.field.kind === "dataset") {
+    const key = node.field.key as "name" | "digest" | "context";
+    // Any input matching the condition makes the run match.
+    return run.inputs.some((i) => matchesValue(i[key] ?? "", node, cache));
+  }
   switch (node.type) {
     case "and":
       return node.children.every((c) => matchesFilter(run, c, cache));
@@ -105,6 +115,23 @@ export function matchesFilter(run: EvaluatedRun, node: FilterNode, cache = new M
       if (!re) cache.set(k, (re = likeToRegExp(node.pattern, node.caseInsensitive)));
       const hit = re.test(String(v));
       return node.negated ? !hit : hit;
+    }
+  }
+}
+
+function matchesValue(v: string, node: Exclude<FilterNode, { type: "and" | "or" }>, cache: Map<string, RegExp>) {
+  switch (node.type) {
+    case "compare":
+      return compare(v, node.op, node.value);
+    case "in": {
+      const found = node.values.some((x) => x === v);
+      return node.negated ? !found : found;
+    }
+    case "like": {
+      const k = `${node.caseInsensitive ? "i" : "s"}${node.pattern}`;
+      let re = cache.get(k);
+      if (!re) cache.set(k, (re = likeToRegExp(node.pattern, node.caseInsensitive)));
+      return node.negated ? !re.test(v) : re.test(v);
     }
   }
 }

@@ -224,11 +224,14 @@ export class MemoryTrackingStore implements TrackingStore {
         ...this.toStored(s),
         effectiveStatus:
           s.record.status === "running" && s.record.heartbeatAt < query.crashedBefore ? "crashed" : s.record.status,
+        inputs: s.inputs,
       };
       if (query.filter && !matchesFilter(run, query.filter, cache)) continue;
       matched.push(run);
     }
     matched.sort((a, b) => compareRuns(a, b, query.orderBy));
-    return matched.slice(query.offset, query.offset + query.limit).map(({ effectiveStatus: _, ...run }) => run);
+    return matched
+      .slice(query.offset, query.offset + query.limit)
+      .map(({ effectiveStatus: _, inputs: __, ...run }) => run);
   }
 }

@@ -1,5 +1,6 @@
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { FilterNode, RunAttribute, RunField, RunOrder } from "../tracking-store.js";
+import { invalid } from "../../core/errors.js";
 import type { SqlDialectName } from "./sql-database.js";
 
 /**
@@ -160,6 +161,10 @@ export function compileRunFilter(
       // NULL attributes (no end time, no parent) never match, as in the memory store.
       return sql`(${attributeExpr(f.key as RunAttribute, crashedBefore)} is not null and ${condition(n, attributeExpr(f.key as RunAttribute, crashedBefore), numeric, dialect)})`;
     }
+    if (f.kind === "dataset") {
+      const column = { name: "name", digest: "digest", context: "context" }[f.key as "name" | "digest" | "context"];
+      return sql`${sql.ref("r.id")} in (select f.run_id from ${sql.table("tracking_inputs")} as f where ${condition(n, sql.ref(`f.${column}`), false, dialect)})`;
+    }
     const table = sql.table(FIELD_TABLE[f.kind]);
     const value = sql.ref("f.value");
     // An uncorrelated IN lets the planner range-scan the (key, value) index once instead of probing per run.
@@ -193,6 +198,7 @@ export function compileRunOrder(
       terms.push(sql`(case when ${e} is null then 1 else 0 end) asc`, sql`${e} ${dir}`);
       return;
     }
+    if (f.kind === "dataset") throw invalid(["orderBy", i], "runs cannot be ordered by dataset fields");
     const alias = `o${i}`;
     joins.push({ alias, table: FIELD_TABLE[f.kind], key: f.key });
     terms.push(sql`(case when ${sql.ref(`${alias}.run_id`)} is null then 1 else 0 end) asc`);
