@@ -303,7 +303,7 @@ export class FeatureStore {
 
   /** A feature view; `NOT_FOUND` when absent. */
   async getFeatureView(name: string): Promise<FeatureViewDefinition> {
-    return (await this.resolveView(name, true)).def;
+    return (await this.resolveView(name)).def;
   }
 
   /** Feature views matching a filter (query, owner, tags, entity), by name. */
@@ -391,7 +391,7 @@ export class FeatureStore {
     if (await this.registry.getFeatureView(view.name))
       throw new MlcycleError("CONFLICT", `'${view.name}' is already a stored feature view`);
     for (const s of view.sources) {
-      const source = await this.resolveView(s.view, true);
+      const source = await this.resolveView(s.view);
       if (!source.featureNames.includes(s.feature))
         throw notFound("feature", `${s.view}:${s.feature}`, `view '${s.view}' has ${source.featureNames.join(", ")}`);
     }
@@ -419,7 +419,7 @@ export class FeatureStore {
     this.open();
     const size = options.chunkSize ?? 10_000;
     if (!Number.isInteger(size) || size < 1) throw invalid(["chunkSize"], "must be a positive integer");
-    const resolved = await this.resolveView(view, true);
+    const resolved = await this.resolveView(view);
     cancelled(options.signal, `ingestion into '${view}'`);
     let stored = 0;
     let chunks = 0;
@@ -453,7 +453,7 @@ export class FeatureStore {
     const to = options.to ?? "both";
     if (to !== "online" && to !== "offline" && to !== "both")
       throw invalid(["to"], `must be "online", "offline" or "both", got ${JSON.stringify(to)}`);
-    const resolved = await this.resolveView(view, true);
+    const resolved = await this.resolveView(view);
     let count = 0;
     let applied = 0;
     for await (const chunk of chunked(rows, 10_000)) {
@@ -499,7 +499,7 @@ export class FeatureStore {
     }
     const matches: Array<Array<OfflineRow | undefined>> = [];
     for (const group of plan.stored) {
-      const view = await this.resolveView(group.view, true);
+      const view = await this.resolveView(group.view);
       const keys = new Array<string>(n);
       for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
       let out = new Array<OfflineRow | undefined>(n);
@@ -650,7 +650,7 @@ export class FeatureStore {
     const names = options.views ?? (await this.registry.listFeatureViews()).map((v) => v.name);
     const results: MaterializeViewResult[] = [];
     for (const name of names) {
-      const view = await this.resolveView(name, true);
+      const view = await this.resolveView(name);
       // One run per view at a time in this process; a second caller waits, then runs its own window.
       while (this.running.has(name)) await this.running.get(name)!.catch(() => undefined);
       const run = this.materializeView(view, mode, start, end, chunkSize, options);
@@ -729,7 +729,7 @@ export class FeatureStore {
    */
   async statistics(view: string, options: ViewStatisticsOptions = {}): Promise<FeatureViewStatistics> {
     this.open();
-    const resolved = await this.resolveView(view, true);
+    const resolved = await this.resolveView(view);
     for (const q of options.quantiles ?? [])
       if (!(q >= 0 && q <= 1)) throw invalid(["quantiles"], `quantiles must be within [0, 1], got ${q}`);
     const acc = new StatisticsAccumulator(resolved.featureNames, options);
@@ -777,7 +777,7 @@ export class FeatureStore {
   }
 
   /** A view with its join keys and validator, from the cache while fresh. */
-  private async resolveView(name: string, _required: true): Promise<ResolvedView> {
+  private async resolveView(name: string): Promise<ResolvedView> {
     const now = this.ctx.clock.now();
     const cached = this.views.get(name);
     if (cached && now - cached.loadedAt < this.cacheMs) return cached;
@@ -879,7 +879,7 @@ export class FeatureStore {
         for (const s of od.sources) addStored(s.view, s.feature);
         continue;
       }
-      const view = await this.resolveView(ref.view, true);
+      const view = await this.resolveView(ref.view);
       if (!view.featureNames.includes(ref.feature))
         throw notFound("feature", refs[i], `view '${ref.view}' has ${view.featureNames.join(", ")}`);
       addStored(ref.view, ref.feature, column);
@@ -887,7 +887,7 @@ export class FeatureStore {
     const groups: Plan["stored"] = [];
     let validUntil = Number.POSITIVE_INFINITY;
     for (const [view, features] of stored) {
-      const resolved = await this.resolveView(view, true);
+      const resolved = await this.resolveView(view);
       validUntil = Math.min(validUntil, resolved.loadedAt + this.cacheMs);
       groups.push({ view, resolved, features });
     }
@@ -907,7 +907,7 @@ export class FeatureStore {
     const lineage = this.ctx.workspace.lineage;
     const inputs = [];
     for (const g of plan.stored) {
-      const view = await this.resolveView(g.view, true);
+      const view = await this.resolveView(g.view);
       const node = await lineage.recordArtifact({
         type: "feature_view",
         name: g.view,

@@ -40,7 +40,10 @@ class LazyRow implements OfflineRow {
     this.#json = json;
   }
   get values(): Record<string, unknown> {
-    this.#parsed ??= JSON.parse(this.#json) as Record<string, unknown>;
+    if (this.#parsed === undefined) {
+      this.#parsed = JSON.parse(this.#json) as Record<string, unknown>;
+      this.#json = "";
+    }
     return this.#parsed;
   }
 }
