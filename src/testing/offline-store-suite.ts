@@ -85,6 +85,21 @@ export function offlineStoreSuite(name: string, factory: () => Promise<OfflineSt
       expect(await s.count("v")).toBe(0);
     });
 
+    it("keeps its rows whatever callers do with written or scanned values", async () => {
+      const s = await factory();
+      const values = { v: 1, list: [1, 2] };
+      await s.writeRows("v", [{ entityKey: "k", eventTime: 1, createdTime: 1, values }]);
+      values.list.push(3);
+      const first = (await all(s, "v")).rows[0].values as { v: number; list: number[] };
+      try {
+        first.v = 99;
+        first.list.push(4);
+      } catch {
+        // Frozen values refuse changes; that is allowed too.
+      }
+      expect((await all(s, "v")).rows[0].values).toEqual({ v: 1, list: [1, 2] });
+    });
+
     it("round-trips values and deletes a view", async () => {
       const s = await factory();
       const values = { f: 1.5, s: "x", b: true, n: null, a: [1, 2], o: { k: "v" } };

@@ -50,7 +50,7 @@ export class MemoryOfflineStore implements OfflineStore {
         entityKey: r.entityKey,
         eventTime: r.eventTime,
         createdTime: r.createdTime,
-        values: structuredClone(r.values),
+        values: deepFreeze(structuredClone(r.values)),
         seq: ++v.seq,
       };
       let list = v.byKey.get(r.entityKey);
@@ -89,12 +89,8 @@ export class MemoryOfflineStore implements OfflineStore {
         const r = list[ri];
         if (options.after !== undefined && r.eventTime <= options.after) continue;
         if (options.until !== undefined && r.eventTime > options.until) break;
-        page.push({
-          entityKey: r.entityKey,
-          eventTime: r.eventTime,
-          createdTime: r.createdTime,
-          values: structuredClone(r.values),
-        });
+        // Values are deeply frozen on write: pages share them instead of copying.
+        page.push({ entityKey: r.entityKey, eventTime: r.eventTime, createdTime: r.createdTime, values: r.values });
         last = { k: r.entityKey, e: r.eventTime, c: r.createdTime, s: r.seq };
         if (page.length >= pageSize) {
           yield { rows: page, cursor: JSON.stringify(last) };
@@ -112,6 +108,14 @@ export class MemoryOfflineStore implements OfflineStore {
   async deleteView(view: string): Promise<void> {
     this.views.delete(view);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** First index whose row sorts after `probe`. */
