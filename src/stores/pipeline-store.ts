@@ -81,7 +81,7 @@ export interface StepRunRecord {
   cacheHit: boolean;
   output?: OutputRef;
   trackingRunId?: string;
-  /** Why a step was skipped. */
+  /** Why a step was skipped or cancelled, or why an executed step missed the cache (expired entry, cache off). */
   reason?: string;
   /** For a map step: how many items it ran. */
   items?: number;

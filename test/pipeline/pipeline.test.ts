@@ -848,6 +848,37 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     expect(again.steps.measured!.trackingRunId).toBeUndefined();
   });
 
+  it("links a model a step registers to the pipeline's lineage", async () => {
+    await using ws = await open();
+    const { p: base } = trainPipeline();
+    const register = step({
+      name: "register",
+      version: "1",
+      input: z.object({ weight: z.number() }),
+      output: z.object({ version: z.number() }),
+      cache: false,
+      run: async ({ weight }, ctx) => {
+        const v = await ctx.workspace.registry.register("linear", {
+          bytes: new TextEncoder().encode(JSON.stringify({ weight })),
+          flavor: "json",
+          runId: ctx.run.id,
+          pipelineRunId: ctx.runId,
+          step: ctx.stepName,
+        });
+        return { version: v.version };
+      },
+    });
+    const p = base.step("register", register, ({ fit }) => ({ weight: fit.weight }));
+    const r = await ws.pipelines.run(p, { lr: 1 });
+    expect(r.status).toBe("succeeded");
+    const up = await ws.lineage.upstream({ kind: "artifact", externalId: "model_version:linear/1" });
+    const names = up.nodes.map((n) => `${n.kind}:${n.name}`);
+    expect(names).toEqual(expect.arrayContaining(["execution:register", "execution:fit", "execution:load"]));
+    const exec = await ws.lineage.get({ kind: "execution", externalId: `step_run:${r.id}/register` });
+    expect(exec.type).toBe("step_run");
+    expect(exec.properties).toMatchObject({ pipelineRunId: r.id, status: "succeeded" });
+  });
+
   it("starts runs on workspace events with the skip and queue overlap policies", async () => {
     await using ws = await open();
     let release!: () => void;
