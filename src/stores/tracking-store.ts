@@ -41,6 +41,8 @@ export interface RunRecord {
   heartbeatAt: number;
   /** The error message a failed run ended with. */
   error?: string;
+  /** `deleted` runs are hidden from search unless asked for (default `active`). */
+  lifecycle?: ExperimentLifecycle;
 }
 
 /** A run with its params, tags and latest metric values. */
@@ -87,6 +89,7 @@ export interface RunPatch {
   error?: string;
   heartbeatAt?: number;
   name?: string;
+  lifecycle?: ExperimentLifecycle;
 }
 
 /** Fields of an experiment that may change. */
@@ -161,6 +164,8 @@ export interface RunQuery {
    * attribute in filters and in order.
    */
   crashedBefore: number;
+  /** Which runs to search by lifecycle (default `active`). */
+  lifecycle?: ExperimentLifecycle | "all";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -223,6 +223,7 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
           limit: q.limit ?? 100,
           offset: q.offset ?? 0,
           crashedBefore: q.crashedBefore ?? T0,
+          ...(q.lifecycle ? { lifecycle: q.lifecycle } : {}),
         });
         return rows.map((r) => byId[r.id]);
       };
@@ -301,6 +302,19 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
         expect(await names(s, ids, {})).toEqual(["r5", "r4", "r3", "r2", "r1"]);
         expect(await names(s, ids, { o: ["metrics.acc DESC"], limit: 2, offset: 1 })).toEqual(["r1", "r2"]);
         expect(await names(s, ids, { o: ["metrics.acc DESC"], limit: 2, offset: 4 })).toEqual(["r4"]);
+      });
+
+      it("hides deleted runs unless their lifecycle is asked for", async () => {
+        const { s, ids } = await setup();
+        await s.updateRun(ids.r2, { lifecycle: "deleted" });
+        expect((await s.getRun(ids.r2))?.lifecycle).toBe("deleted");
+        expect((await s.getRun(ids.r1))?.lifecycle).toBeUndefined();
+        expect(await names(s, ids, {})).toEqual(["r5", "r4", "r3", "r1"]);
+        expect(await names(s, ids, { lifecycle: "deleted" })).toEqual(["r2"]);
+        expect(await names(s, ids, { lifecycle: "all", f: "params.model = 'lr'" })).toEqual(["r2"]);
+        await s.updateRun(ids.r2, { lifecycle: "active" });
+        expect((await s.getRun(ids.r2))?.lifecycle).toBeUndefined();
+        expect(await names(s, ids, {})).toHaveLength(5);
       });
 
       it("returns params, tags and latest metrics with each run", async () => {

@@ -38,6 +38,8 @@ export interface RunInfo {
   /** Latest value per metric key (highest step, then latest timestamp). */
   metrics: Record<string, number>;
   error?: string;
+  /** `deleted` after {@link Experiments.deleteRun} (hidden from search by default). */
+  lifecycle: ExperimentLifecycle;
 }
 
 /** Options of {@link Experiments.startRun}. */
@@ -64,6 +66,8 @@ export interface SearchRunsOptions {
   maxResults?: number;
   /** The `nextPageToken` of the previous page. */
   pageToken?: string;
+  /** Runs to search by lifecycle, as MLflow's run view type (default `active`). */
+  lifecycle?: ExperimentLifecycle | "all";
 }
 
 /** One page of {@link Experiments.searchRuns}. */
@@ -456,6 +460,7 @@ export class Experiments {
       params: r.params,
       tags: r.tags,
       metrics: r.metrics,
+      lifecycle: r.lifecycle ?? "active",
     };
     if (r.parentRunId !== undefined) info.parentRunId = r.parentRunId;
     if (r.endTime !== undefined) info.endTime = r.endTime;
@@ -469,6 +474,18 @@ export class Experiments {
     const r = await this.store.getRun(runId);
     if (!r) throw notFound("run", runId);
     return this.toInfo(r);
+  }
+
+  /** Soft-deletes a run: it stays readable by id but is hidden from search unless asked for. */
+  async deleteRun(runId: string): Promise<void> {
+    await this.getRun(runId);
+    await this.store.updateRun(runId, { lifecycle: "deleted" });
+  }
+
+  /** Restores a deleted run. */
+  async restoreRun(runId: string): Promise<void> {
+    await this.getRun(runId);
+    await this.store.updateRun(runId, { lifecycle: "active" });
   }
 
   /** Direct child runs of a run (nested runs, sweep trials), oldest first. */
@@ -532,7 +549,10 @@ export class Experiments {
           : opts.experiments;
     const experimentIds: string[] = [];
     for (const n of names) experimentIds.push((await this.get(n)).id);
-    const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [] };
+    const lifecycle = opts.lifecycle ?? "active";
+    if (!["active", "deleted", "all"].includes(lifecycle))
+      throw invalid(["lifecycle"], "must be active, deleted or all");
+    const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [], lifecycle };
     const offset = decodePageToken(opts.pageToken, fingerprint);
     if (this.buffer.pending > 0) await this.buffer.settle();
     const rows = await this.store.searchRuns({
@@ -542,6 +562,7 @@ export class Experiments {
       limit: limit + 1,
       offset,
       crashedBefore: this.crashedBefore(),
+      lifecycle,
     });
     const page: RunPage = { runs: rows.slice(0, limit).map((r) => this.toInfo(r)) };
     if (rows.length > limit) page.nextPageToken = encodePageToken(offset + limit, fingerprint);

@@ -664,6 +664,24 @@ describe.each(workspaces)("ws.experiments hardening on %s", (_name, open) => {
   });
 });
 
+describe.each(workspaces)("run deletion on %s", (_name, open) => {
+  it("hides deleted runs from search and restores them", async () => {
+    await using ws = await open();
+    const a = await ws.experiments.withRun({ experiment: "del" }, (r) => r.id);
+    const b = await ws.experiments.withRun({ experiment: "del" }, (r) => r.id);
+    await ws.experiments.deleteRun(a);
+    expect((await ws.experiments.getRun(a)).lifecycle).toBe("deleted");
+    expect((await ws.experiments.searchRuns()).runs.map((r) => r.id)).toEqual([b]);
+    expect((await ws.experiments.searchRuns({ lifecycle: "deleted" })).runs.map((r) => r.id)).toEqual([a]);
+    expect((await ws.experiments.searchRuns({ lifecycle: "all" })).runs).toHaveLength(2);
+    await ws.experiments.restoreRun(a);
+    expect((await ws.experiments.getRun(a)).lifecycle).toBe("active");
+    expect((await ws.experiments.searchRuns()).runs).toHaveLength(2);
+    expect(await codeOf(ws.experiments.deleteRun("nope"))).toBe("NOT_FOUND");
+    expect(await codeOf(ws.experiments.searchRuns({ lifecycle: "gone" as "all" }))).toBe("VALIDATION");
+  });
+});
+
 describe("metric batches that fail", () => {
   it("surface the error at the next flush and end the run failed", async () => {
     const metadata = memoryStore();

@@ -111,8 +111,10 @@ export class MemoryTrackingStore implements TrackingStore {
   private toStored(s: RunState): StoredRun {
     const metrics: Record<string, number> = {};
     for (const [k, o] of s.latest) metrics[k] = o.value;
+    const { lifecycle, ...record } = s.record;
     return {
-      ...s.record,
+      ...record,
+      ...(lifecycle === "deleted" ? { lifecycle } : {}),
       params: Object.fromEntries(s.params),
       tags: Object.fromEntries(s.tags),
       metrics,
@@ -220,6 +222,8 @@ export class MemoryTrackingStore implements TrackingStore {
     const matched: EvaluatedRun[] = [];
     for (const s of this.runs.values()) {
       if (experiments.size > 0 && !experiments.has(s.record.experimentId)) continue;
+      const lifecycle = query.lifecycle ?? "active";
+      if (lifecycle !== "all" && (s.record.lifecycle ?? "active") !== lifecycle) continue;
       const run: EvaluatedRun = {
         ...this.toStored(s),
         effectiveStatus:

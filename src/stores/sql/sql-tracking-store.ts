@@ -38,6 +38,7 @@ interface RunRow {
   end_time: number | string | null;
   heartbeat_at: number | string;
   error: string | null;
+  lifecycle: string;
 }
 
 const toExperiment = (r: ExperimentRow): ExperimentRecord => {
@@ -65,6 +66,7 @@ const toRun = (r: RunRow): RunRecord => {
   if (r.parent_run_id !== null) run.parentRunId = r.parent_run_id;
   if (r.end_time !== null) run.endTime = Number(r.end_time);
   if (r.error !== null) run.error = r.error;
+  if (r.lifecycle === "deleted") run.lifecycle = "deleted";
   return run;
 };
 
@@ -89,6 +91,7 @@ const RUN_COLUMNS = [
   "r.end_time",
   "r.heartbeat_at",
   "r.error",
+  "r.lifecycle",
 ] as const;
 
 const CHUNK = 500;
@@ -231,6 +234,7 @@ export class SqlTrackingStore implements TrackingStore {
           end_time: run.endTime ?? null,
           heartbeat_at: run.heartbeatAt,
           error: run.error ?? null,
+          lifecycle: run.lifecycle ?? "active",
         })
         .execute();
       for (const [table, rec] of [
@@ -260,6 +264,7 @@ export class SqlTrackingStore implements TrackingStore {
     if (patch.error !== undefined) set.error = patch.error;
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
     if (patch.name !== undefined) set.name = patch.name;
+    if (patch.lifecycle !== undefined) set.lifecycle = patch.lifecycle;
     await writeTransaction(this.database, async (trx) => {
       await this.requireRun(trx, id);
       if (Object.keys(set).length) await trx.updateTable("tracking_runs").set(set).where("id", "=", id).execute();
@@ -580,6 +585,8 @@ export class SqlTrackingStore implements TrackingStore {
         join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
       );
     if (query.experimentIds.length) q = q.where("r.experiment_id", "in", query.experimentIds);
+    const lifecycle = query.lifecycle ?? "active";
+    if (lifecycle !== "all") q = q.where("r.lifecycle", "=", lifecycle);
     if (query.filter) q = q.where(compileRunFilter(query.filter, this.database.dialect, query.crashedBefore));
     for (const t of terms) q = q.orderBy(t as any);
     const ids = ((await q.limit(query.limit).offset(query.offset).execute()) as Array<{ id: string }>).map((r) => r.id);

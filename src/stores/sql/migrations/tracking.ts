@@ -106,4 +106,13 @@ export const trackingMigrations: SqlMigration[] = [
         .execute();
     },
   },
+  {
+    name: "tracking-0002-run-lifecycle",
+    async up(db) {
+      await db.schema
+        .alterTable("tracking_runs")
+        .addColumn("lifecycle", "varchar(16)", (c) => c.notNull().defaultTo("active"))
+        .execute();
+    },
+  },
 ];
