@@ -305,9 +305,6 @@ export class SqlPipelineStore implements PipelineStore {
     record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
     cache?: CacheEntry,
   ) {
-    // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
-    // it need not share the step's transaction.
-    if (cache) await this.putCache(cache);
     const cols = stepColumns(record);
     const hot = this.hotStatement("complete", () =>
       this.db
@@ -318,8 +315,22 @@ export class SqlPipelineStore implements PipelineStore {
         .where("status", "=", "running")
         .where("claim_token", "=", v("$token")),
     );
-    if (hot)
-      return hot.stmt.run(...this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token })).changes > 0;
+    const cacheHot = cache ? this.hotCache(cache) : undefined;
+    if (hot && (!cache || cacheHot)) {
+      const raw = this.database.sqlite!;
+      // One write transaction for the cache entry and the step's outcome: one commit per step.
+      return raw
+        .transaction(() => {
+          if (cacheHot) cacheHot.run();
+          return (
+            hot.stmt.run(...this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token })).changes > 0
+          );
+        })
+        .immediate();
+    }
+    // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
+    // it need not share the step's transaction.
+    if (cache) await this.putCache(cache);
     const res = await this.db
       .updateTable("pipeline_steps")
       .set(cols)
@@ -410,8 +421,8 @@ export class SqlPipelineStore implements PipelineStore {
     return rows.map(toCache);
   }
 
-  async putCache(entry: CacheEntry): Promise<void> {
-    const row: CacheRow = {
+  private cacheRow(entry: CacheEntry): CacheRow {
+    return {
       key: entry.key,
       base_key: entry.baseKey,
       step: entry.step,
@@ -421,18 +432,30 @@ export class SqlPipelineStore implements PipelineStore {
       created_at: entry.createdAt,
       expires_at: entry.expiresAt ?? null,
     };
-    const query = (r: CacheRow) => {
-      const { key: _key, ...rest } = r;
-      return this.db
-        .insertInto("pipeline_cache")
-        .values(r)
-        .onConflict((oc) => oc.column("key").doUpdateSet(rest));
-    };
+  }
+
+  private cacheQuery(r: CacheRow) {
+    const { key: _key, ...rest } = r;
+    return this.db
+      .insertInto("pipeline_cache")
+      .values(r)
+      .onConflict((oc) => oc.column("key").doUpdateSet(rest));
+  }
+
+  /** The prepared cache upsert bound to an entry, on SQLite when no other transaction is open. */
+  private hotCache(entry: CacheEntry): { run(): void } | undefined {
+    const row = this.cacheRow(entry);
     const hot = this.hotStatement("putCache", () =>
-      query(Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
+      this.cacheQuery(Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
     );
-    if (hot) hot.stmt.run(...this.bind(hot.params, row as unknown as Record<string, unknown>));
-    else await query(row).execute();
+    if (!hot) return undefined;
+    return { run: () => void hot.stmt.run(...this.bind(hot.params, row as unknown as Record<string, unknown>)) };
+  }
+
+  async putCache(entry: CacheEntry): Promise<void> {
+    const hot = this.hotCache(entry);
+    if (hot) hot.run();
+    else await this.cacheQuery(this.cacheRow(entry)).execute();
   }
 
   async clearCache(step?: string) {
