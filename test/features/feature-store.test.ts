@@ -304,6 +304,56 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
     });
   });
 
+  describe("composite keys", () => {
+    it("joins and serves views keyed by several join keys from two entities", async () => {
+      const clock = manualClock(T0 + 10 * HOUR);
+      await using ws = await open({ clock });
+      await ws.features.applyEntity({ name: "city", joinKeys: { city: "string" } });
+      await ws.features.applyEntity({
+        name: "vehicle",
+        joinKeys: [
+          { name: "fleet", type: "string" },
+          { name: "vehicle_id", type: "int" },
+        ],
+      });
+      const view = await ws.features.applyFeatureView({
+        name: "vehicle_city",
+        entities: ["city", "vehicle"],
+        schema: z.object({ rides: z.number().int() }),
+      });
+      expect(view.entities).toEqual(["city", "vehicle"]);
+      await ws.features.ingest("vehicle_city", [
+        { city: "oslo", fleet: "a", vehicle_id: 1, event_timestamp: T0, rides: 1 },
+        { city: "oslo", fleet: "a", vehicle_id: 1, event_timestamp: T0 + HOUR, rides: 2 },
+        { city: "oslo", fleet: "b", vehicle_id: 1, event_timestamp: T0, rides: 10 },
+        { city: "rome", fleet: "a", vehicle_id: 1, event_timestamp: T0, rides: 100 },
+      ]);
+      const set = await ws.features.getHistoricalFeatures({
+        entityRows: [
+          { city: "oslo", fleet: "a", vehicle_id: 1, event_timestamp: T0 + 30 * 60_000 },
+          { city: "oslo", fleet: "b", vehicle_id: 1, event_timestamp: T0 + 2 * HOUR },
+          { city: "rome", fleet: "b", vehicle_id: 1, event_timestamp: T0 + 2 * HOUR },
+        ],
+        features: ["vehicle_city:rides"],
+        record: false,
+      });
+      expect(set.rows.map((r) => r.rides)).toEqual([1, 10, null]);
+      await ws.features.materialize();
+      const online = await ws.features.getOnlineFeatures(
+        [
+          { city: "oslo", fleet: "a", vehicle_id: 1 },
+          { city: "rome", fleet: "a", vehicle_id: 1 },
+        ],
+        ["vehicle_city:rides"],
+      );
+      expect(online.rows.map((r) => r.values.rides)).toEqual([2, 100]);
+      const missing = await rejection(
+        ws.features.getOnlineFeatures([{ city: "oslo", vehicle_id: 1 }], ["vehicle_city:rides"]),
+      );
+      expect(missing.issues[0].path).toEqual(["entityRows", 0, "fleet"]);
+    });
+  });
+
   describe("online serving", () => {
     it("honours TTL on read and returns event times; older pushes never replace newer values", async () => {
       const clock = manualClock(T0);
