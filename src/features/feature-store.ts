@@ -436,7 +436,7 @@ export class FeatureStore {
       if (stored > 0) this.ctx.events.emit("features.ingested", { view: resolved.def.name, rows: stored });
       throw error;
     }
-    this.ctx.events.emit("features.ingested", { view: resolved.def.name, rows: stored });
+    if (stored > 0) this.ctx.events.emit("features.ingested", { view: resolved.def.name, rows: stored });
     return { rows: stored, chunks };
   }
 

@@ -304,6 +304,28 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
     });
   });
 
+  describe("empty inputs", () => {
+    it("answers empty requests and empty views without errors", async () => {
+      await using ws = await open();
+      await driverStats(ws);
+      const events: unknown[] = [];
+      ws.events.on("features.ingested", (e) => events.push(e));
+      expect(await ws.features.ingest("driver_stats", [])).toEqual({ rows: 0, chunks: 0 });
+      expect(events).toEqual([]);
+      expect(await ws.features.getOnlineFeatures([], ["driver_stats:trips"])).toEqual({ columns: ["trips"], rows: [] });
+      const set = await ws.features.getHistoricalFeatures({ entityRows: [], features: ["driver_stats:trips"] });
+      expect(set.rows).toEqual([]);
+      expect(set.digest).toMatch(/^[0-9a-f]{64}$/);
+      const stats = await ws.features.statistics("driver_stats");
+      expect(stats.rows).toBe(0);
+      expect(stats.features.trips).toMatchObject({ count: 0, missing: 0, missingShare: 0, kind: "empty" });
+      expect(await ws.features.materialize()).toEqual([
+        { view: "driver_stats", rows: 0, written: 0, until: expect.any(Number), resumed: false },
+      ]);
+      expect((await rejection(ws.features.getOnlineFeatures([{ driver_id: 1 }], []))).code).toBe("VALIDATION");
+    });
+  });
+
   describe("composite keys", () => {
     it("joins and serves views keyed by several join keys from two entities", async () => {
       const clock = manualClock(T0 + 10 * HOUR);
