@@ -124,14 +124,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** True when a template holds no reference (it can be used as is). */
-export function isConstant(template: Template): boolean {
-  if (template instanceof RefTarget) return false;
-  if (Array.isArray(template)) return template.every(isConstant);
-  if (isPlainObject(template)) return Object.values(template).every(isConstant);
-  return true;
-}
-
 /** Reads a reference's value out of the values by source. */
 export function readRef(target: RefTarget, values: Record<string, unknown>): unknown {
   let v = values[target.source];
