@@ -585,3 +585,20 @@ describe("definitions survive a reopened SQLite workspace", () => {
     expect(e.issues[0].path).toEqual([0, "trips"]);
   });
 });
+
+describe("stores chosen by the caller", () => {
+  it("serves from a separate SQLite online store prepared with sqlStore(db).init()", async () => {
+    const { createWorkspace, openSqliteDatabase, sqlStore, sqliteOnlineStore } = await import("../../src/index.js");
+    const db = openSqliteDatabase({ path: ":memory:" });
+    await sqlStore(db, { ownsDatabase: false }).init?.();
+    await using ws = await createWorkspace({ online: sqliteOnlineStore(db) });
+    await driverStats(ws, 0);
+    await ws.features.push("driver_stats", [{ driver_id: 3, event_timestamp: T0, conv_rate: 0.3, trips: 3 }]);
+    expect((await ws.features.getOnlineFeatures([{ driver_id: 3 }], ["driver_stats:trips"])).rows[0].values).toEqual({
+      trips: 3,
+    });
+    const raw = db.sqlite!.prepare("select entity_key, values_json from feature_online_values").all();
+    expect(raw).toEqual([{ entity_key: "3", values_json: JSON.stringify({ conv_rate: 0.3, trips: 3 }) }]);
+    await db.close();
+  });
+});

@@ -145,7 +145,7 @@ export class SqliteOnlineStore implements OnlineStore {
  * @example
  * ```ts
  * const db = openSqliteDatabase({ path: "online.db" });
- * await migrate(db, allMigrations);
+ * await sqlStore(db).init(); // creates the tables (migrations)
  * const ws = await createWorkspace({ online: sqliteOnlineStore(db) });
  * ```
  */
