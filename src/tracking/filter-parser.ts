@@ -171,8 +171,17 @@ function tokenize(source: string, what: string): Token[] {
   return tokens;
 }
 
+/** Deepest parenthesis nesting accepted (the parser is recursive). */
+const MAX_DEPTH = 64;
+/** Most values in one IN list (each is a bound SQL parameter). */
+const MAX_IN_VALUES = 1000;
+/** Most conditions in one filter (each costs a few bound SQL parameters). */
+const MAX_CONDITIONS = 200;
+
 class Parser {
   private i = 0;
+  private depth = 0;
+  private conditions = 0;
   constructor(
     private readonly source: string,
     private readonly tokens: Token[],
@@ -221,7 +230,9 @@ class Parser {
     const t = this.peek();
     if (t.type === "lparen") {
       this.next();
+      if (++this.depth > MAX_DEPTH) throw this.fail(t, `parentheses nest deeper than ${MAX_DEPTH} levels`);
       const inner = this.parseOr();
+      this.depth--;
       const close = this.next();
       if (close.type !== "rparen") throw this.fail(close, `expected ')' to close the '(' at position ${t.pos + 1}`);
       return inner;
@@ -266,6 +277,8 @@ class Parser {
   }
 
   private parseCondition(): FilterNode {
+    if (++this.conditions > MAX_CONDITIONS)
+      throw this.fail(this.peek(), `a filter takes at most ${MAX_CONDITIONS} conditions`);
     const { field, token } = this.parseField();
     let t = this.next();
     let negated = false;
@@ -292,6 +305,8 @@ class Parser {
       const values: Array<string | number> = [];
       for (;;) {
         values.push(this.parseValue(field, token));
+        if (values.length > MAX_IN_VALUES)
+          throw this.fail(this.tokens[this.i - 1], `an IN list takes at most ${MAX_IN_VALUES} values`);
         const sep = this.next();
         if (sep.type === "rparen") break;
         if (sep.type !== "comma") throw this.fail(sep, "expected ',' or ')' in the IN list");

@@ -52,6 +52,11 @@ export interface SweepOptions<P extends Record<string, unknown> = Record<string,
   /** Tags of the parent sweep run. */
   tags?: Record<string, string>;
   /**
+   * Aborts the sweep: no new trial starts, `trial.report()` throws, trials in flight end `killed`,
+   * the parent run ends `killed` and `sweep()` rejects with `CANCELLED`.
+   */
+  signal?: AbortSignal;
+  /**
    * Trains and scores one trial. Report intermediate values with `trial.report(value, step)` so
    * poor trials can be stopped; return the final value (or nothing: the last reported value counts).
    */
@@ -73,6 +78,8 @@ export interface Trial<P> {
   report(value: number, step: number): Promise<void>;
   /** True once the trial has been stopped (for objectives that catch errors themselves). */
   readonly stopped: boolean;
+  /** Aborted when the sweep is (pass it to long training calls). */
+  readonly signal: AbortSignal;
 }
 
 /** The outcome of one trial. */
@@ -290,6 +297,9 @@ export async function runSweep<P extends Record<string, unknown>>(
   const es = opts.earlyStopping === undefined ? {} : opts.earlyStopping;
   const rule = es === false ? undefined : new MedianStoppingRule(opts.goal, es.warmupSteps ?? 0, es.minTrials ?? 3);
   const better = (a: number, b: number) => (opts.goal === "maximize" ? a > b : a < b);
+  const signal = opts.signal ?? new AbortController().signal;
+  const cancelled = () => new MlcycleError("CANCELLED", "the sweep was aborted", { cause: signal.reason });
+  if (signal.aborted) throw cancelled();
 
   const parent = await host.startRun({
     experiment: opts.experiment,
@@ -327,7 +337,9 @@ export async function runSweep<P extends Record<string, unknown>>(
         get stopped() {
           return stoppedAt !== undefined;
         },
+        signal,
         async report(value: number, step: number) {
+          if (signal.aborted) throw cancelled();
           if (stoppedAt !== undefined) throw new TrialPruned("CANCELLED", `trial ${number} was stopped early`);
           await run.logMetric(opts.metric, value, { step });
           curve.set(step, value);
@@ -367,6 +379,9 @@ export async function runSweep<P extends Record<string, unknown>>(
             ...(v !== undefined ? { value: v } : {}),
             ...(stoppedAt !== undefined ? { stoppedAtStep: stoppedAt } : {}),
           };
+        } else if (signal.aborted) {
+          await run.end("killed", { error: "the sweep was aborted" });
+          results[number] = { ...base, status: "failed", error: "the sweep was aborted" };
         } else {
           await run.end("failed", { error });
           results[number] = { ...base, status: "failed", error: describeError(error) };
@@ -375,9 +390,13 @@ export async function runSweep<P extends Record<string, unknown>>(
       }
     };
     const worker = async () => {
-      while (next < plan.length) await runTrial(next++);
+      while (next < plan.length && !signal.aborted) await runTrial(next++);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, plan.length) }, worker));
+    if (signal.aborted) {
+      await parent.end("killed", { error: "the sweep was aborted" });
+      throw cancelled();
+    }
 
     let best: TrialResult<P> | undefined;
     for (const r of results)

@@ -102,6 +102,17 @@ describe("parseRunFilter", () => {
       expect(e.issues[0].path, filter).toEqual(["filter", pos - 1]);
     }
   });
+
+  it("bounds nesting, IN lists and condition counts with VALIDATION errors", () => {
+    const deep = `${"(".repeat(65)}params.a = 'x'${")".repeat(65)}`;
+    expect(errorOf(() => parseRunFilter(deep)).message).toMatch(/position 65: parentheses nest deeper than 64/);
+    expect(parseRunFilter(`${"(".repeat(64)}params.a = 'x'${")".repeat(64)}`)).toMatchObject({ type: "compare" });
+    const bigIn = `params.a IN (${Array.from({ length: 1001 }, (_, i) => `'${i}'`).join(", ")})`;
+    expect(errorOf(() => parseRunFilter(bigIn)).message).toMatch(/at most 1000 values/);
+    const many = Array.from({ length: 201 }, (_, i) => `params.a = '${i}'`).join(" or ");
+    expect(errorOf(() => parseRunFilter(many)).message).toMatch(/at most 200 conditions/);
+    expect(errorOf(() => parseRunFilter("x".repeat(100_001))).message).toMatch(/longer than 100000/);
+  });
 });
 
 describe("parseRunOrder", () => {

@@ -132,3 +132,46 @@ describe("downsampleMinMax", () => {
     for (const m of [2, 3, 4, 5, 320, 999]) expect(downsampleMinMax(s, m).length).toBeLessThanOrEqual(m);
   });
 });
+
+describe("sweep cancellation", () => {
+  it("stops starting trials, kills the ones in flight and the parent, and rejects with CANCELLED", async () => {
+    const { createWorkspace } = await import("../../src/index.js");
+    await using ws = await createWorkspace();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const sweep = ws.experiments.sweep({
+      experiment: "abort",
+      method: "grid",
+      space: { x: [1, 2, 3, 4, 5] },
+      metric: "m",
+      goal: "maximize",
+      signal: controller.signal,
+      objective: async (t) => {
+        seen.push(t.number);
+        expect(t.signal.aborted).toBe(false);
+        if (t.number === 1) controller.abort(new Error("user stop"));
+        await t.report(1, 0);
+      },
+    });
+    const error = await sweep.catch((e: unknown) => e);
+    expect(isMlcycleError(error, "CANCELLED")).toBe(true);
+    expect(seen).toEqual([0, 1]);
+    const { runs } = await ws.experiments.searchRuns({ experiments: "abort", orderBy: "attributes.run_name" });
+    expect(runs.map((r) => [r.name, r.status])).toEqual([
+      ["sweep-grid", "killed"],
+      ["trial-0", "finished"],
+      ["trial-1", "killed"],
+    ]);
+    const before = new AbortController();
+    before.abort();
+    const early = await ws.experiments
+      .sweep({
+        ...{ experiment: "abort2", method: "grid", space: { x: [1] }, metric: "m", goal: "maximize" },
+        signal: before.signal,
+        objective: () => 1,
+      })
+      .catch((e: unknown) => e);
+    expect(isMlcycleError(early, "CANCELLED")).toBe(true);
+    expect(await ws.experiments.find("abort2")).toBeUndefined();
+  });
+});
