@@ -205,7 +205,7 @@ export interface TrackingStore {
   updateRun(id: string, patch: RunPatch): Promise<void>;
   /** Sets the heartbeat of several running runs at once. */
   heartbeat(runIds: readonly string[], at: number): Promise<void>;
-  /** Ids of a run's direct children. */
+  /** Ids of a run's direct children, by start time then id. */
   childRunIds(parentRunId: string): Promise<string[]>;
 
   /** Logs params: all or nothing, `CONFLICT` (naming the key) when a stored key has another value. */

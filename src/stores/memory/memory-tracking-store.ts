@@ -139,7 +139,10 @@ export class MemoryTrackingStore implements TrackingStore {
   }
 
   async childRunIds(parentRunId: string) {
-    return [...this.runs.values()].filter((s) => s.record.parentRunId === parentRunId).map((s) => s.record.id);
+    return [...this.runs.values()]
+      .filter((s) => s.record.parentRunId === parentRunId)
+      .sort((a, b) => a.record.startTime - b.record.startTime || (a.record.id < b.record.id ? -1 : 1))
+      .map((s) => s.record.id);
   }
 
   async logParams(runId: string, params: Record<string, string>) {

@@ -290,6 +290,7 @@ export class SqlTrackingStore implements TrackingStore {
       .select("id")
       .where("parent_run_id", "=", parentRunId)
       .orderBy("start_time", "asc")
+      .orderBy("id", "asc")
       .execute();
     return rows.map((r: { id: string }) => r.id);
   }
