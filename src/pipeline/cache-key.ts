@@ -8,20 +8,32 @@ export type { CacheKeyComponents } from "../stores/pipeline-store.js";
  * version (or code hash), input hash, the params it read and the serializer id.
  */
 export function cacheKey(c: CacheKeyComponents): string {
-  return sha256(canonicalJson(c));
+  return sha256(componentsJson(c, true));
 }
 
 /** The key without params: entries sharing it differ only in the params their step read. */
 export function baseCacheKey(c: Omit<CacheKeyComponents, "params">): string {
-  return sha256(
-    canonicalJson({
-      step: c.step,
-      version: c.version,
-      input: c.input,
-      ignoredInputs: c.ignoredInputs,
-      serializer: c.serializer,
-    }),
-  );
+  return sha256(componentsJson(c, false));
+}
+
+const q = JSON.stringify;
+
+/**
+ * `canonicalJson` of key components, written directly for their known shape (keys in sorted
+ * order, all values strings): the same text, without walking a generic value per step.
+ */
+export function componentsJson(
+  c: Omit<CacheKeyComponents, "params"> & { params?: Record<string, string> },
+  withParams: boolean,
+): string {
+  const params = withParams
+    ? `"params":{${Object.keys(c.params ?? {})
+        .sort()
+        .map((k) => `${q(k)}:${q(c.params![k])}`)
+        .join(",")}},`
+    : "";
+  const ignored = c.ignoredInputs.map((x) => q(x)).join(",");
+  return `{"ignoredInputs":[${ignored}],"input":${q(c.input)},${params}"serializer":${q(c.serializer)},"step":${q(c.step)},"version":${q(c.version)}}`;
 }
 
 /** Hash of a step input with ignored top-level fields removed. */

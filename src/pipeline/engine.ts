@@ -89,6 +89,8 @@ interface ActiveRun {
   gone?: Promise<never>;
   /** A frozen copy of the params, shared by the run's steps. */
   frozenParams?: unknown;
+  /** True when the run was resumed (its completed steps are read from the store). */
+  resumed?: boolean;
 }
 
 /** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
@@ -291,6 +293,7 @@ export class PipelineEngine {
     const def = this.definition(record.pipeline, record.version);
     await this.store.resetIncomplete(runId, this.now());
     const active = this.activate(runId, def, record.params, this.now(), options.signal);
+    active.resumed = true;
     if (record.trackingRunId) active.trackingRunId = record.trackingRunId;
     active.options = record.options ?? {};
     return { runId, result: this.drive(active, { ...record, status: "running" }, true) };
@@ -437,57 +440,78 @@ export class PipelineEngine {
   ): Promise<{ status: PipelineRunStatus; error?: StoredError; failedSteps: string[] }> {
     const p = active.pipeline;
     const done = new Map<string, StepRunStatus>();
-    for (const s of await this.store.listSteps(active.id))
-      if (COMPLETED_STEP_STATUSES.includes(s.status)) done.set(s.step, s.status);
+    if (active.resumed)
+      for (const s of await this.store.listSteps(active.id))
+        if (COMPLETED_STEP_STATUSES.includes(s.status)) done.set(s.step, s.status);
+    const isComplete = (s: StepRunStatus | undefined) => s !== undefined && COMPLETED_STEP_STATUSES.includes(s);
+    // Steps become ready when their last dependency completes: counts, not a rescan per completion.
+    const waiting = new Map<string, number>();
+    const dependants = new Map<string, string[]>();
+    const ready: string[] = [];
+    for (const n of p.nodes) {
+      if (done.has(n.name)) continue;
+      let count = 0;
+      for (const d of n.dependsOn) {
+        if (isComplete(done.get(d))) continue;
+        count++;
+        const list = dependants.get(d);
+        if (list) list.push(n.name);
+        else dependants.set(d, [n.name]);
+      }
+      waiting.set(n.name, count);
+      if (count === 0) ready.push(n.name);
+    }
+    const complete = (name: string, status: StepRunStatus) => {
+      done.set(name, status);
+      if (!isComplete(status)) return;
+      for (const dep of dependants.get(name) ?? []) {
+        const left = waiting.get(dep)! - 1;
+        waiting.set(dep, left);
+        if (left === 0) ready.push(dep);
+      }
+    };
     const inflight = new Map<string, Promise<void>>();
     const failedSteps: string[] = [];
     let deliveryError: unknown;
     const executor = await this.executor();
     for (;;) {
-      let progressed = false;
-      if (!active.cancelled && failedSteps.length === 0 && deliveryError === undefined) {
-        for (const n of p.nodes) {
-          if (done.has(n.name) || inflight.has(n.name)) continue;
-          const deps = n.dependsOn.map((d) => done.get(d));
-          if (deps.some((s) => s === undefined || !COMPLETED_STEP_STATUSES.includes(s))) continue;
-          const skippedDep = n.dependsOn.find((d) => done.get(d) === "skipped");
-          if (skippedDep) {
-            const reason = `upstream step '${skippedDep}' was skipped`;
-            await this.store.putStep({
-              runId: active.id,
-              step: n.name,
-              status: "skipped",
-              attempts: 0,
-              cacheHit: false,
-              reason,
-              updatedAt: this.now(),
-            });
-            done.set(n.name, "skipped");
-            this.ctx.events.emit("pipeline.step.skipped", { runId: active.id, pipeline: p.name, step: n.name, reason });
-            progressed = true;
-            continue;
-          }
-          const task: StepTask = { runId: active.id, step: n.name, pipeline: p.name, version: p.version };
-          const settle = async () => {
-            let status = active.statuses.get(n.name);
-            if (status === undefined) status = (await this.store.getStep(active.id, n.name))?.status;
-            done.set(n.name, status ?? "failed");
-            if (!status || !COMPLETED_STEP_STATUSES.includes(status)) failedSteps.push(n.name);
-          };
-          inflight.set(
-            n.name,
-            executor
-              .submit(task)
-              .then(settle, (error: unknown) => {
-                deliveryError ??= error;
-                done.set(n.name, "failed");
-                failedSteps.push(n.name);
-              })
-              .finally(() => inflight.delete(n.name)),
-          );
+      while (ready.length && !active.cancelled && failedSteps.length === 0 && deliveryError === undefined) {
+        const n = p.getNode(ready.shift()!);
+        const skippedDep = n.dependsOn.find((d) => done.get(d) === "skipped");
+        if (skippedDep) {
+          const reason = `upstream step '${skippedDep}' was skipped`;
+          await this.store.putStep({
+            runId: active.id,
+            step: n.name,
+            status: "skipped",
+            attempts: 0,
+            cacheHit: false,
+            reason,
+            updatedAt: this.now(),
+          });
+          complete(n.name, "skipped");
+          this.ctx.events.emit("pipeline.step.skipped", { runId: active.id, pipeline: p.name, step: n.name, reason });
+          continue;
         }
+        const task: StepTask = { runId: active.id, step: n.name, pipeline: p.name, version: p.version };
+        const settle = async () => {
+          let status = active.statuses.get(n.name);
+          if (status === undefined) status = (await this.store.getStep(active.id, n.name))?.status;
+          if (!status || !isComplete(status)) failedSteps.push(n.name);
+          complete(n.name, status ?? "failed");
+        };
+        inflight.set(
+          n.name,
+          executor
+            .submit(task)
+            .then(settle, (error: unknown) => {
+              deliveryError ??= error;
+              failedSteps.push(n.name);
+              complete(n.name, "failed");
+            })
+            .finally(() => inflight.delete(n.name)),
+        );
       }
-      if (progressed) continue;
       if (inflight.size === 0) break;
       await Promise.race(inflight.values());
     }

@@ -1,4 +1,4 @@
-export { type CacheDifference, type CacheKeyComponents, cacheKey } from "./cache-key.js";
+export { baseCacheKey, type CacheDifference, type CacheKeyComponents, cacheKey } from "./cache-key.js";
 export { DEFAULT_INLINE_LIMIT, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
 export * from "./executor.js";
 export * from "./graph.js";
