@@ -94,6 +94,26 @@ const RUN_COLUMNS = [
   "r.lifecycle",
 ] as const;
 
+/**
+ * Maps a unique-constraint violation on the experiment name (two writers passing the name check at
+ * once, possible on PostgreSQL) to the same `CONFLICT` the check raises.
+ */
+async function nameConflict<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    const unique =
+      e?.code === "23505" || (typeof e?.message === "string" && e.message.includes("UNIQUE constraint failed"));
+    if (unique && !(error instanceof MlcycleError))
+      throw new MlcycleError("CONFLICT", `an experiment named '${name}' already exists`, {
+        details: { name },
+        cause: error,
+      });
+    throw error;
+  }
+}
+
 const CHUNK = 500;
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
@@ -125,6 +145,10 @@ export class SqlTrackingStore implements TrackingStore {
   // -- experiments ------------------------------------------------------------------------------
 
   async createExperiment(e: ExperimentRecord): Promise<void> {
+    await nameConflict(e.name, () => this.insertExperiment(e));
+  }
+
+  private async insertExperiment(e: ExperimentRecord): Promise<void> {
     await writeTransaction(this.database, async (trx) => {
       const taken = await trx
         .selectFrom("tracking_experiments")
@@ -173,6 +197,10 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async updateExperiment(id: string, patch: ExperimentPatch) {
+    return nameConflict(patch.name ?? "", () => this.patchExperiment(id, patch));
+  }
+
+  private async patchExperiment(id: string, patch: ExperimentPatch) {
     return writeTransaction(this.database, async (trx) => {
       const cur = (await trx.selectFrom("tracking_experiments").selectAll().where("id", "=", id).executeTakeFirst()) as
         | ExperimentRow
