@@ -608,6 +608,22 @@ describe.each(workspaces)("ws.experiments hardening on %s", (_name, open) => {
     expect(info).toMatchObject({ status: "finished", params: { a: "1" }, metrics: { loss: 0.5 } });
   });
 
+  it("writes the heartbeat of open runs periodically and stops after the run ends", async () => {
+    await using ws = await open({ tracking: { heartbeatIntervalMs: 10 } });
+    const run = await ws.experiments.startRun({ experiment: "beat" });
+    const started = (await ws.experiments.getRun(run.id)).heartbeatAt;
+    let beat = started;
+    for (let i = 0; i < 100 && beat === started; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      beat = (await ws.experiments.getRun(run.id)).heartbeatAt;
+    }
+    expect(beat).toBeGreaterThan(started);
+    await run.end();
+    const after = (await ws.experiments.getRun(run.id)).heartbeatAt;
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await ws.experiments.getRun(run.id)).heartbeatAt).toBe(after);
+  });
+
   it("creates one experiment when many callers getOrCreate it at once", async () => {
     await using ws = await open();
     const got = await Promise.all(Array.from({ length: 8 }, () => ws.experiments.getOrCreate("race")));
