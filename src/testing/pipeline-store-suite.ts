@@ -168,5 +168,24 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
       expect(await s.clearCache()).toBe(3);
       expect(await s.listCache("fit")).toEqual([]);
     });
+
+    it("hands out copies: changing what a read returned changes nothing stored", async () => {
+      const s = await factory();
+      await s.createRun(run("r1"));
+      const got = await s.getRun("r1");
+      (got!.params as { lr: number }).lr = 99;
+      expect(((await s.getRun("r1"))!.params as { lr: number }).lr).toBe(0.1);
+      await s.claimStep("r1", "a", { token: "t", now: 1 });
+      await s.completeStep("r1", "a", "t", {
+        status: "succeeded",
+        attempts: 1,
+        cacheHit: false,
+        output: { kind: "inline", value: { xs: [1] }, hash: "h" },
+        updatedAt: 2,
+      });
+      const step = await s.getStep("r1", "a");
+      (step!.output as { value: { xs: number[] } }).value.xs.push(2);
+      expect((await s.getStep("r1", "a"))!.output).toEqual({ kind: "inline", value: { xs: [1] }, hash: "h" });
+    });
   });
 }

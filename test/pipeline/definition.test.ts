@@ -189,4 +189,43 @@ describe("ws.pipelines rejects bad calls", () => {
     expect(r.steps.a!.trackingRunId).toBeUndefined();
     expect(await ws.lineage.find({ kind: "execution", externalId: `step_run:${r.id}/a` })).toBeUndefined();
   });
+
+  it("lets close() wait for a run in progress to end", async () => {
+    const ws = await createWorkspace();
+    const slow = step({
+      name: "slow-close",
+      version: "1",
+      input: z.object({}),
+      output: z.number(),
+      run: () => new Promise<number>((r) => setTimeout(() => r(5), 50)),
+    });
+    const h = await ws.pipelines.start(pipeline("closing").step("s", slow));
+    await ws.close();
+    const r = await h.result;
+    expect(r.status).toBe("succeeded");
+    expect(r.outputs.s).toBe(5);
+  });
+
+  it("runs two runs of one pipeline at once, each step once per run", async () => {
+    await using ws = await createWorkspace();
+    let n = 0;
+    const count = step({
+      name: "count",
+      version: "1",
+      input: z.object({ k: z.number() }),
+      output: z.number(),
+      run: async ({ k }) => {
+        n++;
+        await new Promise((r) => setTimeout(r, 5));
+        return k * 2;
+      },
+    });
+    const p = pipeline("twice", { params: z.object({ k: z.number() }) }).step("c", count, ({ params }) => ({
+      k: params.k,
+    }));
+    const [a, b] = await Promise.all([ws.pipelines.run(p, { k: 1 }), ws.pipelines.run(p, { k: 2 })]);
+    expect([a.outputs.c, b.outputs.c]).toEqual([2, 4]);
+    expect(n).toBe(2);
+    expect(a.id).not.toBe(b.id);
+  });
 });
