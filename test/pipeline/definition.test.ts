@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createWorkspace, isMlcycleError, pipeline, step } from "../../src/index.js";
+import { createWorkspace, isMlcycleError, openWorkspace, pipeline, type Serializer, step } from "../../src/index.js";
+import { tempDir } from "../helpers.js";
 
 const one = step({ name: "one", version: "1", input: z.object({}), output: z.number(), run: () => 1 });
 const echo = step({ name: "echo", version: "1", input: z.number(), output: z.number(), run: (x) => x });
@@ -227,5 +229,60 @@ describe("ws.pipelines rejects bad calls", () => {
     expect([a.outputs.c, b.outputs.c]).toEqual([2, 4]);
     expect(n).toBe(2);
     expect(a.id).not.toBe(b.id);
+  });
+});
+
+describe("a second workspace on the same folder", () => {
+  const dir = tempDir();
+
+  it("needs the definition to resume and the serializer to read a custom output, and says so", async () => {
+    const lines: Serializer<string[]> = {
+      id: "lines@1",
+      serialize: (v) => new TextEncoder().encode(v.join("\n")),
+      deserialize: (b) => new TextDecoder().decode(b).split("\n"),
+    };
+    const make = step({
+      name: "make",
+      version: "1",
+      input: z.object({}),
+      output: z.array(z.string()),
+      serializer: lines,
+      run: () => ["a", "b"],
+    });
+    const fail = step({
+      name: "fail",
+      version: "1",
+      input: z.object({ xs: z.array(z.string()) }),
+      output: z.number(),
+      run: () => {
+        throw new Error("later");
+      },
+    });
+    const p = pipeline("two-ws", { version: "1" })
+      .step("make", make)
+      .step("fail", fail, ({ make }) => ({ xs: make }));
+    const path = join(dir, "ws");
+    let runId: string;
+    {
+      await using first = await openWorkspace(path);
+      const r = await first.pipelines.run(p);
+      expect(r.status).toBe("failed");
+      runId = r.id;
+    }
+    await using second = await openWorkspace(path);
+    await expect(second.pipelines.output(runId, "make")).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining("register"),
+    });
+    await expect(second.pipelines.resume(runId)).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining("register"),
+    });
+    second.pipelines.register(p);
+    expect(await second.pipelines.output(runId, "make")).toEqual(["a", "b"]);
+    const again = await second.pipelines.resume(runId);
+    expect(again.status).toBe("failed");
+    expect(again.steps.make!.status).toBe("succeeded");
+    expect(again.steps.fail!.attempts).toBe(1);
   });
 });
