@@ -386,7 +386,7 @@ export class PipelineEngine {
         active.trackingRunId = parent.id;
         await this.store.updateRun(active.id, { trackingRunId: parent.id });
       }
-      if (active.options.lineage !== false) active.contextId = await this.lineageContext(active.id, p);
+      if (active.options.lineage !== false) active.contextId = await this.lineageContext(active.id, p, active.params);
       outcome = await this.schedule(active);
     } catch (error) {
       outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
@@ -717,7 +717,8 @@ export class PipelineEngine {
       if (tracked) await tracked.end("finished").catch(() => undefined);
       if (ok) {
         active?.values.set(node.name, output);
-        if (runOptions.lineage !== false) await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active);
+        if (runOptions.lineage !== false)
+          await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active, state.trackingRunId);
         events.emit("pipeline.step.finished", {
           ...base,
           status: "succeeded",
@@ -966,15 +967,22 @@ export class PipelineEngine {
     return undefined;
   }
 
-  private async lineageContext(runId: string, p: AnyPipeline): Promise<string> {
+  private async lineageContext(runId: string, p: AnyPipeline, params?: unknown): Promise<string> {
     const known = this.contexts.get(runId);
     if (known) return known;
+    const properties: Record<string, unknown> = { pipeline: p.name, version: p.version, runId };
+    if (params !== undefined) {
+      // The params a run used, with the context when small (their hash always).
+      const text = JSON.stringify(params ?? null);
+      properties.paramsHash = hashValue(params ?? null);
+      if (text.length <= 8192) properties.params = params;
+    }
     const node = await this.ctx.metadata.lineage.putNode({
       kind: "context",
       type: "pipeline_run",
       name: `${p.name}/${runId}`,
       externalId: `pipeline_run:${runId}`,
-      properties: { pipeline: p.name, version: p.version, runId },
+      properties,
     });
     if (this.contexts.size > 1000) this.contexts.clear();
     this.contexts.set(runId, node.id);
@@ -990,6 +998,7 @@ export class PipelineEngine {
     status: StepRunStatus,
     key: string,
     active: ActiveRun | undefined,
+    trackingRunId?: string,
   ): Promise<void> {
     const store = this.ctx.metadata.lineage;
     const contextId = active?.contextId ?? (await this.lineageContext(runId, p));
@@ -1005,6 +1014,7 @@ export class PipelineEngine {
         version: node.version,
         status,
         cacheKey: key,
+        ...(trackingRunId ? { trackingRunId } : {}),
       },
     });
     const art = await store.putNode({

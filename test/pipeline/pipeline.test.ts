@@ -795,6 +795,8 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     const down = await ws.lineage.downstream(loadArt.id, { maxHops: 2 });
     expect(down.nodes.map((n) => n.name).sort()).toEqual(["fit", "train/fit", "train/load"]);
     const ctx = await ws.lineage.get({ kind: "context", externalId: `pipeline_run:${r.id}` });
+    expect(ctx.properties).toMatchObject({ pipeline: "train", params: { n: 4, lr: 0.5 } });
+    expect(exec.properties).toMatchObject({ trackingRunId: r.steps.report!.trackingRunId });
     const withCtx = await ws.lineage.upstream(exec.id, { maxHops: 1, includeContexts: true });
     expect(withCtx.nodes.map((n) => n.id)).toContain(ctx.id);
   });
