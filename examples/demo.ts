@@ -123,7 +123,7 @@ const train = step({
         const p = 1 / (1 + Math.exp(-r.reduce((s, x, j) => s + w[j]! * x, b)));
         const y = data.y[i]!;
         loss -= y * Math.log(p + 1e-12) + (1 - y) * Math.log(1 - p + 1e-12);
-        r.forEach((x, j) => (gw[j]! += (p - y) * x));
+        for (let j = 0; j < d; j++) gw[j]! += (p - y) * r[j]!;
         gb += p - y;
       });
       for (let j = 0; j < d; j++) w[j]! -= (lr * gw[j]!) / xs.length;
