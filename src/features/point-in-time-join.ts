@@ -26,9 +26,9 @@ export function groupQueries(keys: readonly string[], times: Float64Array): Join
 /**
  * The point-in-time (as-of) join as one streaming merge: `pages` yields a view's rows ordered by
  * (entity key, event time, created time, write order); for each entity row, `out[index]` becomes
- * the last feature row of the same key with event time ≤ the row's time — so among equal event
- * times the latest created — kept only when its event time ≥ time − `ttlMs` (`ttlMs` > 0); else it
- * stays undefined. Memory: the queries plus one page.
+ * the values of the last feature row of the same key with event time ≤ the row's time — so among
+ * equal event times the latest created — kept only when its event time ≥ time − `ttlMs` (`ttlMs` >
+ * 0); else it stays undefined. Memory: the queries plus one page.
  *
  * Keys only need to be contiguous in the stream, not sorted in any particular collation, so the
  * merge works with whatever text order a store has.
@@ -38,7 +38,7 @@ export async function asOfJoin(
   queries: JoinQueries,
   times: Float64Array,
   ttlMs: number,
-  out: Array<OfflineRow | undefined>,
+  out: Array<Record<string, unknown> | undefined>,
   signal?: AbortSignal,
 ): Promise<void> {
   let key: string | undefined;
@@ -50,7 +50,7 @@ export async function asOfJoin(
   const assign = (index: number) => {
     if (last === undefined) return;
     if (ttlMs > 0 && last.eventTime < times[index] - ttlMs) return;
-    out[index] = last;
+    out[index] = last.values;
   };
   const finishKey = () => {
     if (group) for (; p < group.length; p++) assign(group[p]);

@@ -56,10 +56,11 @@ export interface OfflineStore {
   /** Pages of a view's rows, ordered by (entity key, event time, created time, write order). */
   scan(view: string, options?: OfflineScanOptions): AsyncIterable<OfflinePage>;
   /**
-   * Optional: the point-in-time lookup done inside the store. For each i, the row of key `keys[i]`
-   * with the latest (event time, created time, write order) among rows with event time ≤ `times[i]`
-   * and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. When absent, the feature store
-   * joins by merging an ordered `scan`.
+   * Optional: the point-in-time lookup done inside the store. For each i, the values of the row of
+   * key `keys[i]` with the latest (event time, created time, write order) among rows with event time
+   * ≤ `times[i]` and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. Only the values
+   * are returned: a training set of a million rows then holds one object per match, not two. When
+   * absent, the feature store joins by merging an ordered `scan`.
    */
   pointInTime?(
     view: string,
@@ -67,7 +68,7 @@ export interface OfflineStore {
     times: ArrayLike<number>,
     ttlMs: number,
     signal?: AbortSignal,
-  ): Promise<Array<OfflineRow | undefined>>;
+  ): Promise<Array<Record<string, unknown> | undefined>>;
   /** Number of stored rows of a view. */
   count(view: string): Promise<number>;
   /** Removes every row of a view. */
