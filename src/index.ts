@@ -7,6 +7,7 @@ export * from "./core/index.js";
 export { createWorkspace, openWorkspace } from "./workspace.js";
 export type { OpenWorkspaceOptions, Workspace, WorkspaceOptions } from "./workspace.js";
 export type { WorkspaceContext } from "./workspace-context.js";
+export type { MlcycleEvents } from "./workspace-events.js";
 
 // Ports and built-in stores
 export * from "./stores/artifact-store.js";

@@ -3,6 +3,7 @@ import type { EventBus } from "./core/events.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { Workspace } from "./workspace.js";
+import type { MlcycleEvents } from "./workspace-events.js";
 
 /**
  * What each domain module of a workspace is built with. Domain modules reach their siblings through
@@ -11,7 +12,7 @@ import type { Workspace } from "./workspace.js";
 export interface WorkspaceContext {
   readonly metadata: MetadataStore;
   readonly artifacts: ArtifactStore;
-  readonly events: EventBus;
+  readonly events: EventBus<MlcycleEvents>;
   readonly clock: Clock;
   /** The workspace being built; complete by the time any domain method runs. */
   readonly workspace: Workspace;

@@ -21,7 +21,9 @@ import { sqliteStore } from "./stores/sql/sql-metadata-store.js";
 import { sqlOfflineStore } from "./stores/sql/sql-offline-store.js";
 import { sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";
 import { Experiments } from "./tracking/experiments.js";
+import type { TrackingOptions } from "./tracking/tracking-options.js";
 import type { WorkspaceContext } from "./workspace-context.js";
+import type { MlcycleEvents } from "./workspace-events.js";
 
 /** What a workspace is built from. Every member is optional: the defaults are in memory. */
 export interface WorkspaceOptions {
@@ -35,6 +37,8 @@ export interface WorkspaceOptions {
   offline?: OfflineStore;
   /** Where pipeline steps run (default in process). */
   executor?: Executor;
+  /** Metric buffering and heartbeat settings of `ws.experiments`. */
+  tracking?: TrackingOptions;
   /** Time source (default the wall clock). */
   clock?: Clock;
 }
@@ -55,7 +59,7 @@ export interface Workspace extends AsyncDisposable {
   /** The lineage graph. */
   readonly lineage: Lineage;
   /** Typed events of every domain. */
-  readonly events: EventBus;
+  readonly events: EventBus<MlcycleEvents>;
   readonly metadata: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly clock: Clock;
@@ -89,7 +93,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       cause: error,
     });
   }
-  const events = new EventBus();
+  const events = new EventBus<MlcycleEvents>();
   const clock = options.clock ?? systemClock;
   const ws = { metadata, artifacts, events, clock, options: { ...options }, closed: false } as {
     -readonly [K in keyof Workspace]: Workspace[K];

@@ -1,45 +1,40 @@
 import { EventEmitter } from "eventemitter3";
 
-/**
- * The payloads of every workspace event, by name. Each domain module adds its own events to this
- * interface (declaration merging), so `ws.events.on(name, listener)` is typed for all of them.
- *
- * @example
- * ```ts
- * ws.events.on("run.ended", (e) => console.log(e.runId, e.status));
- * ```
- */
-// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each domain module
-export interface MlcycleEvents {}
-
-/** Listener signatures derived from {@link MlcycleEvents}. */
-export type MlcycleEventListeners = {
-  [K in keyof MlcycleEvents]: (payload: MlcycleEvents[K]) => void;
+/** Listener signatures derived from an event map (event name → payload). */
+export type EventListeners<E extends object> = {
+  [K in keyof E]: (payload: E[K]) => void;
 };
 
 /**
- * The typed event bus of one workspace (`ws.events`). Listeners run synchronously when the event is
+ * A typed event bus over an event map (event name → payload); a workspace's is `ws.events`, typed
+ * with every domain's events (`MlcycleEvents`). Listeners run synchronously when the event is
  * emitted; a listener that throws does not break the operation that emitted the event — the error
- * is re-emitted as `"listener.error"` when somebody listens for it.
+ * goes to the listeners registered with {@link EventBus.onListenerError}.
+ *
+ * @example
+ * ```ts
+ * const bus = new EventBus<{ "job.done": { id: string } }>();
+ * bus.on("job.done", (e) => console.log(e.id));
+ * ```
  */
-export class EventBus {
+export class EventBus<E extends object = Record<string, unknown>> {
   private readonly emitter = new EventEmitter();
   private readonly errorListeners = new Set<(error: unknown, event: string) => void>();
 
   /** Subscribes to one event; returns a function that unsubscribes. */
-  on<K extends keyof MlcycleEvents>(event: K, listener: (payload: MlcycleEvents[K]) => void): () => void {
+  on<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void {
     this.emitter.on(event as string, listener);
     return () => this.off(event, listener);
   }
 
   /** Subscribes to the next occurrence of one event only. */
-  once<K extends keyof MlcycleEvents>(event: K, listener: (payload: MlcycleEvents[K]) => void): () => void {
+  once<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void {
     this.emitter.once(event as string, listener);
     return () => this.off(event, listener);
   }
 
   /** Removes a listener added with {@link EventBus.on}. */
-  off<K extends keyof MlcycleEvents>(event: K, listener: (payload: MlcycleEvents[K]) => void): void {
+  off<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): void {
     this.emitter.off(event as string, listener);
   }
 
@@ -50,7 +45,7 @@ export class EventBus {
   }
 
   /** Emits an event to its listeners; a throwing listener never breaks the emitter. */
-  emit<K extends keyof MlcycleEvents>(event: K, payload: MlcycleEvents[K]): void {
+  emit<K extends keyof E & string>(event: K, payload: E[K]): void {
     const listeners = this.emitter.listeners(event as string);
     for (const l of listeners) {
       try {
@@ -62,7 +57,7 @@ export class EventBus {
   }
 
   /** Number of listeners for an event. */
-  listenerCount(event: keyof MlcycleEvents): number {
+  listenerCount(event: keyof E & string): number {
     return this.emitter.listenerCount(event as string);
   }
 

@@ -7,5 +7,5 @@ export * from "./point-in-time-join.js";
 export * from "./rows.js";
 export * from "./statistics.js";
 export * from "./timestamps.js";
-import "./events.js";
+export type { FeatureEvents } from "./events.js";
 export * from "./training-set-digest.js";

@@ -11,4 +11,4 @@ export * from "./serializers.js";
 export * from "./step.js";
 export type { StepRun, TrackedRun, TrackingLike } from "./step-run.js";
 export type { OverlapPolicy, Trigger, TriggerEventName, TriggerOptions } from "./triggers.js";
-import "./events.js";
+export type { PipelineEvents } from "./events.js";

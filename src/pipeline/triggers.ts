@@ -1,6 +1,6 @@
 import { Cron } from "croner";
 import { invalid, MlcycleError } from "../core/errors.js";
-import type { MlcycleEvents } from "../core/events.js";
+import type { MlcycleEvents } from "../workspace-events.js";
 import { newId } from "../core/ids.js";
 
 /**

@@ -56,17 +56,16 @@ export interface ModelEvaluationRecordedEvent {
   at: number;
 }
 
-declare module "../core/events.js" {
-  interface MlcycleEvents {
-    /** A model version was registered. */
-    "model.version.created": ModelVersionCreatedEvent;
-    /** A model version was deleted. */
-    "model.version.deleted": ModelVersionDeletedEvent;
-    /** An alias was set, rolled back or deleted (with its audit facts). */
-    "model.alias.moved": ModelAliasMovedEvent;
-    /** A version was approved. */
-    "model.approval.given": ModelApprovalGivenEvent;
-    /** An evaluation or gate result was stored with a version. */
-    "model.evaluation.recorded": ModelEvaluationRecordedEvent;
-  }
+/** Events of the model registry on `ws.events`. */
+export interface RegistryEvents {
+  /** A model version was registered. */
+  "model.version.created": ModelVersionCreatedEvent;
+  /** A model version was deleted. */
+  "model.version.deleted": ModelVersionDeletedEvent;
+  /** An alias was set, rolled back or deleted (with its audit facts). */
+  "model.alias.moved": ModelAliasMovedEvent;
+  /** A version was approved. */
+  "model.approval.given": ModelApprovalGivenEvent;
+  /** An evaluation or gate result was stored with a version. */
+  "model.evaluation.recorded": ModelEvaluationRecordedEvent;
 }

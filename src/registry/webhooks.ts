@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { invalid, MlcycleError } from "../core/errors.js";
-import type { MlcycleEvents } from "../core/events.js";
+import type { MlcycleEvents } from "../workspace-events.js";
 import { newId } from "../core/ids.js";
 
 /** The part of `fetch` the sender uses, so a test or a proxy-aware client can stand in. */

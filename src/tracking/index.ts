@@ -25,4 +25,4 @@ export {
 } from "./sweep.js";
 export { TRACKING_DEFAULTS, type TrackingOptions } from "./tracking-options.js";
 export { checkArtifactPath, TRACKING_LIMITS } from "./tracking-validation.js";
-import "./tracking-events.js";
+export type { TrackingEvents } from "./tracking-events.js";

@@ -47,10 +47,3 @@ export function resolveTrackingOptions(
   }
   return out;
 }
-
-declare module "../workspace.js" {
-  interface WorkspaceOptions {
-    /** Metric buffering and heartbeat settings of `ws.experiments`. */
-    tracking?: TrackingOptions;
-  }
-}

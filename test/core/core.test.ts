@@ -47,17 +47,15 @@ describe("ids and errors", () => {
 
 describe("events", () => {
   it("a throwing listener does not break the emitter", () => {
-    const bus = new EventBus();
+    const bus = new EventBus<{ x: number }>();
     const seen: unknown[] = [];
     const errors: unknown[] = [];
     bus.onListenerError((e) => errors.push(e));
-    // biome-ignore lint/suspicious/noExplicitAny: an event name no module declares
-    const anyBus = bus as any;
-    anyBus.on("x", () => {
+    bus.on("x", () => {
       throw new Error("listener bug");
     });
-    anyBus.on("x", (p: unknown) => seen.push(p));
-    anyBus.emit("x", 1);
+    bus.on("x", (p) => seen.push(p));
+    bus.emit("x", 1);
     expect(seen).toEqual([1]);
     expect(errors).toHaveLength(1);
   });

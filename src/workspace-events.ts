@@ -1,0 +1,16 @@
+import type { FeatureEvents } from "./features/events.js";
+import type { PipelineEvents } from "./pipeline/events.js";
+import type { RegistryEvents } from "./registry/registry-events.js";
+import type { TrackingEvents } from "./tracking/tracking-events.js";
+
+/**
+ * Every event a workspace emits on `ws.events`, by name, with its payload: the union of each
+ * domain's event map.
+ *
+ * @example
+ * ```ts
+ * ws.events.on("run.ended", (e) => console.log(e.runId, e.status));
+ * ws.events.on("model.alias.moved", (e) => console.log(`${e.model}@${e.alias}: v${e.from} → v${e.to}`));
+ * ```
+ */
+export interface MlcycleEvents extends TrackingEvents, PipelineEvents, RegistryEvents, FeatureEvents {}
