@@ -99,6 +99,14 @@ const buildSet = step({
       };
     };
     ctx.log.info("training set", { rows: rows.length, digest: set.digest });
+    // Link the training set (itself derived from the feature views) into this step run's lineage.
+    if (set.artifactId)
+      await ctx.workspace.lineage.recordExecution({
+        type: "step_run",
+        name: ctx.stepName,
+        externalId: `step_run:${ctx.runId}/${ctx.stepName}`,
+        inputs: [{ artifact: set.artifactId, slot: "training_set" }],
+      });
     return { train: pick(false), test: pick(true), digest: set.digest };
   },
 });
