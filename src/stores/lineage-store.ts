@@ -1,3 +1,5 @@
+import { invalid } from "../core/errors.js";
+
 /**
  * Lineage in the ML Metadata model: artifacts (datasets, models, feature views, training sets,
  * step outputs, reports), executions (step runs, training runs, deployments) and contexts (pipeline
@@ -55,7 +57,16 @@ export type LineageNodeInput = Omit<LineageNode, "id" | "createdAt" | "propertie
 };
 
 /**
- * The lineage port. Required: all methods. Built-ins: memory and SQL. Checked by
+ * An edge of a {@link LineageStore.putBatch} batch: `from` and `to` are node ids, or numbers naming
+ * a node of the same batch by its index.
+ */
+export type LineageBatchEdge = Omit<LineageEdge, "createdAt" | "from" | "to"> & {
+  from: string | number;
+  to: string | number;
+};
+
+/**
+ * The lineage port. Required: all methods but `putBatch`. Built-ins: memory and SQL. Checked by
  * `lineageStoreSuite` in `mlcycle/testing`.
  */
 export interface LineageStore {
@@ -77,4 +88,28 @@ export interface LineageStore {
   addEdge(edge: Omit<LineageEdge, "createdAt">): Promise<void>;
   /** Edges touching any of the given node ids (as `from` or `to`). */
   edgesOf(nodeIds: readonly string[]): Promise<LineageEdge[]>;
+  /**
+   * Optional: puts several nodes (as `putNode`, in order) and then adds edges between them (as
+   * `addEdge`) at once — on SQL in one transaction. Returns the nodes as stored, in input order.
+   * Callers use `putLineageBatch` from the lineage module, which falls back to one call per node
+   * and edge when a store lacks it.
+   */
+  putBatch?(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]>;
+}
+
+/** A batch edge with node indexes replaced by the ids of `nodes`. */
+export function resolveBatchEdge(
+  e: LineageBatchEdge,
+  nodes: readonly { id: string }[],
+): Omit<LineageEdge, "createdAt"> {
+  const end = (x: string | number) => {
+    if (typeof x === "string") return x;
+    const n = nodes[x];
+    if (!n) throw invalid(["edges"], `refers to node ${x} of a batch of ${nodes.length}`);
+    return n.id;
+  };
+  const out: Omit<LineageEdge, "createdAt"> = { type: e.type, from: end(e.from), to: end(e.to) };
+  if (e.direction !== undefined) out.direction = e.direction;
+  if (e.slot !== undefined) out.slot = e.slot;
+  return out;
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { putLineageBatch } from "../lineage/lineage.js";
 import type { LineageStore } from "../stores/lineage-store.js";
 
 /**
  * The {@link LineageStore} conformance suite: nodes upserted by external id, filters, idempotent
- * edges and adjacency queries.
+ * edges and adjacency queries, and batches (`putBatch` when the store has it, else the fallback).
  *
  * @example
  * ```ts
@@ -59,6 +60,64 @@ export function lineageStoreSuite(name: string, factory: () => Promise<LineageSt
       expect(ofA[0]).toMatchObject({ type: "event", from: e.id, to: a.id, direction: "input", slot: "data" });
       expect(await s.edgesOf([e.id])).toHaveLength(2);
       expect(await s.edgesOf([])).toEqual([]);
+    });
+
+    it("puts a batch of nodes and edges: upserts by external id, edges by index or id, one copy each", async () => {
+      const s = await factory();
+      const ctx = await s.putNode({ kind: "context", type: "pipeline_run", name: "p", externalId: "pr:1" });
+      const [exec, art] = await putLineageBatch(
+        s,
+        [
+          { kind: "execution", type: "step_run", name: "fit", externalId: "sr:1", properties: { a: 1 } },
+          { kind: "artifact", type: "step_output", name: "out", externalId: "so:1", digest: "e".repeat(64) },
+        ],
+        [
+          { type: "event", from: 0, to: 1, direction: "output", slot: "output" },
+          { type: "association", from: 0, to: ctx.id },
+          { type: "attribution", from: 1, to: ctx.id },
+        ],
+      );
+      expect(exec).toMatchObject({ kind: "execution", name: "fit", externalId: "sr:1", properties: { a: 1 } });
+      expect(art).toMatchObject({ kind: "artifact", digest: "e".repeat(64) });
+      expect(await s.getNode(exec!.id)).toEqual(exec);
+      const again = await putLineageBatch(
+        s,
+        [{ kind: "execution", type: "step_run", name: "fit", externalId: "sr:1", properties: { b: 2 } }],
+        [{ type: "event", from: 0, to: art!.id, direction: "output", slot: "output" }],
+      );
+      expect(again[0]!.id).toBe(exec!.id);
+      expect(again[0]!.properties).toEqual({ a: 1, b: 2 });
+      const edges = await s.edgesOf([exec!.id]);
+      expect(edges.map((e) => e.type).sort()).toEqual(["association", "event"]);
+      expect(await s.edgesOf([ctx.id])).toHaveLength(2);
+      exec!.properties.a = 99;
+      expect((await s.getNode(exec!.id))?.properties.a).toBe(1);
+      await expect(putLineageBatch(s, [], [{ type: "association", from: 3, to: ctx.id }])).rejects.toMatchObject({
+        code: "VALIDATION",
+      });
+    });
+
+    it("gives the same batch result through the one-call-per-node fallback", async () => {
+      const s = await factory();
+      const plain: LineageStore = {
+        putNode: (n) => s.putNode(n),
+        getNode: (id) => s.getNode(id),
+        findByExternalId: (k, x) => s.findByExternalId(k, x),
+        listNodes: (f) => s.listNodes(f),
+        addEdge: (e) => s.addEdge(e),
+        edgesOf: (ids) => s.edgesOf(ids),
+      };
+      const [a, b] = await putLineageBatch(
+        plain,
+        [
+          { kind: "artifact", type: "dataset", name: "d", externalId: "ds:1" },
+          { kind: "execution", type: "step_run", name: "s" },
+        ],
+        [{ type: "event", from: 1, to: 0, direction: "input", slot: "x" }],
+      );
+      expect(await s.edgesOf([a!.id])).toEqual([
+        expect.objectContaining({ type: "event", from: b!.id, to: a!.id, direction: "input", slot: "x" }),
+      ]);
     });
   });
 }

@@ -1,5 +1,13 @@
 import { newId } from "../../core/ids.js";
-import type { LineageEdge, LineageNode, LineageNodeInput, LineageNodeKind, LineageStore } from "../lineage-store.js";
+import type {
+  LineageBatchEdge,
+  LineageEdge,
+  LineageNode,
+  LineageNodeInput,
+  LineageNodeKind,
+  LineageStore,
+} from "../lineage-store.js";
+import { resolveBatchEdge } from "../lineage-store.js";
 
 const edgeKey = (e: Omit<LineageEdge, "createdAt">) =>
   `${e.type}|${e.from}|${e.to}|${e.direction ?? ""}|${e.slot ?? ""}`;
@@ -14,6 +22,16 @@ export class MemoryLineageStore implements LineageStore {
   constructor(private readonly now: () => number = Date.now) {}
 
   async putNode(input: LineageNodeInput): Promise<LineageNode> {
+    return copyNode(this.put(input));
+  }
+
+  async putBatch(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]> {
+    const stored = nodes.map((n) => this.put(n));
+    for (const e of edges) this.edge(resolveBatchEdge(e, stored));
+    return stored.map(copyNode);
+  }
+
+  private put(input: LineageNodeInput): LineageNode {
     const existingId = input.externalId ? this.byExternal.get(`${input.kind}|${input.externalId}`) : undefined;
     const existing = existingId ? this.nodes.get(existingId) : undefined;
     const node: LineageNode = existing
@@ -25,12 +43,12 @@ export class MemoryLineageStore implements LineageStore {
       : { ...strip(input), id: newId(), properties: { ...(input.properties ?? {}) }, createdAt: this.now() };
     this.nodes.set(node.id, node);
     if (node.externalId) this.byExternal.set(`${node.kind}|${node.externalId}`, node.id);
-    return structuredClone(node);
+    return node;
   }
 
   async getNode(id: string) {
     const n = this.nodes.get(id);
-    return n ? structuredClone(n) : undefined;
+    return n ? copyNode(n) : undefined;
   }
 
   async findByExternalId(kind: LineageNodeKind, externalId: string) {
@@ -47,10 +65,14 @@ export class MemoryLineageStore implements LineageStore {
         (filter.digest === undefined || n.digest === filter.digest),
     );
     out.sort((a, b) => (a.id < b.id ? 1 : -1));
-    return out.slice(0, filter.limit ?? 1000).map((n) => structuredClone(n));
+    return out.slice(0, filter.limit ?? 1000).map(copyNode);
   }
 
   async addEdge(edge: Omit<LineageEdge, "createdAt">) {
+    this.edge(edge);
+  }
+
+  private edge(edge: Omit<LineageEdge, "createdAt">): void {
     const key = edgeKey(edge);
     if (this.edges.has(key)) return;
     this.edges.set(key, { ...edge, createdAt: this.now() });
@@ -77,5 +99,20 @@ function strip(input: LineageNodeInput): Omit<LineageNode, "id" | "createdAt" | 
   if (input.externalId !== undefined) out.externalId = input.externalId;
   if (input.digest !== undefined) out.digest = input.digest;
   if (input.uri !== undefined) out.uri = input.uri;
+  return out;
+}
+
+/** A copy a caller may change freely: properties are JSON-like, copied without structuredClone's cost. */
+function copyNode(n: LineageNode): LineageNode {
+  return { ...n, properties: copyValue(n.properties) as Record<string, unknown> };
+}
+
+function copyValue(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(copyValue);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyValue((v as Record<string, unknown>)[k]);
   return out;
 }

@@ -1,7 +1,17 @@
+import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { newId } from "../../core/ids.js";
-import type { LineageEdge, LineageNode, LineageNodeInput, LineageNodeKind, LineageStore } from "../lineage-store.js";
+import {
+  type LineageBatchEdge,
+  type LineageEdge,
+  type LineageNode,
+  type LineageNodeInput,
+  type LineageNodeKind,
+  type LineageStore,
+  resolveBatchEdge,
+} from "../lineage-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { sqliteWrite } from "./sqlite-group-commit.js";
 
 interface NodeRow {
   id: string;
@@ -54,9 +64,44 @@ const toEdge = (r: EdgeRow): LineageEdge => {
   return e;
 };
 
+/** A stored node updated by a second record with the same external id: later fields win, properties merge. */
+function merged(existing: NodeRow, input: LineageNodeInput): NodeRow {
+  const props = { ...JSON.parse(existing.properties), ...(input.properties ?? {}) };
+  return {
+    ...existing,
+    type: input.type,
+    name: input.name,
+    digest: input.digest ?? existing.digest,
+    uri: input.uri ?? existing.uri,
+    properties: JSON.stringify(props),
+  };
+}
+
+function fresh(input: LineageNodeInput, now: number): NodeRow {
+  return {
+    id: newId(),
+    kind: input.kind,
+    type: input.type,
+    name: input.name,
+    external_id: input.externalId ?? null,
+    digest: input.digest ?? null,
+    uri: input.uri ?? null,
+    properties: JSON.stringify(input.properties ?? {}),
+    created_at: now,
+  };
+}
+
+interface SqliteStatements {
+  find: BetterSqlite3.Statement;
+  update: BetterSqlite3.Statement;
+  insert: BetterSqlite3.Statement;
+  insertEdge: BetterSqlite3.Statement;
+}
+
 /** The Kysely {@link LineageStore} (SQLite; PostgreSQL-ready). */
 export class SqlLineageStore implements LineageStore {
   private readonly db: Kysely<Tables>;
+  private statements?: SqliteStatements;
 
   constructor(
     readonly database: SqlDatabase,
@@ -66,47 +111,83 @@ export class SqlLineageStore implements LineageStore {
   }
 
   async putNode(input: LineageNodeInput): Promise<LineageNode> {
+    return writeTransaction(this.database, (trx) => this.put(trx as Kysely<Tables>, input));
+  }
+
+  /**
+   * Nodes then edges in one transaction: on SQLite through cached prepared statements, grouped
+   * with the other writes of the same turn (see `sqliteWrite`).
+   */
+  async putBatch(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]> {
+    if (this.database.sqlite) {
+      const now = this.now();
+      return sqliteWrite(this.database, (raw) => {
+        const st = this.prepare(raw);
+        const stored = nodes.map((n) => this.putSqlite(st, n, now));
+        for (const e of edges) {
+          const r = resolveBatchEdge(e, stored);
+          st.insertEdge.run(r.type, r.from, r.to, r.direction ?? "", r.slot ?? "", now);
+        }
+        return stored;
+      });
+    }
     return writeTransaction(this.database, async (trx) => {
       const db = trx as Kysely<Tables>;
-      const existing = input.externalId
-        ? await db
-            .selectFrom("lineage_nodes")
-            .selectAll()
-            .where("kind", "=", input.kind)
-            .where("external_id", "=", input.externalId)
-            .executeTakeFirst()
-        : undefined;
-      if (existing) {
-        const props = { ...JSON.parse(existing.properties), ...(input.properties ?? {}) };
-        const row: NodeRow = {
-          ...existing,
-          type: input.type,
-          name: input.name,
-          digest: input.digest ?? existing.digest,
-          uri: input.uri ?? existing.uri,
-          properties: JSON.stringify(props),
-        };
-        await db
-          .updateTable("lineage_nodes")
-          .set({ type: row.type, name: row.name, digest: row.digest, uri: row.uri, properties: row.properties })
-          .where("id", "=", existing.id)
-          .execute();
-        return toNode(row);
-      }
-      const row: NodeRow = {
-        id: newId(),
-        kind: input.kind,
-        type: input.type,
-        name: input.name,
-        external_id: input.externalId ?? null,
-        digest: input.digest ?? null,
-        uri: input.uri ?? null,
-        properties: JSON.stringify(input.properties ?? {}),
-        created_at: this.now(),
-      };
-      await db.insertInto("lineage_nodes").values(row).execute();
-      return toNode(row);
+      const stored: LineageNode[] = [];
+      for (const n of nodes) stored.push(await this.put(db, n));
+      for (const e of edges) await this.insertEdge(db, resolveBatchEdge(e, stored));
+      return stored;
     });
+  }
+
+  private prepare(raw: BetterSqlite3.Database): SqliteStatements {
+    this.statements ??= {
+      find: raw.prepare("select * from lineage_nodes where kind = ? and external_id = ?"),
+      update: raw.prepare("update lineage_nodes set type = ?, name = ?, digest = ?, uri = ?, properties = ? where id = ?"),
+      insert: raw.prepare(
+        "insert into lineage_nodes (id, kind, type, name, external_id, digest, uri, properties, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      insertEdge: raw.prepare(
+        "insert into lineage_edges (type, from_id, to_id, direction, slot, created_at) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
+      ),
+    };
+    return this.statements;
+  }
+
+  /** `put` on the raw SQLite handle (the same rows and merge rules). */
+  private putSqlite(st: SqliteStatements, input: LineageNodeInput, now: number): LineageNode {
+    const existing = input.externalId ? (st.find.get(input.kind, input.externalId) as NodeRow | undefined) : undefined;
+    if (existing) {
+      const row = merged(existing, input);
+      st.update.run(row.type, row.name, row.digest, row.uri, row.properties, row.id);
+      return toNode(row);
+    }
+    const row = fresh(input, now);
+    st.insert.run(row.id, row.kind, row.type, row.name, row.external_id, row.digest, row.uri, row.properties, now);
+    return toNode(row);
+  }
+
+  private async put(db: Kysely<Tables>, input: LineageNodeInput): Promise<LineageNode> {
+    const existing = input.externalId
+      ? await db
+          .selectFrom("lineage_nodes")
+          .selectAll()
+          .where("kind", "=", input.kind)
+          .where("external_id", "=", input.externalId)
+          .executeTakeFirst()
+      : undefined;
+    if (existing) {
+      const row = merged(existing, input);
+      await db
+        .updateTable("lineage_nodes")
+        .set({ type: row.type, name: row.name, digest: row.digest, uri: row.uri, properties: row.properties })
+        .where("id", "=", existing.id)
+        .execute();
+      return toNode(row);
+    }
+    const row = fresh(input, this.now());
+    await db.insertInto("lineage_nodes").values(row).execute();
+    return toNode(row);
   }
 
   async getNode(id: string) {
@@ -138,7 +219,11 @@ export class SqlLineageStore implements LineageStore {
   }
 
   async addEdge(edge: Omit<LineageEdge, "createdAt">) {
-    await this.db
+    await this.insertEdge(this.db, edge);
+  }
+
+  private async insertEdge(db: Kysely<Tables>, edge: Omit<LineageEdge, "createdAt">) {
+    await db
       .insertInto("lineage_edges")
       .values({
         type: edge.type,

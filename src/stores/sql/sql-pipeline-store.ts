@@ -12,6 +12,7 @@ import {
   type StepRunStatus,
 } from "../pipeline-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { sqliteWrite } from "./sqlite-group-commit.js";
 
 interface RunRow {
   id: string;
@@ -282,7 +283,7 @@ export class SqlPipelineStore implements PipelineStore {
       this.claimQuery({ runId: v("runId"), step: v("step"), token: v("token"), now: v("now") as never }),
     );
     const changed = hot
-      ? hot.stmt.run(...this.bind(hot.params, values)).changes
+      ? await sqliteWrite(this.database, () => hot.stmt.run(...this.bind(hot.params, values)).changes)
       : Number((await this.claimQuery(values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
     if (changed === 0) return undefined;
     const rec: StepRunRecord = {
@@ -317,16 +318,13 @@ export class SqlPipelineStore implements PipelineStore {
     );
     const cacheHot = cache ? this.hotCache(cache) : undefined;
     if (hot && (!cache || cacheHot)) {
-      const raw = this.database.sqlite!;
-      // One write transaction for the cache entry and the step's outcome: one commit per step.
-      return raw
-        .transaction(() => {
-          if (cacheHot) cacheHot.run();
-          return (
-            hot.stmt.run(...this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token })).changes > 0
-          );
-        })
-        .immediate();
+      const args = this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token });
+      // The cache entry and the step's outcome in one transaction, shared with the other writes
+      // of this turn (the step's lineage and tracking records): one commit per step.
+      return sqliteWrite(this.database, () => {
+        if (cacheHot) cacheHot.run();
+        return hot.stmt.run(...args).changes > 0;
+      });
     }
     // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
     // it need not share the step's transaction.
