@@ -35,6 +35,13 @@ export interface OfflinePage {
   cursor: ScanCursor;
 }
 
+/** A batch of {@link OfflineStore.pointInTime} answers: `values[j]` is the match of entity row `indices[j]`. */
+export interface PointInTimeBatch {
+  indices: ArrayLike<number>;
+  /** The matched row's values, or undefined when no row matched. */
+  values: ReadonlyArray<Record<string, unknown> | undefined>;
+}
+
 /**
  * The offline feature store port: timestamped feature rows kept for point-in-time retrieval,
  * materialisation and statistics.
@@ -58,9 +65,10 @@ export interface OfflineStore {
   /**
    * Optional: the point-in-time lookup done inside the store. For each i, the values of the row of
    * key `keys[i]` with the latest (event time, created time, write order) among rows with event time
-   * ≤ `times[i]` and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. Only the values
-   * are returned: a training set of a million rows then holds one object per match, not two. When
-   * absent, the feature store joins by merging an ordered `scan`.
+   * ≤ `times[i]` and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. Answers come in
+   * batches, every i exactly once, in any order: the caller uses each batch before the next is
+   * made, so a million matches never live at once. When absent, the feature store joins by merging
+   * an ordered `scan`.
    */
   pointInTime?(
     view: string,
@@ -68,7 +76,7 @@ export interface OfflineStore {
     times: ArrayLike<number>,
     ttlMs: number,
     signal?: AbortSignal,
-  ): Promise<Array<Record<string, unknown> | undefined>>;
+  ): AsyncIterable<PointInTimeBatch>;
   /** Number of stored rows of a view. */
   count(view: string): Promise<number>;
   /** Removes every row of a view. */

@@ -7,6 +7,7 @@ import {
   type OfflineRow,
   type OfflineScanOptions,
   type OfflineStore,
+  type PointInTimeBatch,
 } from "../offline-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 
@@ -184,17 +185,21 @@ export class SqlOfflineStore implements OfflineStore {
    */
   readonly pointInTime?: OfflineStore["pointInTime"];
 
-  private async pointInTimeRaw(
+  private async *pointInTimeRaw(
     view: string,
     keys: readonly string[],
     times: ArrayLike<number>,
     ttlMs: number,
     signal?: AbortSignal,
-  ): Promise<Array<Record<string, unknown> | undefined>> {
+  ): AsyncIterable<PointInTimeBatch> {
     const raw = this.raw!;
-    const out = new Array<Record<string, unknown> | undefined>(keys.length);
+    if (keys.length === 0) return;
+    const order = probeOrder(keys);
     const viewId = await this.viewId(view);
-    if (viewId === undefined || keys.length === 0) return out;
+    if (viewId === undefined) {
+      yield { indices: order, values: new Array(keys.length) };
+      return;
+    }
     const ttl = ttlMs > 0 ? ttlMs : null;
     this.prepare(
       "pit:create",
@@ -211,11 +216,11 @@ export class SqlOfflineStore implements OfflineStore {
          order by g.event_time desc, g.created_time desc, g.seq desc limit 1)
        from mlcycle_pit_probes q order by q.rowid`,
     ).pluck();
-    const order = probeOrder(keys);
     const params: unknown[] = [];
     for (let start = 0; start < order.length; start += PIT_BATCH) {
       if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
       const end = Math.min(order.length, start + PIT_BATCH);
+      const values = new Array<Record<string, unknown> | undefined>(end - start);
       raw.transaction(() => {
         clear.run();
         for (let i = start; i < end; i += PIT_INSERT) {
@@ -225,16 +230,16 @@ export class SqlOfflineStore implements OfflineStore {
           this.prepare(`pit:insert:${n}`, insertSql(n)).run(params);
         }
         // Rowids grow in insertion order, so the r-th result belongs to probe start + r.
-        let j = start;
+        let r = 0;
         for (const json of query.iterate(viewId, ttl, ttl) as Iterable<string | null>) {
-          if (json !== null) out[order[j]] = JSON.parse(json) as Record<string, unknown>;
-          j++;
+          if (json !== null) values[r] = JSON.parse(json) as Record<string, unknown>;
+          r++;
         }
         clear.run();
       })();
+      yield { indices: order.subarray(start, end), values };
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return out;
   }
 
   async count(view: string): Promise<number> {
