@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createWorkspace, openSqliteDatabase, sqlOfflineStore, sqlStore } from "../../src/index.js";
-import { fixturePath } from "../helpers.js";
+import { fixturePath, tempDir } from "../helpers.js";
 import { featureWorkspaces } from "./workspaces.js";
 
 interface Case {
@@ -32,6 +33,14 @@ const workspaces = [
     async () => {
       const db = openSqliteDatabase({ path: ":memory:" });
       return createWorkspace({ metadata: sqlStore(db), offline: sqlOfflineStore(db, { raw: false }) });
+    },
+  ] as const,
+  // SQLite file with the lookups' SQL on a worker thread (by default only for large sets).
+  [
+    "sqlite with a worker thread",
+    async () => {
+      const db = openSqliteDatabase({ path: join(tempDir("mlcycle-pit-worker-"), "ws.db") });
+      return createWorkspace({ metadata: sqlStore(db), offline: sqlOfflineStore(db, { workerMinRows: 1 }) });
     },
   ] as const,
 ];

@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import type BetterSqlite3 from "better-sqlite3";
 import { type Generated, type Kysely, sql } from "kysely";
 import { invalid, MlcycleError } from "../../core/errors.js";
@@ -66,7 +68,58 @@ const KEY_LOOKUP_LIMIT = 2_000;
 export interface SqlOfflineStoreOptions {
   /** On SQLite, use prepared statements on the raw handle for scans and inserts (default true). */
   raw?: boolean;
+  /**
+   * On a SQLite file, point-in-time lookups of at least this many entity rows run their SQL on a
+   * worker thread with its own connection, while this thread turns the previous batch's answers
+   * into training-set rows (default 100,000; `Infinity` never). Smaller lookups stay on this
+   * thread: starting a worker costs tens of milliseconds.
+   */
+  workerMinRows?: number;
 }
+
+/**
+ * The worker of {@link SqlOfflineStoreOptions.workerMinRows}: plain CommonJS run with `eval`, so it
+ * loads the same way from sources, tests and the built package. One message per batch of probes
+ * (keys and times in probe order); the answer is the matched rows' values JSON (null: no match).
+ */
+const PIT_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true, timeout: 10000 });
+db.exec("create temp table mlcycle_pit_probes (k text not null, t integer not null)");
+const clear = db.prepare("delete from mlcycle_pit_probes");
+const inserts = new Map();
+const query = db.prepare(workerData.query).pluck();
+parentPort.on("message", ({ batch, keys, times }) => {
+  const values = new Array(keys.length);
+  db.transaction(() => {
+    clear.run();
+    const params = [];
+    for (let i = 0; i < keys.length; i += ${PIT_INSERT}) {
+      const n = Math.min(${PIT_INSERT}, keys.length - i);
+      let insert = inserts.get(n);
+      if (!insert) {
+        insert = db.prepare("insert into mlcycle_pit_probes (k, t) values " + Array(n).fill("(?, ?)").join(", "));
+        inserts.set(n, insert);
+      }
+      params.length = 0;
+      for (let j = i; j < i + n; j++) params.push(keys[j], times[j]);
+      insert.run(params);
+    }
+    let r = 0;
+    for (const json of query.iterate(workerData.viewId, workerData.ttl, workerData.ttl)) values[r++] = json;
+    clear.run();
+  })();
+  parentPort.postMessage({ batch, values });
+});
+`;
+
+/** The match of each probe, in rowid (= insertion) order of the probe table. */
+const PIT_QUERY = `select (select g.values_json from feature_offline_rows g
+  where g.view_id = ? and g.entity_key = q.k and g.event_time <= q.t
+    and (? is null or g.event_time >= q.t - ?)
+  order by g.event_time desc, g.created_time desc, g.seq desc limit 1)
+from mlcycle_pit_probes q order by q.rowid`;
 
 /**
  * The Kysely {@link OfflineStore} (SQLite; PostgreSQL-ready): one table of rows whose primary key is
@@ -81,12 +134,14 @@ export class SqlOfflineStore implements OfflineStore {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   /** View ids never change once assigned (a deleted view keeps its id), so they are cached. */
   private readonly viewIds = new Map<string, number>();
+  private readonly workerMinRows: number;
 
   constructor(
     readonly database: SqlDatabase,
     options: SqlOfflineStoreOptions = {},
   ) {
     this.db = database.db as Kysely<Tables>;
+    this.workerMinRows = options.workerMinRows ?? 100_000;
     if (options.raw !== false && database.sqlite) {
       this.raw = database.sqlite;
       this.pointInTime = (view, keys, times, ttlMs, signal) => this.pointInTimeRaw(view, keys, times, ttlMs, signal);
@@ -102,7 +157,7 @@ export class SqlOfflineStore implements OfflineStore {
       created_time: Math.trunc(r.createdTime),
       values_json: JSON.stringify(r.values),
     }));
-    await writeTransaction(this.database, async (trx) => {
+    const viewId = await writeTransaction(this.database, async (trx) => {
       const t = trx as Kysely<Tables>;
       // The view's write sequence is reserved in the same transaction: concurrent writers of one view
       // queue on its row (PostgreSQL) or on the write lock (SQLite), so sequence numbers never repeat.
@@ -118,7 +173,6 @@ export class SqlOfflineStore implements OfflineStore {
         .returning(["id", "next_seq"])
         .executeTakeFirstOrThrow();
       const viewId = Number(reserved.id);
-      this.viewIds.set(view, viewId);
       let seq = Number(reserved.next_seq) - records.length;
       for (let i = 0; i < records.length; i += INSERT_BATCH) {
         const batch = records.slice(i, i + INSERT_BATCH);
@@ -140,7 +194,10 @@ export class SqlOfflineStore implements OfflineStore {
             .execute();
         }
       }
+      return viewId;
     });
+    // Cached only once committed: a rolled-back first write may leave its id to another view.
+    this.viewIds.set(view, viewId);
   }
 
   async *scan(view: string, options: OfflineScanOptions = {}): AsyncIterable<OfflinePage> {
@@ -208,14 +265,12 @@ export class SqlOfflineStore implements OfflineStore {
     const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
     const insertSql = (n: number) =>
       `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`;
-    const query = this.prepare(
-      "pit:query",
-      `select (select g.values_json from feature_offline_rows g
-         where g.view_id = ? and g.entity_key = q.k and g.event_time <= q.t
-           and (? is null or g.event_time >= q.t - ?)
-         order by g.event_time desc, g.created_time desc, g.seq desc limit 1)
-       from mlcycle_pit_probes q order by q.rowid`,
-    ).pluck();
+    // The worker's connection sees committed rows only: inside a transaction, stay on this one.
+    if (keys.length >= this.workerMinRows && !raw.memory && !raw.inTransaction) {
+      yield* this.pointInTimeOnWorker(viewId, keys, times, ttl, order, signal);
+      return;
+    }
+    const query = this.prepare("pit:query", PIT_QUERY).pluck();
     const params: unknown[] = [];
     for (let start = 0; start < order.length; start += PIT_BATCH) {
       if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
@@ -239,6 +294,85 @@ export class SqlOfflineStore implements OfflineStore {
       })();
       yield { indices: order.subarray(start, end), values };
       await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async *pointInTimeOnWorker(
+    viewId: number,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttl: number | null,
+    order: Int32Array,
+    signal?: AbortSignal,
+  ): AsyncIterable<PointInTimeBatch> {
+    const raw = this.raw!;
+    const worker = new Worker(PIT_WORKER, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+        file: raw.name,
+        query: PIT_QUERY,
+        viewId,
+        ttl,
+      },
+    });
+    const batches = Math.ceil(order.length / PIT_BATCH);
+    const answers: Array<{
+      promise: Promise<Array<string | null>>;
+      resolve: (v: Array<string | null>) => void;
+    }> = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    for (let b = 0; b < batches; b++) {
+      let resolve!: (v: Array<string | null>) => void;
+      const promise = new Promise<Array<string | null>>((r) => {
+        resolve = r;
+      });
+      answers.push({ promise, resolve });
+    }
+    const fail = (error: Error) => {
+      failure ??= error;
+      wake?.();
+    };
+    worker.on("message", (m: { batch: number; values: Array<string | null> }) => answers[m.batch].resolve(m.values));
+    worker.on("error", (error) =>
+      fail(new MlcycleError("INTERNAL", `point-in-time worker failed: ${error.message}`, { cause: error })),
+    );
+    worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
+    try {
+      // Every batch is sent at once: the worker then runs without waiting while this thread uses the answers.
+      for (let b = 0; b < batches; b++) {
+        const start = b * PIT_BATCH;
+        const end = Math.min(order.length, start + PIT_BATCH);
+        const k = new Array<string>(end - start);
+        const t = new Float64Array(end - start);
+        for (let j = start; j < end; j++) {
+          k[j - start] = keys[order[j]];
+          t[j - start] = Math.floor(times[order[j]]);
+        }
+        worker.postMessage({ batch: b, keys: k, times: t });
+      }
+      for (let b = 0; b < batches; b++) {
+        const json = await Promise.race([
+          answers[b].promise,
+          new Promise<undefined>((r) => {
+            wake = () => r(undefined);
+            if (failure) r(undefined);
+          }),
+        ]);
+        if (json === undefined) throw failure;
+        if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
+        const values = new Array<Record<string, unknown> | undefined>(json.length);
+        for (let r = 0; r < json.length; r++) {
+          const text = json[r];
+          if (text !== null) values[r] = JSON.parse(text) as Record<string, unknown>;
+        }
+        const start = b * PIT_BATCH;
+        yield { indices: order.subarray(start, start + json.length), values };
+      }
+    } finally {
+      worker.removeAllListeners("exit");
+      await worker.terminate();
     }
   }
 
