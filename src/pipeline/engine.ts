@@ -1,5 +1,5 @@
 import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
-import { hashValue, sha256 } from "../core/hash.js";
+import { hashValue } from "../core/hash.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
 import {
@@ -13,8 +13,10 @@ import {
   type StepRunStatus,
   type StoredError,
 } from "../stores/pipeline-store.js";
+import { putLineageBatch } from "../lineage/lineage.js";
+import type { LineageBatchEdge } from "../stores/lineage-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
-import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
+import { baseCacheKey, cacheKey, digestHex, entryMatches, inputHash, paramHashes } from "./cache-key.js";
 import type { Executor, StepTask } from "./executor.js";
 import { inProcessExecutor } from "./in-process-executor.js";
 import type { AnyPipeline, PipelineNode } from "./pipeline.js";
@@ -572,8 +574,14 @@ export class PipelineEngine {
     }
     const token = `${this.tokenPrefix}${(this.tokenCount++).toString(36)}`;
     const startedAt = this.now();
-    const claimed = await this.store.claimStep(task.runId, node.name, { token, now: startedAt });
-    if (!claimed) return;
+    // The claim is taken once, when the step is about to write or run: the inputs and the cache
+    // lookup are read before it, so a step that runs claims in the same transaction as its
+    // tracking run is created (one commit on SQLite).
+    let claiming: Promise<boolean> | undefined;
+    const claim = () =>
+      (claiming ??= this.store
+        .claimStep(task.runId, node.name, { token, now: startedAt })
+        .then((c) => c !== undefined));
     const events = this.ctx.events;
     const base = { runId: task.runId, pipeline: p.name, step: node.name };
     const logger = new BufferedStepLogger(() => this.now());
@@ -583,26 +591,30 @@ export class PipelineEngine {
       trackingRunId: undefined as string | undefined,
     };
     let tracked: TrackedRun | undefined;
-    const commit = async (patch: Partial<StepRunRecord> & { status: StepRunStatus }, cache?: CacheEntry) => {
+    const commit = (patch: Partial<StepRunRecord> & { status: StepRunStatus }, cache?: CacheEntry) => {
+      const now = this.now();
       const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
         attempts: state.attempts,
         cacheHit: false,
         startedAt,
-        finishedAt: this.now(),
-        updatedAt: this.now(),
+        finishedAt: now,
+        updatedAt: now,
         ...patch,
       };
       if (state.items !== undefined) rec.items = state.items;
       if (state.trackingRunId) rec.trackingRunId = state.trackingRunId;
       const logs = logger.entries();
       if (logs.length) rec.logs = logs;
-      const ok = await this.store.completeStep(task.runId, node.name, token, rec, cache);
-      if (ok) active?.statuses.set(node.name, patch.status);
-      return ok;
+      return this.store.completeStep(task.runId, node.name, token, rec, cache).then((ok) => {
+        if (ok) active?.statuses.set(node.name, patch.status);
+        return ok;
+      });
     };
+    const lineageOn = runOptions.lineage !== false;
     try {
       const values = await this.upstreamValues(task.runId, p, node, params, active);
       if (node.when && !node.when(guardedValues(p, node, values))) {
+        if (!(await claim())) return;
         const reason = "condition is false";
         await commit({ status: "skipped", reason });
         events.emit("pipeline.step.skipped", { ...base, reason });
@@ -634,38 +646,53 @@ export class PipelineEngine {
         const stale = entries.find((e) => !fresh(e) && entryMatches({ ...e, expiresAt: undefined }, params, now));
         if (!hit && stale) missReason = `the entry with the same key (run '${stale.runId}') had expired`;
         if (hit) {
+          if (!(await claim())) return;
           const value = await this.readOutput(hit.output, node.step);
-          if (
-            await commit({
-              status: "cached",
-              cacheHit: true,
-              output: hit.output,
-              cacheKey: hit.key,
-              cacheComponents: hit.components,
-            })
-          ) {
+          const patch = {
+            status: "cached" as const,
+            cacheHit: true,
+            output: hit.output,
+            cacheKey: hit.key,
+            cacheComponents: hit.components,
+          };
+          const [ok] = await Promise.all([
+            commit(patch),
+            lineageOn ? this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active) : undefined,
+          ]);
+          if (ok) {
             active?.values.set(node.name, value);
-            if (runOptions.lineage !== false)
-              await this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active);
             events.emit("pipeline.step.cached", { ...base, cacheKey: hit.key, fromRunId: hit.runId });
           }
           return;
         }
       }
+      const tracking = runOptions.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
+      if (tracking) {
+        const [claimed, started] = await Promise.allSettled([
+          claim(),
+          tracking.startRun({
+            experiment: p.experiment,
+            name: node.name,
+            ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
+            tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
+          }),
+        ]);
+        if (started.status === "fulfilled") {
+          tracked = started.value;
+          state.trackingRunId = tracked.id;
+        }
+        if (claimed.status === "rejected") throw claimed.reason;
+        if (!claimed.value) {
+          // Claimed by another runner between the lookup and now: this run of the step never started.
+          await tracked?.end("killed", { error: "the step was claimed by another runner" }).catch(() => undefined);
+          return;
+        }
+        if (started.status === "rejected") throw started.reason;
+      } else if (!(await claim())) return;
       events.emit("pipeline.step.started", {
         ...base,
         ...(node.kind === "map" ? { items: (input as unknown[]).length } : {}),
       });
-      const tracking = runOptions.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
-      if (tracking) {
-        tracked = await tracking.startRun({
-          experiment: p.experiment,
-          name: node.name,
-          ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
-          tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
-        });
-        state.trackingRunId = tracked.id;
-      }
       const paramsRead = new Set<string>();
       const runSignal = active?.controller.signal ?? new AbortController().signal;
       const gone = active ? (active.gone ??= abandonment(runSignal)) : abandonment(runSignal);
@@ -704,21 +731,27 @@ export class PipelineEngine {
             ...(policy.expireMs !== undefined ? { expiresAt: now + policy.expireMs } : {}),
           }
         : undefined;
-      const ok = await commit(
-        {
-          status: "succeeded",
-          output: ref,
-          cacheKey: key,
-          cacheComponents: full,
-          ...(missReason ? { reason: missReason } : {}),
-        },
-        entry,
-      );
-      if (tracked) await tracked.end("finished").catch(() => undefined);
+      // The outcome, the tracking run's end and the lineage records are written together (one
+      // transaction on SQLite). Lineage is recorded even if another runner took the claim over
+      // meanwhile: the execution did happen and produced this output.
+      const [ok] = await Promise.all([
+        commit(
+          {
+            status: "succeeded",
+            output: ref,
+            cacheKey: key,
+            cacheComponents: full,
+            ...(missReason ? { reason: missReason } : {}),
+          },
+          entry,
+        ),
+        tracked?.end("finished").catch(() => undefined),
+        lineageOn
+          ? this.recordLineage(task.runId, p, node, ref, "succeeded", key, active, state.trackingRunId)
+          : undefined,
+      ]);
       if (ok) {
         active?.values.set(node.name, output);
-        if (runOptions.lineage !== false)
-          await this.recordLineage(task.runId, p, node, ref, "succeeded", key, active, state.trackingRunId);
         events.emit("pipeline.step.finished", {
           ...base,
           status: "succeeded",
@@ -727,17 +760,18 @@ export class PipelineEngine {
         });
       }
     } catch (error) {
+      // Not claimed: another runner has the step (a failing claim itself rethrows).
+      if (!(await claim())) return;
       const status: StepRunStatus = isMlcycleError(error, "TIMEOUT")
         ? "timed_out"
         : isMlcycleError(error, "CANCELLED")
           ? "cancelled"
           : "failed";
       const stored = storedError(error);
-      if (tracked)
-        await tracked
-          .end(status === "cancelled" ? "killed" : "failed", { error: stored.message })
-          .catch(() => undefined);
-      await commit({ status, error: stored });
+      await Promise.all([
+        tracked?.end(status === "cancelled" ? "killed" : "failed", { error: stored.message }).catch(() => undefined),
+        commit({ status, error: stored }),
+      ]);
       if (status === "cancelled")
         events.emit("pipeline.step.finished", {
           ...base,
@@ -941,7 +975,7 @@ export class PipelineEngine {
       if (isPlainJson(value)) {
         const text = JSON.stringify(value);
         // The JSON text is already at hand: its digest identifies the content (lineage uses it).
-        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: sha256(text) };
+        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: digestHex(text) };
         serializer = jsonSerializer;
       } else serializer = chooseSerializer(value);
     }
@@ -1002,49 +1036,58 @@ export class PipelineEngine {
   ): Promise<void> {
     const store = this.ctx.metadata.lineage;
     const contextId = active?.contextId ?? (await this.lineageContext(runId, p));
-    const exec = await store.putNode({
-      kind: "execution",
-      type: "step_run",
-      name: node.name,
-      externalId: `step_run:${runId}/${node.name}`,
-      properties: {
-        pipeline: p.name,
-        pipelineRunId: runId,
-        step: node.step.name,
-        version: node.version,
-        status,
-        cacheKey: key,
-        ...(trackingRunId ? { trackingRunId } : {}),
-      },
-    });
-    const art = await store.putNode({
-      kind: "artifact",
-      type: "step_output",
-      name: `${p.name}/${node.name}`,
-      externalId: `step_output:${output.hash}`,
-      ...(output.kind === "artifact" ? { digest: output.digest } : {}),
-      properties: output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },
-    });
-    active?.artifactIds.set(node.name, art.id);
-    await store.addEdge({ type: "event", from: exec.id, to: art.id, direction: "output", slot: "output" });
-    await store.addEdge({ type: "association", from: exec.id, to: contextId });
-    await store.addEdge({ type: "attribution", from: art.id, to: contextId });
     const slots = new Map<string, string[]>();
     for (const e of node.edges) {
       if (e.kind === "control" || e.from === "params") continue;
-      const list = slots.get(e.from) ?? [];
-      list.push(e.toPath);
-      slots.set(e.from, list);
+      const list = slots.get(e.from);
+      if (list) list.push(e.toPath);
+      else slots.set(e.from, [e.toPath]);
     }
+    // Execution (0), output artifact (1) and their edges, written at once.
+    const edges: LineageBatchEdge[] = [
+      { type: "event", from: 0, to: 1, direction: "output", slot: "output" },
+      { type: "association", from: 0, to: contextId },
+      { type: "attribution", from: 1, to: contextId },
+    ];
     for (const [from, paths] of slots) {
       let artId = active?.artifactIds.get(from);
       if (!artId) {
         const rec = await this.store.getStep(runId, from);
         if (rec?.output) artId = (await store.findByExternalId("artifact", `step_output:${rec.output.hash}`))?.id;
       }
-      if (artId)
-        await store.addEdge({ type: "event", from: exec.id, to: artId, direction: "input", slot: paths.join(",") });
+      if (artId) edges.push({ type: "event", from: 0, to: artId, direction: "input", slot: paths.join(",") });
     }
+    const [, art] = await putLineageBatch(
+      store,
+      [
+        {
+          kind: "execution",
+          type: "step_run",
+          name: node.name,
+          externalId: `step_run:${runId}/${node.name}`,
+          properties: {
+            pipeline: p.name,
+            pipelineRunId: runId,
+            step: node.step.name,
+            version: node.version,
+            status,
+            cacheKey: key,
+            ...(trackingRunId ? { trackingRunId } : {}),
+          },
+        },
+        {
+          kind: "artifact",
+          type: "step_output",
+          name: `${p.name}/${node.name}`,
+          externalId: `step_output:${output.hash}`,
+          ...(output.kind === "artifact" ? { digest: output.digest } : {}),
+          properties:
+            output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },
+        },
+      ],
+      edges,
+    );
+    active?.artifactIds.set(node.name, art!.id);
   }
 }
 

@@ -279,7 +279,8 @@ export class Experiments {
     const experiment = found
       ? this.usable(found)
       : await this.getOrCreate(checkDisplayName("experiment", opts.experiment));
-    if (opts.parentRunId !== undefined) {
+    // A parent open in this process exists (runs are only soft-deleted): no read needed.
+    if (opts.parentRunId !== undefined && !this.openRuns.has(String(opts.parentRunId))) {
       const parent = await this.store.getRun(String(opts.parentRunId));
       if (!parent) throw notFound("parent run", String(opts.parentRunId));
     }

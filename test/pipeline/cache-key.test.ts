@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { baseCacheKey, cacheKey, canonicalJson, sha256 } from "../../src/index.js";
-import { componentsJson } from "../../src/pipeline/cache-key.js";
+import { baseCacheKey, cacheKey, canonicalJson, hashValue, sha256 } from "../../src/index.js";
+import { componentsJson, digestHex, inputHash, paramHashes } from "../../src/pipeline/cache-key.js";
 
 describe("cache keys", () => {
   const c = {
@@ -18,6 +18,17 @@ describe("cache keys", () => {
     const { params: _p, ...base } = c;
     expect(componentsJson(c, false)).toBe(canonicalJson(base));
     expect(baseCacheKey(c)).toBe(sha256(canonicalJson(base)));
+  });
+
+  it("hashes inputs and params as core's sha256 and hashValue do", () => {
+    for (const text of ["", "abc", 'fit "v2" é \u0000 ü 😀']) expect(digestHex(text)).toBe(sha256(text));
+    const input = { b: [1, 2, { z: null, a: "é" }], a: -0, c: new Date(0) };
+    expect(inputHash(input, [])).toBe(hashValue(input));
+    expect(inputHash(input, ["b"])).toBe(hashValue({ a: -0, c: new Date(0) }));
+    expect(paramHashes({ n: 1, m: { x: [1] } }, ["m", "missing"])).toEqual({
+      m: hashValue({ x: [1] }),
+      missing: hashValue(null),
+    });
   });
 
   it("changes with any component", () => {

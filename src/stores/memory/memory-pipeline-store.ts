@@ -9,7 +9,19 @@ import {
   type StepRunRecord,
 } from "../pipeline-store.js";
 
-const clone = <T>(v: T): T => structuredClone(v);
+/**
+ * A deep copy: records are JSON-like (plain objects, arrays, primitives), copied by hand, which costs
+ * far less than structuredClone per record; anything else (a Date in params…) goes through it.
+ */
+function clone<T>(v: T): T {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(clone) as T;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = clone((v as Record<string, unknown>)[k]);
+  return out as T;
+}
 
 /** The in-memory {@link PipelineStore}: the reference implementation. */
 export class MemoryPipelineStore implements PipelineStore {

@@ -143,7 +143,9 @@ export class SqlLineageStore implements LineageStore {
   private prepare(raw: BetterSqlite3.Database): SqliteStatements {
     this.statements ??= {
       find: raw.prepare("select * from lineage_nodes where kind = ? and external_id = ?"),
-      update: raw.prepare("update lineage_nodes set type = ?, name = ?, digest = ?, uri = ?, properties = ? where id = ?"),
+      update: raw.prepare(
+        "update lineage_nodes set type = ?, name = ?, digest = ?, uri = ?, properties = ? where id = ?",
+      ),
       insert: raw.prepare(
         "insert into lineage_nodes (id, kind, type, name, external_id, digest, uri, properties, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),

@@ -16,6 +16,7 @@ import type {
   TrackingStore,
 } from "../tracking-store.js";
 import { isBusyError, type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { sqliteWrite } from "./sqlite-group-commit.js";
 import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
 
 interface ExperimentRow {
@@ -126,6 +127,13 @@ interface SqliteStatements {
   insertMetric: BetterSqlite3.Statement;
   upsertLatest: BetterSqlite3.Statement;
   runExists: BetterSqlite3.Statement;
+  experimentExists: BetterSqlite3.Statement;
+  experimentByName: BetterSqlite3.Statement;
+  insertRun: BetterSqlite3.Statement;
+  insertParam: BetterSqlite3.Statement;
+  insertTag: BetterSqlite3.Statement;
+  /** Run updates by the patched columns. */
+  updates: Map<string, BetterSqlite3.Statement>;
 }
 
 /**
@@ -180,6 +188,12 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getExperimentByName(name: string) {
+    const raw = this.database.sqlite;
+    // Every run start looks its experiment up by name: a prepared statement on SQLite.
+    if (raw && !raw.inTransaction) {
+      const row = this.prepare(raw).experimentByName.get(name) as ExperimentRow | undefined;
+      return row ? toExperiment(row) : undefined;
+    }
     const r = await this.db.selectFrom("tracking_experiments").selectAll().where("name", "=", name).executeTakeFirst();
     return r ? toExperiment(r as ExperimentRow) : undefined;
   }
@@ -243,6 +257,28 @@ export class SqlTrackingStore implements TrackingStore {
   // -- runs -------------------------------------------------------------------------------------
 
   async createRun(run: RunRecord, params: Record<string, string>, tags: Record<string, string>) {
+    if (this.database.sqlite) {
+      // The same checks and rows through prepared statements, in the write group of this turn.
+      await sqliteWrite(this.database, (raw) => {
+        const st = this.prepare(raw);
+        if (!st.experimentExists.get(run.experimentId)) throw notFound("experiment", run.experimentId);
+        st.insertRun.run(
+          run.id,
+          run.experimentId,
+          run.name,
+          run.status,
+          run.parentRunId ?? null,
+          run.startTime,
+          run.endTime ?? null,
+          run.heartbeatAt,
+          run.error ?? null,
+          run.lifecycle ?? "active",
+        );
+        for (const [k, v] of Object.entries(params)) st.insertParam.run(run.id, k, v);
+        for (const [k, v] of Object.entries(tags)) st.insertTag.run(run.id, k, v);
+      });
+      return;
+    }
     await writeTransaction(this.database, async (trx) => {
       const exp = await trx
         .selectFrom("tracking_experiments")
@@ -293,6 +329,27 @@ export class SqlTrackingStore implements TrackingStore {
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.lifecycle !== undefined) set.lifecycle = patch.lifecycle;
+    const raw = this.database.sqlite;
+    if (raw) {
+      const keys = Object.keys(set);
+      await sqliteWrite(this.database, () => {
+        const st = this.prepare(raw);
+        if (!st.runExists.get(id)) throw notFound("run", id);
+        if (keys.length) {
+          // One statement per set of patched columns (run ends always patch the same ones); the
+          // column names come from the fixed list above, never from input.
+          const sig = keys.join(",");
+          let stmt = st.updates.get(sig);
+          if (!stmt)
+            st.updates.set(
+              sig,
+              (stmt = raw.prepare(`update tracking_runs set ${keys.map((k) => `${k} = ?`).join(", ")} where id = ?`)),
+            );
+          stmt.run(...keys.map((k) => set[k]), id);
+        }
+      });
+      return;
+    }
     await writeTransaction(this.database, async (trx) => {
       await this.requireRun(trx, id);
       if (Object.keys(set).length) await trx.updateTable("tracking_runs").set(set).where("id", "=", id).execute();
@@ -451,6 +508,15 @@ export class SqlTrackingStore implements TrackingStore {
             or (excluded.step = tracking_latest_metrics.step and excluded."timestamp" >= tracking_latest_metrics."timestamp")`,
       ),
       runExists: raw.prepare("select 1 from tracking_runs where id = ?").pluck(),
+      experimentExists: raw.prepare("select 1 from tracking_experiments where id = ?").pluck(),
+      experimentByName: raw.prepare("select * from tracking_experiments where name = ?"),
+      insertRun: raw.prepare(
+        `insert into tracking_runs (id, experiment_id, name, status, parent_run_id, start_time, end_time, heartbeat_at, error, lifecycle)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertParam: raw.prepare("insert into tracking_params (run_id, key, value) values (?, ?, ?)"),
+      insertTag: raw.prepare("insert into tracking_tags (run_id, key, value) values (?, ?, ?)"),
+      updates: new Map(),
     };
     return this.statements;
   }

@@ -11,6 +11,7 @@ interface Pending {
 interface Group {
   pending: Pending[];
   scheduled: boolean;
+  savepoint?: { open: BetterSqlite3.Statement; release: BetterSqlite3.Statement; undo: BetterSqlite3.Statement };
 }
 
 const groups = new WeakMap<SqlDatabase, Group>();
@@ -73,11 +74,20 @@ async function flush(database: SqlDatabase, g: Group): Promise<void> {
         }
       }
       try {
+        g.savepoint ??= {
+          open: raw.prepare("savepoint mlcycle_write"),
+          release: raw.prepare("release mlcycle_write"),
+          undo: raw.prepare("rollback to mlcycle_write"),
+        };
+        const sp = g.savepoint;
         for (const p of batch) {
+          sp.open.run();
           try {
-            // Nested in the open transaction, better-sqlite3 runs it as a savepoint.
-            results.push({ ok: true, value: raw.transaction(p.work)(raw) });
+            results.push({ ok: true, value: p.work(raw) });
+            sp.release.run();
           } catch (error) {
+            sp.undo.run();
+            sp.release.run();
             results.push({ ok: false, error });
           }
         }
