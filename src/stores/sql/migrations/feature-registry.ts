@@ -71,7 +71,7 @@ export const featureRegistryMigrations: SqlMigration[] = [
         .addColumn("next_seq", "bigint", (c) => c.notNull())
         .execute();
       await sql`insert into feature_offline_views (name, next_seq)
-        select view, max(seq) + 1 from feature_offline_rows group by view order by view`.execute(db);
+        select "view", max(seq) + 1 from feature_offline_rows group by "view" order by "view"`.execute(db);
       let table = db.schema
         .createTable("feature_offline_rows_v2")
         .addColumn("view_id", "integer", (c) => c.notNull())
@@ -91,7 +91,7 @@ export const featureRegistryMigrations: SqlMigration[] = [
       await table.execute();
       await sql`insert into feature_offline_rows_v2 (view_id, entity_key, event_time, created_time, seq, values_json)
         select v.id, r.entity_key, r.event_time, r.created_time, r.seq, r.values_json
-        from feature_offline_rows r join feature_offline_views v on v.name = r.view
+        from feature_offline_rows r join feature_offline_views v on v.name = r."view"
         order by v.id, r.entity_key, r.event_time, r.created_time, r.seq`.execute(db);
       await db.schema.dropTable("feature_offline_rows").execute();
       await db.schema.alterTable("feature_offline_rows_v2").renameTo("feature_offline_rows").execute();
