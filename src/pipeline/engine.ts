@@ -612,7 +612,8 @@ export class PipelineEngine {
     };
     const lineageOn = runOptions.lineage !== false;
     try {
-      const values = await this.upstreamValues(task.runId, p, node, params, active);
+      const values =
+        this.knownValues(node, params, active) ?? (await this.upstreamValues(task.runId, p, node, params, active));
       if (node.when && !node.when(guardedValues(p, node, values))) {
         if (!(await claim())) return;
         const reason = "condition is false";
@@ -715,7 +716,7 @@ export class PipelineEngine {
             error: String(storedError(error).message),
           }),
       });
-      const ref = await this.writeOutput(output, node.step);
+      const ref = this.inlineOutput(output, node.step) ?? (await this.writeOutput(output, node.step));
       const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
       const key = cacheKey(full);
       const now = this.now();
@@ -781,6 +782,21 @@ export class PipelineEngine {
         });
       else events.emit("pipeline.step.failed", { ...base, status, error: stored.message, attempts: state.attempts });
     }
+  }
+
+  /** The upstream values when this process holds them all (the usual case), without a store read. */
+  private knownValues(
+    node: PipelineNode,
+    params: unknown,
+    active: ActiveRun | undefined,
+  ): Record<string, unknown> | undefined {
+    if (!active) return undefined;
+    const values: Record<string, unknown> = { params };
+    for (const d of node.dependsOn) {
+      if (!active.values.has(d)) return undefined;
+      values[d] = active.values.get(d);
+    }
+    return values;
   }
 
   private async upstreamValues(
@@ -945,7 +961,11 @@ export class PipelineEngine {
     fn: (signal: AbortSignal) => unknown,
   ): Promise<unknown> {
     if (step.timeoutMs === undefined) {
-      const work = Promise.resolve().then(() => fn(signal));
+      if (signal.aborted) throw signal.reason;
+      // A function that returns a value (not a promise) cannot be abandoned: take its result as is.
+      const result = fn(signal);
+      if (!isThenable(result)) return result;
+      const work = Promise.resolve(result);
       work.catch(() => undefined);
       return Promise.race([work, gone]);
     }
@@ -968,6 +988,13 @@ export class PipelineEngine {
   }
 
   /** Stores an output: inline when small plain JSON, else through a serializer into the artifact store. */
+  /** The reference of an output stored inline (small plain JSON, no serializer), else undefined. */
+  private inlineOutput(value: unknown, step: AnyStep): OutputRef | undefined {
+    if (step.serializer || value === undefined || !isPlainJson(value)) return undefined;
+    const text = JSON.stringify(value);
+    return text.length <= this.inlineLimit ? { kind: "inline", value, hash: digestHex(text) } : undefined;
+  }
+
   async writeOutput(value: unknown, step: AnyStep): Promise<OutputRef> {
     let serializer: Serializer<any> | undefined = step.serializer;
     if (!serializer) {
@@ -1089,6 +1116,10 @@ export class PipelineEngine {
     );
     active?.artifactIds.set(node.name, art!.id);
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as any).then === "function";
 }
 
 /** What a condition may read: params and the node's dependencies; any other step is an error. */

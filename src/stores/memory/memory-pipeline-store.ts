@@ -107,7 +107,7 @@ export class MemoryPipelineStore implements PipelineStore {
     if (!steps || !cur || cur.status !== "running" || cur.claimToken !== token) return false;
     // Written records are never mutated by the engine; reads hand out clones.
     steps.set(step, { ...record, runId, step });
-    if (cache) await this.putCache(cache);
+    if (cache) this.insertCache(cache);
     return true;
   }
 
@@ -155,6 +155,10 @@ export class MemoryPipelineStore implements PipelineStore {
   }
 
   async putCache(entry: CacheEntry): Promise<void> {
+    this.insertCache(entry);
+  }
+
+  private insertCache(entry: CacheEntry): void {
     const old = this.cache.get(entry.key);
     if (old) {
       this.byBase.get(old.baseKey)?.delete(old.key);
