@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createWorkspace, openSqliteDatabase, sqlOfflineStore, sqlStore } from "../../src/index.js";
+import { canonicalJson, createWorkspace, openSqliteDatabase, sqlOfflineStore, sqlStore } from "../../src/index.js";
 import { fixturePath, tempDir } from "../helpers.js";
 import { featureWorkspaces } from "./workspaces.js";
 
@@ -74,6 +75,10 @@ describe.each(workspaces)("point-in-time join on %s", (_name, open) => {
       expect(set.rows.map((r) => ({ conv_rate: r.conv_rate, trips: r.trips }))).toEqual(c.expected);
       // Entity rows are kept, in input order.
       expect(set.rows.map((r) => r.driver_id)).toEqual(c.entity_rows.map((r) => r.driver_id));
+      // The digest is that of the canonical content: the columns, then one line per row in order.
+      const expected = createHash("sha256").update(`${canonicalJson(set.columns)}\n`);
+      for (const r of set.rows) expected.update(`${canonicalJson(r)}\n`);
+      expect(set.digest).toBe(expected.digest("hex"));
     },
   );
 });
