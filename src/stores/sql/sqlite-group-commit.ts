@@ -22,7 +22,8 @@ const groups = new WeakMap<SqlDatabase, Group>();
  * transaction — one commit for all of them, which is what a write costs on SQLite. Each work runs
  * in its own savepoint, so one that throws is rolled back alone and its promise rejects; the others
  * commit. Every promise settles only once the transaction is committed (the write is durable).
- * The transaction holds Kysely's connection lock, so no Kysely query interleaves. Only for
+ * Begin, works and commit run in one synchronous stretch, so no Kysely query interleaves (a Kysely
+ * transaction open across an await is waited for on its connection lock). Only for
  * databases with a raw SQLite handle (`database.sqlite`).
  *
  * @example
@@ -49,54 +50,12 @@ async function flush(database: SqlDatabase, g: Group): Promise<void> {
   g.pending = [];
   g.scheduled = false;
   const raw = database.sqlite!;
-  const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+  let results: Result[];
   try {
-    await database.db.connection().execute(async () => {
-      // Code that drives the raw handle outside Kysely may hold a transaction across an await.
-      for (let waited = 0; raw.inTransaction; waited++) {
-        if (waited > 10_000)
-          throw new MlcycleError("UNAVAILABLE", "another transaction stayed open on the SQLite connection");
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      for (let attempt = 0; ; attempt++) {
-        try {
-          raw.exec("begin immediate");
-          break;
-        } catch (error) {
-          if (!isBusyError(error) || attempt >= 50) {
-            if (isBusyError(error))
-              throw new MlcycleError("UNAVAILABLE", "the SQLite database stayed locked by another writer", {
-                cause: error,
-              });
-            throw error;
-          }
-          await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
-        }
-      }
-      try {
-        g.savepoint ??= {
-          open: raw.prepare("savepoint mlcycle_write"),
-          release: raw.prepare("release mlcycle_write"),
-          undo: raw.prepare("rollback to mlcycle_write"),
-        };
-        const sp = g.savepoint;
-        for (const p of batch) {
-          sp.open.run();
-          try {
-            results.push({ ok: true, value: p.work(raw) });
-            sp.release.run();
-          } catch (error) {
-            sp.undo.run();
-            sp.release.run();
-            results.push({ ok: false, error });
-          }
-        }
-        raw.exec("commit");
-      } catch (error) {
-        if (raw.inTransaction) raw.exec("rollback");
-        throw error;
-      }
-    });
+    // Kysely runs a single query synchronously, so only one of its transactions (open across an
+    // await) can be in the way: then queue behind it on its connection lock; else commit now.
+    if (!raw.inTransaction) results = await commitBatch(raw, g, batch);
+    else results = await database.db.connection().execute(() => commitBatch(raw, g, batch));
   } catch (error) {
     for (const p of batch) p.reject(error);
     return;
@@ -105,5 +64,72 @@ async function flush(database: SqlDatabase, g: Group): Promise<void> {
     const r = results[i]!;
     if (r.ok) batch[i]!.resolve(r.value);
     else batch[i]!.reject(r.error);
+  }
+}
+
+type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** BEGIN IMMEDIATE (retried while another process writes), the works, COMMIT. */
+async function commitBatch(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): Promise<Result[]> {
+  for (let attempt = 0; ; attempt++) {
+    // After a busy wait, a Kysely transaction may have begun meanwhile: let it finish.
+    for (let waited = 0; raw.inTransaction; waited++) {
+      if (waited > 10_000)
+        throw new MlcycleError("UNAVAILABLE", "another transaction stayed open on the SQLite connection");
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // Begun and committed in one synchronous stretch: nothing else runs on the connection between.
+    try {
+      raw.exec("begin immediate");
+    } catch (error) {
+      if (!isBusyError(error) || attempt >= 50) {
+        if (isBusyError(error))
+          throw new MlcycleError("UNAVAILABLE", "the SQLite database stayed locked by another writer", {
+            cause: error,
+          });
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
+      continue;
+    }
+    return runAndCommit(raw, g, batch);
+  }
+}
+
+function runAndCommit(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): Result[] {
+  const results: Result[] = [];
+  try {
+    if (batch.length === 1) {
+      // Alone in the transaction: a failure rolls the whole of it back, no savepoint needed.
+      try {
+        results.push({ ok: true, value: batch[0]!.work(raw) });
+      } catch (error) {
+        raw.exec("rollback");
+        return [{ ok: false, error }];
+      }
+    } else {
+      g.savepoint ??= {
+        open: raw.prepare("savepoint mlcycle_write"),
+        release: raw.prepare("release mlcycle_write"),
+        undo: raw.prepare("rollback to mlcycle_write"),
+      };
+      const sp = g.savepoint;
+      for (const p of batch) {
+        sp.open.run();
+        try {
+          results.push({ ok: true, value: p.work(raw) });
+          sp.release.run();
+        } catch (error) {
+          sp.undo.run();
+          sp.release.run();
+          results.push({ ok: false, error });
+        }
+      }
+    }
+    raw.exec("commit");
+    return results;
+  } catch (error) {
+    if (raw.inTransaction) raw.exec("rollback");
+    throw error;
   }
 }
