@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isMlcycleError } from "../../src/core/errors.js";
@@ -72,6 +73,22 @@ describe("SQLite point-in-time lookups on a worker thread", () => {
         expect(a.out[p]).toEqual(best?.row.values);
       }
     }
+    await db.close();
+  });
+
+  it("does the work on the calling thread when the worker cannot open the database", async () => {
+    const file = join(tempDir("mlcycle-pit-worker-"), "f.db");
+    const db = openSqliteDatabase({ path: file });
+    await migrate(db, allMigrations);
+    const store = new SqlOfflineStore(db, { workerMinRows: 1 });
+    await store.writeRows("v", [
+      { entityKey: '"a"', eventTime: 5, createdTime: 1, values: { x: 1 } },
+      { entityKey: '"a"', eventTime: 9, createdTime: 1, values: { x: 2 } },
+    ]);
+    // The open connection keeps reading the unlinked file; a new one (the worker's) cannot open it.
+    rmSync(file);
+    const { out } = await answers(store, ['"a"', '"a"', '"a"', '"b"'], [4, 5, 20, 20], 0);
+    expect(out).toEqual([undefined, { x: 1 }, { x: 2 }, undefined]);
     await db.close();
   });
 

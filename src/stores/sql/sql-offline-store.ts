@@ -265,10 +265,10 @@ export class SqlOfflineStore implements OfflineStore {
     const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
     const insertSql = (n: number) =>
       `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`;
-    // The worker's connection sees committed rows only: inside a transaction, stay on this one.
+    // The worker's connection sees committed rows only: inside a transaction, stay on this one. A
+    // worker that fails before its first answer (it could not open the file…) leaves the work here.
     if (keys.length >= this.workerMinRows && !raw.memory && !raw.inTransaction) {
-      yield* this.pointInTimeOnWorker(viewId, keys, times, ttl, order, signal);
-      return;
+      if (yield* this.pointInTimeOnWorker(viewId, keys, times, ttl, order, signal)) return;
     }
     const query = this.prepare("pit:query", PIT_QUERY).pluck();
     const params: unknown[] = [];
@@ -304,7 +304,7 @@ export class SqlOfflineStore implements OfflineStore {
     ttl: number | null,
     order: Int32Array,
     signal?: AbortSignal,
-  ): AsyncIterable<PointInTimeBatch> {
+  ): AsyncGenerator<PointInTimeBatch, boolean> {
     const raw = this.raw!;
     const worker = new Worker(PIT_WORKER, {
       eval: true,
@@ -335,9 +335,11 @@ export class SqlOfflineStore implements OfflineStore {
       wake?.();
     };
     worker.on("message", (m: { batch: number; values: Array<string | null> }) => answers[m.batch].resolve(m.values));
-    worker.on("error", (error) =>
-      fail(new MlcycleError("INTERNAL", `point-in-time worker failed: ${error.message}`, { cause: error })),
-    );
+    worker.on("error", (error: unknown) => {
+      // Errors thrown in a worker arrive cloned, not always as Error instances.
+      const message = (error as { message?: unknown })?.message ?? error;
+      fail(new MlcycleError("INTERNAL", `point-in-time worker failed: ${String(message)}`, { cause: error }));
+    });
     worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
     try {
       // Every batch is sent at once: the worker then runs without waiting while this thread uses the answers.
@@ -360,7 +362,10 @@ export class SqlOfflineStore implements OfflineStore {
             if (failure) r(undefined);
           }),
         ]);
-        if (json === undefined) throw failure;
+        if (json === undefined) {
+          if (b === 0) return false;
+          throw failure;
+        }
         if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
         const values = new Array<Record<string, unknown> | undefined>(json.length);
         for (let r = 0; r < json.length; r++) {
@@ -370,6 +375,7 @@ export class SqlOfflineStore implements OfflineStore {
         const start = b * PIT_BATCH;
         yield { indices: order.subarray(start, start + json.length), values };
       }
+      return true;
     } finally {
       worker.removeAllListeners("exit");
       await worker.terminate();
