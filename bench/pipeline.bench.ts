@@ -32,8 +32,8 @@ import {
 
 const CHAIN = Number(process.env.BENCH_CHAIN ?? 100);
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 10_000);
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 10);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 15);
 
 const root = mkdtempSync(join(tmpdir(), "mlcycle-bench-pipeline-"));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -11,14 +11,18 @@ interface Pending {
 interface Group {
   pending: Pending[];
   scheduled: boolean;
-  savepoint?: { open: BetterSqlite3.Statement; release: BetterSqlite3.Statement; undo: BetterSqlite3.Statement };
+  /** Prepared once per database: BEGIN IMMEDIATE, COMMIT, ROLLBACK and the savepoint statements. */
+  statements?: Record<"begin" | "commit" | "rollback" | "open" | "release" | "undo", BetterSqlite3.Statement>;
 }
 
 const groups = new WeakMap<SqlDatabase, Group>();
 
+/** Microtask hops a group stays open for writes to join. */
+const GROUP_HOPS = 24;
+
 /**
- * Group commit for hot write paths on SQLite: `work` runs synchronously, with other writes queued
- * in the same turn of the event loop (from any store of the database), inside one `BEGIN IMMEDIATE`
+ * Group commit for hot write paths on SQLite: `work` runs synchronously, with the other writes
+ * queued within a few dozen microtasks (from any store of the database), inside one `BEGIN IMMEDIATE`
  * transaction — one commit for all of them, which is what a write costs on SQLite. Each work runs
  * in its own savepoint, so one that throws is rolled back alone and its promise rejects; the others
  * commit. Every promise settles only once the transaction is committed (the write is durable).
@@ -39,8 +43,12 @@ export function sqliteWrite<T>(database: SqlDatabase, work: (raw: BetterSqlite3.
     g.pending.push({ work, resolve, reject });
     if (!g.scheduled) {
       g.scheduled = true;
-      // A macrotask: writes issued in this turn, including after a few awaited reads, join the group.
-      setImmediate(() => void flush(database, g));
+      // Deferred by a few dozen microtask hops, not a macrotask (an event-loop turn costs more than
+      // the commit saves): writes issued meanwhile — a caller's concurrent writes, each a few awaits
+      // deep — join the group; a later one only starts the next group.
+      let later: Promise<void> = Promise.resolve();
+      for (let i = 0; i < GROUP_HOPS; i++) later = later.then();
+      void later.then(() => flush(database, g));
     }
   });
 }
@@ -80,7 +88,7 @@ async function commitBatch(raw: BetterSqlite3.Database, g: Group, batch: Pending
     }
     // Begun and committed in one synchronous stretch: nothing else runs on the connection between.
     try {
-      raw.exec("begin immediate");
+      statementsOf(raw, g).begin.run();
     } catch (error) {
       if (!isBusyError(error) || attempt >= 50) {
         if (isBusyError(error))
@@ -96,7 +104,20 @@ async function commitBatch(raw: BetterSqlite3.Database, g: Group, batch: Pending
   }
 }
 
+function statementsOf(raw: BetterSqlite3.Database, g: Group): NonNullable<Group["statements"]> {
+  g.statements ??= {
+    begin: raw.prepare("begin immediate"),
+    commit: raw.prepare("commit"),
+    rollback: raw.prepare("rollback"),
+    open: raw.prepare("savepoint mlcycle_write"),
+    release: raw.prepare("release mlcycle_write"),
+    undo: raw.prepare("rollback to mlcycle_write"),
+  };
+  return g.statements;
+}
+
 function runAndCommit(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): Result[] {
+  const st = statementsOf(raw, g);
   const results: Result[] = [];
   try {
     if (batch.length === 1) {
@@ -104,32 +125,26 @@ function runAndCommit(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): 
       try {
         results.push({ ok: true, value: batch[0]!.work(raw) });
       } catch (error) {
-        raw.exec("rollback");
+        if (raw.inTransaction) st.rollback.run();
         return [{ ok: false, error }];
       }
     } else {
-      g.savepoint ??= {
-        open: raw.prepare("savepoint mlcycle_write"),
-        release: raw.prepare("release mlcycle_write"),
-        undo: raw.prepare("rollback to mlcycle_write"),
-      };
-      const sp = g.savepoint;
       for (const p of batch) {
-        sp.open.run();
+        st.open.run();
         try {
           results.push({ ok: true, value: p.work(raw) });
-          sp.release.run();
+          st.release.run();
         } catch (error) {
-          sp.undo.run();
-          sp.release.run();
+          st.undo.run();
+          st.release.run();
           results.push({ ok: false, error });
         }
       }
     }
-    raw.exec("commit");
+    st.commit.run();
     return results;
   } catch (error) {
-    if (raw.inTransaction) raw.exec("rollback");
+    if (raw.inTransaction) st.rollback.run();
     throw error;
   }
 }
