@@ -93,6 +93,8 @@ interface ActiveRun {
   frozenParams?: unknown;
   /** True when the run was resumed (its completed steps are read from the store). */
   resumed?: boolean;
+  /** Steps whose task is being run by this process now. */
+  handling: Set<string>;
 }
 
 /** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
@@ -334,6 +336,7 @@ export class PipelineEngine {
       values: new Map(),
       statuses: new Map(),
       artifactIds: new Map(),
+      handling: new Set(),
       options: {},
     };
     if (signal) {
@@ -556,9 +559,22 @@ export class PipelineEngine {
    * Resolves once the outcome is committed; a task whose step is claimed elsewhere does nothing.
    */
   async runTask(task: StepTask): Promise<void> {
+    const active = this.active.get(task.runId);
+    if (!active) return this.runStep(task, undefined);
+    // A duplicate delivery of a step this process already runs or ran would lose the claim: skip
+    // it before its inputs are read and a tracking run is opened for nothing.
+    if (active.statuses.has(task.step) || active.handling.has(task.step)) return;
+    active.handling.add(task.step);
+    try {
+      await this.runStep(task, active);
+    } finally {
+      active.handling.delete(task.step);
+    }
+  }
+
+  private async runStep(task: StepTask, active: ActiveRun | undefined): Promise<void> {
     const p = this.definition(task.pipeline, task.version);
     const node = p.getNode(task.step);
-    const active = this.active.get(task.runId);
     let params: unknown;
     let runOptions: NonNullable<PipelineRunRecord["options"]> = active?.options ?? {};
     let trackingRunId: string | undefined;

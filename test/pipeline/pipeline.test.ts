@@ -725,6 +725,57 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     expect(r.outputs.report).toBe("w=10 n=4");
     expect(delivered).toEqual(["load", "fit", "report"]);
     expect([calls.get("load"), calls.get("fit"), calls.get("report")]).toEqual([1, 1, 1]);
+    // Duplicates delivered to the process running the step are dropped before opening a tracking run.
+    const { run } = await ws.pipelines.get(r.id);
+    const children = await ws.experiments.childRuns(run.trackingRunId!);
+    expect(children.map((c) => `${c.name}:${c.status}`).sort()).toEqual([
+      "fit:finished",
+      "load:finished",
+      "report:finished",
+    ]);
+  });
+
+  it("runs each step once when a worker that does not drive the run gets every task twice at once", async () => {
+    let workerRunner: StepTaskRunner | undefined;
+    const toWorker: Executor = {
+      name: "to-worker-twice",
+      attach() {},
+      async submit(task) {
+        await Promise.all([workerRunner!(task), workerRunner!(task)]);
+      },
+      async close() {},
+    };
+    const ws = await open({ executor: toWorker });
+    const worker = await createWorkspace({
+      metadata: ws.metadata,
+      artifacts: ws.artifacts,
+      executor: {
+        name: "worker",
+        attach(r) {
+          workerRunner = r;
+        },
+        submit: async () => {
+          throw new Error("a worker does not submit");
+        },
+        async close() {},
+      },
+    });
+    const { p, calls } = trainPipeline();
+    worker.pipelines.register(p);
+    await worker.pipelines.startWorker();
+    const r = await ws.pipelines.run(p, { lr: 3 });
+    expect(r.status).toBe("succeeded");
+    expect([calls.get("load"), calls.get("fit"), calls.get("report")]).toEqual([1, 1, 1]);
+    expect(Object.values(r.steps).map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    // The copy that lost the claim had opened its tracking run alongside the claim: ended as killed.
+    const { run } = await ws.pipelines.get(r.id);
+    const children = await ws.experiments.childRuns(run.trackingRunId!);
+    const finished = children.filter((c) => c.status === "finished").map((c) => c.name);
+    expect(finished.sort()).toEqual(["fit", "load", "report"]);
+    expect(children.filter((c) => c.status !== "finished").every((c) => c.status === "killed")).toBe(true);
+    for (const s of Object.values(r.steps)) expect(finished).toContain(s.step);
+    await ws.close();
+    await worker.close().catch(() => undefined);
   });
 
   it("runs every task on a worker workspace that shares only the stores", async () => {
