@@ -180,31 +180,39 @@ export interface OrderJoin {
   key: string;
 }
 
+/** One sort key of a run query: an expression and its direction. */
+export interface OrderKey {
+  expr: RawBuilder<unknown>;
+  descending: boolean;
+}
+
 /**
- * The joins and ORDER BY terms of a run query: present values first, then NaN (metrics), then
- * runs lacking the field; ties by start time and id, both descending.
+ * The joins and sort keys of a run query: present values first, then NaN (metrics), then runs
+ * lacking the field; ties by start time and id, both descending.
  */
 export function compileRunOrder(
   order: readonly RunOrder[],
   crashedBefore: number,
-): { joins: OrderJoin[]; terms: RawBuilder<unknown>[] } {
+): { joins: OrderJoin[]; keys: OrderKey[] } {
   const joins: OrderJoin[] = [];
-  const terms: RawBuilder<unknown>[] = [];
+  const keys: OrderKey[] = [];
+  const missingLast = (e: RawBuilder<unknown>) =>
+    keys.push({ expr: sql`(case when ${e} is null then 1 else 0 end)`, descending: false });
   order.forEach((o, i) => {
-    const dir = sql.raw(o.descending ? "desc" : "asc");
     const f: RunField = o.field;
     if (f.kind === "attribute") {
       const e = attributeExpr(f.key as RunAttribute, crashedBefore);
-      terms.push(sql`(case when ${e} is null then 1 else 0 end) asc`, sql`${e} ${dir}`);
+      missingLast(e);
+      keys.push({ expr: e, descending: o.descending });
       return;
     }
     if (f.kind === "dataset") throw invalid(["orderBy", i], "runs cannot be ordered by dataset fields");
     const alias = `o${i}`;
     joins.push({ alias, table: FIELD_TABLE[f.kind], key: f.key });
-    terms.push(sql`(case when ${sql.ref(`${alias}.run_id`)} is null then 1 else 0 end) asc`);
-    if (f.kind === "metric") terms.push(sql`(case when ${sql.ref(`${alias}.value`)} is null then 1 else 0 end) asc`);
-    terms.push(sql`${sql.ref(`${alias}.value`)} ${dir}`);
+    missingLast(sql.ref(`${alias}.run_id`));
+    if (f.kind === "metric") missingLast(sql.ref(`${alias}.value`));
+    keys.push({ expr: sql.ref(`${alias}.value`), descending: o.descending });
   });
-  terms.push(sql`${sql.ref("r.start_time")} desc`, sql`${sql.ref("r.id")} desc`);
-  return { joins, terms };
+  keys.push({ expr: sql.ref("r.start_time"), descending: true }, { expr: sql.ref("r.id"), descending: true });
+  return { joins, keys };
 }

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import type {
   DatasetInputRecord,
@@ -312,7 +312,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getRun(id: string) {
-    const [run] = await this.loadChunk([id]);
+    const [run] = await this.withDetails(this.db.selectFrom("tracking_runs as r").where("r.id", "=", id));
     return run;
   }
 
@@ -672,34 +672,34 @@ export class SqlTrackingStore implements TrackingStore {
   // -- search -----------------------------------------------------------------------------------
 
   async searchRuns(query: RunQuery): Promise<StoredRun[]> {
-    const { joins, terms } = compileRunOrder(query.orderBy, query.crashedBefore);
-    // The page query sorts ids only; columns and maps are loaded for the page afterwards.
-    let q = this.db.selectFrom("tracking_runs as r").select("r.id");
+    const { joins, keys } = compileRunOrder(query.orderBy, query.crashedBefore);
+    const dir = (k: { descending: boolean }) => sql.raw(k.descending ? "desc" : "asc");
+    // The page is chosen on ids and sort keys alone; params, tags and latest metrics are then
+    // aggregated for the page's runs only, in the same statement, re-sorted on the page's keys.
+    let page = this.db.selectFrom("tracking_runs as r").select(["r.id", ...keys.map((k, i) => k.expr.as(`k${i}`))]);
     for (const j of joins)
-      q = q.leftJoin(`${j.table} as ${j.alias}`, (join) =>
+      page = page.leftJoin(`${j.table} as ${j.alias}`, (join) =>
         join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
       );
-    if (query.experimentIds.length) q = q.where("r.experiment_id", "in", query.experimentIds);
+    if (query.experimentIds.length) page = page.where("r.experiment_id", "in", query.experimentIds);
     const lifecycle = query.lifecycle ?? "active";
-    if (lifecycle !== "all") q = q.where("r.lifecycle", "=", lifecycle);
-    if (query.filter) q = q.where(compileRunFilter(query.filter, this.database.dialect, query.crashedBefore));
-    for (const t of terms) q = q.orderBy(t as any);
-    const ids = ((await q.limit(query.limit).offset(query.offset).execute()) as Array<{ id: string }>).map((r) => r.id);
-    return this.load(ids);
-  }
-
-  /** Runs by id, in the order given (ids not found are skipped). */
-  private async load(ids: string[]): Promise<StoredRun[]> {
-    const byId = new Map<string, StoredRun>();
-    for (const c of chunks(ids)) for (const run of await this.loadChunk(c)) byId.set(run.id, run);
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    if (lifecycle !== "all") page = page.where("r.lifecycle", "=", lifecycle);
+    if (query.filter) page = page.where(compileRunFilter(query.filter, this.database.dialect, query.crashedBefore));
+    for (const k of keys) page = page.orderBy(sql`${k.expr} ${dir(k)}`);
+    let from = this.db
+      .selectFrom(page.limit(query.limit).offset(query.offset).as("page"))
+      .innerJoin("tracking_runs as r", "r.id", "page.id");
+    keys.forEach((k, i) => {
+      from = from.orderBy(sql`${sql.ref(`page.k${i}`)} ${dir(k)}`);
+    });
+    return this.withDetails(from);
   }
 
   /**
-   * Loads up to 500 runs with params, tags and latest metrics in one query: each run's three maps
-   * are aggregated to JSON in the database (far fewer rows to materialise than one per key).
+   * Selects the run columns of `r` with its params, tags and latest metrics aggregated to JSON in
+   * the database (far fewer rows to materialise than one per key), and maps the rows.
    */
-  private async loadChunk(ids: string[]): Promise<StoredRun[]> {
+  private async withDetails(from: SelectQueryBuilder<any, any, any>): Promise<StoredRun[]> {
     const agg = (table: string) =>
       this.database.dialect === "sqlite"
         ? sql<
@@ -708,15 +708,13 @@ export class SqlTrackingStore implements TrackingStore {
         : sql<
             string | null
           >`(select json_object_agg(x.key, x.value) from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
-    const rows = (await this.db
-      .selectFrom("tracking_runs as r")
+    const rows = (await from
       .select([
         ...RUN_COLUMNS,
         agg("tracking_params").as("params_json"),
         agg("tracking_tags").as("tags_json"),
         agg("tracking_latest_metrics").as("metrics_json"),
       ])
-      .where("r.id", "in", ids)
       .execute()) as Array<RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown }>;
     return rows.map((r) => {
       const metrics: Record<string, number> = {};
