@@ -33,7 +33,7 @@ import {
 } from "./serializers.js";
 import type { AnyStep, CachePolicy, StepContext } from "./step.js";
 import { BufferedStepLogger } from "./step-logger.js";
-import { type StepRun, type TrackedRun, trackingOf, untrackedRun } from "./step-run.js";
+import { LazyStepRun, type StepRun, type TrackedRun, trackingOf, untrackedRun } from "./step-run.js";
 import "./events.js";
 
 /** Options of one pipeline run. */
@@ -591,8 +591,7 @@ export class PipelineEngine {
     const token = `${this.tokenPrefix}${(this.tokenCount++).toString(36)}`;
     const startedAt = this.now();
     // The claim is taken once, when the step is about to write or run: the inputs and the cache
-    // lookup are read before it, so a step that runs claims in the same transaction as its
-    // tracking run is created (one commit on SQLite).
+    // lookup are read before it. The step's tracking run is started only if the step uses it.
     let claiming: Promise<boolean> | undefined;
     const claim = () =>
       (claiming ??= this.store
@@ -606,7 +605,7 @@ export class PipelineEngine {
       items: undefined as number | undefined,
       trackingRunId: undefined as string | undefined,
     };
-    let tracked: TrackedRun | undefined;
+    let tracked: LazyStepRun | undefined;
     const commit = (patch: Partial<StepRunRecord> & { status: StepRunStatus }, cache?: CacheEntry) => {
       const now = this.now();
       const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
@@ -683,29 +682,20 @@ export class PipelineEngine {
           return;
         }
       }
+      if (!(await claim())) return;
       const tracking = runOptions.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
-      if (tracking) {
-        const [claimed, started] = await Promise.allSettled([
-          claim(),
-          tracking.startRun({
-            experiment: p.experiment,
-            name: node.name,
-            ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
-            tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
-          }),
-        ]);
-        if (started.status === "fulfilled") {
-          tracked = started.value;
-          state.trackingRunId = tracked.id;
-        }
-        if (claimed.status === "rejected") throw claimed.reason;
-        if (!claimed.value) {
-          // Claimed by another runner between the lookup and now: this run of the step never started.
-          await tracked?.end("killed", { error: "the step was claimed by another runner" }).catch(() => undefined);
-          return;
-        }
-        if (started.status === "rejected") throw started.reason;
-      } else if (!(await claim())) return;
+      if (tracking)
+        tracked = new LazyStepRun(
+          (runId) =>
+            tracking.startRun({
+              runId,
+              experiment: p.experiment,
+              name: node.name,
+              ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
+              tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
+            }),
+          () => (state.trackingRunId = newId(this.now())),
+        );
       events.emit("pipeline.step.started", {
         ...base,
         ...(node.kind === "map" ? { items: (input as unknown[]).length } : {}),
@@ -732,6 +722,9 @@ export class PipelineEngine {
             error: String(storedError(error).message),
           }),
       });
+      // A tracking run the step used but that could not be written fails the step.
+      const trackStart = tracked?.started();
+      if (trackStart) await trackStart;
       const ref = this.inlineOutput(output, node.step) ?? (await this.writeOutput(output, node.step));
       const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
       const key = cacheKey(full);

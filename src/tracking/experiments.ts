@@ -52,6 +52,12 @@ export interface StartRunOptions {
   parentRunId?: string;
   tags?: Record<string, string>;
   params?: Record<string, string | number | boolean>;
+  /**
+   * The run id (default a new ULID), for a caller that hands the id out before the run is written
+   * (pipelines give a step its run id up front and write the run on first use). Until the run is
+   * written, {@link Experiments.getRun} of that id waits for it.
+   */
+  runId?: string;
 }
 
 /** Options of {@link Experiments.searchRuns}. */
@@ -116,6 +122,8 @@ export class Experiments {
   private readonly store: TrackingStore;
   private readonly buffer: MetricBuffer;
   private readonly openRuns = new Map<string, Run>();
+  /** Runs started with a caller-given id whose record is being written. */
+  private readonly starting = new Map<string, Promise<unknown>>();
   private readonly host: RunHost;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private heartbeatWrite: Promise<void> = Promise.resolve();
@@ -269,6 +277,19 @@ export class Experiments {
    * created when the name is unknown.
    */
   async startRun(opts: StartRunOptions): Promise<Run> {
+    const given = opts?.runId;
+    if (given === undefined) return this.startRunNow(opts);
+    checkKey("runId", given);
+    const started = this.startRunNow(opts);
+    const settled = started.catch(() => undefined);
+    this.starting.set(given, settled);
+    void settled.then(() => {
+      if (this.starting.get(given) === settled) this.starting.delete(given);
+    });
+    return started;
+  }
+
+  private async startRunNow(opts: StartRunOptions): Promise<Run> {
     this.assertOpen();
     if (typeof opts !== "object" || opts === null) throw invalid(["options"], "startRun takes { experiment, … }");
     if (typeof opts.experiment !== "string") throw invalid(["experiment"], "must be an experiment name or id");
@@ -285,7 +306,7 @@ export class Experiments {
       if (!parent) throw notFound("parent run", String(opts.parentRunId));
     }
     const now = this.ctx.clock.now();
-    const id = newId(now);
+    const id = opts.runId ?? newId(now);
     const runName =
       name ??
       `run-${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${id.slice(-4).toLowerCase()}`;
@@ -472,6 +493,8 @@ export class Experiments {
   /** A run with params, tags and latest metrics; `NOT_FOUND` naming it. Metrics still buffered are not included. */
   async getRun(runId: string): Promise<RunInfo> {
     if (typeof runId !== "string") throw invalid(["runId"], "must be a string");
+    const starting = this.starting.get(runId);
+    if (starting) await starting;
     const r = await this.store.getRun(runId);
     if (!r) throw notFound("run", runId);
     return this.toInfo(r);

@@ -34,14 +34,19 @@ function counter() {
   };
 }
 
-function trainPipeline(calls = counter()) {
+/** `tracked`: each step touches its tracking run (`ctx.run`), so each executed step records one. */
+function trainPipeline(calls = counter(), { tracked = false } = {}) {
+  const touch = (ctx: { run: { setTag(k: string, v: string): unknown } }, name: string) => {
+    if (tracked) void ctx.run.setTag("role", name);
+  };
   const load = step({
     name: "load",
     version: "1",
     input: z.object({ n: z.number().int().min(0) }),
     output: z.object({ rows: z.array(z.number()) }),
-    run: ({ n }) => {
+    run: ({ n }, ctx) => {
       calls.hit("load");
+      touch(ctx, "load");
       return { rows: Array.from({ length: n }, (_, i) => i + 1) };
     },
   });
@@ -52,6 +57,7 @@ function trainPipeline(calls = counter()) {
     output: z.object({ weight: z.number() }),
     run: ({ rows, lr }, ctx) => {
       calls.hit("fit");
+      touch(ctx, "fit");
       ctx.log.info("fitting", { rows: rows.length });
       return { weight: rows.reduce((a, b) => a + b, 0) * lr };
     },
@@ -61,8 +67,9 @@ function trainPipeline(calls = counter()) {
     version: "1",
     input: z.object({ weight: z.number(), n: z.number() }),
     output: z.string(),
-    run: ({ weight, n }) => {
+    run: ({ weight, n }, ctx) => {
       calls.hit("report");
+      touch(ctx, "report");
       return `w=${weight} n=${n}`;
     },
   });
@@ -719,7 +726,7 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
       async close() {},
     };
     await using ws = await open({ executor: duplicating });
-    const { p, calls } = trainPipeline();
+    const { p, calls } = trainPipeline(counter(), { tracked: true });
     const r = await ws.pipelines.run(p, { lr: 1 });
     expect(r.status).toBe("succeeded");
     expect(r.outputs.report).toBe("w=10 n=4");
@@ -760,7 +767,7 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
         async close() {},
       },
     });
-    const { p, calls } = trainPipeline();
+    const { p, calls } = trainPipeline(counter(), { tracked: true });
     worker.pipelines.register(p);
     await worker.pipelines.startWorker();
     const r = await ws.pipelines.run(p, { lr: 3 });
@@ -822,7 +829,7 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
 
   it("records lineage: step runs as executions with input and output artifacts in a run context", async () => {
     await using ws = await open();
-    const { p } = trainPipeline();
+    const { p } = trainPipeline(counter(), { tracked: true });
     const r = await ws.pipelines.run(p, { lr: 0.5 });
     const exec = await ws.lineage.get({ kind: "execution", externalId: `step_run:${r.id}/report` });
     expect(exec).toMatchObject({ type: "step_run", name: "report" });
@@ -870,7 +877,8 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
       version: "1",
       input: z.object({ x: z.number() }),
       output: z.number(),
-      run: () => {
+      run: async (_i, ctx) => {
+        await ctx.run.setTag("stage", "broken");
         throw new Error("nope");
       },
     });
@@ -899,6 +907,40 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     const again = await ws.pipelines.run(p, { lr: 0.1, tags: ["a"] });
     expect(again.steps.measured!.status).toBe("cached");
     expect(again.steps.measured!.trackingRunId).toBeUndefined();
+  });
+
+  it("records no tracking run for a step that does not use ctx.run, and a real one for a step that only reads its id", async () => {
+    await using ws = await open();
+    const { p } = trainPipeline();
+    const r = await ws.pipelines.run(p, { lr: 1 });
+    expect(r.status).toBe("succeeded");
+    for (const s of Object.values(r.steps)) expect(s.trackingRunId).toBeUndefined();
+    const { run } = await ws.pipelines.get(r.id);
+    expect(await ws.experiments.childRuns(run.trackingRunId!)).toEqual([]);
+    const exec = await ws.lineage.get({ kind: "execution", externalId: `step_run:${r.id}/fit` });
+    expect(exec.properties.trackingRunId).toBeUndefined();
+
+    const seen: string[] = [];
+    const idOnly = step({
+      name: "id-only",
+      version: "1",
+      input: z.object({}),
+      output: z.string(),
+      run: async (_i, ctx) => {
+        const id = ctx.run.id;
+        // The id names a run that can be read at once (as the registry does for runId).
+        const info = await ws.experiments.getRun(id);
+        seen.push(info.status);
+        return id;
+      },
+    });
+    const q = pipeline("id-only").step("a", idOnly);
+    const r2 = await ws.pipelines.run(q, {});
+    expect(r2.status).toBe("succeeded");
+    expect(seen).toEqual(["running"]);
+    expect(r2.steps.a!.trackingRunId).toBe(r2.outputs.a);
+    const child = await ws.experiments.getRun(r2.outputs.a!);
+    expect(child).toMatchObject({ name: "a", status: "finished" });
   });
 
   it("links a model a step registers to the pipeline's lineage", async () => {
