@@ -95,6 +95,13 @@ interface ActiveRun {
   resumed?: boolean;
   /** Steps whose task is being run by this process now. */
   handling: Set<string>;
+  /**
+   * Set by the scheduler: called when a step's outcome has been handed to the store but is not yet
+   * committed, so its dependants start (and their claims join the same commit on SQLite).
+   */
+  early?: (step: string) => void;
+  /** Per step handed over early: settles true once its outcome is committed, false if it was not. */
+  finishing: Map<string, Promise<boolean>>;
 }
 
 /** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
@@ -337,6 +344,7 @@ export class PipelineEngine {
       statuses: new Map(),
       artifactIds: new Map(),
       handling: new Set(),
+      finishing: new Map(),
       options: {},
     };
     if (signal) {
@@ -479,6 +487,19 @@ export class PipelineEngine {
     const failedSteps: string[] = [];
     let deliveryError: unknown;
     const executor = await this.executor();
+    // Steps this process handed over before their commit: complete for scheduling, checked again
+    // when their task settles.
+    const provisional = new Set<string>();
+    let poke: () => void = () => undefined;
+    let woken = new Promise<void>((r) => {
+      poke = r;
+    });
+    active.early = (name) => {
+      if (done.has(name)) return;
+      provisional.add(name);
+      complete(name, "succeeded");
+      poke();
+    };
     for (;;) {
       while (ready.length && !active.cancelled && failedSteps.length === 0 && deliveryError === undefined) {
         const n = p.getNode(ready.shift()!);
@@ -503,7 +524,8 @@ export class PipelineEngine {
           let status = active.statuses.get(n.name);
           if (status === undefined) status = (await this.store.getStep(active.id, n.name))?.status;
           if (!status || !isComplete(status)) failedSteps.push(n.name);
-          complete(n.name, status ?? "failed");
+          if (provisional.delete(n.name)) done.set(n.name, status ?? "failed");
+          else complete(n.name, status ?? "failed");
         };
         inflight.set(
           n.name,
@@ -518,8 +540,12 @@ export class PipelineEngine {
         );
       }
       if (inflight.size === 0) break;
-      await Promise.race(inflight.values());
+      await Promise.race([woken, ...inflight.values()]);
+      woken = new Promise<void>((r) => {
+        poke = r;
+      });
     }
+    active.early = undefined;
     if (active.cancelled) {
       const now = this.now();
       for (const n of p.nodes) {
@@ -626,7 +652,11 @@ export class PipelineEngine {
       });
     };
     const lineageOn = runOptions.lineage !== false;
+    // Claimed at once: on SQLite the claim then joins the commit of the upstream step's outcome
+    // when that step handed this one over before its commit.
+    claim().catch(() => undefined);
     try {
+      if (active && !(await this.upstreamCommitted(active, node))) return;
       const values =
         this.knownValues(node, params, active) ?? (await this.upstreamValues(task.runId, p, node, params, active));
       if (node.when && !node.when(guardedValues(p, node, values))) {
@@ -744,7 +774,7 @@ export class PipelineEngine {
       // The outcome, the tracking run's end and the lineage records are written together (one
       // transaction on SQLite). Lineage is recorded even if another runner took the claim over
       // meanwhile: the execution did happen and produced this output.
-      const [ok] = await Promise.all([
+      const writing = Promise.all([
         commit(
           {
             status: "succeeded",
@@ -760,14 +790,27 @@ export class PipelineEngine {
           ? this.recordLineage(task.runId, p, node, ref, "succeeded", key, active, state.trackingRunId)
           : undefined,
       ]);
-      if (ok) {
+      if (active?.early) {
+        // Dependants start now and wait for this commit before they run (see upstreamCommitted).
+        const finishing = writing.then(
+          ([ok]) => {
+            if (ok) this.stepSucceeded(base, now - startedAt, state.attempts);
+            else active.values.delete(node.name);
+            return ok;
+          },
+          () => {
+            active.values.delete(node.name);
+            return false;
+          },
+        );
+        active.finishing.set(node.name, finishing);
+        active.values.set(node.name, output);
+        active.early(node.name);
+      }
+      const [ok] = await writing;
+      if (ok && !active?.finishing.has(node.name)) {
         active?.values.set(node.name, output);
-        events.emit("pipeline.step.finished", {
-          ...base,
-          status: "succeeded",
-          durationMs: now - startedAt,
-          attempts: state.attempts,
-        });
+        this.stepSucceeded(base, now - startedAt, state.attempts);
       }
     } catch (error) {
       // Not claimed: another runner has the step (a failing claim itself rethrows).
@@ -791,6 +834,19 @@ export class PipelineEngine {
         });
       else events.emit("pipeline.step.failed", { ...base, status, error: stored.message, attempts: state.attempts });
     }
+  }
+
+  private stepSucceeded(base: { runId: string; pipeline: string; step: string }, durationMs: number, attempts: number) {
+    this.ctx.events.emit("pipeline.step.finished", { ...base, status: "succeeded", durationMs, attempts });
+  }
+
+  /** Waits for the commits of upstream steps handed over early; false when one was not committed. */
+  private async upstreamCommitted(active: ActiveRun, node: PipelineNode): Promise<boolean> {
+    for (const d of node.dependsOn) {
+      const f = active.finishing.get(d);
+      if (f && !(await f)) return false;
+    }
+    return true;
   }
 
   /** The upstream values when this process holds them all (the usual case), without a store read. */
