@@ -5,8 +5,9 @@
  * 2. A fan-out `map` of 10,000 no-op items (one step node, 10,000 executions of its function).
  *
  * Each runs on an in-memory workspace and on the embedded default (SQLite + local artifacts in a
- * temp folder), with every default on: records, claims, cache lookups and entries, lineage, a
- * tracking child run per step node, events. The baseline is the same step functions called
+ * temp folder), with every default on: records, claims, cache lookups and entries, lineage, the
+ * pipeline's tracking run, events (the steps do not use `ctx.run`, so they record no tracking child
+ * run: one is started only on first use). The baseline is the same step functions called
  * directly in a loop in the same process. Each workload also runs "lean" (lineage and tracking off
  * for the run), which isolates the engine's own cost: records, claims and the cache. Each iteration uses a fresh params value so every step
  * misses the cache and really runs. Figures: median over iterations after warm-up runs, µs per step (or per item)

@@ -909,6 +909,45 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     expect(again.steps.measured!.trackingRunId).toBeUndefined();
   });
 
+  it("does not run a dependant when the commit of its upstream step's outcome fails", async () => {
+    await using base = await open();
+    const real = base.metadata.pipelines;
+    const pipelines = new Proxy(real, {
+      get(t, k) {
+        if (k === "completeStep")
+          return (...a: Parameters<typeof real.completeStep>) =>
+            a[1] === "load" && a[3].status === "succeeded"
+              ? Promise.reject(new Error("disk full"))
+              : t.completeStep(...a);
+        const v = Reflect.get(t, k);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const m = base.metadata;
+    const ws = await createWorkspace({
+      metadata: {
+        kind: m.kind,
+        tracking: m.tracking,
+        pipelines,
+        registry: m.registry,
+        lineage: m.lineage,
+        features: m.features,
+        close: async () => undefined,
+      },
+      artifacts: base.artifacts,
+    });
+    const { p, calls } = trainPipeline();
+    const r = await ws.pipelines.run(p, { lr: 1 });
+    expect(r.status).toBe("failed");
+    expect(r.steps.load!.status).toBe("failed");
+    expect(r.steps.load!.error?.message).toContain("disk full");
+    expect(calls.get("load")).toBe(1);
+    expect(calls.get("fit")).toBe(0);
+    expect(calls.get("report")).toBe(0);
+    expect(r.steps.fit?.status).not.toBe("succeeded");
+    await ws.close();
+  });
+
   it("records no tracking run for a step that does not use ctx.run, and a real one for a step that only reads its id", async () => {
     await using ws = await open();
     const { p } = trainPipeline();

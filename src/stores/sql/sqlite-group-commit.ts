@@ -23,9 +23,10 @@ const GROUP_HOPS = 24;
 /**
  * Group commit for hot write paths on SQLite: `work` runs synchronously, with the other writes
  * queued within a few dozen microtasks (from any store of the database), inside one `BEGIN IMMEDIATE`
- * transaction — one commit for all of them, which is what a write costs on SQLite. Each work runs
- * in its own savepoint, so one that throws is rolled back alone and its promise rejects; the others
- * commit. Every promise settles only once the transaction is committed (the write is durable).
+ * transaction — one commit for all of them, which is what a write costs on SQLite. A work that
+ * throws is rolled back alone and its promise rejects; the others commit: the group first runs
+ * without savepoints, and when a work throws it is rolled back and run again with a savepoint per
+ * work — so a work may run twice and must only act on the database. Every promise settles only once the transaction is committed (the write is durable).
  * Begin, works and commit run in one synchronous stretch, so no Kysely query interleaves (a Kysely
  * transaction open across an await is waited for on its connection lock). Only for
  * databases with a raw SQLite handle (`database.sqlite`).
@@ -79,6 +80,7 @@ type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** BEGIN IMMEDIATE (retried while another process writes), the works, COMMIT. */
 async function commitBatch(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): Promise<Result[]> {
+  let savepoints = false;
   for (let attempt = 0; ; attempt++) {
     // After a busy wait, a Kysely transaction may have begun meanwhile: let it finish.
     for (let waited = 0; raw.inTransaction; waited++) {
@@ -100,9 +102,14 @@ async function commitBatch(raw: BetterSqlite3.Database, g: Group, batch: Pending
       await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
       continue;
     }
-    return runAndCommit(raw, g, batch);
+    const results = runAndCommit(raw, g, batch, savepoints);
+    if (results !== RETRY_WITH_SAVEPOINTS) return results;
+    savepoints = true;
   }
 }
+
+/** A work of a group failed on the fast path: the group was rolled back, to run again with savepoints. */
+const RETRY_WITH_SAVEPOINTS = Symbol("retry with savepoints");
 
 function statementsOf(raw: BetterSqlite3.Database, g: Group): NonNullable<Group["statements"]> {
   g.statements ??= {
@@ -116,11 +123,28 @@ function statementsOf(raw: BetterSqlite3.Database, g: Group): NonNullable<Group[
   return g.statements;
 }
 
-function runAndCommit(raw: BetterSqlite3.Database, g: Group, batch: Pending[]): Result[] {
+function runAndCommit(
+  raw: BetterSqlite3.Database,
+  g: Group,
+  batch: Pending[],
+  savepoints: boolean,
+): Result[] | typeof RETRY_WITH_SAVEPOINTS {
   const st = statementsOf(raw, g);
   const results: Result[] = [];
   try {
-    if (batch.length === 1) {
+    if (batch.length > 1 && !savepoints) {
+      // Works rarely fail: run them without savepoints (two statements less per work); when one
+      // throws, roll the group back and run it again with a savepoint per work. Works only write
+      // to the database, so running one again after a rollback is safe.
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, value: p.work(raw) });
+        } catch {
+          if (raw.inTransaction) st.rollback.run();
+          return RETRY_WITH_SAVEPOINTS;
+        }
+      }
+    } else if (batch.length === 1) {
       // Alone in the transaction: a failure rolls the whole of it back, no savepoint needed.
       try {
         results.push({ ok: true, value: batch[0]!.work(raw) });
