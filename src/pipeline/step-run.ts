@@ -1,7 +1,7 @@
 /**
  * What a step may do with its tracking run: the subset of the tracking module's `Run` that
- * pipelines use. When the workspace has tracking, `ctx.run` is a real child run of the pipeline
- * run's tracking run; otherwise a run that keeps nothing.
+ * pipelines use. When the workspace has tracking, `ctx.run` is a child run of the pipeline run's
+ * tracking run, started on first use ({@link LazyStepRun}); otherwise a run that keeps nothing.
  */
 export interface StepRun {
   /** The tracking run id (empty when tracking is unavailable). */

@@ -15,7 +15,10 @@ export interface StepLogger {
 
 /** What a step function receives besides its input. */
 export interface StepContext<P = unknown> {
-  /** The step's tracking run (a child of the pipeline run's tracking run). */
+  /**
+   * The step's tracking run (a child of the pipeline run's tracking run), started on first use: a
+   * step that does not touch it records no tracking run.
+   */
   readonly run: StepRun;
   /** Lines written here are stored with the step run. */
   readonly log: StepLogger;
