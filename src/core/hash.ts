@@ -1,4 +1,7 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
+
+// Node ≥ 21.7 (and 20.12) has a one-shot `crypto.hash`: no Hash object per call.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
 
 /**
  * JSON with object keys sorted at every depth, so equal values give equal text whatever the key
@@ -67,7 +70,8 @@ function write(value: unknown, seen: Set<object>): string {
 
 /** Hex sha256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
+  if (typeof data === "string" && oneShot) return oneShot("sha256", data, "hex");
+  return crypto.createHash("sha256").update(data).digest("hex");
 }
 
 /**

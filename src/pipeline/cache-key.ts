@@ -1,31 +1,19 @@
-import * as crypto from "node:crypto";
-import { canonicalJson, sha256 } from "../core/hash.js";
+import { canonicalJson, hashValue, sha256 } from "../core/hash.js";
 import type { CacheEntry, CacheKeyComponents } from "../stores/pipeline-store.js";
 
 export type { CacheKeyComponents } from "../stores/pipeline-store.js";
-
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
-
-/**
- * Hex sha256 of a string, the same as `sha256` from core: node's one-shot `crypto.hash` where it
- * exists (no Hash object per call; several digests are taken per step).
- */
-export const digestHex: (text: string) => string = oneShot ? (text) => oneShot("sha256", text, "hex") : sha256;
-
-/** `hashValue` (hex sha256 of the canonical JSON) through {@link digestHex}. */
-export const hashJson = (value: unknown): string => digestHex(canonicalJson(value));
 
 /**
  * The key of a step's cache entry: sha256 of the canonical JSON of its components — step name,
  * version (or code hash), input hash, the params it read and the serializer id.
  */
 export function cacheKey(c: CacheKeyComponents): string {
-  return digestHex(componentsJson(c, true));
+  return sha256(componentsJson(c, true));
 }
 
 /** The key without params: entries sharing it differ only in the params their step read. */
 export function baseCacheKey(c: Omit<CacheKeyComponents, "params">): string {
-  return digestHex(componentsJson(c, false));
+  return sha256(componentsJson(c, false));
 }
 
 const q = JSON.stringify;
@@ -53,16 +41,16 @@ export function inputHash(input: unknown, ignore: readonly string[]): string {
   if (ignore.length && input && typeof input === "object" && !Array.isArray(input)) {
     const copy: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     for (const k of ignore) delete copy[k];
-    return hashJson(copy);
+    return hashValue(copy);
   }
-  return hashJson(input);
+  return hashValue(input);
 }
 
 /** Hashes of the named params' current values (`undefined` for a missing one). */
 export function paramHashes(params: unknown, names: Iterable<string>): Record<string, string> {
   const out: Record<string, string> = {};
   const rec = (params ?? {}) as Record<string, unknown>;
-  for (const n of names) out[n] = hashJson(rec[n] ?? null);
+  for (const n of names) out[n] = hashValue(rec[n] ?? null);
   return out;
 }
 
@@ -87,9 +75,8 @@ export function diffComponents(prev: CacheKeyComponents, cur: CacheKeyComponents
   return out;
 }
 
-/** Whether an entry can serve a lookup made with `params` at time `now`. */
-export function entryMatches(entry: CacheEntry, params: unknown, now: number): boolean {
-  if (entry.expiresAt !== undefined && entry.expiresAt <= now) return false;
+/** Whether an entry was made with the current values of the params it recorded (freshness is the caller's). */
+export function entryMatches(entry: CacheEntry, params: unknown): boolean {
   const current = paramHashes(params, Object.keys(entry.components.params));
   for (const [k, h] of Object.entries(entry.components.params)) if (current[k] !== h) return false;
   return true;

@@ -1,5 +1,5 @@
 import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
-import { hashValue } from "../core/hash.js";
+import { hashValue, sha256 } from "../core/hash.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
 import {
@@ -16,7 +16,7 @@ import {
 import { putLineageBatch } from "../lineage/lineage.js";
 import type { LineageBatchEdge } from "../stores/lineage-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
-import { baseCacheKey, cacheKey, digestHex, entryMatches, inputHash, paramHashes } from "./cache-key.js";
+import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
 import type { Executor, StepTask } from "./executor.js";
 import { inProcessExecutor } from "./in-process-executor.js";
 import type { AnyPipeline, PipelineNode } from "./pipeline.js";
@@ -688,8 +688,8 @@ export class PipelineEngine {
         const fresh = (e: CacheEntry) =>
           !(e.expiresAt !== undefined && e.expiresAt <= now) &&
           !(policy.expireMs !== undefined && e.createdAt + policy.expireMs <= now);
-        const hit = entries.find((e) => fresh(e) && entryMatches(e, params, now));
-        const stale = entries.find((e) => !fresh(e) && entryMatches({ ...e, expiresAt: undefined }, params, now));
+        const hit = entries.find((e) => fresh(e) && entryMatches(e, params));
+        const stale = entries.find((e) => !fresh(e) && entryMatches(e, params));
         if (!hit && stale) missReason = `the entry with the same key (run '${stale.runId}') had expired`;
         if (hit) {
           if (!(await claim())) return;
@@ -1057,7 +1057,7 @@ export class PipelineEngine {
   private inlineOutput(value: unknown, step: AnyStep): OutputRef | undefined {
     if (step.serializer || value === undefined || !isPlainJson(value)) return undefined;
     const text = JSON.stringify(value);
-    return text.length <= this.inlineLimit ? { kind: "inline", value, hash: digestHex(text) } : undefined;
+    return text.length <= this.inlineLimit ? { kind: "inline", value, hash: sha256(text) } : undefined;
   }
 
   async writeOutput(value: unknown, step: AnyStep): Promise<OutputRef> {
@@ -1067,7 +1067,7 @@ export class PipelineEngine {
       if (isPlainJson(value)) {
         const text = JSON.stringify(value);
         // The JSON text is already at hand: its digest identifies the content (lineage uses it).
-        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: digestHex(text) };
+        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: sha256(text) };
         serializer = jsonSerializer;
       } else serializer = chooseSerializer(value);
     }
