@@ -146,17 +146,7 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
     this.checkNew(name, step);
     const root = refsRoot();
     const wired = wire ? compileTemplate(wire(root as Refs<P, O>)) : undefined;
-    const edges: GraphEdge[] = [];
-    for (const r of wired?.refs ?? []) {
-      this.checkSource(name, r.target);
-      edges.push({
-        from: r.target.source,
-        fromPath: r.target.path.join("."),
-        to: name,
-        toPath: r.at.join("."),
-        kind: "data",
-      });
-    }
+    const edges = this.dataEdges(name, wired?.refs ?? []);
     const node = this.node(name, "step", step, wired?.template, undefined, 1, edges, options);
     return new Pipeline(
       this.name,
@@ -206,17 +196,12 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
         options.input(makeRef("$item") as any, root as Refs<P, O>, makeRef("$index") as any),
       );
       template = wired.template;
-      for (const r of wired.refs) {
-        if (r.target.source === "$item" || r.target.source === "$index") continue;
-        this.checkSource(name, r.target);
-        edges.push({
-          from: r.target.source,
-          fromPath: r.target.path.join("."),
-          to: name,
-          toPath: r.at.join("."),
-          kind: "data",
-        });
-      }
+      edges.push(
+        ...this.dataEdges(
+          name,
+          wired.refs.filter((r) => r.target.source !== "$item" && r.target.source !== "$index"),
+        ),
+      );
     } else {
       template = compileTemplate(template).template;
     }
@@ -306,6 +291,20 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
     if (this.nodes.some((n) => n.name === name))
       throw new MlcycleError("CONFLICT", `pipeline '${this.name}' has a step named '${name}' already`);
     if (!isStep(step)) throw invalid([name], "is not a step: build it with step({...})");
+  }
+
+  /** The data edges into step `name` from the references its wiring read (each checked to exist). */
+  private dataEdges(name: string, refs: ReadonlyArray<{ target: RefTarget; at: string[] }>): GraphEdge[] {
+    return refs.map((r) => {
+      this.checkSource(name, r.target);
+      return {
+        from: r.target.source,
+        fromPath: r.target.path.join("."),
+        to: name,
+        toPath: r.at.join("."),
+        kind: "data",
+      };
+    });
   }
 
   private checkSource(name: string, t: RefTarget): void {

@@ -121,6 +121,20 @@ export interface StepClaim {
   now: number;
 }
 
+/** The record of a step run just claimed with `claim`: what every store's `claimStep` returns. */
+export function claimedStep(runId: string, step: string, claim: StepClaim): StepRunRecord {
+  return {
+    runId,
+    step,
+    status: "running",
+    attempts: 0,
+    claimToken: claim.token,
+    startedAt: claim.now,
+    cacheHit: false,
+    updatedAt: claim.now,
+  };
+}
+
 /** Filter of {@link PipelineStore.listRuns}. */
 export interface PipelineRunFilter {
   pipeline?: string;

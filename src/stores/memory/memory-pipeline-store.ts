@@ -7,6 +7,7 @@ import {
   type PipelineStore,
   type StepClaim,
   type StepRunRecord,
+  claimedStep,
 } from "../pipeline-store.js";
 
 /**
@@ -81,16 +82,7 @@ export class MemoryPipelineStore implements PipelineStore {
     const steps = this.steps.get(runId)!;
     const cur = steps.get(step);
     if (cur && cur.status !== "queued") return undefined;
-    const rec: StepRunRecord = {
-      runId,
-      step,
-      status: "running",
-      attempts: 0,
-      claimToken: claim.token,
-      startedAt: claim.now,
-      cacheHit: false,
-      updatedAt: claim.now,
-    };
+    const rec = claimedStep(runId, step, claim);
     steps.set(step, rec);
     return { ...rec };
   }

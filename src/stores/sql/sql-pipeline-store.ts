@@ -10,6 +10,7 @@ import {
   type StepClaim,
   type StepRunRecord,
   type StepRunStatus,
+  claimedStep,
 } from "../pipeline-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { sqliteWrite } from "./sqlite-group-commit.js";
@@ -286,17 +287,7 @@ export class SqlPipelineStore implements PipelineStore {
       ? await sqliteWrite(this.database, () => hot.stmt.run(...this.bind(hot.params, values)).changes)
       : Number((await this.claimQuery(values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
     if (changed === 0) return undefined;
-    const rec: StepRunRecord = {
-      runId,
-      step,
-      status: "running",
-      attempts: 0,
-      claimToken: claim.token,
-      startedAt: claim.now,
-      cacheHit: false,
-      updatedAt: claim.now,
-    };
-    return rec;
+    return claimedStep(runId, step, claim);
   }
 
   async completeStep(
