@@ -10,8 +10,10 @@ import type {
   FeatureViewDefinition,
   MaterializationState,
 } from "../stores/feature-registry-store.js";
+import { putLineageBatch } from "../lineage/lineage.js";
+import type { LineageBatchEdge, LineageNodeInput } from "../stores/lineage-store.js";
 import type { OfflineRow, OfflineStore } from "../stores/offline-store.js";
-import type { OnlineStore, OnlineWrite } from "../stores/online-store.js";
+import { isNewerRecord, type OnlineStore, type OnlineWrite } from "../stores/online-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
 import {
   buildFeatureService,
@@ -510,7 +512,8 @@ export class FeatureStore {
       if (sources) sources[i] = {};
     }
     for (const group of plan.stored) {
-      const view = await this.resolveView(group.view);
+      // The plan's view: the one whose columns were just laid out, even if the registry changed since.
+      const view = group.resolved;
       const keys = new Array<string>(n);
       for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
       const features = group.features;
@@ -914,31 +917,35 @@ export class FeatureStore {
     return plan;
   }
 
+  /** Records the training set, its views and service, and the build linking them: one lineage batch. */
   private async recordTrainingSet(set: TrainingSet, plan: Plan): Promise<string> {
-    const lineage = this.ctx.workspace.lineage;
-    const inputs = [];
+    const nodes: LineageNodeInput[] = [];
+    const slots: string[] = [];
     for (const g of plan.stored) {
-      const view = await this.resolveView(g.view);
-      const node = await lineage.recordArtifact({
+      nodes.push({
+        kind: "artifact",
         type: "feature_view",
         name: g.view,
         externalId: `feature_view:${g.view}`,
-        digest: view.def.digest,
-        properties: { version: view.def.version },
+        digest: g.resolved.def.digest,
+        properties: { version: g.resolved.def.version },
       });
-      inputs.push({ artifact: node.id, slot: g.view });
+      slots.push(g.view);
     }
     if (plan.service) {
-      const node = await lineage.recordArtifact({
+      nodes.push({
+        kind: "artifact",
         type: "feature_service",
         name: plan.service.name,
         externalId: `feature_service:${plan.service.name}`,
         digest: plan.service.digest,
         properties: { version: plan.service.version, features: plan.service.features },
       });
-      inputs.push({ artifact: node.id, slot: "feature_service" });
+      slots.push("feature_service");
     }
-    const artifact = await lineage.recordArtifact({
+    const artifact = nodes.length;
+    nodes.push({
+      kind: "artifact",
       type: "training_set",
       name: set.name,
       externalId: `training_set:${set.digest}`,
@@ -948,19 +955,26 @@ export class FeatureStore {
         columns: set.columns,
         features: set.features,
         ...(set.service ? { service: set.service } : {}),
-        views: Object.fromEntries(
-          plan.stored.map((g) => [g.view, this.views.get(g.view)?.def.version ?? null] as const),
-        ),
+        views: Object.fromEntries(plan.stored.map((g) => [g.view, g.resolved.def.version] as const)),
       },
     });
-    await lineage.recordExecution({
+    const build = nodes.length;
+    nodes.push({
+      kind: "execution",
       type: "training_set_build",
       name: `build ${set.name}`,
       properties: { at: this.ctx.clock.now() },
-      inputs,
-      outputs: [{ artifact: artifact.id, slot: "training_set" }],
     });
-    return artifact.id;
+    const edges: LineageBatchEdge[] = slots.map((slot, i) => ({
+      type: "event",
+      from: build,
+      to: i,
+      direction: "input",
+      slot,
+    }));
+    edges.push({ type: "event", from: build, to: artifact, direction: "output", slot: "training_set" });
+    const stored = await putLineageBatch(this.ctx.metadata.lineage, nodes, edges);
+    return stored[artifact]!.id;
   }
 }
 
@@ -1015,9 +1029,7 @@ function sourceFeatures(view: OnDemandFeatureView, byRef: Record<string, unknown
 function latestPerKey(rows: readonly OfflineRow[]): OnlineWrite[] {
   const latest = new Map<string, OfflineRow>();
   for (const r of rows) {
-    const cur = latest.get(r.entityKey);
-    if (!cur || r.eventTime > cur.eventTime || (r.eventTime === cur.eventTime && r.createdTime >= cur.createdTime))
-      latest.set(r.entityKey, r);
+    if (isNewerRecord(r, latest.get(r.entityKey))) latest.set(r.entityKey, r);
   }
   return [...latest.values()].map((r) => ({
     entityKey: r.entityKey,
