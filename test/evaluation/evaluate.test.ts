@@ -1,14 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MlcycleError } from "../../src/core/errors.js";
-import {
-  compareWithBaseline,
-  type EvaluationResult,
-  evaluate,
-  f1Score,
-  precisionScore,
-  rocAucScore,
-} from "../../src/evaluation/index.js";
+import { compareWithBaseline, type EvaluationResult, evaluate, precisionScore } from "../../src/evaluation/index.js";
 import { fixturePath } from "../helpers.js";
 
 interface Case {
@@ -142,7 +135,7 @@ describe("evaluate(): default metric set (mlflow.evaluate's, plus variants)", ()
     });
     expect(r.positiveLabel).toBe(1);
     expect(r.confusionMatrix?.labels).toEqual([0, 1]);
-    expect(r.metrics.f1_score_macro).toBeCloseTo(f1Score(binary.y_true, binary.y_pred, { average: "macro" }), 12);
+    expect(r.metrics.f1_score).toBeCloseTo(binary.expected.f1 as number, 9);
   });
 
   it("without probabilities, no probability metrics", () => {
@@ -154,14 +147,12 @@ describe("evaluate(): default metric set (mlflow.evaluate's, plus variants)", ()
 
   it("multiclass: weighted averages by default, ROC AUC one-vs-rest weighted and macro, no binary counts", () => {
     const r = run(multiclass);
-    expect(r.metrics.precision_score).toBeCloseTo(
-      precisionScore(multiclass.y_true, multiclass.y_pred, { average: "weighted" }),
-      12,
-    );
-    expect(r.metrics.roc_auc).toBeCloseTo(
-      rocAucScore(multiclass.y_true, multiclass.y_proba!, { average: "weighted" }),
-      12,
-    );
+    // Default (weighted) and the macro and micro variants, against scikit-learn's values.
+    expect(r.metrics.f1_score).toBeCloseTo(multiclass.expected.f1_weighted as number, 9);
+    expect(r.metrics.f1_score_macro).toBeCloseTo(multiclass.expected.f1_macro as number, 9);
+    expect(r.metrics.f1_score_micro).toBeCloseTo(multiclass.expected.f1_micro as number, 9);
+    expect(r.metrics.precision_score_macro).toBeCloseTo(multiclass.expected.precision_macro as number, 9);
+    expect(r.metrics.roc_auc_macro).toBeCloseTo(multiclass.expected.roc_auc_ovr_macro as number, 9);
     expect(r.metrics.true_positives).toBeUndefined();
     expect(r.metrics.brier_score_loss).toBeUndefined();
     expect(r.positiveLabel).toBeUndefined();
