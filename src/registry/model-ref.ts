@@ -15,6 +15,11 @@ export type ParsedRef =
   | { kind: "id"; id: string };
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** True when `s` looks like a version id (a ULID) rather than a model name or alias. */
+export function isVersionId(s: string): boolean {
+  return ULID_RE.test(s);
+}
 const VERSION_RE = /^v?([1-9][0-9]{0,9})$/;
 
 /** Parses a {@link ModelRef}; `VALIDATION` when it has none of the accepted shapes. */

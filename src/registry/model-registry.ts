@@ -23,7 +23,7 @@ import type { WorkspaceContext } from "../workspace-context.js";
 import { FunctionFlavor, type PredictFactory } from "./flavors/function-flavor.js";
 import { type JsonClassOptions, JsonFlavor, type JsonModelClass } from "./flavors/json-flavor.js";
 import type { ModelFlavor, Predictor } from "./flavors/model-flavor.js";
-import { isReservedAlias, type ModelRef, type ParsedRef, parseModelRef } from "./model-ref.js";
+import { isReservedAlias, isVersionId, type ModelRef, type ParsedRef, parseModelRef } from "./model-ref.js";
 import "./registry-events.js";
 import {
   isZodSchema,
@@ -869,7 +869,7 @@ export class ModelRegistry {
       const b = options.baseline;
       try {
         base =
-          typeof b === "string" && !b.includes("@") && !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(b)
+          typeof b === "string" && !b.includes("@") && !isVersionId(b)
             ? await this.resolve({ model: cand.model.name, alias: b })
             : await this.resolve(b);
       } catch (error) {

@@ -159,11 +159,17 @@ export function webhookSender(
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      closing.signal.addEventListener("abort", () => {
+      if (closing.signal.aborted) return resolve();
+      // The abort listener is removed when the timer fires, so retries do not pile listeners up.
+      const wake = () => {
         clearTimeout(t);
         resolve();
-      });
+      };
+      const t = setTimeout(() => {
+        closing.signal.removeEventListener("abort", wake);
+        resolve();
+      }, ms);
+      closing.signal.addEventListener("abort", wake, { once: true });
     });
 
   const deliver = async (event: string, payload: unknown): Promise<void> => {
