@@ -100,11 +100,30 @@ export class Lineage {
     node: Omit<LineageNodeInput, "kind"> & { inputs?: LineageIo[]; outputs?: LineageIo[]; contexts?: string[] },
   ): Promise<LineageNode> {
     const { inputs = [], outputs = [], contexts = [], ...rest } = node;
-    const execution = await this.store.putNode({ ...rest, kind: "execution" });
-    for (const io of inputs) await this.addEvent(execution.id, io.artifact, "input", io.slot);
-    for (const io of outputs) await this.addEvent(execution.id, io.artifact, "output", io.slot);
-    for (const c of contexts) await this.associate(execution.id, c);
-    return execution;
+    // Every end is checked before anything is written; then the node and its edges are one batch.
+    await Promise.all([
+      ...[...inputs, ...outputs].map((io) => this.expectKind(io.artifact, "artifact")),
+      ...contexts.map((c) => this.expectKind(c, "context")),
+    ]);
+    const edges: LineageBatchEdge[] = [
+      ...inputs.map((io) => ({
+        type: "event" as const,
+        from: 0,
+        to: io.artifact,
+        direction: "input" as const,
+        slot: io.slot,
+      })),
+      ...outputs.map((io) => ({
+        type: "event" as const,
+        from: 0,
+        to: io.artifact,
+        direction: "output" as const,
+        slot: io.slot,
+      })),
+      ...contexts.map((c) => ({ type: "association" as const, from: 0, to: c })),
+    ];
+    const [execution] = await putLineageBatch(this.store, [{ ...rest, kind: "execution" }], edges);
+    return execution as LineageNode;
   }
 
   /** Links an execution and an artifact it read (`input`) or wrote (`output`). */

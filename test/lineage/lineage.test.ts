@@ -74,6 +74,12 @@ describe.each(workspaces)("ws.lineage on %s", (_name, open) => {
     const a = await ws.lineage.recordArtifact({ type: "dataset", name: "a" });
     const b = await ws.lineage.recordArtifact({ type: "dataset", name: "b" });
     await expect(ws.lineage.addEvent(a.id, b.id, "input")).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+    const ctx = await ws.lineage.recordContext({ type: "pipeline_run", name: "p" });
+    await expect(
+      ws.lineage.recordExecution({ type: "step_run", name: "bad", inputs: [{ artifact: ctx.id }] }),
+    ).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+    // Refused before anything was written.
+    expect(await ws.lineage.list({ kind: "execution" })).toEqual([]);
     await expect(ws.lineage.upstream("nope")).rejects.toSatisfy((e) => isMlcycleError(e, "NOT_FOUND"));
     await expect(ws.lineage.upstream(a.id, { maxHops: -1 })).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
   });
