@@ -15,7 +15,7 @@ import type {
   StoredRunStatus,
   TrackingStore,
 } from "../tracking-store.js";
-import { isBusyError, type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { sqliteWrite } from "./sqlite-group-commit.js";
 import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
 
@@ -522,9 +522,9 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   /**
-   * The SQLite hot path: one `BEGIN IMMEDIATE` transaction of cached prepared statements per batch.
-   * It holds Kysely's connection lock so no Kysely transaction interleaves, and retries when another
-   * process holds the write lock beyond the busy timeout.
+   * The SQLite hot path: cached prepared statements, committed through the database's group commit
+   * (one `BEGIN IMMEDIATE` shared with the writes queued beside it, retried while another process
+   * holds the write lock).
    */
   private async logMetricsSqlite(
     raw: BetterSqlite3.Database,
@@ -532,40 +532,12 @@ export class SqlTrackingStore implements TrackingStore {
     runIds: string[],
     latest: MetricPoint[],
   ): Promise<void> {
-    await this.db.connection().execute(async () => {
-      const st = this.prepare(raw);
-      // Code that drives the raw handle outside Kysely may have a transaction open on this
-      // connection across an await: let it finish rather than nest inside it.
-      for (let waited = 0; raw.inTransaction; waited++) {
-        if (waited > 10_000)
-          throw new MlcycleError("UNAVAILABLE", "another transaction stayed open on the SQLite connection");
-        await new Promise((r) => setTimeout(r, 1));
-      }
-      for (let attempt = 0; ; attempt++) {
-        try {
-          raw.exec("begin immediate");
-          try {
-            for (const id of runIds) if (!st.runExists.get(id)) throw notFound("run", id);
-            const ins = st.insertMetric;
-            for (const p of points) ins.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
-            for (const p of latest) st.upsertLatest.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
-            raw.exec("commit");
-            return;
-          } catch (error) {
-            if (raw.inTransaction) raw.exec("rollback");
-            throw error;
-          }
-        } catch (error) {
-          if (!isBusyError(error) || attempt >= 50) {
-            if (isBusyError(error))
-              throw new MlcycleError("UNAVAILABLE", "the SQLite database stayed locked by another writer", {
-                cause: error,
-              });
-            throw error;
-          }
-          await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
-        }
-      }
+    const st = this.prepare(raw);
+    await sqliteWrite(this.database, () => {
+      for (const id of runIds) if (!st.runExists.get(id)) throw notFound("run", id);
+      const ins = st.insertMetric;
+      for (const p of points) ins.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
+      for (const p of latest) st.upsertLatest.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
     });
   }
 
