@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll } from "vitest";
 
 /** A fresh temporary folder, removed after the file's tests. */
@@ -10,7 +10,13 @@ export function tempDir(prefix = "mlcycle-"): string {
   return dir;
 }
 
-/** Path of a shared fixture, read in place. */
+/**
+ * Path of a reference fixture, read in place from the folder named by `MLCYCLE_FIXTURES` (default
+ * `test/fixtures/reference`, the byte-identical copy this repository keeps).
+ */
 export function fixturePath(...parts: string[]): string {
-  return join(import.meta.dirname, "..", "..", "shared", "fixtures", ...parts);
+  const root = process.env.MLCYCLE_FIXTURES
+    ? resolve(process.env.MLCYCLE_FIXTURES)
+    : join(import.meta.dirname, "fixtures", "reference");
+  return join(root, ...parts);
 }
