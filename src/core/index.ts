@@ -4,3 +4,4 @@ export * from "./hash.js";
 export * from "./events.js";
 export * from "./clock.js";
 export * from "./validation.js";
+export * from "./random.js";

@@ -1,3 +1,4 @@
+import { lineageIds } from "../lineage/external-ids.js";
 import { z } from "zod";
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { canonicalJson } from "../core/hash.js";
@@ -10,7 +11,7 @@ import type {
   FeatureViewDefinition,
   MaterializationState,
 } from "../stores/feature-registry-store.js";
-import { putLineageBatch } from "../lineage/lineage.js";
+import { putLineageBatch } from "../stores/lineage-store.js";
 import type { LineageBatchEdge, LineageNodeInput } from "../stores/lineage-store.js";
 import type { OfflineRow, OfflineStore } from "../stores/offline-store.js";
 import { isNewerRecord, type OnlineStore, type OnlineWrite } from "../stores/online-store.js";
@@ -296,7 +297,7 @@ export class FeatureStore {
     await this.ctx.workspace.lineage.recordArtifact({
       type: "feature_view",
       name: view.name,
-      externalId: `feature_view:${view.name}`,
+      externalId: lineageIds.featureView(view.name),
       digest: view.digest,
       properties: { version: view.version, entities: view.entities, features: view.features.map((f) => f.name) },
     });
@@ -324,7 +325,7 @@ export class FeatureStore {
     await this.ctx.workspace.lineage.recordArtifact({
       type: "feature_service",
       name: service.name,
-      externalId: `feature_service:${service.name}`,
+      externalId: lineageIds.featureService(service.name),
       digest: service.digest,
       properties: { version: service.version, features: service.features },
     });
@@ -926,7 +927,7 @@ export class FeatureStore {
         kind: "artifact",
         type: "feature_view",
         name: g.view,
-        externalId: `feature_view:${g.view}`,
+        externalId: lineageIds.featureView(g.view),
         digest: g.resolved.def.digest,
         properties: { version: g.resolved.def.version },
       });
@@ -937,7 +938,7 @@ export class FeatureStore {
         kind: "artifact",
         type: "feature_service",
         name: plan.service.name,
-        externalId: `feature_service:${plan.service.name}`,
+        externalId: lineageIds.featureService(plan.service.name),
         digest: plan.service.digest,
         properties: { version: plan.service.version, features: plan.service.features },
       });
@@ -948,7 +949,7 @@ export class FeatureStore {
       kind: "artifact",
       type: "training_set",
       name: set.name,
-      externalId: `training_set:${set.digest}`,
+      externalId: lineageIds.trainingSet(set.digest),
       digest: set.digest,
       properties: {
         rows: set.rows.length,

@@ -1,3 +1,4 @@
+import { seededRandom } from "../core/random.js";
 /** Statistics of one feature over the rows of a view. */
 export interface FeatureColumnStatistics {
   /** Rows with a value (not null, not missing). */
@@ -148,18 +149,6 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** mulberry32: a small seeded generator, so reservoir samples are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Streaming statistics of feature rows: memory is bounded by the reservoir and category limits,
  * whatever the number of rows added.
@@ -180,7 +169,7 @@ export class StatisticsAccumulator {
   private readonly topK: number;
 
   constructor(features: readonly string[], options: StatisticsOptions = {}) {
-    const random = seeded(options.seed ?? 42);
+    const random = seededRandom(options.seed ?? 42);
     this.quantiles = options.quantiles ?? DEFAULT_QUANTILES;
     this.topK = options.topK ?? 10;
     this.columns = new Map(

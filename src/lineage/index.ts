@@ -1,1 +1,2 @@
 export * from "./lineage.js";
+export { lineageIds } from "./external-ids.js";

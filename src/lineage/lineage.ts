@@ -1,39 +1,15 @@
 import { invalid, notFound } from "../core/errors.js";
 import {
   type LineageBatchEdge,
+  putLineageBatch,
   type LineageDirection,
   type LineageEdge,
   type LineageNode,
   type LineageNodeInput,
   type LineageNodeKind,
   type LineageStore,
-  resolveBatchEdge,
 } from "../stores/lineage-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
-
-/**
- * Puts nodes and the edges between them through `store.putBatch` when the store has it (one
- * transaction on SQL), else one `putNode` per node then one `addEdge` per edge. Edge ends are node
- * ids, or indexes into `nodes`. Returns the stored nodes in input order.
- *
- * @example
- * ```ts
- * const [exec, out] = await putLineageBatch(store,
- *   [{ kind: "execution", type: "step_run", name: "fit" }, { kind: "artifact", type: "model", name: "m" }],
- *   [{ type: "event", from: 0, to: 1, direction: "output" }]);
- * ```
- */
-export async function putLineageBatch(
-  store: LineageStore,
-  nodes: readonly LineageNodeInput[],
-  edges: readonly LineageBatchEdge[],
-): Promise<LineageNode[]> {
-  if (store.putBatch) return store.putBatch(nodes, edges);
-  const stored: LineageNode[] = [];
-  for (const n of nodes) stored.push(await store.putNode(n));
-  for (const e of edges) await store.addEdge(resolveBatchEdge(e, stored));
-  return stored;
-}
 
 /** A node named by store id, or by kind and the external id of the domain object it stands for. */
 export type LineageRef = string | { kind: LineageNodeKind; externalId: string };

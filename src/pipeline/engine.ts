@@ -1,3 +1,4 @@
+import { lineageIds } from "../lineage/external-ids.js";
 import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { hashValue, sha256 } from "../core/hash.js";
 import { newId } from "../core/ids.js";
@@ -13,7 +14,7 @@ import {
   type StepRunStatus,
   type StoredError,
 } from "../stores/pipeline-store.js";
-import { putLineageBatch } from "../lineage/lineage.js";
+import { putLineageBatch } from "../stores/lineage-store.js";
 import type { LineageBatchEdge } from "../stores/lineage-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
 import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
@@ -1107,7 +1108,7 @@ export class PipelineEngine {
       kind: "context",
       type: "pipeline_run",
       name: `${p.name}/${runId}`,
-      externalId: `pipeline_run:${runId}`,
+      externalId: lineageIds.pipelineRun(runId),
       properties,
     });
     if (this.contexts.size > 1000) this.contexts.clear();
@@ -1156,7 +1157,7 @@ export class PipelineEngine {
           kind: "execution",
           type: "step_run",
           name: node.name,
-          externalId: `step_run:${runId}/${node.name}`,
+          externalId: lineageIds.stepRun(runId, node.name),
           properties: {
             pipeline: p.name,
             pipelineRunId: runId,
@@ -1171,7 +1172,7 @@ export class PipelineEngine {
           kind: "artifact",
           type: "step_output",
           name: `${p.name}/${node.name}`,
-          externalId: `step_output:${output.hash}`,
+          externalId: lineageIds.stepOutput(output.hash),
           ...(output.kind === "artifact" ? { digest: output.digest } : {}),
           properties:
             output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },

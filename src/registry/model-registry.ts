@@ -1,3 +1,4 @@
+import { lineageIds } from "../lineage/external-ids.js";
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { hashValue, sha256 } from "../core/hash.js";
 import { checkKey, checkName, checkString } from "../core/validation.js";
@@ -1111,15 +1112,15 @@ export class ModelRegistry {
     const artifact = await lineage.recordArtifact({
       type: "model_version",
       name: `${name}/${v.version}`,
-      externalId: `model_version:${name}/${v.version}`,
+      externalId: lineageIds.modelVersion(name, v.version),
       digest: v.digest,
       properties: { model: name, version: v.version, versionId: v.id, flavor: v.flavor },
     });
     const producers: Array<{ externalId: string; type: string; name: string }> = [];
     if (v.runId !== undefined)
-      producers.push({ externalId: `run:${v.runId}`, type: "tracking_run", name: runName ?? v.runId });
+      producers.push({ externalId: lineageIds.run(v.runId), type: "tracking_run", name: runName ?? v.runId });
     if (v.pipelineRunId !== undefined && v.step !== undefined)
-      producers.push({ externalId: `step_run:${v.pipelineRunId}/${v.step}`, type: "step_run", name: v.step });
+      producers.push({ externalId: lineageIds.stepRun(v.pipelineRunId, v.step), type: "step_run", name: v.step });
     for (const p of producers) {
       // Keep the node the owning module recorded (its name and type); only add the output event.
       const existing = await lineage.find({ kind: "execution", externalId: p.externalId });

@@ -91,7 +91,7 @@ export interface LineageStore {
   /**
    * Optional: puts several nodes (as `putNode`, in order) and then adds edges between them (as
    * `addEdge`) at once — on SQL in one transaction. Returns the nodes as stored, in input order.
-   * Callers use `putLineageBatch` from the lineage module, which falls back to one call per node
+   * Callers use {@link putLineageBatch}, which falls back to one call per node
    * and edge when a store lacks it.
    */
   putBatch?(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]>;
@@ -112,4 +112,28 @@ export function resolveBatchEdge(
   if (e.direction !== undefined) out.direction = e.direction;
   if (e.slot !== undefined) out.slot = e.slot;
   return out;
+}
+
+/**
+ * Puts nodes and the edges between them through `store.putBatch` when the store has it (one
+ * transaction on SQL), else one `putNode` per node then one `addEdge` per edge. Edge ends are node
+ * ids, or indexes into `nodes`. Returns the stored nodes in input order.
+ *
+ * @example
+ * ```ts
+ * const [exec, out] = await putLineageBatch(store,
+ *   [{ kind: "execution", type: "step_run", name: "fit" }, { kind: "artifact", type: "model", name: "m" }],
+ *   [{ type: "event", from: 0, to: 1, direction: "output" }]);
+ * ```
+ */
+export async function putLineageBatch(
+  store: LineageStore,
+  nodes: readonly LineageNodeInput[],
+  edges: readonly LineageBatchEdge[],
+): Promise<LineageNode[]> {
+  if (store.putBatch) return store.putBatch(nodes, edges);
+  const stored: LineageNode[] = [];
+  for (const n of nodes) stored.push(await store.putNode(n));
+  for (const e of edges) await store.addEdge(resolveBatchEdge(e, stored));
+  return stored;
 }

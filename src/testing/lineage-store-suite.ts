@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { putLineageBatch } from "../lineage/lineage.js";
+import { putLineageBatch } from "../stores/lineage-store.js";
 import type { LineageStore } from "../stores/lineage-store.js";
 
 /**

@@ -1,3 +1,4 @@
+import { lineageIds } from "../lineage/external-ids.js";
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { checkKey, checkString } from "../core/validation.js";
@@ -417,7 +418,7 @@ export class Experiments {
     const dataset = await lineage.recordArtifact({
       type: "dataset",
       name: input.name,
-      externalId: `dataset:${input.digest}`,
+      externalId: lineageIds.dataset(input.digest),
       ...(/^[0-9a-f]{64}$/.test(input.digest) ? { digest: input.digest } : {}),
       ...(input.source !== undefined ? { uri: input.source } : {}),
       properties: {
@@ -428,12 +429,12 @@ export class Experiments {
     const experiment = await lineage.recordContext({
       type: "experiment",
       name: (await this.store.getExperiment(run.experimentId))?.name ?? run.experimentId,
-      externalId: `experiment:${run.experimentId}`,
+      externalId: lineageIds.experiment(run.experimentId),
     });
     await lineage.recordExecution({
       type: "tracking_run",
       name: run.name,
-      externalId: `run:${run.id}`,
+      externalId: lineageIds.run(run.id),
       properties: { runId: run.id, experimentId: run.experimentId },
       inputs: [{ artifact: dataset.id, slot: input.context || "input" }],
       contexts: [experiment.id],

@@ -1,3 +1,4 @@
+import { seededRandom } from "../core/random.js";
 import { invalid, isMlcycleError, MlcycleError } from "../core/errors.js";
 import { checkKey } from "../core/validation.js";
 import type { Run } from "./run.js";
@@ -114,18 +115,6 @@ interface SweepHost {
     tags?: Record<string, string>;
     params?: Record<string, SweepValue>;
   }): Promise<Run>;
-}
-
-/** Mulberry32: a small, fast seeded PRNG with uniform output in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Domain =

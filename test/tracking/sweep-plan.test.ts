@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isMlcycleError } from "../../src/index.js";
 import { downsampleMinMax } from "../../src/tracking/downsample.js";
-import { MedianStoppingRule, planTrials, seededRandom } from "../../src/tracking/sweep.js";
+import { seededRandom } from "../../src/core/random.js";
+import { MedianStoppingRule, planTrials } from "../../src/tracking/sweep.js";
 
 const codeOf = (fn: () => unknown) => {
   try {
