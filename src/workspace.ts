@@ -99,8 +99,15 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     -readonly [K in keyof Workspace]: Workspace[K];
   };
   const ctx: WorkspaceContext = { metadata, artifacts, events, clock, workspace: ws };
-  ws.lineage = new Lineage(ctx);
-  ws.experiments = new Experiments(ctx);
+  ws.lineage = new Lineage(metadata.lineage);
+  ws.experiments = new Experiments({
+    store: metadata.tracking,
+    artifacts,
+    lineage: ws.lineage,
+    events,
+    clock,
+    ...(options.tracking ? { tracking: options.tracking } : {}),
+  });
   ws.registry = new ModelRegistry(ctx);
   const offline = options.offline ?? (metadata.sql ? sqlOfflineStore(metadata.sql) : memoryOfflineStore());
   const online =

@@ -9,7 +9,6 @@ import {
   type LineageNodeKind,
   type LineageStore,
 } from "../stores/lineage-store.js";
-import type { WorkspaceContext } from "../workspace-context.js";
 
 /** A node named by store id, or by kind and the external id of the domain object it stands for. */
 export type LineageRef = string | { kind: LineageNodeKind; externalId: string };
@@ -54,8 +53,9 @@ export interface LineageQueryOptions {
 export class Lineage {
   private readonly store: LineageStore;
 
-  constructor(ctx: WorkspaceContext) {
-    this.store = ctx.metadata.lineage;
+  /** Built by the workspace on its lineage store. */
+  constructor(store: LineageStore) {
+    this.store = store;
   }
 
   /** Records (or updates, by `externalId`) an artifact node. */

@@ -1,7 +1,11 @@
-import { lineageIds } from "../lineage/external-ids.js";
+import type { Clock } from "../core/clock.js";
 import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import type { EventBus } from "../core/events.js";
 import { newId } from "../core/ids.js";
 import { checkKey, checkString } from "../core/validation.js";
+import { lineageIds } from "../lineage/external-ids.js";
+import type { Lineage } from "../lineage/lineage.js";
+import type { ArtifactStore } from "../stores/artifact-store.js";
 import type {
   ExperimentLifecycle,
   ExperimentRecord,
@@ -9,14 +13,13 @@ import type {
   StoredRun,
   TrackingStore,
 } from "../stores/tracking-store.js";
-import type { WorkspaceContext } from "../workspace-context.js";
 import { downsampleMinMax, type MetricObservation } from "./downsample.js";
 import { parseRunFilter, parseRunOrder } from "./filter-parser.js";
 import { MetricBuffer } from "./metric-buffer.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost } from "./run.js";
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
-import "./tracking-events.js";
+import type { TrackingEvents } from "./tracking-events.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
 import { checkDisplayName, checkInteger, checkParams, checkTags, TRACKING_LIMITS } from "./tracking-validation.js";
 
@@ -101,6 +104,21 @@ export interface RunComparison {
   metrics: Array<{ key: string; values: Array<number | undefined>; differs: boolean }>;
 }
 
+/** What {@link Experiments} is built with (the workspace passes its own stores and modules). */
+export interface ExperimentsOptions {
+  /** The tracking metadata port. */
+  store: TrackingStore;
+  /** Where run artifacts go. */
+  artifacts: ArtifactStore;
+  /** Records dataset inputs of runs. */
+  lineage: Lineage;
+  /** Where `experiment.created`, `run.started` and `run.ended` are emitted. */
+  events: EventBus<TrackingEvents>;
+  clock: Clock;
+  /** Metric buffering and heartbeat settings (defaults: {@link TRACKING_DEFAULTS}). */
+  tracking?: TrackingOptions;
+}
+
 const MAX_RESULTS = 50_000;
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -131,17 +149,23 @@ export class Experiments {
   private settings: ResolvedTrackingOptions;
   private closed = false;
 
-  constructor(
-    readonly ctx: WorkspaceContext,
-    options?: TrackingOptions,
-  ) {
-    this.store = ctx.metadata.tracking;
-    this.settings = resolveTrackingOptions(options ?? ctx.workspace?.options?.tracking);
+  private readonly artifacts: ArtifactStore;
+  private readonly lineage: Lineage;
+  private readonly events: EventBus<TrackingEvents>;
+  private readonly clock: Clock;
+
+  constructor(options: ExperimentsOptions) {
+    this.store = options.store;
+    this.artifacts = options.artifacts;
+    this.lineage = options.lineage;
+    this.events = options.events;
+    this.clock = options.clock;
+    this.settings = resolveTrackingOptions(options.tracking);
     this.buffer = new MetricBuffer(this.store, this.settings.metricBatchSize, this.settings.flushIntervalMs);
     this.host = {
       store: this.store,
-      artifacts: ctx.artifacts,
-      clock: ctx.clock,
+      artifacts: this.artifacts,
+      clock: this.clock,
       buffer: this.buffer,
       isClosed: () => this.closed,
       recordInput: (run, input) => this.recordInput(run, input),
@@ -175,7 +199,7 @@ export class Experiments {
     this.assertOpen();
     checkDisplayName("experiment name", name);
     if (opts.description !== undefined) checkString("description", opts.description, TRACKING_LIMITS.descriptionLength);
-    const now = this.ctx.clock.now();
+    const now = this.clock.now();
     const e: Experiment = {
       id: newId(),
       name,
@@ -186,7 +210,7 @@ export class Experiments {
     };
     if (opts.description !== undefined) e.description = opts.description;
     await this.store.createExperiment(e);
-    this.ctx.events.emit("experiment.created", { experimentId: e.id, name: e.name });
+    this.events.emit("experiment.created", { experimentId: e.id, name: e.name });
     return e;
   }
 
@@ -243,7 +267,7 @@ export class Experiments {
   async rename(nameOrId: string, newName: string): Promise<Experiment> {
     checkDisplayName("experiment name", newName);
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { name: newName, updatedAt: this.ctx.clock.now() });
+    return this.store.updateExperiment(e.id, { name: newName, updatedAt: this.clock.now() });
   }
 
   /** Changes an experiment's description or merges tags. */
@@ -255,20 +279,20 @@ export class Experiments {
     return this.store.updateExperiment(e.id, {
       ...(patch.description !== undefined ? { description: patch.description } : {}),
       ...(tags ? { tags } : {}),
-      updatedAt: this.ctx.clock.now(),
+      updatedAt: this.clock.now(),
     });
   }
 
   /** Soft-deletes an experiment: its runs stay readable; new runs are refused until restored. */
   async delete(nameOrId: string): Promise<Experiment> {
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { lifecycle: "deleted", updatedAt: this.ctx.clock.now() });
+    return this.store.updateExperiment(e.id, { lifecycle: "deleted", updatedAt: this.clock.now() });
   }
 
   /** Restores a deleted experiment. */
   async restore(nameOrId: string): Promise<Experiment> {
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { lifecycle: "active", updatedAt: this.ctx.clock.now() });
+    return this.store.updateExperiment(e.id, { lifecycle: "active", updatedAt: this.clock.now() });
   }
 
   // -- runs -------------------------------------------------------------------------------------
@@ -306,7 +330,7 @@ export class Experiments {
       const parent = await this.store.getRun(String(opts.parentRunId));
       if (!parent) throw notFound("parent run", String(opts.parentRunId));
     }
-    const now = this.ctx.clock.now();
+    const now = this.clock.now();
     const id = opts.runId ?? newId(now);
     const runName =
       name ??
@@ -330,7 +354,7 @@ export class Experiments {
   private open(run: Run): Run {
     this.openRuns.set(run.id, run);
     this.startHeartbeat();
-    this.ctx.events.emit("run.started", {
+    this.events.emit("run.started", {
       runId: run.id,
       experimentId: run.experimentId,
       ...(run.parentRunId !== undefined ? { parentRunId: run.parentRunId } : {}),
@@ -348,7 +372,7 @@ export class Experiments {
     if (open) return open;
     const r = await this.store.getRun(runId);
     if (!r) throw notFound("run", runId);
-    const now = this.ctx.clock.now();
+    const now = this.clock.now();
     await this.store.updateRun(runId, { status: "running", heartbeatAt: now });
     return this.open(new Run(this.host, r.id, r.experimentId, r.name, r.parentRunId));
   }
@@ -387,10 +411,10 @@ export class Experiments {
     if (!r) throw notFound("run", runId);
     await this.store.updateRun(runId, {
       status,
-      endTime: this.ctx.clock.now(),
+      endTime: this.clock.now(),
       ...(opts.error !== undefined ? { error: describeError(opts.error) } : {}),
     });
-    this.ctx.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
+    this.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
   }
 
   private async finishRun(run: Run, status: RunEndStatus, error?: string): Promise<void> {
@@ -398,14 +422,14 @@ export class Experiments {
     if (this.openRuns.size === 0) this.stopHeartbeat();
     await this.store.updateRun(run.id, {
       status,
-      endTime: this.ctx.clock.now(),
+      endTime: this.clock.now(),
       ...(error !== undefined ? { error } : {}),
     });
-    this.ctx.events.emit("run.ended", { runId: run.id, experimentId: run.experimentId, status });
+    this.events.emit("run.ended", { runId: run.id, experimentId: run.experimentId, status });
   }
 
   private async recordInput(run: Run, input: DatasetInput): Promise<void> {
-    const now = this.ctx.clock.now();
+    const now = this.clock.now();
     await this.store.logInput(run.id, {
       name: input.name,
       digest: input.digest,
@@ -414,7 +438,7 @@ export class Experiments {
       ...(input.source !== undefined ? { source: input.source } : {}),
       createdAt: now,
     });
-    const lineage = this.ctx.workspace.lineage;
+    const lineage = this.lineage;
     const dataset = await lineage.recordArtifact({
       type: "dataset",
       name: input.name,
@@ -450,7 +474,7 @@ export class Experiments {
       if (ids.length === 0) return;
       // One write at a time; a failed beat is retried by the next tick.
       this.heartbeatWrite = this.heartbeatWrite
-        .then(() => this.store.heartbeat(ids, this.ctx.clock.now()))
+        .then(() => this.store.heartbeat(ids, this.clock.now()))
         .catch(() => undefined);
     }, this.settings.heartbeatIntervalMs);
     this.heartbeatTimer.unref?.();
@@ -469,7 +493,7 @@ export class Experiments {
   }
 
   private crashedBefore(): number {
-    return this.ctx.clock.now() - this.settings.crashTimeoutMs;
+    return this.clock.now() - this.settings.crashTimeoutMs;
   }
 
   private toInfo(r: StoredRun): RunInfo {
@@ -531,7 +555,7 @@ export class Experiments {
     await this.getRun(runId);
     const a = await this.store.getArtifact(runId, path);
     if (!a) throw notFound("artifact", `${runId}/${path}`);
-    return this.ctx.artifacts.get(a.digest);
+    return this.artifacts.get(a.digest);
   }
 
   /** A run's dataset inputs, in the order logged. */
