@@ -29,6 +29,24 @@ export interface MlcycleIssue {
   path: PropertyKey[];
   /** What was wrong, for a person. */
   message: string;
+  /**
+   * The fields zod gives for this kind of issue, kept as they are: `expected` (invalid_type),
+   * `minimum` / `maximum` / `inclusive` / `origin` (too_small, too_big), `keys` (unrecognized_keys),
+   * `values` (invalid_value), `format` (invalid_format), and so on.
+   */
+  readonly [detail: string]: unknown;
+}
+
+/**
+ * One zod issue as an {@link MlcycleIssue}: every per-code field kept, the path prefixed, the
+ * offending input left out (it can be large, and it is the caller's own data).
+ */
+export function issueFromZod(
+  issue: { code: string; path: readonly PropertyKey[]; message: string },
+  prefix: readonly PropertyKey[] = [],
+): MlcycleIssue {
+  const { input: _input, path, code, message, ...details } = issue as typeof issue & { input?: unknown };
+  return { ...details, code: String(code), path: [...prefix, ...path], message };
 }
 
 /** Options of {@link MlcycleError}. */
@@ -83,10 +101,10 @@ export function invalid(path: PropertyKey[] | string, message: string, code = "i
 
 /** Turns zod's error (anything with `issues`) into a `VALIDATION` {@link MlcycleError}. */
 export function fromZodError(
-  error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string }> },
+  error: { issues: ReadonlyArray<{ code: string; path: readonly PropertyKey[]; message: string }> },
   what: string,
 ): MlcycleError {
-  const issues = error.issues.map((i) => ({ code: String(i.code), path: [...i.path], message: i.message }));
+  const issues = error.issues.map((i) => issueFromZod(i));
   const summary = issues
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(root)"}: ${i.message}`)

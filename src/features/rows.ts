@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { invalid, MlcycleError, type MlcycleIssue } from "../core/errors.js";
+import { invalid, issueFromZod, MlcycleError, type MlcycleIssue } from "../core/errors.js";
 import type { FeatureViewDefinition, JoinKey } from "../stores/feature-registry-store.js";
 import type { OfflineRow } from "../stores/offline-store.js";
 import { encodeEntityKey } from "./entity-key.js";
@@ -69,11 +69,7 @@ export function toOfflineRows(
     for (const f of view.featureNames) if (f in row) features[f] = row[f];
     const parsed = view.validator.safeParse(features);
     if (!parsed.success) {
-      const issues: MlcycleIssue[] = parsed.error.issues.map((iss) => ({
-        code: String(iss.code),
-        path: [index, ...iss.path],
-        message: iss.message,
-      }));
+      const issues: MlcycleIssue[] = parsed.error.issues.map((iss) => issueFromZod(iss, [index]));
       const first = issues[0];
       throw new MlcycleError(
         "VALIDATION",

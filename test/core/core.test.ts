@@ -84,3 +84,19 @@ describe("workspaces", () => {
     await again.close();
   });
 });
+
+describe("fromZodError", () => {
+  it("keeps zod's per-code fields in each issue and leaves the input out", async () => {
+    const { z } = await import("zod");
+    const { fromZodError } = await import("../../src/core/errors.js");
+    const r = z.object({ n: z.number().min(3), s: z.string() }).safeParse({ n: 1, s: 5 });
+    if (r.success) throw new Error("expected a failure");
+    const e = fromZodError(r.error, "thing");
+    expect(e.code).toBe("VALIDATION");
+    const tooSmall = e.issues.find((i) => i.code === "too_small");
+    expect(tooSmall).toMatchObject({ path: ["n"], minimum: 3, inclusive: true, origin: "number" });
+    const wrongType = e.issues.find((i) => i.code === "invalid_type");
+    expect(wrongType).toMatchObject({ path: ["s"], expected: "string" });
+    expect(wrongType).not.toHaveProperty("input");
+  });
+});
