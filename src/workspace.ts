@@ -21,7 +21,7 @@ import { sqliteStore } from "./stores/sql/sql-metadata-store.js";
 import { sqlOfflineStore } from "./stores/sql/sql-offline-store.js";
 import { sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";
 import { Experiments } from "./tracking/experiments.js";
-import type { TrackingOptions } from "./tracking/tracking-options.js";
+import { resolveTrackingOptions, type TrackingOptions } from "./tracking/tracking-options.js";
 import type { WorkspaceContext } from "./workspace-context.js";
 import type { MlcycleEvents } from "./workspace-events.js";
 
@@ -82,6 +82,8 @@ export interface Workspace extends AsyncDisposable {
  * ```
  */
 export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
+  // Options are checked before any store is opened, so a bad option leaves nothing open behind it.
+  resolveTrackingOptions(options.tracking);
   const metadata = options.metadata ?? memoryStore();
   const artifacts = options.artifacts ?? memoryArtifactStore();
   try {

@@ -118,5 +118,16 @@ export function artifactStoreSuite(
       await expect(store.get(info.digest)).rejects.toSatisfy((e) => isMlcycleError(e, "INTEGRITY"));
       await store.close?.();
     });
+
+    // Regression: a same-size tamper used to survive every later put of the same content.
+    it.skipIf(!options.corrupt)("repairs changed bytes when the same content is put again", async () => {
+      const store = await factory();
+      const info = await store.put("original");
+      await options.corrupt?.(store, info.digest);
+      await expect(store.get(info.digest)).rejects.toSatisfy((e) => isMlcycleError(e, "INTEGRITY"));
+      expect(await store.put("original")).toEqual(info);
+      expect(new TextDecoder().decode(await store.get(info.digest))).toBe("original");
+      await store.close?.();
+    });
   });
 }

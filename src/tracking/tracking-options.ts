@@ -1,4 +1,5 @@
-import { invalid } from "../core/errors.js";
+import { z } from "zod";
+import { fromZodError, invalid } from "../core/errors.js";
 
 /**
  * How `ws.experiments` buffers metrics and watches runs. Pass them as `tracking` in the workspace
@@ -32,18 +33,33 @@ export const TRACKING_DEFAULTS: ResolvedTrackingOptions = {
   crashTimeoutMs: 60_000,
 };
 
-/** Fills defaults and checks every option is a positive number. */
+/** The longest delay a Node timer honours (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const intervalMs = z.number().int().min(1).max(MAX_TIMER_MS);
+const trackingOptionsSchema = z.strictObject({
+  metricBatchSize: z.number().int().min(1).max(1_000_000).optional(),
+  flushIntervalMs: intervalMs.optional(),
+  heartbeatIntervalMs: intervalMs.optional(),
+  crashTimeoutMs: intervalMs.optional(),
+});
+
+/**
+ * Fills defaults and checks every option: whole numbers of points or milliseconds, at least 1, a
+ * batch of at most 1,000,000 points and no interval longer than a Node timer can wait (2^31 − 1 ms).
+ * A wrong option is `VALIDATION` naming it.
+ */
 export function resolveTrackingOptions(
   options: TrackingOptions = {},
   base: ResolvedTrackingOptions = TRACKING_DEFAULTS,
 ): ResolvedTrackingOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw invalid(["tracking"], "must be an object of tracking options");
+  const parsed = trackingOptionsSchema.safeParse(options);
+  if (!parsed.success) throw fromZodError(parsed.error, "tracking options");
   const out = { ...base };
-  for (const [k, v] of Object.entries(options) as Array<[keyof TrackingOptions, unknown]>) {
-    if (v === undefined) continue;
-    if (!(k in TRACKING_DEFAULTS)) throw invalid(["tracking", k], "is not a tracking option");
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-      throw invalid(["tracking", k], `must be a positive number, got ${String(v)}`);
-    out[k] = k === "metricBatchSize" ? Math.floor(v) : v;
+  for (const [k, v] of Object.entries(parsed.data) as Array<[keyof TrackingOptions, number | undefined]>) {
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }

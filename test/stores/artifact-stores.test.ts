@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { localArtifactStore, memoryArtifactStore } from "../../src/index.js";
 import { artifactStoreSuite } from "../../src/testing/index.js";
@@ -16,4 +17,19 @@ artifactStoreSuite("local files", async () => localArtifactStore({ root: join(ro
     const dir = join(root, String(n - 1));
     writeFileSync(join(dir, digest.slice(0, 2), digest.slice(2)), "tampered");
   },
+});
+
+describe("local artifact store temp files", () => {
+  it("removes temp files of dead processes when a store opens the folder, keeps those of live ones", async () => {
+    const dir = join(root, "temps");
+    mkdirSync(join(dir, ".tmp"), { recursive: true });
+    const dead = join(dir, ".tmp", "999999999-abandoned");
+    const live = join(dir, ".tmp", `${process.ppid}-writing`);
+    writeFileSync(dead, "half a blob");
+    writeFileSync(live, "being written");
+    const store = localArtifactStore({ root: dir });
+    await store.put("x");
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
 });

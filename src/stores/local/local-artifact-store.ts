@@ -11,6 +11,35 @@ import {
   checkDigest,
 } from "../artifact-store.js";
 
+/**
+ * Removes temporary files left by puts of processes that died mid-write. A temp file is named
+ * `<pid>-<random>`; one whose process is gone, or that is over a day old, is abandoned.
+ */
+async function removeAbandonedTemps(tmpDir: string): Promise<void> {
+  const names = await readdir(tmpDir).catch(() => [] as string[]);
+  const dayAgo = Date.now() - 86_400_000;
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(name.split("-", 1)[0]);
+      if (pid === process.pid) return;
+      const file = join(tmpDir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (!info) return;
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && info.mtimeMs > dayAgo) return;
+      await rm(file, { force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Options of {@link localArtifactStore}. */
 export interface LocalArtifactStoreOptions {
   /** Root folder; created when missing. */
@@ -22,7 +51,8 @@ export interface LocalArtifactStoreOptions {
 /**
  * An {@link ArtifactStore} on the local file system: blobs live at `root/ab/cdef…` (the digest split
  * after two characters). Writes stream to a temporary file, are hashed on the way, then renamed into
- * place, so a reader never sees a partial blob and a crash leaves at most a stray temp file. Reads
+ * place, so a reader never sees a partial blob; temp files of processes that died mid-write are
+ * removed when a store next opens the folder. Reads
  * verify the digest. Keys are digests checked to be 64 hex characters, so no key can leave `root`.
  *
  * @example
@@ -36,7 +66,7 @@ export function localArtifactStore(options: LocalArtifactStoreOptions): Artifact
   const fsync = options.fsync ?? true;
   let ready: Promise<void> | undefined;
   const ensure = () => {
-    ready ??= mkdir(tmpDir, { recursive: true }).then(() => undefined);
+    ready ??= mkdir(tmpDir, { recursive: true }).then(() => removeAbandonedTemps(tmpDir));
     return ready;
   };
   const pathOf = (digest: string): string => {
@@ -77,13 +107,10 @@ export function localArtifactStore(options: LocalArtifactStoreOptions): Artifact
       const digest = hash.digest("hex");
       const dest = pathOf(digest);
       try {
-        const existing = await stat(dest).catch(() => undefined);
-        if (existing && existing.size === size) {
-          await rm(tmp, { force: true });
-        } else {
-          await mkdir(join(root, digest.slice(0, 2)), { recursive: true });
-          await rename(tmp, dest);
-        }
+        // Always renamed into place, even over an existing blob: the new bytes are known to match
+        // the digest, the old ones may have been changed on disk — a put repairs them.
+        await mkdir(join(root, digest.slice(0, 2)), { recursive: true });
+        await rename(tmp, dest);
       } catch (error) {
         await rm(tmp, { force: true });
         throw new MlcycleError("UNAVAILABLE", `could not store artifact ${digest}: ${(error as Error).message}`, {
