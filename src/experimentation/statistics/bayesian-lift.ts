@@ -61,10 +61,10 @@ export interface BayesianLiftResult {
  *
  * @example
  * ```ts
- * const r = welchTTest(control, treatment);
+ * const r = welchTTest({ n: 5000, mean: 10, variance: 9 }, { n: 5000, mean: 10.2, variance: 9.5 });
  * const b = bayesianLift(r.relative!);
- * b.chanceToBeatControl; // 0.97…
- * b.expectedLoss.treatment; // what shipping costs if it is worse, in relative-lift units
+ * b.chanceToBeatControl;    // 0.99943…
+ * b.expectedLoss.treatment; // 9.2e-7: what shipping costs if it is worse, in relative-lift units
  * ```
  */
 export function bayesianLift(

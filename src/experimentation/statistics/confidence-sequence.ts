@@ -2,7 +2,15 @@ import { invalid } from "../../core/errors.js";
 import { checkAlpha, checkFinite, checkNonNegative } from "./checks.js";
 import type { LiftEstimate } from "./lift.js";
 
-/** GrowthBook's default tuning parameter N* of the asymptotic confidence sequence. */
+/**
+ * GrowthBook's default tuning parameter N* (5,000) of the asymptotic confidence sequence: the total
+ * sample size at which the sequence is tightest.
+ *
+ * @example
+ * ```ts
+ * confidenceSequence(lift, n, { tuningParameter: DEFAULT_SEQUENTIAL_TUNING_PARAMETER * 4 }); // a larger test
+ * ```
+ */
 export const DEFAULT_SEQUENTIAL_TUNING_PARAMETER = 5000;
 
 /** Options of {@link confidenceSequence}. */
@@ -58,9 +66,10 @@ export interface ConfidenceSequenceResult {
  *
  * @example
  * ```ts
- * const r = welchTTest(control, treatment, { alpha: 0.05 });
+ * const r = welchTTest({ n: 5000, mean: 10, variance: 9 }, { n: 5000, mean: 10.2, variance: 9.5 });
  * const seq = confidenceSequence(r.absolute, r.control.n + r.treatment.n);
- * seq.interval; // wider than r.absolute.interval, valid at every look
+ * seq.interval; // [0.0138…, 0.3862…], wider than r.absolute.interval [0.0808…, 0.3192…]
+ * seq.pValue;   // 0.0254…, valid however often it was looked at
  * ```
  */
 export function confidenceSequence(

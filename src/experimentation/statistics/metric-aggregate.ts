@@ -3,8 +3,9 @@ import { checkFinite, checkNonNegative } from "./checks.js";
 import type { SampleSummary } from "./sample-summary.js";
 
 /**
- * The plain, JSON-safe state of a {@link MetricAggregate}: six sums, each a `SUM()` a SQL store can
- * keep per arm and add up across partitions.
+ * The plain, JSON-safe state of a {@link MetricAggregate}: a count and five sums, each a `SUM()` a SQL
+ * store can keep per arm and add up across partitions. The covariate sums may be left out (read as 0)
+ * when no pre-period covariate is tracked; {@link MetricAggregate.toJSON} always writes them.
  */
 export interface MetricAggregateState {
   /** Number of units. */
@@ -13,12 +14,12 @@ export interface MetricAggregateState {
   sum: number;
   /** Σ y². */
   sumSquares: number;
-  /** Σ x, the pre-period covariate (CUPED). 0 when no covariate is tracked. */
-  covariateSum: number;
-  /** Σ x². */
-  covariateSumSquares: number;
-  /** Σ x·y. */
-  productSum: number;
+  /** Σ x, the pre-period covariate (CUPED). Default 0. */
+  covariateSum?: number;
+  /** Σ x². Default 0. */
+  covariateSumSquares?: number;
+  /** Σ x·y. Default 0. */
+  productSum?: number;
 }
 
 /**
@@ -41,11 +42,17 @@ export interface MetricAggregateState {
  * ```
  */
 export class MetricAggregate implements SampleSummary {
+  /** Number of units. */
   n = 0;
+  /** Σ y. */
   sum = 0;
+  /** Σ y². */
   sumSquares = 0;
+  /** Σ x (pre-period covariate). */
   covariateSum = 0;
+  /** Σ x². */
   covariateSumSquares = 0;
+  /** Σ x·y. */
   productSum = 0;
 
   /**
@@ -53,9 +60,7 @@ export class MetricAggregate implements SampleSummary {
    * when no covariate is tracked. Throws `VALIDATION` on a negative or non-finite count or sum of
    * squares, or a non-finite sum.
    */
-  static from(
-    state: Partial<MetricAggregateState> & Pick<MetricAggregateState, "n" | "sum" | "sumSquares">,
-  ): MetricAggregate {
+  static from(state: MetricAggregateState): MetricAggregate {
     if (state == null || typeof state !== "object") {
       throw invalid("state", "must be { n, sum, sumSquares, ... }", "invalid_type");
     }
@@ -74,6 +79,7 @@ export class MetricAggregate implements SampleSummary {
    * value counts as `x = 0`, as gbstats does. Throws `VALIDATION` on a non-finite value.
    */
   add(y: number, x = 0): this {
+    // The hot path only tests; building the error is left to the rare failure.
     if (!Number.isFinite(y)) checkFinite("y", y);
     if (!Number.isFinite(x)) checkFinite("x", x);
     this.n += 1;
@@ -133,7 +139,7 @@ export class MetricAggregate implements SampleSummary {
   }
 
   /** The JSON-safe state, e.g. to store it or send it to another process. */
-  toJSON(): MetricAggregateState {
+  toJSON(): Required<MetricAggregateState> {
     return {
       n: this.n,
       sum: this.sum,

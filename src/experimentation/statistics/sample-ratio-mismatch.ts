@@ -2,7 +2,14 @@ import { invalid } from "../../core/errors.js";
 import { checkFinite, checkNonNegative } from "./checks.js";
 import { chiSquareSf } from "./distributions.js";
 
-/** The p-value under which {@link sampleRatioMismatch} flags a mismatch, as GrowthBook alerts. */
+/**
+ * The p-value under which {@link sampleRatioMismatch} flags a mismatch (0.001), as GrowthBook alerts.
+ *
+ * @example
+ * ```ts
+ * sampleRatioMismatch(observed, weights).pValue < SRM_P_VALUE_THRESHOLD; // same as `.mismatch`
+ * ```
+ */
 export const SRM_P_VALUE_THRESHOLD = 0.001;
 
 /** Options of {@link sampleRatioMismatch}. */
@@ -41,7 +48,7 @@ export interface SampleRatioMismatchResult {
  * @example
  * ```ts
  * const srm = sampleRatioMismatch([5210, 4790], [0.5, 0.5]);
- * srm.pValue;   // 2.7…e-5
+ * srm.pValue;   // 2.6691…e-5
  * srm.mismatch; // true
  * ```
  */
