@@ -140,7 +140,9 @@ export type FilterNode =
   | { type: "or"; children: FilterNode[] }
   | { type: "compare"; field: RunField; op: ComparisonOp; value: string | number }
   | { type: "like"; field: RunField; pattern: string; caseInsensitive: boolean; negated: boolean }
-  | { type: "in"; field: RunField; values: Array<string | number>; negated: boolean };
+  | { type: "in"; field: RunField; values: Array<string | number>; negated: boolean }
+  /** `IS NULL` (`IS NOT NULL` when negated): the run lacks the field (a NaN metric is present). */
+  | { type: "null"; field: RunField; negated: boolean };
 
 /** One order-by term; runs lacking the field sort last whatever the direction. */
 export interface RunOrder {
@@ -153,7 +155,7 @@ export interface RunQuery {
   /** Experiments to search (empty: every experiment). */
   experimentIds: string[];
   filter?: FilterNode;
-  /** Sort terms; the store breaks ties by start time descending, then run id descending. */
+  /** Sort terms; the store breaks ties by start time descending, then run id ascending (as MLflow). */
   orderBy: RunOrder[];
   /** Page size. */
   limit: number;

@@ -304,6 +304,124 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
         expect(await names(s, ids, { o: ["metrics.acc DESC"], limit: 2, offset: 4 })).toEqual(["r4"]);
       });
 
+      it("matches statuses in any case, as MLflow's 'FINISHED' spelling", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: "attributes.status = 'FINISHED'" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "attributes.status = 'Crashed'" })).toEqual(["r5"]);
+        expect(await names(s, ids, { f: "attributes.status != 'RUNNING'" })).toEqual(["r5", "r4"]);
+        expect(await names(s, ids, { f: "attributes.status IN ('FINISHED', 'CRASHED')" })).toEqual(["r5", "r4"]);
+        expect(await names(s, ids, { f: "attributes.status NOT IN ('RUNNING')" })).toEqual(["r5", "r4"]);
+        expect(await names(s, ids, { f: "attributes.status LIKE 'FIN%'" })).toEqual(["r4"]);
+      });
+
+      it("reads IS NULL as 'the run lacks the field' (a NaN metric is present) and IS NOT NULL as its negation", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: "metrics.loss IS NULL" })).toEqual(["r5", "r4", "r3"]);
+        expect(await names(s, ids, { f: "metrics.loss is not null" })).toEqual(["r2", "r1"]);
+        expect(await names(s, ids, { f: "metrics.acc IS NOT NULL and metrics.acc != 0.8" })).toEqual([
+          "r5",
+          "r3",
+          "r1",
+        ]);
+        expect(await names(s, ids, { f: "params.n IS NULL" })).toEqual(["r5", "r4"]);
+        expect(await names(s, ids, { f: "tags.team IS NULL" })).toEqual(["r5"]);
+        expect(await names(s, ids, { f: "tags.team IS NOT NULL and metrics.acc IS NULL" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "params.nothing IS NULL" })).toHaveLength(5);
+        expect(await names(s, ids, { f: "params.nothing IS NOT NULL" })).toEqual([]);
+        expect(await names(s, ids, { f: "attributes.end_time IS NULL" })).toEqual(["r5", "r3", "r2", "r1"]);
+        expect(await names(s, ids, { f: "attributes.end_time IS NOT NULL" })).toEqual(["r4"]);
+        expect(await names(s, ids, { f: "attributes.parent_run_id IS NULL" })).toHaveLength(5);
+        expect(await names(s, ids, { f: "attributes.run_name IS NULL" })).toEqual([]);
+        expect(await names(s, ids, { f: "metrics.loss IS NULL or params.model = 'lr'" })).toEqual([
+          "r5",
+          "r4",
+          "r3",
+          "r2",
+        ]);
+      });
+
+      it("accepts MLflow's attribute spellings: created, start_time, run_name, `Run name`, run_id", async () => {
+        const { s, ids } = await setup();
+        expect(await names(s, ids, { f: `attributes.created >= ${T0 + 3}` })).toEqual(["r5", "r4", "r3"]);
+        expect(await names(s, ids, { f: `attributes.Created < ${T0 + 2}` })).toEqual(["r1"]);
+        expect(await names(s, ids, { f: `attributes.start_time = ${T0 + 2}` })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "attributes.`Run name` = 'r2'" })).toEqual(["r2"]);
+        expect(await names(s, ids, { f: "attributes.run_name IN ('r1', 'r3')" })).toEqual(["r3", "r1"]);
+        expect(await names(s, ids, { f: `attributes.run_id IN ('${ids.r1}', '${ids.r4}')` })).toEqual(["r4", "r1"]);
+        expect(await names(s, ids, { o: ["attributes.created ASC"] })).toEqual(["r1", "r2", "r3", "r4", "r5"]);
+        expect(await names(s, ids, { o: ["attributes.run_name DESC"] })).toEqual(["r5", "r4", "r3", "r2", "r1"]);
+      });
+
+      it("filters and orders by backtick-quoted keys holding dots and spaces", async () => {
+        const s = await factory();
+        const e = await experiment(s);
+        const a = await run(s, e, { name: "a", params: { "a.b": "x", "lr rate": "0.1" }, tags: { "team name": "ml" } });
+        const b = await run(s, e, { name: "b", startTime: T0 + 1, params: { "a.b": "y" } });
+        await s.logMetrics([
+          { runId: a, key: "val loss", value: 0.3, step: 0, timestamp: T0 },
+          { runId: b, key: "val loss", value: 0.5, step: 0, timestamp: T0 },
+          { runId: b, key: "val.acc", value: 0.9, step: 0, timestamp: T0 },
+        ]);
+        const search = async (f?: string, o?: string[]) => {
+          const filter = parseRunFilter(f);
+          const rows = await s.searchRuns({
+            experimentIds: [e],
+            ...(filter ? { filter } : {}),
+            orderBy: parseRunOrder(o),
+            limit: 10,
+            offset: 0,
+            crashedBefore: T0,
+          });
+          return rows.map((r) => r.name);
+        };
+        expect(await search("metrics.`val loss` < 0.4")).toEqual(["a"]);
+        expect(await search("metrics.`val.acc` > 0.5")).toEqual(["b"]);
+        expect(await search("metrics.`val.acc` IS NULL")).toEqual(["a"]);
+        expect(await search("params.`a.b` = 'y'")).toEqual(["b"]);
+        expect(await search("params.\"a.b\" IN ('x', 'y')")).toEqual(["b", "a"]);
+        expect(await search("params.`lr rate` = '0.1' and tags.`team name` IS NOT NULL")).toEqual(["a"]);
+        expect(await search(undefined, ["metrics.`val loss` DESC"])).toEqual(["b", "a"]);
+        expect(await search(undefined, ["params.`a.b`"])).toEqual(["a", "b"]);
+      });
+
+      it("breaks ties by run id ascending after the order terms, so pages over equal keys are deterministic", async () => {
+        const s = await factory();
+        const e = await experiment(s);
+        const acc = new Map<string, number | undefined>();
+        for (let i = 0; i < 23; i++) {
+          // Equal start times everywhere; three groups of equal metric values, one group lacking it.
+          const id = await run(s, e, { name: `t${i}` });
+          const value = i % 4 === 3 ? undefined : [0.5, 0.7, 0.5][i % 4];
+          acc.set(id, value);
+          if (value !== undefined) await s.logMetrics([{ runId: id, key: "acc", value, step: 0, timestamp: T0 }]);
+        }
+        const byId = [...acc.keys()].sort();
+        const pages = async (orderBy: RunOrder[], size: number) => {
+          const all: string[] = [];
+          for (let offset = 0; ; offset += size) {
+            const rows = await s.searchRuns({ experimentIds: [e], orderBy, limit: size, offset, crashedBefore: T0 });
+            all.push(...rows.map((r) => r.id));
+            if (rows.length < size) return all;
+          }
+        };
+        expect(await pages([], 5)).toEqual(byId);
+        expect(await pages(parseRunOrder("attributes.start_time DESC"), 4)).toEqual(byId);
+        expect(await pages(parseRunOrder("attributes.start_time ASC"), 7)).toEqual(byId);
+        const group = (v: number | undefined) => byId.filter((id) => acc.get(id) === v);
+        expect(await pages(parseRunOrder("metrics.acc DESC"), 3)).toEqual([
+          ...group(0.7),
+          ...group(0.5),
+          ...group(undefined),
+        ]);
+        expect(await pages(parseRunOrder("metrics.acc ASC"), 6)).toEqual([
+          ...group(0.5),
+          ...group(0.7),
+          ...group(undefined),
+        ]);
+        // Runs all lacking the key are one tie.
+        expect(await pages(parseRunOrder("params.absent DESC"), 5)).toEqual(byId);
+      });
+
       it("hides deleted runs unless their lifecycle is asked for", async () => {
         const { s, ids } = await setup();
         await s.updateRun(ids.r2, { lifecycle: "deleted" });

@@ -18,6 +18,7 @@ import { parseRunFilter, parseRunOrder } from "./filter-parser.js";
 import { MetricBuffer } from "./metric-buffer.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost } from "./run.js";
+import { runsToCsv } from "./runs-csv.js";
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
 import type { TrackingEvents } from "./tracking-events.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
@@ -95,13 +96,33 @@ export interface MetricHistoryOptions {
   endStep?: number;
 }
 
+/**
+ * One row of {@link RunComparison}: a key's value in each compared run. `values[i]`, `runIds[i]`
+ * and `runNames[i]` belong to the same run, so a row printed or exported alone says whose values
+ * it holds.
+ */
+export interface RunComparisonRow<V> {
+  key: string;
+  values: Array<V | undefined>;
+  /** The values are not all the same. */
+  differs: boolean;
+  runIds: string[];
+  runNames: string[];
+}
+
 /** {@link Experiments.compareRuns}: params and latest metrics side by side. */
 export interface RunComparison {
   runs: RunInfo[];
   /** One row per param key; `values[i]` belongs to `runs[i]`. */
-  params: Array<{ key: string; values: Array<string | undefined>; differs: boolean }>;
+  params: Array<RunComparisonRow<string>>;
   /** One row per metric key (latest values); `values[i]` belongs to `runs[i]`. */
-  metrics: Array<{ key: string; values: Array<number | undefined>; differs: boolean }>;
+  metrics: Array<RunComparisonRow<number>>;
+}
+
+/** Options of {@link Experiments.searchRunsCsv}: a search without paging. */
+export interface SearchRunsCsvOptions extends Omit<SearchRunsOptions, "pageToken" | "maxResults"> {
+  /** Most runs to export (default: every matching run). */
+  maxResults?: number;
 }
 
 /** What {@link Experiments} is built with (the workspace passes its own stores and modules). */
@@ -622,15 +643,44 @@ export class Experiments {
   async compareRuns(runIds: string[]): Promise<RunComparison> {
     if (!Array.isArray(runIds) || runIds.length === 0) throw invalid(["runIds"], "must list at least one run");
     const runs = await Promise.all(runIds.map((id) => this.getRun(id)));
-    const rows = <V>(pick: (r: RunInfo) => Record<string, V>) => {
+    const rows = <V>(pick: (r: RunInfo) => Record<string, V>): Array<RunComparisonRow<V>> => {
       const keys = [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
       return keys.map((key) => {
         const values = runs.map((r) => (Object.hasOwn(pick(r), key) ? pick(r)[key] : undefined));
         const differs = values.some((v) => !Object.is(v, values[0]));
-        return { key, values, differs };
+        return { key, values, differs, runIds: runs.map((r) => r.id), runNames: runs.map((r) => r.name) };
       });
     };
     return { runs, params: rows((r) => r.params), metrics: rows((r) => r.metrics) };
+  }
+
+  /**
+   * Every run a search matches (following its pages, up to `maxResults`) as CSV: `run_id`,
+   * `run_name`, `experiment_id`, `status`, `start_time`, `end_time`, then `params.*`, `metrics.*`
+   * and `tags.*` columns; see {@link runsToCsv}.
+   *
+   * @example
+   * ```ts
+   * await writeFile("iris-runs.csv", await ws.experiments.searchRunsCsv({ experiments: "iris", orderBy: "metrics.acc DESC" }));
+   * ```
+   */
+  async searchRunsCsv(opts: SearchRunsCsvOptions = {}): Promise<string> {
+    const { maxResults, ...search } = opts;
+    if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 1))
+      throw invalid(["maxResults"], `must be a positive integer, got ${String(maxResults)}`);
+    const cap = maxResults ?? Number.POSITIVE_INFINITY;
+    const runs: RunInfo[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.searchRuns({
+        ...search,
+        maxResults: Math.min(1000, cap - runs.length),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      runs.push(...page.runs);
+      pageToken = page.nextPageToken;
+    } while (pageToken && runs.length < cap);
+    return runsToCsv(runs);
   }
 
   /**

@@ -6,6 +6,7 @@ import type {
   RunField,
   RunFieldKind,
   RunOrder,
+  RunStatus,
 } from "../stores/tracking-store.js";
 
 /**
@@ -19,6 +20,7 @@ import type {
  * condition  := field op value
  *             | field ["NOT"] ("LIKE" | "ILIKE") string
  *             | field ["NOT"] "IN" "(" value ("," value)* ")"
+ *             | field "IS" ["NOT"] "NULL"
  * field      := ("metrics" | "params" | "tags" | "attributes" | "datasets") "." key   (key: bare, `backticked` or "quoted")
  * op         := "=" | "!=" | "<>" | ">" | ">=" | "<" | "<="
  * value      := 'string' | "string" | number
@@ -29,6 +31,9 @@ import type {
  * numbers; params and tags to strings; attributes `start_time`/`end_time` to numbers and
  * `run_id`, `run_name`, `status`, `experiment_id`, `parent_run_id` to strings; `datasets.name`,
  * `datasets.digest` and `datasets.context` to strings, matching when any dataset input of the run does.
+ * MLflow's spellings are accepted: `created` for `start_time`, `` `Run name` `` for `run_name`, and
+ * statuses in any case (`'FINISHED'`); an unknown status value is refused. `IS NULL` holds when the
+ * run lacks the field (a NaN metric is present, so it is not NULL).
  */
 
 type TokenType = "ident" | "string" | "number" | "op" | "lparen" | "rparen" | "comma" | "eof";
@@ -70,12 +75,19 @@ const ATTRIBUTE_ALIASES: Record<string, RunAttribute> = {
   name: "run_name",
   status: "status",
   start_time: "start_time",
+  created: "start_time",
+  "run name": "run_name",
   end_time: "end_time",
   experiment_id: "experiment_id",
   parent_run_id: "parent_run_id",
 };
 
 const NUMERIC_ATTRIBUTES = new Set<RunAttribute>(["start_time", "end_time"]);
+
+/** Every status a run reads as; filters compare them case-insensitively. */
+const RUN_STATUSES: readonly RunStatus[] = ["running", "finished", "failed", "killed", "crashed"];
+
+const isStatus = (f: RunField) => f.kind === "attribute" && f.key === "status";
 
 /** A VALIDATION error pointing at a character of the filter. */
 function syntaxError(source: string, pos: number, message: string, what = "filter"): MlcycleError {
@@ -288,8 +300,18 @@ class Parser {
       if (!this.keyword(t, "in") && !this.keyword(t, "like") && !this.keyword(t, "ilike"))
         throw this.fail(t, "expected IN, LIKE or ILIKE after NOT");
     }
+    if (!negated && this.keyword(t, "is")) {
+      if (field.kind === "dataset")
+        throw this.fail(t, `IS NULL applies to metrics, params, tags and attributes, not ${fieldName(field)}`);
+      let v = this.next();
+      const isNot = this.keyword(v, "not");
+      if (isNot) v = this.next();
+      if (!this.keyword(v, "null")) throw this.fail(v, `expected NULL or NOT NULL after IS`);
+      return { type: "null", field, negated: isNot };
+    }
     if (this.keyword(t, "like") || this.keyword(t, "ilike")) {
-      const caseInsensitive = this.keyword(t, "ilike");
+      // Statuses are stored in lower case and matched in any case, as MLflow's upper-case spelling.
+      const caseInsensitive = this.keyword(t, "ilike") || isStatus(field);
       if (!isStringField(field))
         throw this.fail(
           t,
@@ -318,7 +340,7 @@ class Parser {
         t,
         t.type === "eof"
           ? `expected an operator after ${fieldName(field)}`
-          : `expected an operator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN) after ${fieldName(field)}, found '${t.text}'`,
+          : `expected an operator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN, IS NULL) after ${fieldName(field)}, found '${t.text}'`,
       );
     const value = this.parseValue(field, token);
     return { type: "compare", field, op: t.text as ComparisonOp, value };
@@ -335,7 +357,16 @@ class Parser {
         return Number(v.value);
       throw this.fail(v, `${fieldName(field)} compares to numbers; found '${v.text || "the end"}'`);
     }
-    if (v.type === "string") return v.value as string;
+    if (v.type === "string") {
+      if (!isStatus(field)) return v.value as string;
+      const status = (v.value as string).toLowerCase();
+      if (!(RUN_STATUSES as readonly string[]).includes(status))
+        throw this.fail(
+          v,
+          `unknown status '${v.value as string}'; allowed: ${RUN_STATUSES.join(", ")} (any case, e.g. 'FINISHED')`,
+        );
+      return status;
+    }
     if (v.type === "number")
       throw this.fail(
         v,
@@ -353,12 +384,14 @@ function isStringField(f: RunField): boolean {
   return !isNumericField(f);
 }
 
-/** `metrics.acc`, `params.model`, … as written in the language. */
+/** `metrics.acc`, `params.model`, ``metrics.`val loss` ``, … as written in the language. */
 export function fieldName(f: RunField): string {
   const prefix = { metric: "metrics", param: "params", tag: "tags", attribute: "attributes", dataset: "datasets" }[
     f.kind
   ];
-  return `${prefix}.${f.key}`;
+  return /^[A-Za-z_][A-Za-z0-9_.\-:/@]*$/.test(f.key)
+    ? `${prefix}.${f.key}`
+    : `${prefix}.\`${f.key.replaceAll("`", "``")}\``;
 }
 
 /**

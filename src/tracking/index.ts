@@ -3,13 +3,16 @@ export {
   Experiments,
   type MetricHistoryOptions,
   type RunComparison,
+  type RunComparisonRow,
   type RunInfo,
   type RunPage,
+  type SearchRunsCsvOptions,
   type SearchRunsOptions,
   type StartRunOptions,
 } from "./experiments.js";
 export { type DatasetInput, type LoggedArtifact, type MetricOptions, Run, type RunEndStatus } from "./run.js";
 export { parseRunFilter, parseRunOrder } from "./filter-parser.js";
+export { type CsvRun, runsToCsv } from "./runs-csv.js";
 export { downsampleMinMax, type MetricObservation } from "./downsample.js";
 export {
   type MedianStopping,

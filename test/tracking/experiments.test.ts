@@ -391,17 +391,113 @@ describe.each(workspaces)("ws.experiments on %s", (_name, open) => {
     });
     const c = await ws.experiments.compareRuns([a, b]);
     expect(c.runs.map((r) => r.id)).toEqual([a, b]);
+    const names = c.runs.map((r) => r.name);
+    const who = { runIds: [a, b], runNames: names };
     expect(c.params).toEqual([
-      { key: "depth", values: [undefined, "3"], differs: true },
-      { key: "model", values: ["rf", "rf"], differs: false },
-      { key: "trees", values: ["100", undefined], differs: true },
+      { key: "depth", values: [undefined, "3"], differs: true, ...who },
+      { key: "model", values: ["rf", "rf"], differs: false, ...who },
+      { key: "trees", values: ["100", undefined], differs: true, ...who },
     ]);
     expect(c.metrics).toEqual([
-      { key: "acc", values: [0.9, 0.85], differs: true },
-      { key: "f1", values: [0.8, 0.8], differs: false },
+      { key: "acc", values: [0.9, 0.85], differs: true, ...who },
+      { key: "f1", values: [0.8, 0.8], differs: false, ...who },
     ]);
     expect(await codeOf(ws.experiments.compareRuns([a, "missing"]))).toBe("NOT_FOUND");
     expect(await codeOf(ws.experiments.compareRuns([]))).toBe("VALIDATION");
+  });
+
+  it("carries the names given to runs in each comparison row", async () => {
+    await using ws = await open();
+    const ids: string[] = [];
+    for (const name of ["rf-100", "rf-200"])
+      ids.push(await ws.experiments.withRun({ experiment: "cmp-names", name, params: { name } }, (r) => r.id));
+    const c = await ws.experiments.compareRuns(ids);
+    expect(c.params).toEqual([
+      { key: "name", values: ["rf-100", "rf-200"], differs: true, runIds: ids, runNames: ["rf-100", "rf-200"] },
+    ]);
+  });
+
+  it("matches MLflow's upper-case statuses and refuses an unknown one with VALIDATION", async () => {
+    await using ws = await open();
+    const done = await ws.experiments.withRun({ experiment: "st", name: "done" }, (r) => r.id);
+    const open_ = await ws.experiments.startRun({ experiment: "st", name: "open" });
+    const ids = async (filter: string) => (await ws.experiments.searchRuns({ filter })).runs.map((r) => r.id);
+    expect(await ids("attributes.status = 'FINISHED'")).toEqual([done]);
+    expect(await ids("attributes.status = 'Running'")).toEqual([open_.id]);
+    expect(await ids("attributes.status IN ('FINISHED', 'RUNNING')")).toHaveLength(2);
+    const e = await errorOf(ws.experiments.searchRuns({ filter: "attributes.status = 'DONE'" }));
+    expect(e.code).toBe("VALIDATION");
+    expect(e.message).toContain("unknown status 'DONE'; allowed: running, finished, failed, killed, crashed");
+    expect(await ids("attributes.end_time IS NULL")).toEqual([open_.id]);
+    expect(await ids("attributes.created > 0 and attributes.run_name = 'done'")).toEqual([done]);
+    await open_.end();
+  });
+
+  it("pages deterministically through runs with equal start times and metric values, by run id", async () => {
+    await using ws = await open({ clock: manualClock(5_000) });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++)
+      ids.push(
+        await ws.experiments.withRun({ experiment: "ties", params: { i } }, (r) => {
+          r.logMetric("acc", i % 2 ? 0.5 : 0.9);
+          return r.id;
+        }),
+      );
+    const all = async (orderBy?: string) => {
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page: Awaited<ReturnType<typeof ws.experiments.searchRuns>> = await ws.experiments.searchRuns({
+          experiments: "ties",
+          ...(orderBy ? { orderBy } : {}),
+          maxResults: 5,
+          ...(token ? { pageToken: token } : {}),
+        });
+        seen.push(...page.runs.map((r) => r.id));
+        token = page.nextPageToken;
+      } while (token);
+      return seen;
+    };
+    const byId = [...ids].sort();
+    expect(await all()).toEqual(byId);
+    const high = byId.filter((id) => ids.indexOf(id) % 2 === 0);
+    const low = byId.filter((id) => ids.indexOf(id) % 2 === 1);
+    expect(await all("metrics.acc DESC")).toEqual([...high, ...low]);
+    expect(await all("metrics.acc")).toEqual([...low, ...high]);
+  });
+
+  it("exports search results as CSV, following every page", async () => {
+    await using ws = await open({ clock: manualClock(Date.UTC(2024, 4, 1)) });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        await ws.experiments.withRun(
+          {
+            experiment: "csv",
+            name: i === 1 ? 'rf "deep", v2' : `run-${i}`,
+            params: { i },
+            tags: { note: `a\nb${i}` },
+          },
+          (r) => {
+            r.logMetric("acc", i / 4);
+            return r.id;
+          },
+        ),
+      );
+    const exp = await ws.experiments.get("csv");
+    const csv = await ws.experiments.searchRunsCsv({ experiments: "csv", orderBy: "metrics.acc DESC" });
+    const t = "2024-05-01T00:00:00.000Z";
+    expect(csv).toBe(
+      [
+        "run_id,run_name,experiment_id,status,start_time,end_time,params.i,metrics.acc,tags.note",
+        `${ids[2]},run-2,${exp.id},finished,${t},${t},2,0.5,"a\nb2"`,
+        `${ids[1]},"rf ""deep"", v2",${exp.id},finished,${t},${t},1,0.25,"a\nb1"`,
+        `${ids[0]},run-0,${exp.id},finished,${t},${t},0,0,"a\nb0"`,
+        "",
+      ].join("\r\n"),
+    );
+    expect((await ws.experiments.searchRunsCsv({ experiments: "csv", maxResults: 2 })).split("\r\n")).toHaveLength(4);
+    expect(await codeOf(ws.experiments.searchRunsCsv({ maxResults: 0 }))).toBe("VALIDATION");
   });
 
   it("reads a run as crashed once its heartbeat expired, and running while it beats", async () => {
@@ -636,8 +732,11 @@ describe.each(workspaces)("ws.experiments hardening on %s", (_name, open) => {
   });
 
   it("accepts any page size on later pages and keeps unicode names and values intact", async () => {
-    await using ws = await open();
+    // Distinct start times: runs started in the same millisecond are ordered by id ascending instead.
+    const clock = manualClock(1_000);
+    await using ws = await open({ clock });
     for (let i = 0; i < 5; i++) {
+      clock.advance(1);
       const run = await ws.experiments.startRun({
         experiment: "ünïcödé 実験",
         name: `run ${i} 🚀`,

@@ -75,6 +75,61 @@ describe("parseRunFilter", () => {
     expect(parseRunFilter(undefined)).toBeUndefined();
   });
 
+  it("accepts MLflow's forms: upper-case statuses, IS [NOT] NULL, backticked keys, attribute spellings", () => {
+    expect(parseRunFilter("attributes.status = 'FINISHED'")).toEqual({
+      type: "compare",
+      field: { kind: "attribute", key: "status" },
+      op: "=",
+      value: "finished",
+    });
+    expect(parseRunFilter("attributes.status IN ('Running', \"KILLED\")")).toMatchObject({
+      values: ["running", "killed"],
+    });
+    expect(parseRunFilter("attributes.status LIKE 'FIN%'")).toMatchObject({ pattern: "FIN%", caseInsensitive: true });
+    expect(parseRunFilter("metrics.acc IS NULL")).toEqual({
+      type: "null",
+      field: { kind: "metric", key: "acc" },
+      negated: false,
+    });
+    expect(parseRunFilter("params.`a.b` is not null")).toEqual({
+      type: "null",
+      field: { kind: "param", key: "a.b" },
+      negated: true,
+    });
+    expect(parseRunFilter("tags.x IS NULL and attributes.end_time IS NOT NULL")).toMatchObject({
+      children: [
+        { type: "null", negated: false },
+        { type: "null", field: { key: "end_time" }, negated: true },
+      ],
+    });
+    expect(parseRunFilter("metrics.`val loss` < 1")).toMatchObject({ field: { kind: "metric", key: "val loss" } });
+    expect(parseRunFilter("tags.`a.b c` = 'x'")).toMatchObject({ field: { kind: "tag", key: "a.b c" } });
+    expect(parseRunFilter("attributes.created > 5")).toMatchObject({ field: { key: "start_time" }, value: 5 });
+    expect(parseRunFilter("attributes.start_time > 5")).toMatchObject({ field: { key: "start_time" } });
+    expect(parseRunFilter("attributes.`Run name` = 'x'")).toMatchObject({ field: { key: "run_name" } });
+    expect(parseRunFilter("attributes.run_name = 'x'")).toMatchObject({ field: { key: "run_name" } });
+    expect(parseRunFilter("attributes.run_id = 'x'")).toMatchObject({ field: { key: "run_id" } });
+    expect(parseRunOrder("attributes.created DESC")).toEqual([
+      { field: { kind: "attribute", key: "start_time" }, descending: true },
+    ]);
+  });
+
+  it("refuses an unknown status value, naming the allowed ones, before any store sees it", () => {
+    for (const [filter, pos] of [
+      ["attributes.status = 'DONE'", 21],
+      ["attributes.status IN ('FINISHED', 'SCHEDULED')", 35],
+      ["attributes.status != ''", 22],
+    ] as const) {
+      const e = errorOf(() => parseRunFilter(filter));
+      expect(e.code, filter).toBe("VALIDATION");
+      expect(e.message, filter).toContain(`position ${pos}`);
+      expect(e.message, filter).toMatch(/unknown status '.*'; allowed: running, finished, failed, killed, crashed/);
+    }
+    // A pattern is not a status value.
+    expect(parseRunFilter("attributes.status LIKE 'D%'")).toMatchObject({ type: "like" });
+    expect(parseRunFilter("params.status = 'DONE'")).toMatchObject({ value: "DONE" });
+  });
+
   it("names the 1-based position of a malformed filter", () => {
     const cases: Array<[string, number, RegExp]> = [
       ["metrics.acc >> 3", 14, /compares to numbers/],
@@ -92,6 +147,11 @@ describe("parseRunFilter", () => {
       ["params.a NOT = 'x'", 14, /expected IN, LIKE or ILIKE after NOT/],
       ["(metrics.a > 1))", 16, /expected AND, OR or the end/],
       ["datasets.size = '1'", 1, /unknown dataset field 'size'/],
+      ["metrics.acc IS 1", 16, /expected NULL or NOT NULL after IS/],
+      ["metrics.acc IS NOT", 19, /expected NULL or NOT NULL after IS/],
+      ["datasets.name IS NULL", 15, /IS NULL applies to metrics, params, tags and attributes/],
+      ["params.a NOT IS NULL", 14, /expected IN, LIKE or ILIKE after NOT/],
+      ["metrics.`val loss > 1", 9, /unterminated `-quoted text/],
     ];
     for (const [filter, pos, message] of cases) {
       const e = errorOf(() => parseRunFilter(filter));

@@ -1,3 +1,4 @@
+import { invalid } from "../../core/errors.js";
 import type { FilterNode, RunField, RunOrder, StoredRun } from "../tracking-store.js";
 
 /** A run as the evaluator sees it: stored columns plus the status as read at query time. */
@@ -107,6 +108,10 @@ export function matchesFilter(run: EvaluatedRun, node: FilterNode, cache = new M
       const found = node.values.some((x) => sameValue(v, x));
       return node.negated ? !found : found;
     }
+    case "null": {
+      const missing = fieldValue(run, node.field) === undefined;
+      return node.negated ? !missing : missing;
+    }
     case "like": {
       const v = fieldValue(run, node.field);
       if (v === undefined) return false;
@@ -121,6 +126,8 @@ export function matchesFilter(run: EvaluatedRun, node: FilterNode, cache = new M
 
 function matchesValue(v: string, node: Exclude<FilterNode, { type: "and" | "or" }>, cache: Map<string, RegExp>) {
   switch (node.type) {
+    case "null":
+      throw invalid(["filter"], "IS NULL does not apply to dataset fields");
     case "compare":
       return compare(v, node.op, node.value);
     case "in": {
@@ -141,8 +148,9 @@ const rank = (v: string | number | undefined) =>
   v === undefined ? 2 : typeof v === "number" && Number.isNaN(v) ? 1 : 0;
 
 /**
- * Compares two runs by order terms, then start time descending, then id descending. Runs lacking a
- * field sort last (after NaN values) whatever the direction.
+ * Compares two runs by order terms, then start time descending, then id ascending (MLflow's tie-break,
+ * so pages over equal keys are deterministic). Runs lacking a field sort last (after NaN values)
+ * whatever the direction.
  */
 export function compareRuns(a: EvaluatedRun, b: EvaluatedRun, order: readonly RunOrder[]): number {
   for (const o of order) {
@@ -157,5 +165,5 @@ export function compareRuns(a: EvaluatedRun, b: EvaluatedRun, order: readonly Ru
     return (lt ? -1 : 1) * (o.descending ? -1 : 1);
   }
   if (a.startTime !== b.startTime) return b.startTime - a.startTime;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -118,7 +118,7 @@ function numericIn(target: RawBuilder<unknown>, values: Array<string | number>, 
 
 /** The condition on one field value expression. `target` is never NULL except for NaN metrics and absent attributes. */
 function condition(
-  node: Exclude<FilterNode, { type: "and" | "or" }>,
+  node: Exclude<FilterNode, { type: "and" | "or" | "null" }>,
   target: RawBuilder<unknown>,
   numeric: boolean,
   dialect: SqlDialectName,
@@ -156,6 +156,16 @@ export function compileRunFilter(
     if (n.type === "and" || n.type === "or")
       return sql`(${sql.join(n.children.map(go), sql.raw(n.type === "and" ? " and " : " or "))})`;
     const f = n.field;
+    if (n.type === "null") {
+      if (f.kind === "attribute") {
+        const e = attributeExpr(f.key as RunAttribute, crashedBefore);
+        return n.negated ? sql`(${e} is not null)` : sql`(${e} is null)`;
+      }
+      if (f.kind === "dataset") throw invalid(["filter"], "IS NULL does not apply to dataset fields");
+      // Absence of the key's row, not a NULL value: a NaN metric is stored as NULL yet is present.
+      const keyed = sql`select f.run_id from ${sql.table(FIELD_TABLE[f.kind])} as f where f.key = ${f.key}`;
+      return n.negated ? sql`${sql.ref("r.id")} in (${keyed})` : sql`${sql.ref("r.id")} not in (${keyed})`;
+    }
     if (f.kind === "attribute") {
       const numeric = f.key === "start_time" || f.key === "end_time";
       // NULL attributes (no end time, no parent) never match, as in the memory store.
@@ -188,7 +198,7 @@ export interface OrderKey {
 
 /**
  * The joins and sort keys of a run query: present values first, then NaN (metrics), then runs
- * lacking the field; ties by start time and id, both descending.
+ * lacking the field; ties by start time descending, then run id ascending (as MLflow).
  */
 export function compileRunOrder(
   order: readonly RunOrder[],
@@ -213,6 +223,6 @@ export function compileRunOrder(
     if (f.kind === "metric") missingLast(sql.ref(`${alias}.value`));
     keys.push({ expr: sql.ref(`${alias}.value`), descending: o.descending });
   });
-  keys.push({ expr: sql.ref("r.start_time"), descending: true }, { expr: sql.ref("r.id"), descending: true });
+  keys.push({ expr: sql.ref("r.start_time"), descending: true }, { expr: sql.ref("r.id"), descending: false });
   return { joins, keys };
 }
