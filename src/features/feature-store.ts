@@ -1,5 +1,7 @@
 import type { z } from "zod";
+import type { Clock } from "../core/clock.js";
 import { invalid, MlcycleError, notFound } from "../core/errors.js";
+import type { EventBus } from "../core/events.js";
 import { canonicalJson } from "../core/hash.js";
 import { checkName } from "../core/validation.js";
 import { lineageIds } from "../lineage/external-ids.js";
@@ -11,9 +13,9 @@ import type {
   FeatureViewDefinition,
   MaterializationState,
 } from "../stores/feature-registry-store.js";
+import type { LineageStore } from "../stores/lineage-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
 import type { OnlineStore } from "../stores/online-store.js";
-import type { WorkspaceContext } from "../workspace-context.js";
 import {
   buildFeatureService,
   buildFeatureView,
@@ -24,6 +26,7 @@ import {
   normaliseJoinKeys,
   optionalText,
 } from "./definitions.js";
+import type { FeatureEvents } from "./feature-events.js";
 import type {
   HistoricalFeaturesOptions,
   IngestOptions,
@@ -45,10 +48,29 @@ import { SelectionPlanner } from "./selection-plan.js";
 import { type FeatureViewStatistics, StatisticsAccumulator } from "./statistics.js";
 import { toEpochMs } from "./timestamps.js";
 
-/** The stores a {@link FeatureStore} reads and writes rows through (the workspace picks the defaults). */
+/**
+ * What a {@link FeatureStore} is built with: the stores it reads and writes, where it reports, and
+ * its clock. A workspace passes its own; anything that satisfies the ports works.
+ *
+ * @example
+ * ```ts
+ * const metadata = memoryStore();
+ * const features = new FeatureStore({ registry: metadata.features, lineage: metadata.lineage,
+ *   offline: memoryOfflineStore(), online: memoryOnlineStore(), events: new EventBus(), clock: systemClock });
+ * ```
+ */
 export interface FeatureStoreOptions {
+  /** Entities, feature views, services and materialisation progress. */
+  registry: FeatureRegistryStore;
+  /** Where feature views, services and training sets are recorded. */
+  lineage: LineageStore;
+  /** Timestamped rows for training sets, materialisation and statistics. */
   offline?: OfflineStore;
+  /** Latest values for serving. */
   online?: OnlineStore;
+  /** Receives `features.ingested` and `features.materialized` (a workspace passes `ws.events`). */
+  events: EventBus<FeatureEvents>;
+  clock: Clock;
   /** How long definitions read from the registry are reused before being read again, in ms (default 5000). */
   definitionCacheMs?: number;
 }
@@ -75,30 +97,33 @@ export interface FeatureStoreOptions {
  */
 export class FeatureStore {
   private readonly registry: FeatureRegistryStore;
+  private readonly lineage: LineageStore;
+  private readonly events: EventBus<FeatureEvents>;
+  private readonly clock: Clock;
   private readonly offlineStore?: OfflineStore;
   private readonly onlineStore?: OnlineStore;
   private readonly planner: SelectionPlanner;
   private readonly materializer: Materializer;
   private closed = false;
 
-  constructor(
-    readonly ctx: WorkspaceContext,
-    options: FeatureStoreOptions = {},
-  ) {
-    this.registry = ctx.metadata.features;
+  constructor(options: FeatureStoreOptions) {
+    this.registry = options.registry;
+    this.lineage = options.lineage;
+    this.events = options.events;
+    this.clock = options.clock;
     this.offlineStore = options.offline;
     this.onlineStore = options.online;
     this.planner = new SelectionPlanner({
       registry: this.registry,
-      clock: ctx.clock,
+      clock: this.clock,
       cacheMs: options.definitionCacheMs ?? 5000,
     });
     this.materializer = new Materializer({
       registry: this.registry,
       stores: this,
       resolveView: (name) => this.planner.resolveView(name),
-      events: ctx.events,
-      clock: ctx.clock,
+      events: this.events,
+      clock: this.clock,
     });
   }
 
@@ -138,7 +163,7 @@ export class FeatureStore {
         ...(input.description !== undefined ? { description: optionalText("description", input.description) } : {}),
         tags: checkTags(input.tags),
       },
-      this.ctx.clock.now(),
+      this.clock.now(),
     );
     return stored;
   }
@@ -172,10 +197,11 @@ export class FeatureStore {
       if (!def) throw notFound("entity", e, "apply it before the feature views that use it");
       return def.joinKeys;
     });
-    const { view } = await this.registry.applyFeatureView(built, this.ctx.clock.now());
+    const { view } = await this.registry.applyFeatureView(built, this.clock.now());
     this.planner.rememberSchema(view.name, view.digest, input.schema);
     this.planner.forgetView(view.name);
-    await this.ctx.workspace.lineage.recordArtifact({
+    await this.lineage.putNode({
+      kind: "artifact",
       type: "feature_view",
       name: view.name,
       externalId: lineageIds.featureView(view.name),
@@ -200,9 +226,10 @@ export class FeatureStore {
     this.open();
     const built = buildFeatureService(input);
     await this.planner.plan(built.features, false);
-    const { service } = await this.registry.applyFeatureService(built, this.ctx.clock.now());
+    const { service } = await this.registry.applyFeatureService(built, this.clock.now());
     this.planner.forgetService(service.name);
-    await this.ctx.workspace.lineage.recordArtifact({
+    await this.lineage.putNode({
+      kind: "artifact",
       type: "feature_service",
       name: service.name,
       externalId: lineageIds.featureService(service.name),
@@ -347,8 +374,7 @@ export class FeatureStore {
     this.open();
     const plan = await this.planner.selection(options.features, options.fullFeatureNames ?? false);
     const set = await buildTrainingSet(this.offline, plan, options);
-    if (options.record ?? true)
-      set.artifactId = await recordTrainingSet(this.ctx.metadata.lineage, set, plan, this.ctx.clock.now());
+    if (options.record ?? true) set.artifactId = await recordTrainingSet(this.lineage, set, plan, this.clock.now());
     return set;
   }
 
@@ -376,7 +402,7 @@ export class FeatureStore {
     if (!Array.isArray(entityRows)) throw invalid(["entityRows"], "must be an array of entity rows");
     const full = options.fullFeatureNames ?? false;
     const plan = this.planner.fastPlan(features, full) ?? (await this.planner.selection(features, full));
-    return readOnlineFeatures(this.online, plan, entityRows, this.ctx.clock.now());
+    return readOnlineFeatures(this.online, plan, entityRows, this.clock.now());
   }
 
   // ---------------------------------------------------------------- materialisation
@@ -425,7 +451,7 @@ export class FeatureStore {
       ...(options.until !== undefined ? { until: toEpochMs(options.until, ["until"]) } : {}),
     });
     for await (const page of scan) for (const r of page.rows) acc.add(r.values, r.eventTime);
-    return acc.result(resolved.def.name, resolved.def.version, this.ctx.clock.now());
+    return acc.result(resolved.def.name, resolved.def.version, this.clock.now());
   }
 
   /** Stops accepting calls; the stores belong to the workspace (or to whoever passed them in). */
@@ -441,8 +467,8 @@ export class FeatureStore {
   /** What every ingest and push shares: the clock, the events and the view resolver. */
   private rowWrite() {
     return {
-      now: () => this.ctx.clock.now(),
-      events: this.ctx.events,
+      now: () => this.clock.now(),
+      events: this.events,
       resolveView: (name: string) => this.planner.resolveView(name),
     };
   }
