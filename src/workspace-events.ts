@@ -1,4 +1,4 @@
-import type { FeatureEvents } from "./features/events.js";
+import type { FeatureEvents } from "./features/feature-events.js";
 import type { PipelineEvents } from "./pipeline/events.js";
 import type { RegistryEvents } from "./registry/registry-events.js";
 import type { TrackingEvents } from "./tracking/tracking-events.js";

@@ -114,7 +114,14 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   const offline = options.offline ?? (metadata.sql ? sqlOfflineStore(metadata.sql) : memoryOfflineStore());
   const online =
     options.online ?? (metadata.sql?.dialect === "sqlite" ? sqliteOnlineStore(metadata.sql) : memoryOnlineStore());
-  ws.features = new FeatureStore(ctx, { offline, online });
+  ws.features = new FeatureStore({
+    registry: metadata.features,
+    lineage: metadata.lineage,
+    offline,
+    online,
+    events,
+    clock,
+  });
   ws.pipelines = new Pipelines(ctx);
   let closing: Promise<void> | undefined;
   ws.close = () => {
