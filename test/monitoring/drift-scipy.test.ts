@@ -88,12 +88,14 @@ describe("drift statistics equal scipy on monitoring/drift-scipy.json", () => {
       expect(again).toEqual(r);
     });
 
-    it.runIf(c.expected.ks_pvalue_exact != null)("KS exact p-value (scipy method='exact')", () => {
-      const r = ksTwoSample(ref, cur, { method: "exact" });
-      expect(r.method).toBe("exact");
-      close(r.statistic, c.expected.ks_statistic);
-      close(r.pValue, c.expected.ks_pvalue_exact as number);
-    });
+    const exactP = c.expected.ks_pvalue_exact;
+    if (exactP != null)
+      it("KS exact p-value (scipy method='exact')", () => {
+        const r = ksTwoSample(ref, cur, { method: "exact" });
+        expect(r.method).toBe("exact");
+        close(r.statistic, c.expected.ks_statistic);
+        close(r.pValue, exactP);
+      });
 
     it("Wasserstein distance, raw and normed by max(std(ref), 0.001)", () => {
       close(wassersteinDistance(c.reference, c.current), c.expected.wasserstein);

@@ -7,5 +7,6 @@ export * from "./histogram.js";
 export { kolmogorovSmirnovCdf, kolmogorovSmirnovSf, smirnovSf } from "./kolmogorov-distribution.js";
 export * from "./ks-two-sample.js";
 export * from "./numeric-sample.js";
+export * from "./sort-float64.js";
 export * from "./two-proportion-z-test.js";
 export * from "./wasserstein.js";

@@ -1,4 +1,5 @@
 import { MlcycleError } from "../../core/errors.js";
+import { sortFloat64 } from "./sort-float64.js";
 
 /** Which side of a comparison a sample is: the reference (training) data or the current window. */
 export type SampleRole = "reference" | "current";
@@ -68,9 +69,10 @@ export class SortedSample {
   /** Arithmetic mean. */
   mean(): number {
     if (this.#mean === undefined) {
+      const v = this.values;
       let s = 0;
-      for (const x of this.values) s += x;
-      this.#mean = s / this.values.length;
+      for (let i = 0; i < v.length; i++) s += v[i];
+      this.#mean = s / v.length;
     }
     return this.#mean;
   }
@@ -78,10 +80,11 @@ export class SortedSample {
   /** Population standard deviation (ddof = 0), as numpy's `std`. */
   std(): number {
     if (this.#std === undefined) {
+      const v = this.values;
       const m = this.mean();
       let s = 0;
-      for (const x of this.values) s += (x - m) * (x - m);
-      this.#std = Math.sqrt(s / this.values.length);
+      for (let i = 0; i < v.length; i++) s += (v[i] - m) * (v[i] - m);
+      this.#std = Math.sqrt(s / v.length);
     }
     return this.#std;
   }
@@ -137,6 +140,6 @@ export function sortedSample(values: NumericSample, origin: SampleOrigin = {}): 
     }
     out[i] = x;
   }
-  out.sort();
+  sortFloat64(out);
   return new SortedSample(out, column);
 }
