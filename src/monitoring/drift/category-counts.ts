@@ -25,7 +25,15 @@ function typeRank(c: Category): number {
   return typeof c === "number" ? 0 : typeof c === "boolean" ? 1 : 2;
 }
 
-/** The order {@link categoryCounts} lists categories in. */
+/**
+ * The order {@link categoryCounts} lists categories in: numbers ascending, then `false`, `true`,
+ * then strings by code unit.
+ *
+ * @example
+ * ```ts
+ * ["b", true, 2, "a", 1].sort(compareCategories); // [1, 2, true, "a", "b"]
+ * ```
+ */
 export function compareCategories(a: Category, b: Category): number {
   const ra = typeRank(a);
   const rb = typeRank(b);

@@ -46,7 +46,15 @@ export const DEFAULT_DRIFT_THRESHOLDS: Readonly<Record<DriftMethod, number>> = O
 
 const P_VALUE_METHODS: ReadonlySet<DriftMethod> = new Set(["ks", "chisquare", "z"]);
 
-/** Whether the method's statistic is a p-value (drift when small) rather than a distance (drift when large). */
+/**
+ * Whether the method's statistic is a p-value (drift when small) rather than a distance (drift when large).
+ *
+ * @example
+ * ```ts
+ * isPValueMethod("ks"); // true
+ * isPValueMethod("psi"); // false
+ * ```
+ */
 export function isPValueMethod(method: DriftMethod): boolean {
   return P_VALUE_METHODS.has(method);
 }

@@ -302,6 +302,11 @@ function smirnovLogTerm(n: number, x: number, v: number, logBinom: number): numb
 /**
  * The one-sided Smirnov tail P(D_n^+ >= x) (scipy.special.smirnov), by the Birnbaum-Tingey sum with
  * the special cases of xsf's implementation (van Mulbregt 2018), in double precision with terms in logs.
+ *
+ * @example
+ * ```ts
+ * smirnovSf(50, 0.1); // 0.3449… (scipy: special.smirnov(50, 0.1))
+ * ```
  */
 export function smirnovSf(n: number, x: number): number {
   if (!(n > 0 && x >= 0 && x <= 1)) return Number.NaN;

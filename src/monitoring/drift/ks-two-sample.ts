@@ -50,6 +50,12 @@ function roundHalfEven(x: number): number {
 /**
  * The two-sided KS statistic of two sorted samples, by one merge: the largest gap between the two
  * empirical CDFs, evaluated after each run of equal values (scipy's `searchsorted(..., 'right')`).
+ * Both arrays must already be ascending (see {@link sortedSample}).
+ *
+ * @example
+ * ```ts
+ * ksStatisticSorted(Float64Array.of(1, 2, 3), Float64Array.of(2, 3, 4)); // 0.333…
+ * ```
  */
 export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
