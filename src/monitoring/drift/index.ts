@@ -1,0 +1,12 @@
+export * from "./category-counts.js";
+export * from "./chi-square-test.js";
+export * from "./column-drift.js";
+export * from "./dataset-drift.js";
+export * from "./divergences.js";
+export * from "./histogram.js";
+export { kolmogorovSmirnovCdf, kolmogorovSmirnovSf, smirnovSf } from "./kolmogorov-distribution.js";
+export * from "./ks-two-sample.js";
+export * from "./numeric-sample.js";
+export * from "./sort-float64.js";
+export * from "./two-proportion-z-test.js";
+export * from "./wasserstein.js";
