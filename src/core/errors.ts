@@ -92,6 +92,14 @@ export function notFound(kind: string, key: string, hint?: string): MlcycleError
   });
 }
 
+/**
+ * The one error every call on a closed workspace (or on anything it opened: runs, stores, the
+ * artifact store) gives: `UNAVAILABLE` with `details.closed = true`, naming what was closed.
+ */
+export function closedError(what = "the workspace"): MlcycleError {
+  return new MlcycleError("UNAVAILABLE", `${what} is closed: open a new one to go on`, { details: { closed: true } });
+}
+
 /** A `VALIDATION` error with one issue at `path`. */
 export function invalid(path: PropertyKey[] | string, message: string, code = "invalid"): MlcycleError {
   const p = typeof path === "string" ? [path] : path;
