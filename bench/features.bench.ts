@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { createWorkspace, openWorkspace, type Workspace } from "../src/index.js";
+import { createWorkspace, localArtifactStore, openWorkspace, sqliteBackend, type Workspace } from "../src/index.js";
 
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
@@ -129,9 +129,13 @@ async function onlineBench(): Promise<void> {
 
   // SQLite store vs a raw prepared statement on the same database and table.
   {
-    await using ws = await openWorkspace(join(dir, "ws"));
+    const backend = sqliteBackend({ path: join(dir, "ws", "mlcycle.db") });
+    await using ws = await createWorkspace({
+      ...backend,
+      artifacts: localArtifactStore({ root: join(dir, "ws", "artifacts") }),
+    });
     await setup(ws);
-    const stmt = ws.metadata.sql!.sqlite!.prepare(
+    const stmt = backend.database.sqlite.prepare(
       "select event_time, values_json from feature_online_values where view = ? and entity_key = ?",
     );
     const rawRead = (ids: number[]) => {

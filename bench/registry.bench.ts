@@ -13,11 +13,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { functionModel, openWorkspace } from "../src/index.js";
+import { createWorkspace, functionModel, localArtifactStore, sqliteBackend } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mlcycle-registry-bench-"));
-const ws = await openWorkspace(dir);
-const raw = ws.metadata.sql!.sqlite!;
+const backend = sqliteBackend({ path: join(dir, "mlcycle.db") });
+const ws = await createWorkspace({ ...backend, artifacts: localArtifactStore({ root: join(dir, "artifacts") }) });
+const raw = backend.database.sqlite;
 raw.exec("create table bench_rows (id integer primary key, model text, version integer, digest text, meta text)");
 const insert = raw.prepare("insert into bench_rows (model, version, digest, meta) values (?, ?, ?, ?)");
 const upsert = raw.prepare(

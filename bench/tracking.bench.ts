@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openWorkspace } from "../src/index.js";
+import { createWorkspace, localArtifactStore, sqliteBackend } from "../src/index.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 100);
 const METRICS = 10;
@@ -40,7 +40,11 @@ interface Timing {
 }
 
 async function ingestApi(): Promise<Timing> {
-  const ws = await openWorkspace(join(root, "api"));
+  const backend = sqliteBackend({ path: join(root, "api", "mlcycle.db") });
+  const ws = await createWorkspace({
+    ...backend,
+    artifacts: localArtifactStore({ root: join(root, "api", "artifacts") }),
+  });
   const keys = Array.from({ length: METRICS }, (_, i) => `metric_${i}`);
   const runs = [];
   for (let r = 0; r < RUNS; r++) runs.push(await ws.experiments.startRun({ experiment: "bench", name: `run-${r}` }));
@@ -58,8 +62,8 @@ async function ingestApi(): Promise<Timing> {
   for (const run of runs) await run.end();
   const seconds = { wall: (performance.now() - t0) / 1000, cpu: (cpuMs() - c0) / 1000 };
   // Check nothing was lost.
-  const raw = ws.metadata.sql?.sqlite;
-  const count = raw?.prepare("select count(*) from tracking_metrics").pluck().get() as number;
+  const raw = backend.database.sqlite;
+  const count = raw.prepare("select count(*) from tracking_metrics").pluck().get() as number;
   if (count !== POINTS) throw new Error(`expected ${POINTS} stored points, found ${count}`);
   await ws.close();
   return seconds;
@@ -90,7 +94,12 @@ function ingestRaw(): Timing {
 
 async function search(): Promise<void> {
   const dir = join(root, "search");
-  const ws = await openWorkspace(dir, { tracking: { metricBatchSize: 5000 } });
+  const backend = sqliteBackend({ path: join(dir, "mlcycle.db") });
+  const ws = await createWorkspace({
+    ...backend,
+    artifacts: localArtifactStore({ root: join(dir, "artifacts") }),
+    tracking: { metricBatchSize: 5000 },
+  });
   const models = ["rf", "lr", "gb"];
   let seed = 42;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -112,7 +121,7 @@ async function search(): Promise<void> {
 
   const filter = "metrics.acc > 0.5 and params.model = 'rf'";
   const orderBy = "metrics.acc DESC";
-  const raw = ws.metadata.sql!.sqlite!;
+  const raw = backend.database.sqlite;
   const rawQuery = raw.prepare(`select r.id from tracking_runs r
       left join tracking_latest_metrics o on o.run_id = r.id and o.key = 'acc'
       where exists (select 1 from tracking_latest_metrics m where m.run_id = r.id and m.key = 'acc' and m.value > ?)

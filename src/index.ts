@@ -19,12 +19,38 @@ export * from "./stores/registry-store.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
+export * from "./stores/backend.js";
+export { supersedes } from "./stores/newest-wins.js";
 export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 export { memoryStore } from "./stores/memory/memory-metadata-store.js";
+export { memoryBackend } from "./stores/memory/memory-backend.js";
 export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";
-export { sqlStore, sqliteStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
-export { openSqliteDatabase, type SqliteDatabaseOptions } from "./stores/sql/sqlite-database.js";
-export type { SqlDatabase, SqlDialectName, SqlMigration } from "./stores/sql/sql-database.js";
+export { sqlStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
+export { migrate, writeTransaction, type SqlDatabase, type SqlMigration } from "./stores/sql/sql-database.js";
+export { PostgresSqlDialect, runWithRetries, type SqlDialect, SqlDialectBase } from "./stores/sql/sql-dialect.js";
+export {
+  compileWithSlots,
+  type SlottedQuery,
+  type SqlAccelerator,
+  type SqlPointInTimeAccelerator,
+  type SqlPreparedStatement,
+  slot,
+} from "./stores/sql/sql-accelerator.js";
+export {
+  openSqliteDatabase,
+  type SqliteBackend,
+  type SqliteBackendOptions,
+  type SqliteDatabase,
+  type SqliteDatabaseOptions,
+  type SqliteHandle,
+  type SqliteStatementHandle,
+  SqliteAccelerator,
+  SqliteGroupCommit,
+  SqlitePointInTime,
+  SqliteSqlDialect,
+  sqliteBackend,
+  sqliteStore,
+} from "./adapters/sqlite/index.js";
 
 // Domain modules
 export * from "./lineage/index.js";
@@ -36,4 +62,5 @@ export * from "./features/index.js";
 export { MemoryOfflineStore, memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-online-store.js";
 export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";
-export { SqliteOnlineStore, sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";
+export { SqlOnlineStore, sqlOnlineStore } from "./stores/sql/sql-online-store.js";
+export { SqliteOnlineStore, sqliteOnlineStore } from "./adapters/sqlite/sqlite-online-store.js";

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { sqliteBackend } from "./adapters/sqlite/sqlite-backend.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { MlcycleError } from "./core/errors.js";
 import { EventBus } from "./core/events.js";
@@ -9,6 +10,7 @@ import type { Executor } from "./pipeline/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
+import type { Backend } from "./stores/backend.js";
 import { localArtifactStore } from "./stores/local/local-artifact-store.js";
 import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
@@ -17,23 +19,20 @@ import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
 import type { OnlineStore } from "./stores/online-store.js";
-import { sqliteStore } from "./stores/sql/sql-metadata-store.js";
-import { sqlOfflineStore } from "./stores/sql/sql-offline-store.js";
-import { sqliteOnlineStore } from "./stores/sql/sqlite-online-store.js";
 import { Experiments } from "./tracking/experiments.js";
 import { resolveTrackingOptions, type TrackingOptions } from "./tracking/tracking-options.js";
 import type { WorkspaceContext } from "./workspace-context.js";
 import type { MlcycleEvents } from "./workspace-events.js";
 
 /** What a workspace is built from. Every member is optional: the defaults are in memory. */
-export interface WorkspaceOptions {
-  /** Metadata for every domain (default {@link memoryStore}). */
+export interface WorkspaceOptions extends Partial<Backend> {
+  /** Metadata for every domain (default {@link memoryStore}); a {@link Backend} bundle's `metadata`. */
   metadata?: MetadataStore;
   /** Blob storage (default {@link memoryArtifactStore}). */
   artifacts?: ArtifactStore;
-  /** Online feature store (default: SQLite on a SQLite metadata store, memory otherwise). */
+  /** Online feature store (default memory; a backend bundle such as `sqliteBackend()` brings its own). */
   online?: OnlineStore;
-  /** Offline feature store (default: SQL on a SQL metadata store, memory otherwise). */
+  /** Offline feature store (default memory; a backend bundle such as `sqliteBackend()` brings its own). */
   offline?: OfflineStore;
   /** Where pipeline steps run (default in process). */
   executor?: Executor;
@@ -72,12 +71,13 @@ export interface Workspace extends AsyncDisposable {
 }
 
 /**
- * Builds a workspace on the given stores (memory by default).
+ * Builds a workspace on the given stores (memory by default): pass a backend bundle's ports, spread
+ * (`...sqliteBackend({ path })`, `...memoryBackend()`), plus anything to override.
  *
  * @example
  * ```ts
  * const ws = await createWorkspace();                      // all in memory
- * const ws2 = await createWorkspace({ metadata: sqliteStore({ path: "m.db" }),
+ * const ws2 = await createWorkspace({ ...sqliteBackend({ path: "m.db" }),
  *   artifacts: localArtifactStore({ root: "artifacts" }) });
  * ```
  */
@@ -111,9 +111,8 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     ...(options.tracking ? { tracking: options.tracking } : {}),
   });
   ws.registry = new ModelRegistry(ctx);
-  const offline = options.offline ?? (metadata.sql ? sqlOfflineStore(metadata.sql) : memoryOfflineStore());
-  const online =
-    options.online ?? (metadata.sql?.dialect === "sqlite" ? sqliteOnlineStore(metadata.sql) : memoryOnlineStore());
+  const offline = options.offline ?? memoryOfflineStore();
+  const online = options.online ?? memoryOnlineStore();
   ws.features = new FeatureStore({
     registry: metadata.features,
     lineage: metadata.lineage,
@@ -164,9 +163,12 @@ export async function openWorkspace(dir = "./.mlcycle", options: OpenWorkspaceOp
   const root = resolve(dir);
   await mkdir(root, { recursive: true });
   const { busyTimeoutMs, ...rest } = options;
+  const backend = sqliteBackend({ path: join(root, "mlcycle.db"), ...(busyTimeoutMs ? { busyTimeoutMs } : {}) });
   return createWorkspace({
     ...rest,
-    metadata: sqliteStore({ path: join(root, "mlcycle.db"), ...(busyTimeoutMs ? { busyTimeoutMs } : {}) }),
+    metadata: backend.metadata,
+    offline: rest.offline ?? backend.offline,
+    online: rest.online ?? backend.online,
     artifacts: localArtifactStore({ root: join(root, "artifacts") }),
   });
 }

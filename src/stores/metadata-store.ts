@@ -2,12 +2,21 @@ import type { FeatureRegistryStore } from "./feature-registry-store.js";
 import type { LineageStore } from "./lineage-store.js";
 import type { PipelineStore } from "./pipeline-store.js";
 import type { RegistryStore } from "./registry-store.js";
-import type { SqlDatabase } from "./sql/sql-database.js";
 import type { TrackingStore } from "./tracking-store.js";
 
 /**
- * All metadata ports of a workspace, one per domain. Built-ins: {@link memoryStore} (the reference)
- * and {@link sqliteStore} / `sqlStore` (Kysely; SQLite now, PostgreSQL through `mlcycle/postgres`).
+ * All metadata ports of a workspace, one per domain. Built-ins: `memoryStore()` (the reference) and
+ * `sqlStore(database)` on any SQL database (`sqliteStore({ path })` for SQLite; PostgreSQL through
+ * its dialect). A metadata store is one member of a backend bundle (`Backend`): the offline and
+ * online feature stores are the bundle's other members, never derived from this one.
+ *
+ * Stability for third-party stores: the members below are what a store must have today. Ports
+ * added later (the prediction log, online experiments, monitor windows and alerts) join as
+ * **optional** members, each documented with the fallback the workspace uses when a store lacks
+ * it (an in-memory port for the life of the workspace, or a `MlcycleError` with code
+ * `UNAVAILABLE` naming the missing port when a feature cannot work without persistence) — so a
+ * store written against this interface keeps compiling and working. Optional methods of the ports
+ * follow the same rule (e.g. `PipelineStore.commitStep`, `LineageStore.putBatch`).
  */
 export interface MetadataStore {
   /** A short name of the backend, e.g. `memory`, `sqlite`, `postgres`. */
@@ -17,8 +26,6 @@ export interface MetadataStore {
   readonly registry: RegistryStore;
   readonly lineage: LineageStore;
   readonly features: FeatureRegistryStore;
-  /** The SQL database underneath, when there is one (the workspace uses it for SQL feature stores). */
-  readonly sql?: SqlDatabase;
   /** Prepares the store (migrations); the workspace calls it once before use. */
   init?(): Promise<void>;
   /** Releases what the store opened. */

@@ -1,4 +1,5 @@
 import { invalid } from "../core/errors.js";
+import { supersedes } from "./newest-wins.js";
 
 /** The latest feature values of one entity key in one view, as the online store keeps them. */
 export interface OnlineRecord {
@@ -45,13 +46,9 @@ export interface OnlineStore {
   close?(): Promise<void>;
 }
 
-/** True when `incoming` should replace `current` (newer event time, or same and created no earlier). */
+/** True when `incoming` should replace `current` (newer event time, or same and created no earlier: {@link supersedes}). */
 export function isNewerRecord(incoming: OnlineRecord, current: OnlineRecord | undefined): boolean {
-  if (!current) return true;
-  return (
-    incoming.eventTime > current.eventTime ||
-    (incoming.eventTime === current.eventTime && incoming.createdTime >= current.createdTime)
-  );
+  return !current || supersedes(incoming.eventTime, incoming.createdTime, current.eventTime, current.createdTime);
 }
 
 /** Checks the fields every online store needs; shared by the built-in stores. */

@@ -1,3 +1,6 @@
+import type { LineageBatchEdge, LineageNode, LineageNodeInput } from "./lineage-store.js";
+import type { RunPatch } from "./tracking-store.js";
+
 /** Status of a pipeline run. */
 export type PipelineRunStatus = "running" | "succeeded" | "failed" | "cancelled";
 
@@ -135,6 +138,20 @@ export function claimedStep(runId: string, step: string, claim: StepClaim): Step
   };
 }
 
+/** Everything a finished step writes, committed as one unit by {@link PipelineStore.commitStep}. */
+export interface StepCommit {
+  runId: string;
+  step: string;
+  /** The claim token; nothing is written unless it still holds the claim. */
+  token: string;
+  record: Omit<StepRunRecord, "runId" | "step" | "claimToken">;
+  cache?: CacheEntry;
+  /** The step's tracking run to update (its end: status, end time), when the step opened one. */
+  trackingRun?: { id: string; patch: RunPatch };
+  /** Lineage nodes and edges of the step run (edge ends: node ids or indexes into `nodes`). */
+  lineage?: { nodes: readonly LineageNodeInput[]; edges: readonly LineageBatchEdge[] };
+}
+
 /** Filter of {@link PipelineStore.listRuns}. */
 export interface PipelineRunFilter {
   pipeline?: string;
@@ -181,6 +198,14 @@ export interface PipelineStore {
     record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
     cache?: CacheEntry,
   ): Promise<boolean>;
+  /** Commits a step's outcome, cache entry, tracking-run end and lineage as one transaction when
+   *  the token still holds the claim; returns committed=false and writes nothing otherwise.
+   *
+   *  Optional: without it the engine writes the same records one after another (`completeStep`, then
+   *  the tracking and lineage stores), so a crash between them can leave the step committed without
+   *  its run end or lineage. Every built-in store has it. A failure of any part (a missing tracking
+   *  run, an edge naming a node index outside `nodes`) rejects and writes nothing. */
+  commitStep?(commit: StepCommit): Promise<{ committed: boolean; lineage: LineageNode[] }>;
   /** Writes a step record that was never claimed (skipped, cancelled) unless one is completed already. */
   putStep(record: StepRunRecord): Promise<void>;
   getStep(runId: string, step: string): Promise<StepRunRecord | undefined>;

@@ -1,5 +1,23 @@
 import { describe, expect, it } from "vitest";
-import type { CacheEntry, PipelineRunRecord, PipelineStore, StepRunRecord } from "../stores/pipeline-store.js";
+import { newId } from "../core/ids.js";
+import type { LineageStore } from "../stores/lineage-store.js";
+import type {
+  CacheEntry,
+  PipelineRunRecord,
+  PipelineStore,
+  StepCommit,
+  StepRunRecord,
+} from "../stores/pipeline-store.js";
+import type { TrackingStore } from "../stores/tracking-store.js";
+
+/**
+ * What {@link pipelineStoreSuite}'s factory returns: the pipeline store alone, or the metadata
+ * ports around it (a `MetadataStore` fits) — then the `commitStep` cases also check, through the
+ * tracking and lineage stores, what a step's commit stored there.
+ */
+export type PipelineStoreSubject =
+  | PipelineStore
+  | { pipelines: PipelineStore; tracking?: TrackingStore; lineage?: LineageStore };
 
 const run = (id: string, extra: Partial<PipelineRunRecord> = {}): PipelineRunRecord => ({
   id,
@@ -26,17 +44,25 @@ const entry = (key: string, extra: Partial<CacheEntry> = {}): CacheEntry => ({
 
 /**
  * The {@link PipelineStore} conformance suite: run records, atomic claims of (run, step),
- * commits only by the claim's holder, resets for resume, and cache entries.
+ * commits only by the claim's holder, resets for resume, and cache entries; with `commitStep`
+ * (skipped when the store lacks it), a step's records committed all-or-nothing, read back through
+ * the tracking and lineage stores when the factory returns them.
  *
  * @example
  * ```ts
- * pipelineStoreSuite("memory", async () => new MemoryPipelineStore());
+ * pipelineStoreSuite("memory", async () => memoryStore());
+ * pipelineStoreSuite("mine", async () => new MyPipelineStore()); // the pipeline store alone
  * ```
  */
-export function pipelineStoreSuite(name: string, factory: () => Promise<PipelineStore>): void {
+export function pipelineStoreSuite(name: string, factory: () => Promise<PipelineStoreSubject>): void {
+  const open = async () => {
+    const subject = await factory();
+    return "pipelines" in subject ? subject : { pipelines: subject };
+  };
+  const store = async () => (await open()).pipelines;
   describe(`PipelineStore conformance: ${name}`, () => {
     it("creates, reads, updates and lists runs; a duplicate id is a CONFLICT", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       await s.createRun(run("r2", { pipeline: "other", options: { cache: false } }));
       await expect(s.createRun(run("r1"))).rejects.toMatchObject({ code: "CONFLICT" });
@@ -54,7 +80,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("lets exactly one of many concurrent claims of a step win", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       const claims = await Promise.all(
         Array.from({ length: 20 }, (_, i) => s.claimStep("r1", "fit", { token: `t${i}`, now: 5 })),
@@ -66,7 +92,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("claims only on a running run and only unclaimed or queued steps", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       await s.createRun(run("r2", { status: "cancelled" }));
       expect(await s.claimStep("r2", "fit", { token: "a", now: 1 })).toBeUndefined();
@@ -77,7 +103,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("commits a step only for the holder of the claim, once", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       await s.claimStep("r1", "fit", { token: "mine", now: 10 });
       const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
@@ -105,7 +131,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("keeps completed steps when putStep writes over them", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       await s.claimStep("r1", "a", { token: "t", now: 1 });
       await s.completeStep("r1", "a", "t", { status: "succeeded", attempts: 1, cacheHit: false, updatedAt: 2 });
@@ -124,7 +150,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("resets what did not complete so that resume can claim it again", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       for (const [step, status] of [
         ["ok", "succeeded"],
@@ -151,7 +177,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("stores cache entries by key and finds them by base key and by step, newest first", async () => {
-      const s = await factory();
+      const s = await store();
       await s.putCache(entry("k1", { createdAt: 1 }));
       await s.putCache(entry("k2", { createdAt: 3, expiresAt: 100 }));
       await s.putCache(entry("k3", { createdAt: 2, baseKey: "b2" }));
@@ -170,7 +196,7 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
     });
 
     it("hands out copies: changing what a read returned changes nothing stored", async () => {
-      const s = await factory();
+      const s = await store();
       await s.createRun(run("r1"));
       const got = await s.getRun("r1");
       (got!.params as { lr: number }).lr = 99;
@@ -186,6 +212,122 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
       const step = await s.getStep("r1", "a");
       (step!.output as { value: { xs: number[] } }).value.xs.push(2);
       expect((await s.getStep("r1", "a"))!.output).toEqual({ kind: "inline", value: { xs: [1] }, hash: "h" });
+    });
+  });
+
+  describe(`PipelineStore conformance: ${name}: commitStep`, () => {
+    const record: StepCommit["record"] = {
+      status: "succeeded",
+      attempts: 1,
+      startedAt: 10,
+      finishedAt: 20,
+      cacheHit: false,
+      cacheKey: "k1",
+      output: { kind: "inline", value: 1, hash: "h1" },
+      updatedAt: 20,
+    };
+    /** A claimed step, a running tracking run (when there is a tracking store) and a commit of all of it. */
+    const setup = async () => {
+      const ports = await open();
+      const s = ports.pipelines;
+      await s.createRun(run("r1"));
+      await s.claimStep("r1", "fit", { token: "mine", now: 10 });
+      let trackingRunId: string | undefined;
+      if (ports.tracking) {
+        const experimentId = newId();
+        await ports.tracking.createExperiment({
+          id: experimentId,
+          name: `pipelines-${experimentId}`,
+          tags: {},
+          lifecycle: "active",
+          createdAt: 1,
+          updatedAt: 1,
+        });
+        trackingRunId = newId();
+        await ports.tracking.createRun(
+          { id: trackingRunId, experimentId, name: "fit", status: "running", startTime: 10, heartbeatAt: 10 },
+          {},
+          {},
+        );
+      }
+      const external = `step:${newId()}`;
+      const commit: StepCommit = {
+        runId: "r1",
+        step: "fit",
+        token: "mine",
+        record: { ...record, ...(trackingRunId ? { trackingRunId } : {}) },
+        cache: entry("k1"),
+        ...(trackingRunId ? { trackingRun: { id: trackingRunId, patch: { status: "finished", endTime: 20 } } } : {}),
+        ...(ports.lineage
+          ? {
+              lineage: {
+                nodes: [
+                  { kind: "execution", type: "step_run", name: "fit", externalId: external },
+                  { kind: "artifact", type: "output", name: "fit.out", digest: "h1" },
+                ],
+                edges: [{ type: "event", from: 0, to: 1, direction: "output" }],
+              },
+            }
+          : {}),
+      };
+      return { ...ports, s, trackingRunId, external, commit };
+    };
+    /** Nothing of `commit` was stored: the claim still holds, no cache entry, run still running, no lineage. */
+    const expectNothingWritten = async (x: Awaited<ReturnType<typeof setup>>) => {
+      expect(await x.s.getStep("r1", "fit")).toMatchObject({ status: "running", claimToken: "mine" });
+      expect(await x.s.findCache("b1")).toEqual([]);
+      if (x.tracking && x.trackingRunId)
+        expect(await x.tracking.getRun(x.trackingRunId)).toMatchObject({ status: "running" });
+      if (x.lineage) expect(await x.lineage.findByExternalId("execution", x.external)).toBeUndefined();
+    };
+
+    it("commits the outcome, cache entry, tracking-run end and lineage together", async (ctx) => {
+      const x = await setup();
+      if (!x.s.commitStep) return ctx.skip();
+      const out = await x.s.commitStep(x.commit);
+      expect(out.committed).toBe(true);
+      expect(await x.s.getStep("r1", "fit")).toMatchObject({ ...x.commit.record, runId: "r1", step: "fit" });
+      expect((await x.s.findCache("b1")).map((e) => e.key)).toEqual(["k1"]);
+      if (x.tracking && x.trackingRunId)
+        expect(await x.tracking.getRun(x.trackingRunId)).toMatchObject({ status: "finished", endTime: 20 });
+      if (x.lineage) {
+        expect(out.lineage.map((n) => n.name)).toEqual(["fit", "fit.out"]);
+        const exec = await x.lineage.findByExternalId("execution", x.external);
+        expect(exec?.id).toBe(out.lineage[0]!.id);
+        expect(await x.lineage.edgesOf([exec!.id])).toMatchObject([
+          { type: "event", from: out.lineage[0]!.id, to: out.lineage[1]!.id, direction: "output" },
+        ]);
+      } else expect(out.lineage).toEqual([]);
+      // Committed once: the same token commits nothing the second time.
+      expect((await x.s.commitStep({ ...x.commit, record: { ...record, status: "failed" } })).committed).toBe(false);
+      expect((await x.s.getStep("r1", "fit"))?.status).toBe("succeeded");
+    });
+
+    it("writes nothing when the token no longer holds the claim", async (ctx) => {
+      const x = await setup();
+      if (!x.s.commitStep) return ctx.skip();
+      expect(await x.s.commitStep({ ...x.commit, token: "theirs" })).toEqual({ committed: false, lineage: [] });
+      await expectNothingWritten(x);
+    });
+
+    it("rolls the outcome back when a lineage edge fails, and commits on a later try", async (ctx) => {
+      const x = await setup();
+      if (!x.s.commitStep || !x.commit.lineage) return ctx.skip();
+      const bad = {
+        ...x.commit.lineage,
+        edges: [...x.commit.lineage.edges, { type: "event" as const, from: 0, to: 7 }],
+      };
+      await expect(x.s.commitStep({ ...x.commit, lineage: bad })).rejects.toMatchObject({ code: "VALIDATION" });
+      await expectNothingWritten(x);
+      expect((await x.s.commitStep(x.commit)).committed).toBe(true);
+    });
+
+    it("rolls the outcome back when the tracking run to end is missing", async (ctx) => {
+      const x = await setup();
+      if (!x.s.commitStep || !x.commit.trackingRun) return ctx.skip();
+      const missing = { ...x.commit, trackingRun: { id: newId(), patch: { status: "finished" as const } } };
+      await expect(x.s.commitStep(missing)).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expectNothingWritten(x);
     });
   });
 }

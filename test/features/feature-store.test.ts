@@ -567,12 +567,11 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
 
 describe("definitions survive a reopened SQLite workspace", () => {
   it("validates rows with the stored JSON Schema after a restart", async () => {
-    const [, [, open]] = featureWorkspaces();
     const { openWorkspace } = await import("../../src/index.js");
-    let dir = "";
+    const { tempDir } = await import("../helpers.js");
+    const dir = `${tempDir("mlcycle-features-")}/reopened`;
     {
-      await using ws = await open();
-      dir = (ws.metadata.sql?.sqlite?.name ?? "").replace(/\/mlcycle\.db$/, "");
+      await using ws = await openWorkspace(dir);
       await driverStats(ws);
     }
     await using ws = await openWorkspace(dir);

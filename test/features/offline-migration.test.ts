@@ -4,7 +4,7 @@ import type { OfflineRow } from "../../src/stores/offline-store.js";
 import { allMigrations } from "../../src/stores/sql/migrations/index.js";
 import { migrate } from "../../src/stores/sql/sql-database.js";
 import { SqlOfflineStore } from "../../src/stores/sql/sql-offline-store.js";
-import { openSqliteDatabase } from "../../src/stores/sql/sqlite-database.js";
+import { openSqliteDatabase } from "../../src/adapters/sqlite/sqlite-database.js";
 
 const CLUSTERED = "feature-registry-0002-offline-rows-clustered";
 

@@ -5,8 +5,8 @@ import { allMigrations } from "../../src/stores/sql/migrations/index.js";
 import { migrate } from "../../src/stores/sql/sql-database.js";
 import { SqlFeatureRegistryStore } from "../../src/stores/sql/sql-feature-registry-store.js";
 import { SqlOfflineStore } from "../../src/stores/sql/sql-offline-store.js";
-import { SqliteOnlineStore } from "../../src/stores/sql/sqlite-online-store.js";
-import { openSqliteDatabase } from "../../src/stores/sql/sqlite-database.js";
+import { SqliteOnlineStore } from "../../src/adapters/sqlite/sqlite-online-store.js";
+import { openSqliteDatabase } from "../../src/adapters/sqlite/sqlite-database.js";
 import { featureRegistryStoreSuite, offlineStoreSuite, onlineStoreSuite } from "../../src/testing/index.js";
 
 async function sqlite() {

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { openSqliteDatabase } from "../../src/index.js";
 import { writeTransaction } from "../../src/stores/sql/sql-database.js";
-import { sqliteWrite } from "../../src/stores/sql/sqlite-group-commit.js";
+import { sqliteWrite } from "../../src/adapters/sqlite/sqlite-group-commit.js";
 import { tempDir } from "../helpers.js";
 
 async function open() {

@@ -15,12 +15,14 @@ import { MemoryTrackingStore } from "./memory-tracking-store.js";
  * ```
  */
 export function memoryStore(): MetadataStore {
+  const tracking = new MemoryTrackingStore();
+  const lineage = new MemoryLineageStore();
   return {
     kind: "memory",
-    tracking: new MemoryTrackingStore(),
-    pipelines: new MemoryPipelineStore(),
+    tracking,
+    pipelines: new MemoryPipelineStore({ tracking, lineage }),
     registry: new MemoryRegistryStore(),
-    lineage: new MemoryLineageStore(),
+    lineage,
     features: new MemoryFeatureRegistryStore(),
     async close() {},
   };

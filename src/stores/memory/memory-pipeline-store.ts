@@ -1,4 +1,5 @@
-import { MlcycleError } from "../../core/errors.js";
+import { MlcycleError, notFound } from "../../core/errors.js";
+import { type LineageNode, type LineageStore, putLineageBatch, resolveBatchEdge } from "../lineage-store.js";
 import {
   COMPLETED_STEP_STATUSES,
   type CacheEntry,
@@ -6,9 +7,11 @@ import {
   type PipelineRunRecord,
   type PipelineStore,
   type StepClaim,
+  type StepCommit,
   type StepRunRecord,
   claimedStep,
 } from "../pipeline-store.js";
+import type { TrackingStore } from "../tracking-store.js";
 
 /**
  * A deep copy: records are JSON-like (plain objects, arrays, primitives), copied by hand, which costs
@@ -24,6 +27,14 @@ function clone<T>(v: T): T {
   return out as T;
 }
 
+/** Options of {@link MemoryPipelineStore}: the stores {@link MemoryPipelineStore.commitStep} also writes. */
+export interface MemoryPipelineStoreOptions {
+  /** Where a committed step's tracking run is ended (`memoryStore()` passes its own). */
+  tracking?: TrackingStore;
+  /** Where a committed step's lineage goes (`memoryStore()` passes its own). */
+  lineage?: LineageStore;
+}
+
 /** The in-memory {@link PipelineStore}: the reference implementation. */
 export class MemoryPipelineStore implements PipelineStore {
   private readonly runs = new Map<string, PipelineRunRecord>();
@@ -31,6 +42,8 @@ export class MemoryPipelineStore implements PipelineStore {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly byBase = new Map<string, Set<string>>();
   private readonly byStep = new Map<string, Set<string>>();
+
+  constructor(private readonly options: MemoryPipelineStoreOptions = {}) {}
 
   private index(map: Map<string, Set<string>>, k: string): Set<string> {
     let set = map.get(k);
@@ -101,6 +114,38 @@ export class MemoryPipelineStore implements PipelineStore {
     steps.set(step, { ...record, runId, step });
     if (cache) this.insertCache(cache);
     return true;
+  }
+
+  private holdsClaim(runId: string, step: string, token: string): boolean {
+    const cur = this.steps.get(runId)?.get(step);
+    return cur !== undefined && cur.status === "running" && cur.claimToken === token;
+  }
+
+  /**
+   * Everything that could fail is checked before anything is written (the tracking run exists,
+   * every batch edge names a node), so the commit is all-or-nothing.
+   */
+  async commitStep(c: StepCommit): Promise<{ committed: boolean; lineage: LineageNode[] }> {
+    if (!this.holdsClaim(c.runId, c.step, c.token)) return { committed: false, lineage: [] };
+    const { tracking, lineage } = this.options;
+    if (c.trackingRun) {
+      if (!tracking)
+        throw new MlcycleError("UNAVAILABLE", "this pipeline store was built without a tracking store to end runs in");
+      if (!(await tracking.getRun(c.trackingRun.id))) throw notFound("run", c.trackingRun.id);
+    }
+    if (c.lineage) {
+      if (!lineage)
+        throw new MlcycleError("UNAVAILABLE", "this pipeline store was built without a lineage store to write to");
+      const placeholders = c.lineage.nodes.map(() => ({ id: "" }));
+      for (const e of c.lineage.edges) resolveBatchEdge(e, placeholders);
+    }
+    // Checked again: another commit may have taken the step while the tracking run was read.
+    if (!this.holdsClaim(c.runId, c.step, c.token)) return { committed: false, lineage: [] };
+    this.steps.get(c.runId)!.set(c.step, { ...c.record, runId: c.runId, step: c.step });
+    if (c.cache) this.insertCache(c.cache);
+    if (c.trackingRun) await tracking!.updateRun(c.trackingRun.id, c.trackingRun.patch);
+    const nodes = c.lineage ? await putLineageBatch(lineage!, c.lineage.nodes, c.lineage.edges) : [];
+    return { committed: true, lineage: nodes };
   }
 
   async putStep(record: StepRunRecord): Promise<void> {

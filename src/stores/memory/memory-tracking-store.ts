@@ -13,6 +13,7 @@ import type {
   TrackingStore,
 } from "../tracking-store.js";
 import { compareRuns, type EvaluatedRun, matchesFilter } from "./memory-run-filter.js";
+import { supersedes } from "../newest-wins.js";
 
 interface Observation {
   value: number;
@@ -31,8 +32,7 @@ interface RunState {
 }
 
 /** True when `o` replaces `cur` as a metric's latest value: higher step, then later timestamp. */
-const isNewer = (o: Observation, cur: Observation) =>
-  o.step > cur.step || (o.step === cur.step && o.timestamp >= cur.timestamp);
+const isNewer = (o: Observation, cur: Observation) => supersedes(o.step, o.timestamp, cur.step, cur.timestamp);
 
 /** The in-memory {@link TrackingStore}: the reference implementation. */
 export class MemoryTrackingStore implements TrackingStore {

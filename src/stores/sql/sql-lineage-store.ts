@@ -1,4 +1,3 @@
-import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { newId } from "../../core/ids.js";
 import {
@@ -10,8 +9,14 @@ import {
   type LineageStore,
   resolveBatchEdge,
 } from "../lineage-store.js";
+import {
+  compileWithSlots,
+  type SlottedQuery,
+  type SqlAccelerator,
+  type SqlPreparedStatement,
+  slot,
+} from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-import { sqliteWrite } from "./sqlite-group-commit.js";
 
 interface NodeRow {
   id: string;
@@ -91,17 +96,31 @@ function fresh(input: LineageNodeInput, now: number): NodeRow {
   };
 }
 
-interface SqliteStatements {
-  find: BetterSqlite3.Statement;
-  update: BetterSqlite3.Statement;
-  insert: BetterSqlite3.Statement;
-  insertEdge: BetterSqlite3.Statement;
+type Prepared = { stmt: SqlPreparedStatement; query: SlottedQuery };
+
+interface FastStatements {
+  find: Prepared;
+  update: Prepared;
+  insert: Prepared;
+  insertEdge: Prepared;
 }
 
-/** The Kysely {@link LineageStore} (SQLite; PostgreSQL-ready). */
+const NODE_COLUMNS = [
+  "id",
+  "kind",
+  "type",
+  "name",
+  "external_id",
+  "digest",
+  "uri",
+  "properties",
+  "created_at",
+] as const;
+
+/** The Kysely {@link LineageStore}; batches run as prepared statements in the group commit of an accelerated database. */
 export class SqlLineageStore implements LineageStore {
   private readonly db: Kysely<Tables>;
-  private statements?: SqliteStatements;
+  private statements?: FastStatements;
 
   constructor(
     readonly database: SqlDatabase,
@@ -115,57 +134,102 @@ export class SqlLineageStore implements LineageStore {
   }
 
   /**
-   * Nodes then edges in one transaction: on SQLite through cached prepared statements, grouped
-   * with the other writes of the same turn (see `sqliteWrite`).
+   * Nodes then edges in one transaction: with an accelerator through prepared statements, grouped
+   * with the other writes of the same turn (its group commit).
    */
   async putBatch(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]> {
-    if (this.database.sqlite) {
-      const now = this.now();
-      return sqliteWrite(this.database, (raw) => {
-        const st = this.prepare(raw);
-        const stored = nodes.map((n) => this.putSqlite(st, n, now));
-        for (const e of edges) {
-          const r = resolveBatchEdge(e, stored);
-          st.insertEdge.run(r.type, r.from, r.to, r.direction ?? "", r.slot ?? "", now);
-        }
-        return stored;
-      });
-    }
-    return writeTransaction(this.database, async (trx) => {
-      const db = trx as Kysely<Tables>;
-      const stored: LineageNode[] = [];
-      for (const n of nodes) stored.push(await this.put(db, n));
-      for (const e of edges) await this.insertEdge(db, resolveBatchEdge(e, stored));
-      return stored;
-    });
+    const fast = this.database.accelerator;
+    if (fast) return fast.write(this.putBatchPrepared(fast, nodes, edges));
+    return writeTransaction(this.database, (trx) => this.putBatchIn(trx, nodes, edges));
   }
 
-  private prepare(raw: BetterSqlite3.Database): SqliteStatements {
-    this.statements ??= {
-      find: raw.prepare("select * from lineage_nodes where kind = ? and external_id = ?"),
-      update: raw.prepare(
-        "update lineage_nodes set type = ?, name = ?, digest = ?, uri = ?, properties = ? where id = ?",
+  /** A batch as a synchronous work for the accelerator's group commit (a pipeline step's commit uses it). */
+  putBatchPrepared(
+    fast: SqlAccelerator,
+    nodes: readonly LineageNodeInput[],
+    edges: readonly LineageBatchEdge[],
+  ): () => LineageNode[] {
+    const now = this.now();
+    const st = this.prepare(fast);
+    return () => {
+      const stored = nodes.map((n) => this.putPrepared(st, n, now));
+      for (const e of edges) {
+        const r = resolveBatchEdge(e, stored);
+        st.insertEdge.stmt.run(
+          st.insertEdge.query.bind({
+            type: r.type,
+            from_id: r.from,
+            to_id: r.to,
+            direction: r.direction ?? "",
+            slot: r.slot ?? "",
+            created_at: now,
+          }),
+        );
+      }
+      return stored;
+    };
+  }
+
+  /** A batch inside the caller's transaction. */
+  async putBatchIn(
+    trx: Kysely<any>,
+    nodes: readonly LineageNodeInput[],
+    edges: readonly LineageBatchEdge[],
+  ): Promise<LineageNode[]> {
+    const db = trx as Kysely<Tables>;
+    const stored: LineageNode[] = [];
+    for (const n of nodes) stored.push(await this.put(db, n));
+    for (const e of edges) await this.insertEdge(db, resolveBatchEdge(e, stored));
+    return stored;
+  }
+
+  private prepare(fast: SqlAccelerator): FastStatements {
+    if (this.statements) return this.statements;
+    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => {
+      const q = compileWithSlots(query);
+      return { stmt: fast.prepare(q.sql), query: q };
+    };
+    const slots = <K extends string>(names: readonly K[]) =>
+      Object.fromEntries(names.map((n) => [n, slot(n)])) as Record<K, never>;
+    this.statements = {
+      find: prepared(
+        this.db
+          .selectFrom("lineage_nodes")
+          .selectAll()
+          .where("kind", "=", slot("kind"))
+          .where("external_id", "=", slot("external_id")),
       ),
-      insert: raw.prepare(
-        "insert into lineage_nodes (id, kind, type, name, external_id, digest, uri, properties, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      update: prepared(
+        this.db
+          .updateTable("lineage_nodes")
+          .set(slots(["type", "name", "digest", "uri", "properties"] as const))
+          .where("id", "=", slot("id")),
       ),
-      insertEdge: raw.prepare(
-        "insert into lineage_edges (type, from_id, to_id, direction, slot, created_at) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
+      insert: prepared(this.db.insertInto("lineage_nodes").values(slots(NODE_COLUMNS))),
+      insertEdge: prepared(
+        this.db
+          .insertInto("lineage_edges")
+          .values(slots(["type", "from_id", "to_id", "direction", "slot", "created_at"] as const))
+          .onConflict((oc) => oc.doNothing()),
       ),
     };
     return this.statements;
   }
 
-  /** `put` on the raw SQLite handle (the same rows and merge rules). */
-  private putSqlite(st: SqliteStatements, input: LineageNodeInput, now: number): LineageNode {
-    const existing = input.externalId ? (st.find.get(input.kind, input.externalId) as NodeRow | undefined) : undefined;
+  /** `put` through prepared statements (the same rows and merge rules). */
+  private putPrepared(st: FastStatements, input: LineageNodeInput, now: number): LineageNode {
+    const existing = input.externalId
+      ? (st.find.stmt.get(st.find.query.bind({ kind: input.kind, external_id: input.externalId })) as
+          | NodeRow
+          | undefined)
+      : undefined;
     if (existing) {
       const row = merged(existing, input);
-      st.update.run(row.type, row.name, row.digest, row.uri, row.properties, row.id);
+      st.update.stmt.run(st.update.query.bind(row as unknown as Record<string, unknown>));
       return toNode(row);
     }
     const row = fresh(input, now);
-    st.insert.run(row.id, row.kind, row.type, row.name, row.external_id, row.digest, row.uri, row.properties, now);
+    st.insert.stmt.run(st.insert.query.bind(row as unknown as Record<string, unknown>));
     return toNode(row);
   }
 

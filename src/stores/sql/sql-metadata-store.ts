@@ -5,7 +5,6 @@ import { SqlFeatureRegistryStore } from "./sql-feature-registry-store.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
 import { SqlPipelineStore } from "./sql-pipeline-store.js";
 import { SqlRegistryStore } from "./sql-registry-store.js";
-import { openSqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
 import { SqlTrackingStore } from "./sql-tracking-store.js";
 
 /** Options of {@link sqlStore}. */
@@ -15,8 +14,9 @@ export interface SqlStoreOptions {
 }
 
 /**
- * All metadata ports on one SQL database through Kysely. `init()` (called by the workspace) applies
- * pending migrations under a cross-process lock.
+ * All metadata ports on one SQL database through Kysely, on any {@link SqlDatabase} (its dialect
+ * says what differs). `init()` (called by the workspace) applies pending migrations under a
+ * cross-process lock.
  *
  * @example
  * ```ts
@@ -25,13 +25,14 @@ export interface SqlStoreOptions {
  */
 export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): MetadataStore {
   let initialised: Promise<void> | undefined;
+  const tracking = new SqlTrackingStore(database);
+  const lineage = new SqlLineageStore(database);
   return {
-    kind: database.dialect,
-    sql: database,
-    tracking: new SqlTrackingStore(database),
-    pipelines: new SqlPipelineStore(database),
+    kind: database.dialect.name,
+    tracking,
+    pipelines: new SqlPipelineStore(database, { tracking, lineage }),
     registry: new SqlRegistryStore(database),
-    lineage: new SqlLineageStore(database),
+    lineage,
     features: new SqlFeatureRegistryStore(database),
     init() {
       initialised ??= migrate(database, allMigrations).then(() => undefined);
@@ -41,17 +42,4 @@ export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): 
       if (options.ownsDatabase ?? true) await database.close();
     },
   };
-}
-
-/**
- * The embedded default: every metadata port in one SQLite file (WAL, busy timeout), shareable by
- * several processes.
- *
- * @example
- * ```ts
- * const ws = await createWorkspace({ metadata: sqliteStore({ path: "./.mlcycle/mlcycle.db" }), artifacts });
- * ```
- */
-export function sqliteStore(options: SqliteDatabaseOptions): MetadataStore {
-  return sqlStore(openSqliteDatabase(options));
 }

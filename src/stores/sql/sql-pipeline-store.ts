@@ -8,12 +8,16 @@ import {
   type PipelineRunStatus,
   type PipelineStore,
   type StepClaim,
+  type StepCommit,
   type StepRunRecord,
   type StepRunStatus,
   claimedStep,
 } from "../pipeline-store.js";
+import type { LineageNode } from "../lineage-store.js";
+import { compileWithSlots, type SlottedQuery, type SqlPreparedStatement, slot } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-import { sqliteWrite } from "./sqlite-group-commit.js";
+import { SqlLineageStore } from "./sql-lineage-store.js";
+import { SqlTrackingStore } from "./sql-tracking-store.js";
 
 interface RunRow {
   id: string;
@@ -141,53 +145,60 @@ function toCache(r: CacheRow): CacheEntry {
   return e;
 }
 
-const MARK = "\u0000mlcycle:";
-/** A placeholder value: replaced by `values[name]` when a prepared hot-path statement runs. */
-const v = (name: string) => `${MARK}${name}`;
+/** A placeholder value of a prepared hot-path statement. */
+const v = (name: string) => slot<string>(name);
 
-interface Prepared {
-  run(...args: unknown[]): { changes: number };
-  all(...args: unknown[]): unknown[];
+interface Hot {
+  stmt: SqlPreparedStatement;
+  query: SlottedQuery;
+}
+
+/** Options of {@link SqlPipelineStore}. */
+export interface SqlPipelineStoreOptions {
+  /** The tracking store {@link SqlPipelineStore.commitStep} ends step runs through (default: one on the same database). */
+  tracking?: SqlTrackingStore;
+  /** The lineage store {@link SqlPipelineStore.commitStep} writes through (default: one on the same database). */
+  lineage?: SqlLineageStore;
 }
 
 /**
- * The Kysely {@link PipelineStore} (SQLite; PostgreSQL-ready). Claims are one conditional upsert
- * (`INSERT … SELECT … WHERE run is running ON CONFLICT DO UPDATE … WHERE status = 'queued'`), so
- * they are atomic without an explicit transaction on either dialect.
+ * The Kysely {@link PipelineStore}. Claims are one conditional upsert (`INSERT … SELECT … WHERE run
+ * is running ON CONFLICT DO UPDATE … WHERE status = 'queued'`), so they are atomic without an
+ * explicit transaction on any dialect. With the database's accelerator, the per-step statements run
+ * prepared, in its group commit.
  */
 export class SqlPipelineStore implements PipelineStore {
   private readonly db: Kysely<Tables>;
+  private readonly tracking: SqlTrackingStore;
+  private readonly lineage: SqlLineageStore;
 
-  private readonly hot = new Map<string, { stmt: Prepared; params: readonly unknown[] }>();
+  private readonly hot = new Map<string, Hot>();
 
-  constructor(readonly database: SqlDatabase) {
+  constructor(
+    readonly database: SqlDatabase,
+    options: SqlPipelineStoreOptions = {},
+  ) {
     this.db = database.db as Kysely<Tables>;
+    this.tracking = options.tracking ?? new SqlTrackingStore(database);
+    this.lineage = options.lineage ?? new SqlLineageStore(database);
   }
 
   /**
-   * The per-step hot path on SQLite: the query is built by Kysely once, with placeholder values,
-   * and kept as a prepared statement of the raw handle; each call binds the real values. Other
-   * dialects run the Kysely query as usual.
+   * A per-step hot path with an accelerator: the query is built by Kysely once, with slot values,
+   * and kept as a prepared statement; each call binds the real values. Without an accelerator, or
+   * while a transaction another caller opened through Kysely holds the connection (a prepared
+   * statement now would join it), undefined: the caller goes through Kysely, which waits for it.
    */
-  private hotStatement(
-    name: string,
-    build: () => { compile(): { sql: string; parameters: readonly unknown[] } },
-  ): { stmt: Prepared; params: readonly unknown[] } | undefined {
-    const raw = this.database.sqlite;
-    // A transaction another caller opened through Kysely is in progress on this connection: a raw
-    // statement now would join it, so go through Kysely, which waits for it.
-    if (!raw || raw.inTransaction) return undefined;
+  private hotStatement(name: string, build: () => Parameters<typeof compileWithSlots>[0]): Hot | undefined {
+    const fast = this.database.accelerator;
+    if (!fast || fast.inTransaction) return undefined;
     let h = this.hot.get(name);
     if (!h) {
-      const c = build().compile();
-      h = { stmt: raw.prepare(c.sql) as unknown as Prepared, params: c.parameters };
+      const query = compileWithSlots(build());
+      h = { stmt: fast.prepare(query.sql), query };
       this.hot.set(name, h);
     }
     return h;
-  }
-
-  private bind(params: readonly unknown[], values: Record<string, unknown>): unknown[] {
-    return params.map((p) => (typeof p === "string" && p.startsWith(MARK) ? values[p.slice(MARK.length)] : p));
   }
 
   async createRun(run: PipelineRunRecord): Promise<void> {
@@ -283,9 +294,11 @@ export class SqlPipelineStore implements PipelineStore {
     const hot = this.hotStatement("claim", () =>
       this.claimQuery({ runId: v("runId"), step: v("step"), token: v("token"), now: v("now") as never }),
     );
-    const changed = hot
-      ? await sqliteWrite(this.database, () => hot.stmt.run(...this.bind(hot.params, values)).changes)
-      : Number((await this.claimQuery(values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
+    const fast = this.database.accelerator;
+    const changed =
+      hot && fast
+        ? await fast.write(() => hot.stmt.run(hot.query.bind(values)).changes)
+        : Number((await this.claimQuery(values).executeTakeFirst()).numInsertedOrUpdatedRows ?? 0);
     if (changed === 0) return undefined;
     return claimedStep(runId, step, claim);
   }
@@ -298,29 +311,51 @@ export class SqlPipelineStore implements PipelineStore {
     cache?: CacheEntry,
   ) {
     const cols = stepColumns(record);
-    const hot = this.hotStatement("complete", () =>
-      this.db
-        .updateTable("pipeline_steps")
-        .set(Object.fromEntries(Object.keys(cols).map((k) => [k, v(k)])) as never)
-        .where("run_id", "=", v("$runId"))
-        .where("step", "=", v("$step"))
-        .where("status", "=", "running")
-        .where("claim_token", "=", v("$token")),
-    );
+    const fast = this.database.accelerator;
+    const hot = this.completeHot();
     const cacheHot = cache ? this.hotCache(cache) : undefined;
-    if (hot && (!cache || cacheHot)) {
-      const args = this.bind(hot.params, { ...cols, $runId: runId, $step: step, $token: token });
+    if (fast && hot && (!cache || cacheHot)) {
+      const args = hot.query.bind({ ...cols, $runId: runId, $step: step, $token: token });
       // The cache entry and the step's outcome in one transaction, shared with the other writes
-      // of this turn (the step's lineage and tracking records): one commit per step.
-      return sqliteWrite(this.database, () => {
+      // of this turn: one commit per step.
+      return fast.write(() => {
         if (cacheHot) cacheHot.run();
-        return hot.stmt.run(...args).changes > 0;
+        return hot.stmt.run(args).changes > 0;
       });
     }
     // A cache entry is true whoever commits the step (it maps an input to the output it gave), so
     // it need not share the step's transaction.
     if (cache) await this.putCache(cache);
-    const res = await this.db
+    return this.completeIn(this.db, runId, step, token, cols);
+  }
+
+  private completeHot(): Hot | undefined {
+    return this.hotStatement("complete", () =>
+      this.db
+        .updateTable("pipeline_steps")
+        .set(
+          Object.fromEntries(
+            Object.keys(stepColumns({ status: "running", attempts: 0, cacheHit: false, updatedAt: 0 })).map((k) => [
+              k,
+              v(k),
+            ]),
+          ) as never,
+        )
+        .where("run_id", "=", v("$runId"))
+        .where("step", "=", v("$step"))
+        .where("status", "=", "running")
+        .where("claim_token", "=", v("$token")),
+    );
+  }
+
+  private async completeIn(
+    db: Kysely<Tables>,
+    runId: string,
+    step: string,
+    token: string,
+    cols: ReturnType<typeof stepColumns>,
+  ): Promise<boolean> {
+    const res = await db
       .updateTable("pipeline_steps")
       .set(cols)
       .where("run_id", "=", runId)
@@ -329,6 +364,45 @@ export class SqlPipelineStore implements PipelineStore {
       .where("claim_token", "=", token)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  /**
+   * The step's outcome, cache entry, tracking-run end and lineage in one transaction, written only
+   * when `token` still holds the claim. With an accelerator: ONE work of its group commit (prepared
+   * statements; the work is all-or-nothing even when other writes share the transaction). Without:
+   * one write transaction of the dialect.
+   */
+  async commitStep(commit: StepCommit): Promise<{ committed: boolean; lineage: LineageNode[] }> {
+    const cols = stepColumns(commit.record);
+    const fast = this.database.accelerator;
+    const hot = this.completeHot();
+    const cacheHot = commit.cache ? this.hotCache(commit.cache) : undefined;
+    if (fast && hot && (!commit.cache || cacheHot)) {
+      const args = hot.query.bind({ ...cols, $runId: commit.runId, $step: commit.step, $token: commit.token });
+      const endRun = commit.trackingRun
+        ? this.tracking.updateRunPrepared(fast, commit.trackingRun.id, commit.trackingRun.patch)
+        : undefined;
+      const putLineage = commit.lineage
+        ? this.lineage.putBatchPrepared(fast, commit.lineage.nodes, commit.lineage.edges)
+        : undefined;
+      return fast.write(() => {
+        if (hot.stmt.run(args).changes === 0) return { committed: false, lineage: [] };
+        cacheHot?.run();
+        endRun?.();
+        return { committed: true, lineage: putLineage ? putLineage() : [] };
+      });
+    }
+    return writeTransaction(this.database, async (trx) => {
+      const db = trx as Kysely<Tables>;
+      if (!(await this.completeIn(db, commit.runId, commit.step, commit.token, cols)))
+        return { committed: false, lineage: [] };
+      if (commit.cache) await this.cacheQuery(db, this.cacheRow(commit.cache)).execute();
+      if (commit.trackingRun) await this.tracking.updateRunIn(trx, commit.trackingRun.id, commit.trackingRun.patch);
+      const lineage = commit.lineage
+        ? await this.lineage.putBatchIn(trx, commit.lineage.nodes, commit.lineage.edges)
+        : [];
+      return { committed: true, lineage };
+    });
   }
 
   async putStep(record: StepRunRecord): Promise<void> {
@@ -393,9 +467,7 @@ export class SqlPipelineStore implements PipelineStore {
     const query = (key: string) =>
       this.db.selectFrom("pipeline_cache").selectAll().where("base_key", "=", key).orderBy("created_at", "desc");
     const hot = this.hotStatement("findCache", () => query(v("baseKey")));
-    const rows = hot
-      ? (hot.stmt.all(...this.bind(hot.params, { baseKey })) as CacheRow[])
-      : await query(baseKey).execute();
+    const rows = hot ? (hot.stmt.all(hot.query.bind({ baseKey })) as CacheRow[]) : await query(baseKey).execute();
     return rows.map(toCache);
   }
 
@@ -423,28 +495,29 @@ export class SqlPipelineStore implements PipelineStore {
     };
   }
 
-  private cacheQuery(r: CacheRow) {
+  private cacheQuery(db: Kysely<Tables>, r: CacheRow) {
     const { key: _key, ...rest } = r;
-    return this.db
+    return db
       .insertInto("pipeline_cache")
       .values(r)
       .onConflict((oc) => oc.column("key").doUpdateSet(rest));
   }
 
-  /** The prepared cache upsert bound to an entry, on SQLite when no other transaction is open. */
+  /** The prepared cache upsert bound to an entry, with an accelerator when no other transaction is open. */
   private hotCache(entry: CacheEntry): { run(): void } | undefined {
     const row = this.cacheRow(entry);
     const hot = this.hotStatement("putCache", () =>
-      this.cacheQuery(Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
+      this.cacheQuery(this.db, Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
     );
     if (!hot) return undefined;
-    return { run: () => void hot.stmt.run(...this.bind(hot.params, row as unknown as Record<string, unknown>)) };
+    const args = hot.query.bind(row as unknown as Record<string, unknown>);
+    return { run: () => void hot.stmt.run(args) };
   }
 
   async putCache(entry: CacheEntry): Promise<void> {
     const hot = this.hotCache(entry);
     if (hot) hot.run();
-    else await this.cacheQuery(this.cacheRow(entry)).execute();
+    else await this.cacheQuery(this.db, this.cacheRow(entry)).execute();
   }
 
   async clearCache(step?: string) {

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type {
@@ -180,13 +180,8 @@ const toEvaluation = (r: EvaluationRow): EvaluationRecord => {
 const duplicateName = (name: string) =>
   new MlcycleError("CONFLICT", `registered model '${name}' already exists`, { details: { name } });
 
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
-}
-
-/** Escape-free LIKE: `%` and `_` keep their meaning, matched case-insensitively on every dialect. */
-const lowerLike = (pattern: string) => pattern.toLowerCase();
+/** Escape-free LIKE (`%` and `_` keep their meaning, `\` is a literal) in the dialect's `\`-escape form. */
+const escapeFree = (pattern: string) => pattern.replace(/\\/g, "\\\\");
 
 /** The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). */
 export class SqlRegistryStore implements RegistryStore {
@@ -225,7 +220,7 @@ export class SqlRegistryStore implements RegistryStore {
             .execute();
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(input.name);
+      if (this.database.dialect.isUniqueViolation(error)) throw duplicateName(input.name);
       throw error;
     }
     return { ...structuredClone(input), id };
@@ -244,8 +239,8 @@ export class SqlRegistryStore implements RegistryStore {
   async listModels(filter: ModelFilter = {}) {
     let q = this.db.selectFrom("registry_models").selectAll();
     if (filter.nameLike !== undefined) {
-      const pattern = lowerLike(filter.nameLike);
-      q = q.where((eb) => eb(eb.fn("lower", ["name"]), "like", pattern));
+      const like = this.database.dialect.like(sql.ref("name"), escapeFree(filter.nameLike), true);
+      q = q.where(() => like);
     }
     if (filter.after !== undefined) q = q.where("name", ">", filter.after);
     for (const [key, value] of Object.entries(filter.tags ?? {})) {
@@ -296,7 +291,7 @@ export class SqlRegistryStore implements RegistryStore {
         }
       });
     } catch (error) {
-      if (isUniqueViolation(error) && patch.name !== undefined) throw duplicateName(patch.name);
+      if (this.database.dialect.isUniqueViolation(error) && patch.name !== undefined) throw duplicateName(patch.name);
       throw error;
     }
     return (await this.getModelById(id))!;

@@ -1,7 +1,7 @@
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { FilterNode, RunAttribute, RunField, RunOrder } from "../tracking-store.js";
 import { invalid } from "../../core/errors.js";
-import type { SqlDialectName } from "./sql-database.js";
+import type { SqlDialect } from "./sql-dialect.js";
 
 /**
  * Compiles the run filter AST to parameterised SQL over `tracking_runs as r`: every user value is a
@@ -63,35 +63,13 @@ function likePattern(parts: LikePart[]): string {
     .join("");
 }
 
-/** The pattern for SQLite's case-sensitive `GLOB` (SQLite's `LIKE` ignores ASCII case). */
-function globPattern(parts: LikePart[]): string {
-  return parts
-    .map((p) =>
-      "wild" in p
-        ? p.wild === "%"
-          ? "*"
-          : "?"
-        : p.literal === "*" || p.literal === "?" || p.literal === "["
-          ? `[${p.literal}]`
-          : p.literal,
-    )
-    .join("");
-}
-
 function likeExpr(
   target: RawBuilder<unknown>,
   pattern: string,
   caseInsensitive: boolean,
-  dialect: SqlDialectName,
+  dialect: SqlDialect,
 ): RawBuilder<unknown> {
-  const parts = likeParts(pattern);
-  if (dialect === "sqlite")
-    return caseInsensitive
-      ? sql`${target} like ${likePattern(parts)} escape '\\'`
-      : sql`${target} glob ${globPattern(parts)}`;
-  return caseInsensitive
-    ? sql`${target} ilike ${likePattern(parts)} escape '\\'`
-    : sql`${target} like ${likePattern(parts)} escape '\\'`;
+  return dialect.like(target, likePattern(likeParts(pattern)), caseInsensitive);
 }
 
 const FALSE = sql`(1 = 0)`;
@@ -121,7 +99,7 @@ function condition(
   node: Exclude<FilterNode, { type: "and" | "or" | "null" }>,
   target: RawBuilder<unknown>,
   numeric: boolean,
-  dialect: SqlDialectName,
+  dialect: SqlDialect,
 ): RawBuilder<unknown> {
   switch (node.type) {
     case "compare":
@@ -144,14 +122,10 @@ function condition(
  *
  * @example
  * ```ts
- * query.where(compileRunFilter(ast, "sqlite", Date.now() - 60_000));
+ * query.where(compileRunFilter(ast, database.dialect, Date.now() - 60_000));
  * ```
  */
-export function compileRunFilter(
-  node: FilterNode,
-  dialect: SqlDialectName,
-  crashedBefore: number,
-): RawBuilder<SqlBool> {
+export function compileRunFilter(node: FilterNode, dialect: SqlDialect, crashedBefore: number): RawBuilder<SqlBool> {
   const go = (n: FilterNode): RawBuilder<unknown> => {
     if (n.type === "and" || n.type === "or")
       return sql`(${sql.join(n.children.map(go), sql.raw(n.type === "and" ? " and " : " or "))})`;

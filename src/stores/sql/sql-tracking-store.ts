@@ -1,4 +1,3 @@
-import type BetterSqlite3 from "better-sqlite3";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import type {
@@ -15,11 +14,13 @@ import type {
   StoredRunStatus,
   TrackingStore,
 } from "../tracking-store.js";
+import { supersedes } from "../newest-wins.js";
+import { compileWithSlots, type SqlAccelerator, type SqlPreparedStatement, slot } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-import { sqliteWrite } from "./sqlite-group-commit.js";
 import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
 
-interface ExperimentRow {
+/** A row of `tracking_experiments`. */
+export interface ExperimentRow {
   id: string;
   name: string;
   description: string | null;
@@ -71,6 +72,18 @@ const toRun = (r: RunRow): RunRecord => {
   return run;
 };
 
+/** The `tracking_runs` columns a {@link RunPatch} sets. */
+function runColumns(patch: RunPatch): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.endTime !== undefined) set.end_time = patch.endTime;
+  if (patch.error !== undefined) set.error = patch.error;
+  if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.lifecycle !== undefined) set.lifecycle = patch.lifecycle;
+  return set;
+}
+
 /** NaN is stored as NULL (SQLite REAL cannot hold it); ±Infinity round-trip natively. */
 const toDb = (v: number) => (Number.isNaN(v) ? null : v);
 const fromDb = (v: number | string | null) => (v === null ? Number.NaN : Number(v));
@@ -99,14 +112,11 @@ const RUN_COLUMNS = [
  * Maps a unique-constraint violation on the experiment name (two writers passing the name check at
  * once, possible on PostgreSQL) to the same `CONFLICT` the check raises.
  */
-async function nameConflict<T>(name: string, fn: () => Promise<T>): Promise<T> {
+async function nameConflict<T>(database: SqlDatabase, name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    const e = error as { code?: unknown; message?: unknown };
-    const unique =
-      e?.code === "23505" || (typeof e?.message === "string" && e.message.includes("UNIQUE constraint failed"));
-    if (unique && !(error instanceof MlcycleError))
+    if (database.dialect.isUniqueViolation(error) && !(error instanceof MlcycleError))
       throw new MlcycleError("CONFLICT", `an experiment named '${name}' already exists`, {
         details: { name },
         cause: error,
@@ -123,28 +133,72 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
-interface SqliteStatements {
-  insertMetric: BetterSqlite3.Statement;
-  upsertLatest: BetterSqlite3.Statement;
-  runExists: BetterSqlite3.Statement;
-  experimentExists: BetterSqlite3.Statement;
-  experimentByName: BetterSqlite3.Statement;
-  insertRun: BetterSqlite3.Statement;
-  insertParam: BetterSqlite3.Statement;
-  insertTag: BetterSqlite3.Statement;
+/** A prepared statement whose parameters are given in a fixed order (the order of its slots). */
+interface Positional {
+  stmt: SqlPreparedStatement;
+  /** Maps values in slot order to the statement's parameter list (identity when null). */
+  bind: ((values: unknown[]) => unknown[]) | null;
+}
+
+interface FastStatements {
+  insertMetric: Positional;
+  upsertLatest: Positional;
+  runExists: Positional;
+  experimentExists: Positional;
+  experimentByName: Positional;
+  insertRun: Positional;
+  insertParam: Positional;
+  insertTag: Positional;
   /** Run updates by the patched columns. */
-  updates: Map<string, BetterSqlite3.Statement>;
+  updates: Map<string, Positional>;
+}
+
+const RUN_INSERT_COLUMNS = [
+  "id",
+  "experiment_id",
+  "name",
+  "status",
+  "parent_run_id",
+  "start_time",
+  "end_time",
+  "heartbeat_at",
+  "error",
+  "lifecycle",
+] as const;
+const METRIC_COLUMNS = ["run_id", "key", "step", "timestamp", "value"] as const;
+
+/** Compiles a query built with slots named `names` into a statement taking values in that order. */
+function positional(
+  fast: SqlAccelerator,
+  query: Parameters<typeof compileWithSlots>[0],
+  names: readonly string[],
+): Positional {
+  const q = compileWithSlots(query);
+  const order = names.map((n) => q.positions(n));
+  const identity = q.bind({}).length === names.length && order.every((at, i) => at.length === 1 && at[0] === i);
+  const stmt = fast.prepare(q.sql);
+  if (identity) return { stmt, bind: null };
+  // The dialect placed parameters in another order (or added constants): bind by name.
+  return { stmt, bind: (values) => q.bind(Object.fromEntries(names.map((n, i) => [n, values[i]]))) };
+}
+
+function runPositional(p: Positional, values: unknown[]): { changes: number } {
+  return p.stmt.run(p.bind ? p.bind(values) : values);
+}
+
+function getPositional(p: Positional, values: unknown[]): unknown {
+  return p.stmt.get(p.bind ? p.bind(values) : values);
 }
 
 /**
- * The Kysely {@link TrackingStore} (SQLite; PostgreSQL-ready). Everything goes through Kysely with
- * bound parameters, except the metric hot path on SQLite, which runs cached better-sqlite3
- * prepared statements inside one `BEGIN IMMEDIATE` transaction per batch (serialised with Kysely's
- * own use of the connection).
+ * The Kysely {@link TrackingStore}. Everything goes through Kysely with bound parameters; with the
+ * database's accelerator, run starts and ends and metric batches run the same Kysely-compiled SQL as
+ * prepared statements in the accelerator's group commit (one transaction shared with the writes
+ * queued beside them).
  */
 export class SqlTrackingStore implements TrackingStore {
   private readonly db: Kysely<any>;
-  private statements?: SqliteStatements;
+  private statements?: FastStatements;
 
   constructor(readonly database: SqlDatabase) {
     this.db = database.db;
@@ -153,7 +207,7 @@ export class SqlTrackingStore implements TrackingStore {
   // -- experiments ------------------------------------------------------------------------------
 
   async createExperiment(e: ExperimentRecord): Promise<void> {
-    await nameConflict(e.name, () => this.insertExperiment(e));
+    await nameConflict(this.database, e.name, () => this.insertExperiment(e));
   }
 
   private async insertExperiment(e: ExperimentRecord): Promise<void> {
@@ -188,10 +242,10 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getExperimentByName(name: string) {
-    const raw = this.database.sqlite;
-    // Every run start looks its experiment up by name: a prepared statement on SQLite.
-    if (raw && !raw.inTransaction) {
-      const row = this.prepare(raw).experimentByName.get(name) as ExperimentRow | undefined;
+    const fast = this.database.accelerator;
+    // Every run start looks its experiment up by name: a prepared statement when there can be one.
+    if (fast && !fast.inTransaction) {
+      const row = getPositional(this.prepare(fast).experimentByName, [name]) as ExperimentRow | undefined;
       return row ? toExperiment(row) : undefined;
     }
     const r = await this.db.selectFrom("tracking_experiments").selectAll().where("name", "=", name).executeTakeFirst();
@@ -211,7 +265,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async updateExperiment(id: string, patch: ExperimentPatch) {
-    return nameConflict(patch.name ?? "", () => this.patchExperiment(id, patch));
+    return nameConflict(this.database, patch.name ?? "", () => this.patchExperiment(id, patch));
   }
 
   private async patchExperiment(id: string, patch: ExperimentPatch) {
@@ -257,12 +311,13 @@ export class SqlTrackingStore implements TrackingStore {
   // -- runs -------------------------------------------------------------------------------------
 
   async createRun(run: RunRecord, params: Record<string, string>, tags: Record<string, string>) {
-    if (this.database.sqlite) {
+    const fast = this.database.accelerator;
+    if (fast) {
       // The same checks and rows through prepared statements, in the write group of this turn.
-      await sqliteWrite(this.database, (raw) => {
-        const st = this.prepare(raw);
-        if (!st.experimentExists.get(run.experimentId)) throw notFound("experiment", run.experimentId);
-        st.insertRun.run(
+      const st = this.prepare(fast);
+      await fast.write(() => {
+        if (!getPositional(st.experimentExists, [run.experimentId])) throw notFound("experiment", run.experimentId);
+        runPositional(st.insertRun, [
           run.id,
           run.experimentId,
           run.name,
@@ -273,9 +328,9 @@ export class SqlTrackingStore implements TrackingStore {
           run.heartbeatAt,
           run.error ?? null,
           run.lifecycle ?? "active",
-        );
-        for (const [k, v] of Object.entries(params)) st.insertParam.run(run.id, k, v);
-        for (const [k, v] of Object.entries(tags)) st.insertTag.run(run.id, k, v);
+        ]);
+        for (const [k, v] of Object.entries(params)) runPositional(st.insertParam, [run.id, k, v]);
+        for (const [k, v] of Object.entries(tags)) runPositional(st.insertTag, [run.id, k, v]);
       });
       return;
     }
@@ -322,38 +377,49 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async updateRun(id: string, patch: RunPatch) {
-    const set: Record<string, unknown> = {};
-    if (patch.status !== undefined) set.status = patch.status;
-    if (patch.endTime !== undefined) set.end_time = patch.endTime;
-    if (patch.error !== undefined) set.error = patch.error;
-    if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
-    if (patch.name !== undefined) set.name = patch.name;
-    if (patch.lifecycle !== undefined) set.lifecycle = patch.lifecycle;
-    const raw = this.database.sqlite;
-    if (raw) {
-      const keys = Object.keys(set);
-      await sqliteWrite(this.database, () => {
-        const st = this.prepare(raw);
-        if (!st.runExists.get(id)) throw notFound("run", id);
-        if (keys.length) {
-          // One statement per set of patched columns (run ends always patch the same ones); the
-          // column names come from the fixed list above, never from input.
-          const sig = keys.join(",");
-          let stmt = st.updates.get(sig);
-          if (!stmt)
-            st.updates.set(
-              sig,
-              (stmt = raw.prepare(`update tracking_runs set ${keys.map((k) => `${k} = ?`).join(", ")} where id = ?`)),
-            );
-          stmt.run(...keys.map((k) => set[k]), id);
-        }
-      });
+    const fast = this.database.accelerator;
+    if (fast) {
+      const update = this.updateRunPrepared(fast, id, patch);
+      await fast.write(update);
       return;
     }
-    await writeTransaction(this.database, async (trx) => {
-      await this.requireRun(trx, id);
-      if (Object.keys(set).length) await trx.updateTable("tracking_runs").set(set).where("id", "=", id).execute();
-    });
+    await writeTransaction(this.database, (trx) => this.updateRunIn(trx, id, patch));
+  }
+
+  /**
+   * A run update as a synchronous work for the accelerator's group commit (`NOT_FOUND` when the run
+   * is missing): how a pipeline step's commit ends its tracking run in the step's transaction.
+   */
+  updateRunPrepared(fast: SqlAccelerator, id: string, patch: RunPatch): () => void {
+    const set = runColumns(patch);
+    const keys = Object.keys(set);
+    const st = this.prepare(fast);
+    let update: Positional | undefined;
+    if (keys.length) {
+      // One statement per set of patched columns (run ends always patch the same ones); the
+      // column names come from the fixed list of `runColumns`, never from input.
+      const sig = keys.join(",");
+      update = st.updates.get(sig);
+      if (!update) {
+        const query = this.db
+          .updateTable("tracking_runs")
+          .set(Object.fromEntries(keys.map((k) => [k, slot(k)])))
+          .where("id", "=", slot("$id"));
+        st.updates.set(sig, (update = positional(fast, query, [...keys, "$id"])));
+      }
+    }
+    const values = [...keys.map((k) => set[k]), id];
+    return () => {
+      if (!getPositional(st.runExists, [id])) throw notFound("run", id);
+      if (update) runPositional(update, values);
+    };
+  }
+
+  /** A run update inside the caller's transaction (`NOT_FOUND` when the run is missing). */
+  async updateRunIn(trx: Kysely<any>, id: string, patch: RunPatch): Promise<void> {
+    const set = runColumns(patch);
+    await this.requireRun(trx, id);
+    if (Object.keys(set).length) await trx.updateTable("tracking_runs").set(set).where("id", "=", id).execute();
   }
 
   async heartbeat(runIds: readonly string[], at: number) {
@@ -448,7 +514,7 @@ export class SqlTrackingStore implements TrackingStore {
         if (!newest) byRun.set(runId, (newest = new Map()));
       }
       const cur = newest.get(p.key);
-      if (!cur || p.step > cur.step || (p.step === cur.step && p.timestamp >= cur.timestamp)) newest.set(p.key, p);
+      if (!cur || supersedes(p.step, p.timestamp, cur.step, cur.timestamp)) newest.set(p.key, p);
     }
     const out: MetricPoint[] = [];
     for (const m of byRun.values()) for (const p of m.values()) out.push(p);
@@ -459,7 +525,7 @@ export class SqlTrackingStore implements TrackingStore {
     if (points.length === 0) return;
     const latest = SqlTrackingStore.newestPerKey(points);
     const runIds = [...new Set(latest.map((p) => p.runId))];
-    if (this.database.sqlite) return this.logMetricsSqlite(this.database.sqlite, points, runIds, latest);
+    if (this.database.accelerator) return this.logMetricsPrepared(this.database.accelerator, points, runIds, latest);
     await writeTransaction(this.database, async (trx) => {
       for (const id of runIds) await this.requireRun(trx, id);
       const rows = points.map((p) => ({
@@ -471,73 +537,83 @@ export class SqlTrackingStore implements TrackingStore {
       }));
       for (const c of chunks(rows, 1000)) await trx.insertInto("tracking_metrics").values(c).execute();
       for (const p of latest)
-        await trx
-          .insertInto("tracking_latest_metrics")
-          .values({ run_id: p.runId, key: p.key, step: p.step, timestamp: p.timestamp, value: toDb(p.value) })
-          .onConflict((oc) =>
-            oc
-              .columns(["run_id", "key"])
-              .doUpdateSet({
-                step: (eb: any) => eb.ref("excluded.step"),
-                timestamp: (eb: any) => eb.ref("excluded.timestamp"),
-                value: (eb: any) => eb.ref("excluded.value"),
-              })
-              .where((eb) =>
-                eb.or([
-                  eb("excluded.step", ">", eb.ref("tracking_latest_metrics.step")),
-                  eb.and([
-                    eb("excluded.step", "=", eb.ref("tracking_latest_metrics.step")),
-                    eb("excluded.timestamp", ">=", eb.ref("tracking_latest_metrics.timestamp")),
-                  ]),
-                ]),
-              ),
-          )
-          .execute();
+        await this.latestUpsert(trx, {
+          run_id: p.runId,
+          key: p.key,
+          step: p.step,
+          timestamp: p.timestamp,
+          value: toDb(p.value),
+        }).execute();
     });
   }
 
-  private prepare(raw: BetterSqlite3.Database): SqliteStatements {
-    this.statements ??= {
-      insertMetric: raw.prepare(
-        `insert into tracking_metrics (run_id, key, step, "timestamp", value) values (?, ?, ?, ?, ?)`,
+  /** The newest-wins upsert of a metric's latest value (the rule is the dialect's `upsertIfNewer`). */
+  private latestUpsert(db: Kysely<any>, row: Record<(typeof METRIC_COLUMNS)[number], unknown>) {
+    return db
+      .insertInto("tracking_latest_metrics")
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(["run_id", "key"])
+          .doUpdateSet({
+            step: (eb: any) => eb.ref("excluded.step"),
+            timestamp: (eb: any) => eb.ref("excluded.timestamp"),
+            value: (eb: any) => eb.ref("excluded.value"),
+          })
+          .where(this.database.dialect.upsertIfNewer("tracking_latest_metrics", ["step", "timestamp"])),
+      );
+  }
+
+  private prepare(fast: SqlAccelerator): FastStatements {
+    if (this.statements) return this.statements;
+    const slots = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, slot(n)]));
+    const exists = (table: string) =>
+      positional(fast, this.db.selectFrom(table).select(sql.lit(1).as("found")).where("id", "=", slot("id")), ["id"]);
+    const keyValue = (table: string) =>
+      positional(fast, this.db.insertInto(table).values(slots(["run_id", "key", "value"])), ["run_id", "key", "value"]);
+    this.statements = {
+      insertMetric: positional(
+        fast,
+        this.db.insertInto("tracking_metrics").values(slots(METRIC_COLUMNS)),
+        METRIC_COLUMNS,
       ),
-      upsertLatest: raw.prepare(
-        `insert into tracking_latest_metrics (run_id, key, step, "timestamp", value) values (?, ?, ?, ?, ?)
-         on conflict (run_id, key) do update set step = excluded.step, "timestamp" = excluded."timestamp", value = excluded.value
-         where excluded.step > tracking_latest_metrics.step
-            or (excluded.step = tracking_latest_metrics.step and excluded."timestamp" >= tracking_latest_metrics."timestamp")`,
+      upsertLatest: positional(fast, this.latestUpsert(this.db, slots(METRIC_COLUMNS) as never), METRIC_COLUMNS),
+      runExists: exists("tracking_runs"),
+      experimentExists: exists("tracking_experiments"),
+      experimentByName: positional(
+        fast,
+        this.db.selectFrom("tracking_experiments").selectAll().where("name", "=", slot("name")),
+        ["name"],
       ),
-      runExists: raw.prepare("select 1 from tracking_runs where id = ?").pluck(),
-      experimentExists: raw.prepare("select 1 from tracking_experiments where id = ?").pluck(),
-      experimentByName: raw.prepare("select * from tracking_experiments where name = ?"),
-      insertRun: raw.prepare(
-        `insert into tracking_runs (id, experiment_id, name, status, parent_run_id, start_time, end_time, heartbeat_at, error, lifecycle)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insertRun: positional(
+        fast,
+        this.db.insertInto("tracking_runs").values(slots(RUN_INSERT_COLUMNS)),
+        RUN_INSERT_COLUMNS,
       ),
-      insertParam: raw.prepare("insert into tracking_params (run_id, key, value) values (?, ?, ?)"),
-      insertTag: raw.prepare("insert into tracking_tags (run_id, key, value) values (?, ?, ?)"),
+      insertParam: keyValue("tracking_params"),
+      insertTag: keyValue("tracking_tags"),
       updates: new Map(),
     };
     return this.statements;
   }
 
   /**
-   * The SQLite hot path: cached prepared statements, committed through the database's group commit
-   * (one `BEGIN IMMEDIATE` shared with the writes queued beside it, retried while another process
-   * holds the write lock).
+   * The accelerated path: prepared statements, committed through the accelerator's group commit
+   * (one transaction shared with the writes queued beside it, retried while another process holds
+   * the write lock).
    */
-  private async logMetricsSqlite(
-    raw: BetterSqlite3.Database,
+  private async logMetricsPrepared(
+    fast: SqlAccelerator,
     points: readonly MetricPoint[],
     runIds: string[],
     latest: MetricPoint[],
   ): Promise<void> {
-    const st = this.prepare(raw);
-    await sqliteWrite(this.database, () => {
-      for (const id of runIds) if (!st.runExists.get(id)) throw notFound("run", id);
+    const st = this.prepare(fast);
+    await fast.write(() => {
+      for (const id of runIds) if (!getPositional(st.runExists, [id])) throw notFound("run", id);
       const ins = st.insertMetric;
-      for (const p of points) ins.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
-      for (const p of latest) st.upsertLatest.run(p.runId, p.key, p.step, p.timestamp, toDb(p.value));
+      for (const p of points) runPositional(ins, [p.runId, p.key, p.step, p.timestamp, toDb(p.value)]);
+      for (const p of latest) runPositional(st.upsertLatest, [p.runId, p.key, p.step, p.timestamp, toDb(p.value)]);
     });
   }
 
@@ -673,13 +749,9 @@ export class SqlTrackingStore implements TrackingStore {
    */
   private async withDetails(from: SelectQueryBuilder<any, any, any>): Promise<StoredRun[]> {
     const agg = (table: string) =>
-      this.database.dialect === "sqlite"
-        ? sql<
-            string | null
-          >`(select json_group_object(x.key, x.value) from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`
-        : sql<
-            string | null
-          >`(select json_object_agg(x.key, x.value) from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
+      sql<
+        string | null
+      >`(select ${this.database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.value"))} from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
     const rows = (await from
       .select([
         ...RUN_COLUMNS,

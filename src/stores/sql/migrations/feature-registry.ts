@@ -30,7 +30,7 @@ export const featureRegistryMigrations: SqlMigration[] = [
         .execute();
       await db.schema
         .createTable("feature_offline_rows")
-        .addColumn("seq", dialect === "postgres" ? "bigserial" : "integer", (c) => c.primaryKey())
+        .addColumn("seq", dialect.autoIncrementType("bigint"), (c) => c.primaryKey())
         .addColumn("view", "varchar(500)", (c) => c.notNull())
         .addColumn("entity_key", "text", (c) => c.notNull())
         .addColumn("event_time", "bigint", (c) => c.notNull())
@@ -58,7 +58,7 @@ export const featureRegistryMigrations: SqlMigration[] = [
     name: "feature-registry-0002-offline-rows-clustered",
     /**
      * Offline rows move to a table whose primary key is the lookup order (view id, entity key, event
-     * time, created time, write sequence) — on SQLite a WITHOUT ROWID table, so a point-in-time probe
+     * time, created time, write sequence) — clustered where the dialect can (SQLite: a WITHOUT ROWID table), so a point-in-time probe
      * is one B-tree descent that ends on the row itself instead of an index entry and a rowid lookup.
      * View names become small integer ids (`feature_offline_views`, which also holds each view's next
      * write sequence). Existing rows are copied with their sequence numbers, so their order is kept.
@@ -66,13 +66,13 @@ export const featureRegistryMigrations: SqlMigration[] = [
     async up(db, dialect) {
       await db.schema
         .createTable("feature_offline_views")
-        .addColumn("id", dialect === "postgres" ? "serial" : "integer", (c) => c.primaryKey())
+        .addColumn("id", dialect.autoIncrementType("integer"), (c) => c.primaryKey())
         .addColumn("name", "varchar(500)", (c) => c.notNull().unique())
         .addColumn("next_seq", "bigint", (c) => c.notNull())
         .execute();
       await sql`insert into feature_offline_views (name, next_seq)
         select "view", max(seq) + 1 from feature_offline_rows group by "view" order by "view"`.execute(db);
-      let table = db.schema
+      const table = db.schema
         .createTable("feature_offline_rows_v2")
         .addColumn("view_id", "integer", (c) => c.notNull())
         .addColumn("entity_key", "text", (c) => c.notNull())
@@ -87,8 +87,7 @@ export const featureRegistryMigrations: SqlMigration[] = [
           "created_time",
           "seq",
         ]);
-      if (dialect === "sqlite") table = table.modifyEnd(sql`without rowid`);
-      await table.execute();
+      await dialect.clusterByPrimaryKey(table).execute();
       await sql`insert into feature_offline_rows_v2 (view_id, entity_key, event_time, created_time, seq, values_json)
         select v.id, r.entity_key, r.event_time, r.created_time, r.seq, r.values_json
         from feature_offline_rows r join feature_offline_views v on v.name = r."view"

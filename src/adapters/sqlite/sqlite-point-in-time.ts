@@ -1,0 +1,247 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { MlcycleError } from "../../core/errors.js";
+import type { PointInTimeBatch } from "../../stores/offline-store.js";
+import type { SqlPointInTimeAccelerator } from "../../stores/sql/sql-accelerator.js";
+import type { SqliteHandle, SqliteStatementHandle } from "./sqlite-handle.js";
+
+/** Entity rows per point-in-time batch, and per insert statement into the temporary table. */
+const PIT_BATCH = 50_000;
+const PIT_INSERT = 500;
+
+/**
+ * The worker of large lookups: plain CommonJS run with `eval`, so it loads the same way from
+ * sources, tests and the built package. One message per batch of probes (keys and times in probe
+ * order); the answer is the matched rows' values JSON (null: no match).
+ */
+const PIT_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true, timeout: 10000 });
+db.exec("create temp table mlcycle_pit_probes (k text not null, t integer not null)");
+const clear = db.prepare("delete from mlcycle_pit_probes");
+const inserts = new Map();
+const query = db.prepare(workerData.query).pluck();
+parentPort.on("message", ({ batch, keys, times }) => {
+  const values = new Array(keys.length);
+  db.transaction(() => {
+    clear.run();
+    const params = [];
+    for (let i = 0; i < keys.length; i += ${PIT_INSERT}) {
+      const n = Math.min(${PIT_INSERT}, keys.length - i);
+      let insert = inserts.get(n);
+      if (!insert) {
+        insert = db.prepare("insert into mlcycle_pit_probes (k, t) values " + Array(n).fill("(?, ?)").join(", "));
+        inserts.set(n, insert);
+      }
+      params.length = 0;
+      for (let j = i; j < i + n; j++) params.push(keys[j], times[j]);
+      insert.run(params);
+    }
+    let r = 0;
+    for (const json of query.iterate(workerData.viewId, workerData.ttl, workerData.ttl)) values[r++] = json;
+    clear.run();
+  })();
+  parentPort.postMessage({ batch, values });
+});
+`;
+
+/** The match of each probe, in rowid (= insertion) order of the probe table. */
+const PIT_QUERY = `select (select g.values_json from feature_offline_rows g
+  where g.view_id = ? and g.entity_key = q.k and g.event_time <= q.t
+    and (? is null or g.event_time >= q.t - ?)
+  order by g.event_time desc, g.created_time desc, g.seq desc limit 1)
+from mlcycle_pit_probes q order by q.rowid`;
+
+/**
+ * Point-in-time lookups on SQLite: the entity rows go to a temporary table in batches, in key order,
+ * and one query per batch finds each row's match with one descent of the clustered primary key (a
+ * correlated subquery that returns the matched row's values), so only matches cross into
+ * JavaScript. Each batch runs synchronously (nothing else can use the temporary table in between);
+ * the event loop gets a turn between batches. Lookups of at least `workerMinRows` rows on a file run
+ * their SQL on a worker thread with its own connection, while this thread turns the previous batch's
+ * answers into training-set rows.
+ */
+export class SqlitePointInTime implements SqlPointInTimeAccelerator {
+  private readonly statements = new Map<string, SqliteStatementHandle>();
+
+  constructor(private readonly raw: SqliteHandle) {}
+
+  private prepare(name: string, text: string): SqliteStatementHandle {
+    let stmt = this.statements.get(name);
+    if (!stmt) {
+      stmt = this.raw.prepare(text);
+      this.statements.set(name, stmt);
+    }
+    return stmt;
+  }
+
+  async *pointInTime(
+    viewId: number | undefined,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttlMs: number,
+    options: { workerMinRows: number; signal?: AbortSignal },
+  ): AsyncIterable<PointInTimeBatch> {
+    const raw = this.raw;
+    const signal = options.signal;
+    if (keys.length === 0) return;
+    const order = probeOrder(keys);
+    if (viewId === undefined) {
+      yield { indices: order, values: new Array(keys.length) };
+      return;
+    }
+    const ttl = ttlMs > 0 ? ttlMs : null;
+    this.prepare(
+      "pit:create",
+      "create temp table if not exists mlcycle_pit_probes (k text not null, t integer not null)",
+    ).run();
+    const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
+    const insertSql = (n: number) =>
+      `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`;
+    // The worker's connection sees committed rows only: inside a transaction, stay on this one. A
+    // worker that fails before its first answer (it could not open the file…) leaves the work here.
+    if (keys.length >= options.workerMinRows && !raw.memory && !raw.inTransaction) {
+      if (yield* this.onWorker(viewId, keys, times, ttl, order, signal)) return;
+    }
+    const query = this.prepare("pit:query", PIT_QUERY).pluck();
+    const params: unknown[] = [];
+    for (let start = 0; start < order.length; start += PIT_BATCH) {
+      if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
+      const end = Math.min(order.length, start + PIT_BATCH);
+      const values = new Array<Record<string, unknown> | undefined>(end - start);
+      raw.transaction(() => {
+        clear.run();
+        for (let i = start; i < end; i += PIT_INSERT) {
+          const n = Math.min(PIT_INSERT, end - i);
+          params.length = 0;
+          for (let j = i; j < i + n; j++) params.push(keys[order[j]], Math.floor(times[order[j]]));
+          this.prepare(`pit:insert:${n}`, insertSql(n)).run(params);
+        }
+        // Rowids grow in insertion order, so the r-th result belongs to probe start + r.
+        let r = 0;
+        for (const json of query.iterate(viewId, ttl, ttl) as Iterable<string | null>) {
+          if (json !== null) values[r] = JSON.parse(json) as Record<string, unknown>;
+          r++;
+        }
+        clear.run();
+      })();
+      yield { indices: order.subarray(start, end), values };
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async *onWorker(
+    viewId: number,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttl: number | null,
+    order: Int32Array,
+    signal?: AbortSignal,
+  ): AsyncGenerator<PointInTimeBatch, boolean> {
+    const worker = new Worker(PIT_WORKER, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+        file: this.raw.name,
+        query: PIT_QUERY,
+        viewId,
+        ttl,
+      },
+    });
+    const batches = Math.ceil(order.length / PIT_BATCH);
+    const answers: Array<{
+      promise: Promise<Array<string | null>>;
+      resolve: (v: Array<string | null>) => void;
+    }> = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    for (let b = 0; b < batches; b++) {
+      let resolve!: (v: Array<string | null>) => void;
+      const promise = new Promise<Array<string | null>>((r) => {
+        resolve = r;
+      });
+      answers.push({ promise, resolve });
+    }
+    const fail = (error: Error) => {
+      failure ??= error;
+      wake?.();
+    };
+    worker.on("message", (m: { batch: number; values: Array<string | null> }) => answers[m.batch].resolve(m.values));
+    worker.on("error", (error: unknown) => {
+      // Errors thrown in a worker arrive cloned, not always as Error instances.
+      const message = (error as { message?: unknown })?.message ?? error;
+      fail(new MlcycleError("INTERNAL", `point-in-time worker failed: ${String(message)}`, { cause: error }));
+    });
+    worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
+    try {
+      // Every batch is sent at once: the worker then runs without waiting while this thread uses the answers.
+      for (let b = 0; b < batches; b++) {
+        const start = b * PIT_BATCH;
+        const end = Math.min(order.length, start + PIT_BATCH);
+        const k = new Array<string>(end - start);
+        const t = new Float64Array(end - start);
+        for (let j = start; j < end; j++) {
+          k[j - start] = keys[order[j]];
+          t[j - start] = Math.floor(times[order[j]]);
+        }
+        worker.postMessage({ batch: b, keys: k, times: t });
+      }
+      for (let b = 0; b < batches; b++) {
+        const json = await Promise.race([
+          answers[b].promise,
+          new Promise<undefined>((r) => {
+            wake = () => r(undefined);
+            if (failure) r(undefined);
+          }),
+        ]);
+        if (json === undefined) {
+          if (b === 0) return false;
+          throw failure;
+        }
+        if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
+        const values = new Array<Record<string, unknown> | undefined>(json.length);
+        for (let r = 0; r < json.length; r++) {
+          const text = json[r];
+          if (text !== null) values[r] = JSON.parse(text) as Record<string, unknown>;
+        }
+        const start = b * PIT_BATCH;
+        yield { indices: order.subarray(start, start + json.length), values };
+      }
+      return true;
+    } finally {
+      worker.removeAllListeners("exit");
+      await worker.terminate();
+    }
+  }
+}
+
+/**
+ * Indices of the probes grouped by key, keys in ascending order: consecutive probes then walk the
+ * clustered table forward, each descent landing on pages the previous one just read (sorting only
+ * the distinct keys; the order is a locality choice, any order gives the same answer).
+ */
+function probeOrder(keys: readonly string[]): Int32Array {
+  const ids = new Map<string, number>();
+  const idOf = new Int32Array(keys.length);
+  const distinct: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    let id = ids.get(keys[i]);
+    if (id === undefined) {
+      id = distinct.length;
+      ids.set(keys[i], id);
+      distinct.push(keys[i]);
+    }
+    idOf[i] = id;
+  }
+  // Counting sort by the rank of each key: stable, so a key's probes keep their input order.
+  const byKey = distinct.map((_, id) => id).sort((a, b) => (distinct[a] < distinct[b] ? -1 : 1));
+  const rank = new Int32Array(distinct.length);
+  for (let r = 0; r < byKey.length; r++) rank[byKey[r]] = r;
+  const next = new Int32Array(distinct.length + 1);
+  for (let i = 0; i < keys.length; i++) next[rank[idOf[i]] + 1]++;
+  for (let r = 1; r <= distinct.length; r++) next[r] += next[r - 1];
+  const order = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) order[next[rank[idOf[i]]]++] = i;
+  return order;
+}
