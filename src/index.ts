@@ -19,6 +19,8 @@ export * from "./stores/registry-store.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
+export * from "./stores/executor.js";
+export { inProcessExecutor, type InProcessExecutorOptions } from "./stores/in-process-executor.js";
 export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 export { memoryStore } from "./stores/memory/memory-metadata-store.js";
 export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";

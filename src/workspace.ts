@@ -5,7 +5,7 @@ import { MlcycleError } from "./core/errors.js";
 import { EventBus } from "./core/events.js";
 import { FeatureStore } from "./features/feature-store.js";
 import { Lineage } from "./lineage/lineage.js";
-import type { Executor } from "./pipeline/executor.js";
+import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";

@@ -18,8 +18,8 @@ import { putLineageBatch } from "../stores/lineage-store.js";
 import type { LineageBatchEdge } from "../stores/lineage-store.js";
 import type { WorkspaceContext } from "../workspace-context.js";
 import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
-import type { Executor, StepTask } from "./executor.js";
-import { inProcessExecutor } from "./in-process-executor.js";
+import type { Executor, StepTask } from "../stores/executor.js";
+import { inProcessExecutor } from "../stores/in-process-executor.js";
 import type { AnyPipeline, PipelineNode } from "./pipeline.js";
 import { readRef, resolveTemplate } from "./refs.js";
 import { backoffDelay, defaultRetryOn } from "./retry.js";
@@ -35,7 +35,7 @@ import {
 import type { AnyStep, CachePolicy, StepContext } from "./step.js";
 import { BufferedStepLogger } from "./step-logger.js";
 import { LazyStepRun, type StepRun, type TrackedRun, trackingOf, untrackedRun } from "./step-run.js";
-import "./events.js";
+import "./pipeline-events.js";
 
 /** Options of one pipeline run. */
 export interface RunOptions {

@@ -1,8 +1,6 @@
 export { baseCacheKey, type CacheDifference, type CacheKeyComponents, cacheKey } from "./cache-key.js";
 export { DEFAULT_INLINE_LIMIT, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
-export * from "./executor.js";
 export * from "./graph.js";
-export * from "./in-process-executor.js";
 export * from "./pipeline.js";
 export * from "./pipelines.js";
 export type { Ref, RefBrand, Refs, Wire } from "./refs.js";
@@ -11,4 +9,4 @@ export * from "./serializers.js";
 export * from "./step.js";
 export type { StepRun, TrackedRun, TrackingLike } from "./step-run.js";
 export type { OverlapPolicy, Trigger, TriggerEventName, TriggerOptions } from "./triggers.js";
-export type { PipelineEvents } from "./events.js";
+export type { PipelineEvents } from "./pipeline-events.js";
