@@ -51,7 +51,7 @@ export interface Workspace extends AsyncDisposable {
   /** Experiment tracking: experiments, runs, metrics, search, sweeps. */
   readonly experiments: Experiments;
   /** Typed pipelines: definition, execution, caching, resume, triggers. */
-  readonly pipelines: Pipelines;
+  readonly pipelines: Pipelines<MlcycleEvents>;
   /** Registered models, versions, aliases, loading. */
   readonly registry: ModelRegistry;
   /** Entities, feature views, training sets, online features. */
@@ -106,7 +106,15 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   const online =
     options.online ?? (metadata.sql?.dialect === "sqlite" ? sqliteOnlineStore(metadata.sql) : memoryOnlineStore());
   ws.features = new FeatureStore(ctx, { offline, online });
-  ws.pipelines = new Pipelines(ctx);
+  ws.pipelines = new Pipelines({
+    metadata,
+    artifacts,
+    events,
+    clock,
+    ...(options.executor ? { executor: options.executor } : {}),
+    tracking: ws.experiments,
+    workspace: ws,
+  });
   let closing: Promise<void> | undefined;
   ws.close = () => {
     closing ??= (async () => {

@@ -1,5 +1,8 @@
 export { baseCacheKey, type CacheDifference, type CacheKeyComponents, cacheKey } from "./cache-key.js";
-export { DEFAULT_INLINE_LIMIT, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
+export type { PipelineRunResult, RunHandle, RunOptions } from "./pipeline-run-types.js";
+export { DEFAULT_INLINE_LIMIT } from "./step-output.js";
+export type { PipelineMetadata, PipelinesOptions } from "./pipelines-options.js";
+export type { StepWorkspace, StepWorkspaceEvents } from "./step-workspace.js";
 export * from "./graph.js";
 export * from "./pipeline.js";
 export * from "./pipelines.js";
@@ -7,6 +10,6 @@ export type { Ref, RefBrand, Refs, Wire } from "./refs.js";
 export * from "./retry.js";
 export * from "./serializers.js";
 export * from "./step.js";
-export type { StepRun, TrackedRun, TrackingLike } from "./step-run.js";
+export type { PipelineTracking, StepRun, TrackedRun, TrackingLike } from "./step-run.js";
 export type { OverlapPolicy, Trigger, TriggerEventName, TriggerOptions } from "./triggers.js";
 export type { PipelineEvents } from "./pipeline-events.js";
