@@ -47,8 +47,8 @@ export class PipelineEngine {
   private readonly runner: StepRunner;
   private readonly events: EventBus<PipelineEvents>;
 
-  constructor(private readonly options: PipelinesOptions<any>) {
-    this.events = options.events as EventBus<PipelineEvents>;
+  constructor(private readonly options: PipelinesOptions) {
+    this.events = options.events;
     this.outputs = new StepOutputs(options.artifacts, (id) => this.findSerializer(id));
     this.lineage = new PipelineLineage(options.metadata.lineage, options.metadata.pipelines);
     this.runner = new StepRunner({
