@@ -21,6 +21,8 @@ export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
 export * from "./stores/backend.js";
 export { supersedes } from "./stores/newest-wins.js";
+export * from "./stores/executor.js";
+export { inProcessExecutor, type InProcessExecutorOptions } from "./stores/in-process-executor.js";
 export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 export { memoryStore } from "./stores/memory/memory-metadata-store.js";
 export { memoryBackend } from "./stores/memory/memory-backend.js";

@@ -1,5 +1,5 @@
 import type { FeatureEvents } from "./features/feature-events.js";
-import type { PipelineEvents } from "./pipeline/events.js";
+import type { PipelineEvents } from "./pipeline/pipeline-events.js";
 import type { RegistryEvents } from "./registry/registry-events.js";
 import type { TrackingEvents } from "./tracking/tracking-events.js";
 

@@ -6,7 +6,7 @@ import { MlcycleError } from "./core/errors.js";
 import { EventBus } from "./core/events.js";
 import { FeatureStore } from "./features/feature-store.js";
 import { Lineage } from "./lineage/lineage.js";
-import type { Executor } from "./pipeline/executor.js";
+import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
@@ -50,7 +50,7 @@ export interface Workspace extends AsyncDisposable {
   /** Experiment tracking: experiments, runs, metrics, search, sweeps. */
   readonly experiments: Experiments;
   /** Typed pipelines: definition, execution, caching, resume, triggers. */
-  readonly pipelines: Pipelines;
+  readonly pipelines: Pipelines<MlcycleEvents>;
   /** Registered models, versions, aliases, loading. */
   readonly registry: ModelRegistry;
   /** Entities, feature views, training sets, online features. */
@@ -121,7 +121,15 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     events,
     clock,
   });
-  ws.pipelines = new Pipelines(ctx);
+  ws.pipelines = new Pipelines({
+    metadata,
+    artifacts,
+    events,
+    clock,
+    ...(options.executor ? { executor: options.executor } : {}),
+    tracking: ws.experiments,
+    workspace: ws,
+  });
   let closing: Promise<void> | undefined;
   ws.close = () => {
     closing ??= (async () => {

@@ -1,218 +1,82 @@
-import { lineageIds } from "../lineage/external-ids.js";
-import { fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
-import { hashValue, sha256 } from "../core/hash.js";
+import type { EventBus } from "../core/events.js";
+import { fromZodError, MlcycleError, notFound } from "../core/errors.js";
+import { hashValue } from "../core/hash.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
+import type { Executor, StepTask } from "../stores/executor.js";
+import { inProcessExecutor } from "../stores/in-process-executor.js";
 import {
   COMPLETED_STEP_STATUSES,
-  type CacheEntry,
-  type OutputRef,
   type PipelineRunRecord,
-  type PipelineRunStatus,
   type PipelineStore,
   type StepRunRecord,
   type StepRunStatus,
   type StoredError,
 } from "../stores/pipeline-store.js";
-import { putLineageBatch } from "../stores/lineage-store.js";
-import type { LineageBatchEdge } from "../stores/lineage-store.js";
-import type { WorkspaceContext } from "../workspace-context.js";
-import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
-import type { Executor, StepTask } from "./executor.js";
-import { inProcessExecutor } from "./in-process-executor.js";
-import type { AnyPipeline, PipelineNode } from "./pipeline.js";
-import { readRef, resolveTemplate } from "./refs.js";
-import { backoffDelay, defaultRetryOn } from "./retry.js";
-import {
-  AUTO_SERIALIZER,
-  builtinSerializer,
-  chooseSerializer,
-  isPlainJson,
-  jsonSerializer,
-  type Serializer,
-  unknownSerializer,
-} from "./serializers.js";
-import type { AnyStep, CachePolicy, StepContext } from "./step.js";
-import { BufferedStepLogger } from "./step-logger.js";
-import { LazyStepRun, type StepRun, type TrackedRun, trackingOf, untrackedRun } from "./step-run.js";
-import "./events.js";
-
-/** Options of one pipeline run. */
-export interface RunOptions {
-  /** The run id (default a new ULID); `CONFLICT` when taken. */
-  runId?: string;
-  /** Whether steps may reuse cached outputs (default true); entries are written either way. */
-  cache?: boolean;
-  /** Whether step runs are recorded in `ws.lineage` (default true). */
-  lineage?: boolean;
-  /** Whether the run and its executed steps are logged as tracking runs (default true). */
-  tracking?: boolean;
-  /** What started the run, stored with it (default `manual`). */
-  trigger?: string;
-  /** Aborting it cancels the run. */
-  signal?: AbortSignal;
-}
-
-/** The outcome of a pipeline run. */
-export interface PipelineRunResult<O = Record<string, unknown>> {
-  id: string;
-  pipeline: string;
-  version: string;
-  status: PipelineRunStatus;
-  error?: StoredError;
-  /** Step records by step name (steps that never started have none). */
-  steps: Record<string, StepRunRecord>;
-  /** Outputs of the steps that succeeded or were cached. */
-  outputs: Partial<O>;
-  durationMs: number;
-}
-
-/** A run in progress in this process. */
-export interface RunHandle<O = Record<string, unknown>> {
-  runId: string;
-  /** Settles when the run ends (it never rejects for a step failure: read `status`). */
-  result: Promise<PipelineRunResult<O>>;
-}
-
-interface ActiveRun {
-  id: string;
-  pipeline: AnyPipeline;
-  params: unknown;
-  startedAt: number;
-  controller: AbortController;
-  cancelled: boolean;
-  values: Map<string, unknown>;
-  statuses: Map<string, StepRunStatus>;
-  artifactIds: Map<string, string>;
-  trackingRunId?: string;
-  contextId?: string;
-  /** The run's stored options (cache, lineage, tracking). */
-  options: NonNullable<PipelineRunRecord["options"]>;
-  /** Rejects when the run is cancelled. */
-  gone?: Promise<never>;
-  /** A frozen copy of the params, shared by the run's steps. */
-  frozenParams?: unknown;
-  /** True when the run was resumed (its completed steps are read from the store). */
-  resumed?: boolean;
-  /** Steps whose task is being run by this process now. */
-  handling: Set<string>;
-  /**
-   * Set by the scheduler: called when a step's outcome has been handed to the store but is not yet
-   * committed, so its dependants start (and their claims join the same commit on SQLite).
-   */
-  early?: (step: string) => void;
-  /** Per step handed over early: settles true once its outcome is committed, false if it was not. */
-  finishing: Map<string, Promise<boolean>>;
-}
-
-/** Where step outputs larger than this (JSON text, in characters) go to the artifact store. */
-export const DEFAULT_INLINE_LIMIT = 64 * 1024;
-
-const cancelledError = (what: string) => new MlcycleError("CANCELLED", `${what} was cancelled`);
-
-function storedError(error: unknown): StoredError {
-  if (error instanceof Error) {
-    const e: StoredError = { name: error.name, message: error.message };
-    if (error.stack) e.stack = error.stack;
-    if (isMlcycleError(error)) e.code = error.code;
-    return e;
-  }
-  return { name: "Error", message: String(error) };
-}
-
-function cachePolicy(step: AnyStep): Required<Pick<CachePolicy, "enabled" | "ignoreInputs">> & CachePolicy {
-  const c = step.cache;
-  if (c === false) return { enabled: false, ignoreInputs: [] };
-  if (c === true || c === undefined) return { enabled: true, ignoreInputs: [] };
-  return { ...c, enabled: c.enabled ?? true, ignoreInputs: [...(c.ignoreInputs ?? [])].sort() };
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v) && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v as object)) deepFreeze(x);
-  }
-  return v;
-}
-
-/** Params as seen by a step: reads of top-level members are recorded (they join the cache key). */
-function recordingParams(params: unknown, read: Set<string>): unknown {
-  if (params === null || typeof params !== "object") return params;
-  return new Proxy(params as object, {
-    get(t, k, r) {
-      if (typeof k === "string") read.add(k);
-      return Reflect.get(t, k, r);
-    },
-    has(t, k) {
-      if (typeof k === "string") read.add(k);
-      return Reflect.has(t, k);
-    },
-    ownKeys(t) {
-      for (const k of Reflect.ownKeys(t)) if (typeof k === "string") read.add(k);
-      return Reflect.ownKeys(t);
-    },
-    set: () => false,
-    deleteProperty: () => false,
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** A promise that rejects when `signal` aborts (never resolves); its rejection is always handled. */
-function abandonment(signal: AbortSignal): Promise<never> {
-  const p = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  p.catch(() => undefined);
-  return p;
-}
+import type { AnyPipeline } from "./pipeline.js";
+import type { PipelineEvents } from "./pipeline-events.js";
+import { PipelineLineage } from "./pipeline-lineage.js";
+import type {
+  ActiveRun,
+  PipelineRunResult,
+  RunHandle,
+  RunOptions,
+  RunOutcome,
+  StoredRunOptions,
+} from "./pipeline-run-types.js";
+import type { PipelinesOptions } from "./pipelines-options.js";
+import type { Serializer } from "./serializers.js";
+import { StepOutputs } from "./step-output.js";
+import type { TrackedRun } from "./step-run.js";
+import { StepRunner } from "./step-runner.js";
+import { cancelledError, storedError } from "./stored-error.js";
 
 /**
- * The pipeline engine of one workspace: schedules a run's graph, hands step tasks to the executor,
- * and runs tasks delivered to this process (claim, condition, cache, retries, timeout, commit,
- * lineage, tracking). Executor-agnostic: everything a task needs is in the stores or the registered
- * definitions.
+ * The pipeline engine of one workspace: the run lifecycle (start, resume, cancel, the run's
+ * tracking run and lineage context) and scheduling (ready steps handed to the executor). Tasks
+ * delivered to this process run through the {@link StepRunner}. Executor-agnostic: everything a
+ * task needs is in the stores or the registered definitions.
  */
 export class PipelineEngine {
   private readonly definitions = new Map<string, AnyPipeline>();
   private readonly active = new Map<string, ActiveRun>();
-  private readonly contexts = new Map<string, string>();
   private executorReady?: Promise<Executor>;
-  /** Outputs larger than this many characters of JSON go to the artifact store. */
-  inlineLimit = DEFAULT_INLINE_LIMIT;
-  /** Claim tokens: unique per engine (random prefix) and per claim (counter). */
-  private readonly tokenPrefix = `${newId()}.`;
-  private tokenCount = 0;
+  /** Writes and reads step outputs (inline or in the artifact store). */
+  readonly outputs: StepOutputs;
+  private readonly lineage: PipelineLineage;
+  private readonly runner: StepRunner;
+  private readonly events: EventBus<PipelineEvents>;
 
-  constructor(private readonly ctx: WorkspaceContext) {}
+  constructor(private readonly options: PipelinesOptions) {
+    this.events = options.events;
+    this.outputs = new StepOutputs(options.artifacts, (id) => this.findSerializer(id));
+    this.lineage = new PipelineLineage(options.metadata.lineage, options.metadata.pipelines);
+    this.runner = new StepRunner({
+      metadata: options.metadata,
+      events: this.events,
+      clock: options.clock,
+      tracking: options.tracking,
+      workspace: options.workspace,
+      outputs: this.outputs,
+      lineage: this.lineage,
+      definition: (name, version) => this.definition(name, version),
+      active: (runId) => this.active.get(runId),
+    });
+  }
 
   private get store(): PipelineStore {
-    return this.ctx.metadata.pipelines;
+    return this.options.metadata.pipelines;
   }
 
   private now(): number {
-    return this.ctx.clock.now();
+    return this.options.clock.now();
   }
 
   /** The executor: `options.executor`, else an in-process one; attached on first use. */
   executor(): Promise<Executor> {
     this.executorReady ??= (async () => {
-      const ex = this.ctx.workspace.options.executor ?? inProcessExecutor();
-      await ex.attach((task) => this.runTask(task));
+      const ex = this.options.executor ?? inProcessExecutor();
+      await ex.attach((task) => this.runner.runTask(task));
       return ex;
     })();
     return this.executorReady;
@@ -222,7 +86,7 @@ export class PipelineEngine {
   async closeExecutor(): Promise<void> {
     if (!this.executorReady) return;
     const ex = await this.executorReady;
-    if (ex !== this.ctx.workspace.options.executor) await ex.close();
+    if (ex !== this.options.executor) await ex.close();
   }
 
   /** Makes a definition known by name and version (resume and remote workers find it so). */
@@ -279,7 +143,7 @@ export class PipelineEngine {
       createdAt: now,
       updatedAt: now,
     };
-    const stored: NonNullable<PipelineRunRecord["options"]> = {};
+    const stored: StoredRunOptions = {};
     for (const k of ["cache", "lineage", "tracking"] as const) if (options[k] === false) stored[k] = false;
     if (Object.keys(stored).length) record.options = stored;
     await this.store.createRun(record);
@@ -361,7 +225,7 @@ export class PipelineEngine {
     const promise = this.driveInner(active, record, resumed).finally(() => {
       this.active.delete(active.id);
       this.finished.delete(active.id);
-      this.contexts.delete(active.id);
+      this.lineage.forget(active.id);
     });
     this.finished.set(active.id, promise);
     return promise;
@@ -369,7 +233,7 @@ export class PipelineEngine {
 
   private async driveInner(active: ActiveRun, record: PipelineRunRecord, resumed: boolean): Promise<PipelineRunResult> {
     const p = active.pipeline;
-    const events = this.ctx.events;
+    const events = this.events;
     events.emit("pipeline.run.started", {
       runId: active.id,
       pipeline: p.name,
@@ -378,12 +242,12 @@ export class PipelineEngine {
       ...(record.trigger ? { trigger: record.trigger } : {}),
     });
     let parent: TrackedRun | undefined;
-    let outcome: { status: PipelineRunStatus; error?: StoredError; failedSteps: string[] } = {
+    let outcome: RunOutcome = {
       status: "failed",
       failedSteps: [],
     };
     try {
-      const tracking = active.options.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
+      const tracking = active.options.tracking === false ? undefined : this.options.tracking;
       if (tracking && active.trackingRunId && tracking.resumeRun) {
         parent = await tracking.resumeRun(active.trackingRunId).catch(() => undefined);
       } else if (tracking && !active.trackingRunId) {
@@ -400,7 +264,7 @@ export class PipelineEngine {
         active.trackingRunId = parent.id;
         await this.store.updateRun(active.id, { trackingRunId: parent.id });
       }
-      if (active.options.lineage !== false) active.contextId = await this.lineageContext(active.id, p, active.params);
+      if (active.options.lineage !== false) active.contextId = await this.lineage.context(active.id, p, active.params);
       outcome = await this.schedule(active);
     } catch (error) {
       outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
@@ -422,7 +286,7 @@ export class PipelineEngine {
     for (const s of stepList) {
       if (!(s.status === "succeeded" || s.status === "cached")) continue;
       if (active.values.has(s.step)) outputs[s.step] = active.values.get(s.step);
-      else if (s.output) outputs[s.step] = await this.readOutput(s.output).catch(() => undefined);
+      else if (s.output) outputs[s.step] = await this.outputs.read(s.output).catch(() => undefined);
     }
     const durationMs = finishedAt - active.startedAt;
     if (outcome.status === "failed")
@@ -449,9 +313,7 @@ export class PipelineEngine {
   }
 
   /** Dispatches ready steps until nothing more can run. */
-  private async schedule(
-    active: ActiveRun,
-  ): Promise<{ status: PipelineRunStatus; error?: StoredError; failedSteps: string[] }> {
+  private async schedule(active: ActiveRun): Promise<RunOutcome> {
     const p = active.pipeline;
     const done = new Map<string, StepRunStatus>();
     if (active.resumed)
@@ -517,7 +379,7 @@ export class PipelineEngine {
             updatedAt: this.now(),
           });
           complete(n.name, "skipped");
-          this.ctx.events.emit("pipeline.step.skipped", { runId: active.id, pipeline: p.name, step: n.name, reason });
+          this.events.emit("pipeline.step.skipped", { runId: active.id, pipeline: p.name, step: n.name, reason });
           continue;
         }
         const task: StepTask = { runId: active.id, step: n.name, pipeline: p.name, version: p.version };
@@ -581,511 +443,9 @@ export class PipelineEngine {
     return { status: "succeeded", failedSteps };
   }
 
-  /**
-   * Runs one step task (what executors call): claim, condition, input, cache, attempts, commit.
-   * Resolves once the outcome is committed; a task whose step is claimed elsewhere does nothing.
-   */
-  async runTask(task: StepTask): Promise<void> {
-    const active = this.active.get(task.runId);
-    if (!active) return this.runStep(task, undefined);
-    // A duplicate delivery of a step this process already runs or ran would lose the claim: skip
-    // it before its inputs are read and a tracking run is opened for nothing.
-    if (active.statuses.has(task.step) || active.handling.has(task.step)) return;
-    active.handling.add(task.step);
-    try {
-      await this.runStep(task, active);
-    } finally {
-      active.handling.delete(task.step);
-    }
-  }
-
-  private async runStep(task: StepTask, active: ActiveRun | undefined): Promise<void> {
-    const p = this.definition(task.pipeline, task.version);
-    const node = p.getNode(task.step);
-    let params: unknown;
-    let runOptions: NonNullable<PipelineRunRecord["options"]> = active?.options ?? {};
-    let trackingRunId: string | undefined;
-    if (active) {
-      params = active.params;
-      trackingRunId = active.trackingRunId;
-    } else {
-      const rec = await this.store.getRun(task.runId);
-      if (!rec) throw notFound("pipeline run", task.runId);
-      params = rec.params;
-      runOptions = rec.options ?? {};
-      trackingRunId = rec.trackingRunId;
-    }
-    const token = `${this.tokenPrefix}${(this.tokenCount++).toString(36)}`;
-    const startedAt = this.now();
-    // The claim is taken once, when the step is about to write or run: the inputs and the cache
-    // lookup are read before it. The step's tracking run is started only if the step uses it.
-    let claiming: Promise<boolean> | undefined;
-    const claim = () =>
-      (claiming ??= this.store
-        .claimStep(task.runId, node.name, { token, now: startedAt })
-        .then((c) => c !== undefined));
-    const events = this.ctx.events;
-    const base = { runId: task.runId, pipeline: p.name, step: node.name };
-    const logger = new BufferedStepLogger(() => this.now());
-    const state = {
-      attempts: 0,
-      items: undefined as number | undefined,
-      trackingRunId: undefined as string | undefined,
-    };
-    let tracked: LazyStepRun | undefined;
-    const commit = (patch: Partial<StepRunRecord> & { status: StepRunStatus }, cache?: CacheEntry) => {
-      const now = this.now();
-      const rec: Omit<StepRunRecord, "runId" | "step" | "claimToken"> = {
-        attempts: state.attempts,
-        cacheHit: false,
-        startedAt,
-        finishedAt: now,
-        updatedAt: now,
-        ...patch,
-      };
-      if (state.items !== undefined) rec.items = state.items;
-      if (state.trackingRunId) rec.trackingRunId = state.trackingRunId;
-      const logs = logger.entries();
-      if (logs.length) rec.logs = logs;
-      return this.store.completeStep(task.runId, node.name, token, rec, cache).then((ok) => {
-        if (ok) active?.statuses.set(node.name, patch.status);
-        return ok;
-      });
-    };
-    const lineageOn = runOptions.lineage !== false;
-    // Claimed at once: on SQLite the claim then joins the commit of the upstream step's outcome
-    // when that step handed this one over before its commit.
-    claim().catch(() => undefined);
-    try {
-      if (active && !(await this.upstreamCommitted(active, node))) return;
-      const values =
-        this.knownValues(node, params, active) ?? (await this.upstreamValues(task.runId, p, node, params, active));
-      if (node.when && !node.when(guardedValues(p, node, values))) {
-        if (!(await claim())) return;
-        const reason = "condition is false";
-        await commit({ status: "skipped", reason });
-        events.emit("pipeline.step.skipped", { ...base, reason });
-        return;
-      }
-      const input = this.resolveInput(node, values);
-      const policy = cachePolicy(node.step);
-      const components = {
-        step: node.step.name,
-        version: node.version,
-        input: inputHash(input, policy.ignoreInputs),
-        ignoredInputs: policy.ignoreInputs,
-        serializer: node.step.serializer?.id ?? AUTO_SERIALIZER,
-      };
-      const baseKey = baseCacheKey(components);
-      const runCache = runOptions.cache !== false;
-      let missReason: string | undefined = !policy.enabled
-        ? "caching is off for this step"
-        : !runCache
-          ? "the run was started with cache: false"
-          : undefined;
-      if (policy.enabled && runCache) {
-        const now = this.now();
-        const entries = await this.store.findCache(baseKey);
-        const fresh = (e: CacheEntry) =>
-          !(e.expiresAt !== undefined && e.expiresAt <= now) &&
-          !(policy.expireMs !== undefined && e.createdAt + policy.expireMs <= now);
-        const hit = entries.find((e) => fresh(e) && entryMatches(e, params));
-        const stale = entries.find((e) => !fresh(e) && entryMatches(e, params));
-        if (!hit && stale) missReason = `the entry with the same key (run '${stale.runId}') had expired`;
-        if (hit) {
-          if (!(await claim())) return;
-          const value = await this.readOutput(hit.output, node.step);
-          const patch = {
-            status: "cached" as const,
-            cacheHit: true,
-            output: hit.output,
-            cacheKey: hit.key,
-            cacheComponents: hit.components,
-          };
-          const [ok] = await Promise.all([
-            commit(patch),
-            lineageOn ? this.recordLineage(task.runId, p, node, hit.output, "cached", hit.key, active) : undefined,
-          ]);
-          if (ok) {
-            active?.values.set(node.name, value);
-            events.emit("pipeline.step.cached", { ...base, cacheKey: hit.key, fromRunId: hit.runId });
-          }
-          return;
-        }
-      }
-      if (!(await claim())) return;
-      const tracking = runOptions.tracking === false ? undefined : trackingOf(this.ctx.workspace.experiments);
-      if (tracking)
-        tracked = new LazyStepRun(
-          (runId) =>
-            tracking.startRun({
-              runId,
-              experiment: p.experiment,
-              name: node.name,
-              ...(trackingRunId ? { parentRunId: trackingRunId } : {}),
-              tags: { "mlcycle.pipeline": p.name, "mlcycle.pipeline_run": task.runId, "mlcycle.step": node.name },
-            }),
-          () => (state.trackingRunId = newId(this.now())),
-        );
-      events.emit("pipeline.step.started", {
-        ...base,
-        ...(node.kind === "map" ? { items: (input as unknown[]).length } : {}),
-      });
-      const paramsRead = new Set<string>();
-      const runSignal = active?.controller.signal ?? new AbortController().signal;
-      const gone = active ? (active.gone ??= abandonment(runSignal)) : abandonment(runSignal);
-      const output = await this.execute(node, input, {
-        params: recordingParams(
-          active ? (active.frozenParams ??= deepFreeze(structuredClone(params))) : deepFreeze(structuredClone(params)),
-          paramsRead,
-        ),
-        runId: task.runId,
-        run: tracked ?? untrackedRun,
-        log: logger,
-        signal: runSignal,
-        gone,
-        state,
-        onRetry: (attempt, delayMs, error) =>
-          events.emit("pipeline.step.retrying", {
-            ...base,
-            attempt,
-            delayMs,
-            error: String(storedError(error).message),
-          }),
-      });
-      // A tracking run the step used but that could not be written fails the step.
-      const trackStart = tracked?.started();
-      if (trackStart) await trackStart;
-      const ref = this.inlineOutput(output, node.step) ?? (await this.writeOutput(output, node.step));
-      const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
-      const key = cacheKey(full);
-      const now = this.now();
-      const entry: CacheEntry | undefined = policy.enabled
-        ? {
-            key,
-            baseKey,
-            step: node.step.name,
-            components: full,
-            output: ref,
-            runId: task.runId,
-            createdAt: now,
-            ...(policy.expireMs !== undefined ? { expiresAt: now + policy.expireMs } : {}),
-          }
-        : undefined;
-      // The outcome, the tracking run's end and the lineage records are written together (one
-      // transaction on SQLite). Lineage is recorded even if another runner took the claim over
-      // meanwhile: the execution did happen and produced this output.
-      const writing = Promise.all([
-        commit(
-          {
-            status: "succeeded",
-            output: ref,
-            cacheKey: key,
-            cacheComponents: full,
-            ...(missReason ? { reason: missReason } : {}),
-          },
-          entry,
-        ),
-        tracked?.end("finished").catch(() => undefined),
-        lineageOn
-          ? this.recordLineage(task.runId, p, node, ref, "succeeded", key, active, state.trackingRunId)
-          : undefined,
-      ]);
-      if (active?.early) {
-        // Dependants start now and wait for this commit before they run (see upstreamCommitted).
-        const finishing = writing.then(
-          ([ok]) => {
-            if (ok) this.stepSucceeded(base, now - startedAt, state.attempts);
-            else active.values.delete(node.name);
-            return ok;
-          },
-          () => {
-            active.values.delete(node.name);
-            return false;
-          },
-        );
-        active.finishing.set(node.name, finishing);
-        active.values.set(node.name, output);
-        active.early(node.name);
-      }
-      const [ok] = await writing;
-      if (ok && !active?.finishing.has(node.name)) {
-        active?.values.set(node.name, output);
-        this.stepSucceeded(base, now - startedAt, state.attempts);
-      }
-    } catch (error) {
-      // Not claimed: another runner has the step (a failing claim itself rethrows).
-      if (!(await claim())) return;
-      const status: StepRunStatus = isMlcycleError(error, "TIMEOUT")
-        ? "timed_out"
-        : isMlcycleError(error, "CANCELLED")
-          ? "cancelled"
-          : "failed";
-      const stored = storedError(error);
-      await Promise.all([
-        tracked?.end(status === "cancelled" ? "killed" : "failed", { error: stored.message }).catch(() => undefined),
-        commit({ status, error: stored }),
-      ]);
-      if (status === "cancelled")
-        events.emit("pipeline.step.finished", {
-          ...base,
-          status,
-          durationMs: this.now() - startedAt,
-          attempts: state.attempts,
-        });
-      else events.emit("pipeline.step.failed", { ...base, status, error: stored.message, attempts: state.attempts });
-    }
-  }
-
-  private stepSucceeded(base: { runId: string; pipeline: string; step: string }, durationMs: number, attempts: number) {
-    this.ctx.events.emit("pipeline.step.finished", { ...base, status: "succeeded", durationMs, attempts });
-  }
-
-  /** Waits for the commits of upstream steps handed over early; false when one was not committed. */
-  private async upstreamCommitted(active: ActiveRun, node: PipelineNode): Promise<boolean> {
-    for (const d of node.dependsOn) {
-      const f = active.finishing.get(d);
-      if (f && !(await f)) return false;
-    }
-    return true;
-  }
-
-  /** The upstream values when this process holds them all (the usual case), without a store read. */
-  private knownValues(
-    node: PipelineNode,
-    params: unknown,
-    active: ActiveRun | undefined,
-  ): Record<string, unknown> | undefined {
-    if (!active) return undefined;
-    const values: Record<string, unknown> = { params };
-    for (const d of node.dependsOn) {
-      if (!active.values.has(d)) return undefined;
-      values[d] = active.values.get(d);
-    }
-    return values;
-  }
-
-  private async upstreamValues(
-    runId: string,
-    p: AnyPipeline,
-    node: PipelineNode,
-    params: unknown,
-    active: ActiveRun | undefined,
-  ): Promise<Record<string, unknown>> {
-    const values: Record<string, unknown> = { params };
-    for (const d of node.dependsOn) {
-      if (active?.values.has(d)) values[d] = active.values.get(d);
-      else {
-        const rec = await this.store.getStep(runId, d);
-        if (!rec?.output) throw new MlcycleError("INTERNAL", `step '${node.name}' needs '${d}', which has no output`);
-        const v = await this.readOutput(rec.output, p.getNode(d).step);
-        active?.values.set(d, v);
-        values[d] = v;
-      }
-    }
-    return values;
-  }
-
-  private resolveInput(node: PipelineNode, values: Record<string, unknown>): unknown {
-    const parse = (raw: unknown, where: string) => {
-      const r = node.step.input.safeParse(raw);
-      if (!r.success) throw fromZodError(r.error, where);
-      return r.data;
-    };
-    if (node.kind === "step") {
-      const raw = node.input === undefined ? {} : resolveTemplate(node.input, values);
-      return parse(raw, `input of step '${node.name}'`);
-    }
-    const list = readRef(node.over!, values);
-    if (!Array.isArray(list))
-      throw new MlcycleError(
-        "VALIDATION",
-        `map step '${node.name}': '${node.over}' is not a list (got ${typeof list})`,
-      );
-    const scope: Record<string, unknown> = { ...values };
-    return list.map((item, i) => {
-      scope.$item = item;
-      scope.$index = i;
-      return parse(resolveTemplate(node.input, scope), `input of step '${node.name}' item ${i}`);
-    });
-  }
-
-  private async execute(
-    node: PipelineNode,
-    input: unknown,
-    env: {
-      params: unknown;
-      runId: string;
-      run: StepRun;
-      log: BufferedStepLogger;
-      signal: AbortSignal;
-      /** Rejects when `signal` aborts (one per run, so steps add no listener each). */
-      gone: Promise<never>;
-      state: { attempts: number; items?: number };
-      onRetry: (attempt: number, delayMs: number, error: unknown) => void;
-    },
-  ): Promise<unknown> {
-    const step = node.step;
-    const workspace = this.ctx.workspace;
-    const parseOut = (raw: unknown, where: string) => {
-      const r = step.output.safeParse(raw);
-      if (!r.success) throw fromZodError(r.error, where);
-      return r.data;
-    };
-    const attempts = async (
-      value: unknown,
-      signal: AbortSignal,
-      gone: Promise<never>,
-      index?: number,
-    ): Promise<unknown> => {
-      for (let attempt = 1; ; attempt++) {
-        if (index === undefined) env.state.attempts = attempt;
-        else env.state.attempts = Math.max(env.state.attempts, attempt);
-        try {
-          return await this.attempt(step, signal, gone, (s) => {
-            const ctx: StepContext<any> = {
-              run: env.run,
-              log: env.log,
-              workspace,
-              signal: s,
-              params: env.params,
-              attempt,
-              runId: env.runId,
-              stepName: node.name,
-              ...(index !== undefined ? { index } : {}),
-            };
-            return step.run(value, ctx);
-          });
-        } catch (error) {
-          if (signal.aborted) throw signal.reason;
-          const policy = step.retry ?? {};
-          if (attempt > (policy.retries ?? 0) || !(policy.retryOn ?? defaultRetryOn)(error, attempt)) throw error;
-          const delayMs = backoffDelay(policy, attempt);
-          env.onRetry(attempt, delayMs, error);
-          await sleep(delayMs, signal);
-        }
-      }
-    };
-    if (node.kind === "step") {
-      const raw = await attempts(input, env.signal, env.gone);
-      return parseOut(raw, `output of step '${node.name}'`);
-    }
-    const items = input as unknown[];
-    env.state.items = items.length;
-    const out = new Array<unknown>(items.length);
-    const nodeCtl = new AbortController();
-    const onRunAbort = () => nodeCtl.abort(env.signal.reason);
-    if (env.signal.aborted) onRunAbort();
-    else env.signal.addEventListener("abort", onRunAbort, { once: true });
-    const nodeGone = abandonment(nodeCtl.signal);
-    let failure: { error: unknown; index: number } | undefined;
-    let next = 0;
-    const worker = async () => {
-      while (failure === undefined) {
-        const i = next++;
-        if (i >= items.length) return;
-        try {
-          out[i] = parseOut(
-            await attempts(items[i], nodeCtl.signal, nodeGone, i),
-            `output of step '${node.name}' item ${i}`,
-          );
-        } catch (error) {
-          if (failure === undefined) {
-            failure = { error, index: i };
-            nodeCtl.abort(cancelledError(`step '${node.name}' (item ${i} failed)`));
-          }
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(node.concurrency, items.length) }, worker));
-    } finally {
-      env.signal.removeEventListener("abort", onRunAbort);
-    }
-    if (failure) {
-      const f = failure as { error: unknown; index: number };
-      if (env.signal.aborted) throw env.signal.reason;
-      if (f.error instanceof MlcycleError)
-        throw new MlcycleError(f.error.code, `item ${f.index}: ${f.error.message}`, {
-          cause: f.error,
-          issues: f.error.issues,
-        });
-      const wrapped = new Error(`item ${f.index}: ${f.error instanceof Error ? f.error.message : String(f.error)}`, {
-        cause: f.error,
-      });
-      if (f.error instanceof Error && f.error.stack) wrapped.stack = f.error.stack;
-      throw wrapped;
-    }
-    return out;
-  }
-
-  /** One attempt: races the function against its timeout and the run's cancellation. */
-  private async attempt(
-    step: AnyStep,
-    signal: AbortSignal,
-    gone: Promise<never>,
-    fn: (signal: AbortSignal) => unknown,
-  ): Promise<unknown> {
-    if (step.timeoutMs === undefined) {
-      if (signal.aborted) throw signal.reason;
-      // A function that returns a value (not a promise) cannot be abandoned: take its result as is.
-      const result = fn(signal);
-      if (!isThenable(result)) return result;
-      const work = Promise.resolve(result);
-      work.catch(() => undefined);
-      return Promise.race([work, gone]);
-    }
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(
-      () => ctl.abort(new MlcycleError("TIMEOUT", `step '${step.name}' ran longer than ${step.timeoutMs} ms`)),
-      step.timeoutMs,
-    );
-    try {
-      const work = Promise.resolve().then(() => fn(ctl.signal));
-      work.catch(() => undefined);
-      return await Promise.race([work, abandonment(ctl.signal)]);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-
-  /** Stores an output: inline when small plain JSON, else through a serializer into the artifact store. */
-  /** The reference of an output stored inline (small plain JSON, no serializer), else undefined. */
-  private inlineOutput(value: unknown, step: AnyStep): OutputRef | undefined {
-    if (step.serializer || value === undefined || !isPlainJson(value)) return undefined;
-    const text = JSON.stringify(value);
-    return text.length <= this.inlineLimit ? { kind: "inline", value, hash: sha256(text) } : undefined;
-  }
-
-  async writeOutput(value: unknown, step: AnyStep): Promise<OutputRef> {
-    let serializer: Serializer<any> | undefined = step.serializer;
-    if (!serializer) {
-      if (value === undefined) return { kind: "inline", value: null, hash: hashValue(null) };
-      if (isPlainJson(value)) {
-        const text = JSON.stringify(value);
-        // The JSON text is already at hand: its digest identifies the content (lineage uses it).
-        if (text.length <= this.inlineLimit) return { kind: "inline", value, hash: sha256(text) };
-        serializer = jsonSerializer;
-      } else serializer = chooseSerializer(value);
-    }
-    const bytes = serializer.serialize(value);
-    const info = await this.ctx.artifacts.put(bytes);
-    return { kind: "artifact", digest: info.digest, size: info.size, serializer: serializer.id, hash: info.digest };
-  }
-
-  /** Reads a stored output back. */
-  async readOutput(ref: OutputRef, step?: AnyStep): Promise<unknown> {
-    if (ref.kind === "inline") return ref.value;
-    const serializer =
-      (step?.serializer?.id === ref.serializer ? step.serializer : undefined) ??
-      builtinSerializer(ref.serializer) ??
-      this.findSerializer(ref.serializer);
-    if (!serializer) throw unknownSerializer(ref.serializer);
-    return serializer.deserialize(await this.ctx.artifacts.get(ref.digest));
+  /** Runs one step task delivered to this process (see {@link StepRunner.runTask}). */
+  runTask(task: StepTask): Promise<void> {
+    return this.runner.runTask(task);
   }
 
   private findSerializer(id: string): Serializer<any> | undefined {
@@ -1093,113 +453,6 @@ export class PipelineEngine {
       for (const n of p.nodes) if (n.step.serializer?.id === id) return n.step.serializer;
     return undefined;
   }
-
-  private async lineageContext(runId: string, p: AnyPipeline, params?: unknown): Promise<string> {
-    const known = this.contexts.get(runId);
-    if (known) return known;
-    const properties: Record<string, unknown> = { pipeline: p.name, version: p.version, runId };
-    if (params !== undefined) {
-      // The params a run used, with the context when small (their hash always).
-      const text = JSON.stringify(params ?? null);
-      properties.paramsHash = hashValue(params ?? null);
-      if (text.length <= 8192) properties.params = params;
-    }
-    const node = await this.ctx.metadata.lineage.putNode({
-      kind: "context",
-      type: "pipeline_run",
-      name: `${p.name}/${runId}`,
-      externalId: lineageIds.pipelineRun(runId),
-      properties,
-    });
-    if (this.contexts.size > 1000) this.contexts.clear();
-    this.contexts.set(runId, node.id);
-    return node.id;
-  }
-
-  /** Records a step run as an execution with its input and output artifacts in the run's context. */
-  private async recordLineage(
-    runId: string,
-    p: AnyPipeline,
-    node: PipelineNode,
-    output: OutputRef,
-    status: StepRunStatus,
-    key: string,
-    active: ActiveRun | undefined,
-    trackingRunId?: string,
-  ): Promise<void> {
-    const store = this.ctx.metadata.lineage;
-    const contextId = active?.contextId ?? (await this.lineageContext(runId, p));
-    const slots = new Map<string, string[]>();
-    for (const e of node.edges) {
-      if (e.kind === "control" || e.from === "params") continue;
-      const list = slots.get(e.from);
-      if (list) list.push(e.toPath);
-      else slots.set(e.from, [e.toPath]);
-    }
-    // Execution (0), output artifact (1) and their edges, written at once.
-    const edges: LineageBatchEdge[] = [
-      { type: "event", from: 0, to: 1, direction: "output", slot: "output" },
-      { type: "association", from: 0, to: contextId },
-      { type: "attribution", from: 1, to: contextId },
-    ];
-    for (const [from, paths] of slots) {
-      let artId = active?.artifactIds.get(from);
-      if (!artId) {
-        const rec = await this.store.getStep(runId, from);
-        if (rec?.output) artId = (await store.findByExternalId("artifact", `step_output:${rec.output.hash}`))?.id;
-      }
-      if (artId) edges.push({ type: "event", from: 0, to: artId, direction: "input", slot: paths.join(",") });
-    }
-    const [, art] = await putLineageBatch(
-      store,
-      [
-        {
-          kind: "execution",
-          type: "step_run",
-          name: node.name,
-          externalId: lineageIds.stepRun(runId, node.name),
-          properties: {
-            pipeline: p.name,
-            pipelineRunId: runId,
-            step: node.step.name,
-            version: node.version,
-            status,
-            cacheKey: key,
-            ...(trackingRunId ? { trackingRunId } : {}),
-          },
-        },
-        {
-          kind: "artifact",
-          type: "step_output",
-          name: `${p.name}/${node.name}`,
-          externalId: lineageIds.stepOutput(output.hash),
-          ...(output.kind === "artifact" ? { digest: output.digest } : {}),
-          properties:
-            output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },
-        },
-      ],
-      edges,
-    );
-    active?.artifactIds.set(node.name, art!.id);
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as any).then === "function";
-}
-
-/** What a condition may read: params and the node's dependencies; any other step is an error. */
-function guardedValues(p: AnyPipeline, node: PipelineNode, values: Record<string, unknown>): unknown {
-  return new Proxy(values, {
-    get(t, k) {
-      if (typeof k === "string" && !(k in t) && p.nodes.some((n) => n.name === k))
-        throw new MlcycleError(
-          "PRECONDITION",
-          `the condition of step '${node.name}' reads '${k}', which is not among its dependencies: add it to 'after'`,
-        );
-      return Reflect.get(t, k);
-    },
-  });
 }
 
 /** Top-level params as tracking params (objects as JSON text; nulls and over-long values left out). */

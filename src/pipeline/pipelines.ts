@@ -1,9 +1,11 @@
 import { invalid, MlcycleError, notFound } from "../core/errors.js";
 import { checkName } from "../core/validation.js";
 import type { PipelineRunFilter, PipelineRunRecord, StepRunRecord } from "../stores/pipeline-store.js";
-import type { WorkspaceContext } from "../workspace-context.js";
 import { type CacheDifference, type CacheKeyComponents, diffComponents } from "./cache-key.js";
-import { PipelineEngine, type PipelineRunResult, type RunHandle, type RunOptions } from "./engine.js";
+import { PipelineEngine } from "./engine.js";
+import type { PipelineEvents } from "./pipeline-events.js";
+import type { PipelineRunResult, RunHandle, RunOptions } from "./pipeline-run-types.js";
+import type { PipelineMetadata, PipelinesOptions } from "./pipelines-options.js";
 import type { AnyPipeline, PipelineOutputs, PipelineParamsInput } from "./pipeline.js";
 import { closedError, type Trigger, type TriggerEventName, type TriggerOptions, TriggerSet } from "./triggers.js";
 
@@ -46,7 +48,8 @@ export interface EventTriggerOptions<T extends AnyPipeline> extends TriggerOptio
 
 /**
  * `ws.pipelines`: runs typed pipelines with caching, retries, timeouts, resume, lineage and
- * triggers. Runs and step runs are durable records in the metadata store.
+ * triggers. Runs and step runs are durable records in the metadata store. `E` is the event map of
+ * the bus it is built with: event triggers suggest its names.
  *
  * @example
  * ```ts
@@ -56,14 +59,19 @@ export interface EventTriggerOptions<T extends AnyPipeline> extends TriggerOptio
  * console.log(await ws.pipelines.explainCache(again.id, "fit"));
  * ```
  */
-export class Pipelines {
+export class Pipelines<E extends PipelineEvents = PipelineEvents> {
   private readonly engine: PipelineEngine;
   private readonly triggerSet: TriggerSet;
+  private readonly metadata: PipelineMetadata;
   private closed = false;
 
-  constructor(readonly ctx: WorkspaceContext) {
-    this.engine = new PipelineEngine(ctx);
-    this.triggerSet = new TriggerSet((event, listener) => ctx.events.on(event as never, listener as never));
+  constructor(options: PipelinesOptions<E>) {
+    this.metadata = options.metadata;
+    this.engine = new PipelineEngine(options);
+    const events = options.events;
+    this.triggerSet = new TriggerSet((event, listener) =>
+      events.on(event as keyof E & string, listener as (payload: E[keyof E & string]) => void),
+    );
   }
 
   /**
@@ -71,11 +79,11 @@ export class Pipelines {
    * (default 64 KiB).
    */
   get inlineLimit(): number {
-    return this.engine.inlineLimit;
+    return this.engine.outputs.inlineLimit;
   }
   set inlineLimit(chars: number) {
     if (!(Number.isInteger(chars) && chars >= 0)) throw invalid(["inlineLimit"], "must be a non-negative integer");
-    this.engine.inlineLimit = chars;
+    this.engine.outputs.inlineLimit = chars;
   }
 
   /**
@@ -158,20 +166,20 @@ export class Pipelines {
 
   /** A run's record and its step records; `NOT_FOUND` when unknown. */
   async get(runId: string): Promise<{ run: PipelineRunRecord; steps: StepRunRecord[] }> {
-    const run = await this.ctx.metadata.pipelines.getRun(runId);
+    const run = await this.metadata.pipelines.getRun(runId);
     if (!run) throw notFound("pipeline run", runId);
-    return { run, steps: await this.ctx.metadata.pipelines.listSteps(runId) };
+    return { run, steps: await this.metadata.pipelines.listSteps(runId) };
   }
 
   /** Runs, newest first. */
   list(filter: PipelineRunFilter = {}): Promise<PipelineRunRecord[]> {
     if (filter.pipeline !== undefined) checkName("pipeline", filter.pipeline);
-    return this.ctx.metadata.pipelines.listRuns(filter);
+    return this.metadata.pipelines.listRuns(filter);
   }
 
   /** One step run's record; `NOT_FOUND` when it has none. */
   async stepRun(runId: string, step: string): Promise<StepRunRecord> {
-    const rec = await this.ctx.metadata.pipelines.getStep(runId, step);
+    const rec = await this.metadata.pipelines.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
     return rec;
   }
@@ -194,19 +202,19 @@ export class Pipelines {
   async output(a: string | AnyPipeline, b: string, c?: string): Promise<unknown> {
     const [p, runId, step] = typeof a === "string" ? [undefined, a, b] : [a, b, c!];
     if (p) this.engine.register(p);
-    const rec = await this.ctx.metadata.pipelines.getStep(runId, step);
+    const rec = await this.metadata.pipelines.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
     if (!rec.output)
       throw new MlcycleError("NOT_FOUND", `step '${step}' of run '${runId}' has no output (it is ${rec.status})`, {
         details: { kind: "step output", key: `${runId}/${step}` },
       });
     let stepDef: AnyPipeline["nodes"][number]["step"] | undefined;
-    const run = await this.ctx.metadata.pipelines.getRun(runId);
+    const run = await this.metadata.pipelines.getRun(runId);
     if (run) {
       const def = this.engine.registered().find((x) => x.name === run.pipeline && x.version === run.version);
       stepDef = def?.nodes.find((n) => n.name === step)?.step;
     }
-    return this.engine.readOutput(rec.output, stepDef);
+    return this.engine.outputs.read(rec.output, stepDef);
   }
 
   /**
@@ -214,7 +222,7 @@ export class Pipelines {
    * them differ from the closest earlier entry of the same step.
    */
   async explainCache(runId: string, step: string): Promise<CacheExplanation> {
-    const store = this.ctx.metadata.pipelines;
+    const store = this.metadata.pipelines;
     const rec = await store.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
     const base: CacheExplanation = { runId, step, status: rec.status, hit: rec.cacheHit, reason: "", differences: [] };
@@ -260,7 +268,7 @@ export class Pipelines {
 
   /** Removes cache entries of a step (by the step's own name) or all; returns how many. */
   clearCache(step?: string): Promise<number> {
-    return this.ctx.metadata.pipelines.clearCache(step);
+    return this.metadata.pipelines.clearCache(step);
   }
 
   /**
@@ -295,7 +303,7 @@ export class Pipelines {
    * ws.pipelines.onEvent(train, "monitor.alert", { params: (alert) => ({ reason: alert.kind }), overlap: "queue" });
    * ```
    */
-  onEvent<T extends AnyPipeline>(p: T, event: TriggerEventName, options: EventTriggerOptions<T> = {}): Trigger {
+  onEvent<T extends AnyPipeline>(p: T, event: TriggerEventName<E>, options: EventTriggerOptions<T> = {}): Trigger {
     if (this.closed) throw closedError();
     this.engine.register(p);
     return this.triggerSet.event(

@@ -20,8 +20,8 @@ export interface TrackedRun extends StepRun {
   end(status?: "finished" | "failed" | "killed", options?: { error?: unknown }): Promise<unknown>;
 }
 
-/** What the engine needs of `ws.experiments`. */
-export interface TrackingLike {
+/** What pipelines need of the tracking module (`ws.experiments`): start and reopen runs. */
+export interface PipelineTracking {
   startRun(options: {
     experiment: string;
     name?: string;
@@ -33,6 +33,9 @@ export interface TrackingLike {
   /** Reopens an ended or crashed run (used when a pipeline run resumes). */
   resumeRun?(runId: string): Promise<TrackedRun>;
 }
+
+/** @deprecated The former name of {@link PipelineTracking}. */
+export type TrackingLike = PipelineTracking;
 
 /**
  * A step's tracking run, started on first use: the first call of one of its methods, or the first
@@ -105,6 +108,12 @@ export class LazyStepRun implements StepRun {
     return (this.run ?? (await this.start())).logArtifact(path, body);
   }
 
+  /** Writes the run's buffered metrics when the step used it (a no-op otherwise). */
+  async flush(): Promise<unknown> {
+    if (!this.starting) return undefined;
+    return (await this.starting).flush?.();
+  }
+
   /** Ends the run when the step used it (a no-op otherwise). */
   async end(status?: "finished" | "failed" | "killed", options?: { error?: unknown }): Promise<unknown> {
     if (!this.starting) return undefined;
@@ -127,9 +136,3 @@ export const untrackedRun: TrackedRun = {
   }),
   end: async () => undefined,
 };
-
-/** The tracking module of a workspace when it offers `startRun`, else undefined. */
-export function trackingOf(experiments: unknown): TrackingLike | undefined {
-  const e = experiments as Partial<TrackingLike> | undefined;
-  return e && typeof e.startRun === "function" ? (e as TrackingLike) : undefined;
-}

@@ -1,9 +1,9 @@
 import type * as z from "zod";
 import { invalid } from "../core/errors.js";
 import { checkName } from "../core/validation.js";
-import type { Workspace } from "../workspace.js";
 import type { Serializer } from "./serializers.js";
 import type { StepRun } from "./step-run.js";
+import type { StepWorkspace } from "./step-workspace.js";
 
 /** A logger whose lines are stored with the step run (`StepRunRecord.logs`). */
 export interface StepLogger {
@@ -23,7 +23,7 @@ export interface StepContext<P = unknown> {
   /** Lines written here are stored with the step run. */
   readonly log: StepLogger;
   /** The workspace the pipeline runs in (registry, features, lineage…). */
-  readonly workspace: Workspace;
+  readonly workspace: StepWorkspace;
   /** Fires on timeout or cancellation; long steps should pass it on or check it. */
   readonly signal: AbortSignal;
   /**

@@ -1,6 +1,5 @@
 import { Cron } from "croner";
 import { invalid, MlcycleError } from "../core/errors.js";
-import type { MlcycleEvents } from "../workspace-events.js";
 import { newId } from "../core/ids.js";
 
 /**
@@ -175,8 +174,11 @@ export class TriggerSet {
   }
 }
 
-/** Event names a trigger can listen to: any workspace event (typed ones are suggested). */
-export type TriggerEventName = keyof MlcycleEvents | (string & {});
+/**
+ * Event names a trigger can listen to: any name, with those of the event map `E` suggested (a
+ * workspace's pipelines suggest every domain's events).
+ */
+export type TriggerEventName<E extends object = Record<string, unknown>> = (keyof E & string) | (string & {});
 
 /** Thrown when starting triggers on a closed workspace. */
 export const closedError = () => new MlcycleError("UNAVAILABLE", "the workspace is closed");

@@ -12,3 +12,4 @@ export * from "./offline-store-suite.js";
 export * from "./online-store-suite.js";
 export * from "./tracking-store-suite.js";
 export * from "./pipeline-store-suite.js";
+export * from "./executor-suite.js";

@@ -10,13 +10,13 @@ import {
   openWorkspace,
   pipeline,
   type Serializer,
-  type StepTask,
   type StepTaskRunner,
   step,
   type Workspace,
   type WorkspaceOptions,
 } from "../../src/index.js";
 import { tempDir } from "../helpers.js";
+import { duplicatingExecutor } from "./duplicating-executor.js";
 
 const dir = tempDir();
 type Open = (options?: Omit<WorkspaceOptions, "metadata" | "artifacts">) => Promise<Workspace>;
@@ -711,20 +711,8 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
   });
 
   it("runs unchanged on another executor, committing each step once under duplicate delivery", async () => {
-    let runner: StepTaskRunner | undefined;
     const delivered: string[] = [];
-    const duplicating: Executor = {
-      name: "duplicating",
-      attach(r) {
-        runner = r;
-      },
-      async submit(task: StepTask) {
-        delivered.push(task.step);
-        await Promise.all([runner!(task), runner!(task)]);
-        await runner!(task);
-      },
-      async close() {},
-    };
+    const duplicating = duplicatingExecutor((task) => delivered.push(task.step));
     await using ws = await open({ executor: duplicating });
     const { p, calls } = trainPipeline(counter(), { tracked: true });
     const r = await ws.pipelines.run(p, { lr: 1 });

@@ -19,7 +19,7 @@ export type StepTaskRunner = (task: StepTask) => Promise<void>;
  * resume, lineage — does not depend on where the task runs, and delivery may be at least once
  * (a step run is committed once per (run, step) by the store's claim).
  *
- * - In process (default): {@link inProcessExecutor}, a p-queue with a concurrency limit.
+ * - In process (default): `inProcessExecutor`, a p-queue with a concurrency limit.
  * - Distributed (later, `mlcycle/bullmq`): `submit` enqueues a job, workers in other processes call
  *   their own workspace's runner, and `submit` resolves when the job completes.
  *
@@ -40,4 +40,47 @@ export interface Executor {
   submit(task: StepTask): Promise<void>;
   /** Waits for running tasks and releases resources; no submit afterwards. */
   close(): Promise<void>;
+  /**
+   * What the executor promises beyond the required methods, as data (defaults in
+   * {@link DEFAULT_EXECUTOR_CAPABILITIES}; read them with {@link executorCapabilities}). The
+   * conformance suite skips or relaxes its checks by them.
+   */
+  readonly capabilities?: Partial<ExecutorCapabilities>;
+}
+
+/**
+ * What an executor declares about itself. Every member has a default, so an executor written
+ * before a capability existed keeps its meaning.
+ */
+export interface ExecutorCapabilities {
+  /**
+   * At most this many tasks run at once (over every run it carries), or `undefined` when the
+   * executor declares no limit (default `undefined`).
+   */
+  concurrency: number | undefined;
+  /**
+   * Whether a task may be delivered more than once (at-least-once delivery, as a job queue that
+   * re-delivers after a worker stalls). The engine tolerates it either way — a step run is
+   * committed once per (run, step) — but callers and the suite then expect one delivery or more
+   * instead of exactly one (default `false`).
+   */
+  atLeastOnce: boolean;
+}
+
+/** The capabilities an executor has when it declares none. */
+export const DEFAULT_EXECUTOR_CAPABILITIES: Readonly<ExecutorCapabilities> = Object.freeze({
+  concurrency: undefined,
+  atLeastOnce: false,
+});
+
+/**
+ * An executor's capabilities with the defaults filled in.
+ *
+ * @example
+ * ```ts
+ * executorCapabilities(inProcessExecutor({ concurrency: 2 })); // { concurrency: 2, atLeastOnce: false }
+ * ```
+ */
+export function executorCapabilities(executor: Pick<Executor, "capabilities">): ExecutorCapabilities {
+  return { ...DEFAULT_EXECUTOR_CAPABILITIES, ...executor.capabilities };
 }

@@ -25,6 +25,7 @@ export function inProcessExecutor(options: InProcessExecutorOptions = {}): Execu
   let closed = false;
   return {
     name: "in-process",
+    capabilities: { concurrency, atLeastOnce: false },
     attach(r) {
       runner = r;
     },
