@@ -16,6 +16,7 @@ export * from "./stores/lineage-store.js";
 export * from "./stores/tracking-store.js";
 export * from "./stores/pipeline-store.js";
 export * from "./stores/registry-store.js";
+export * from "./stores/model-flavor.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";

@@ -23,7 +23,7 @@ import type {
 import type { WorkspaceContext } from "../workspace-context.js";
 import { FunctionFlavor, type PredictFactory } from "./flavors/function-flavor.js";
 import { type JsonClassOptions, JsonFlavor, type JsonModelClass } from "./flavors/json-flavor.js";
-import type { ModelFlavor, Predictor } from "./flavors/model-flavor.js";
+import type { ModelFlavor, Predictor } from "../stores/model-flavor.js";
 import { isReservedAlias, isVersionId, type ModelRef, type ParsedRef, parseModelRef } from "./model-ref.js";
 import "./registry-events.js";
 import {
