@@ -101,7 +101,14 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   const ctx: WorkspaceContext = { metadata, artifacts, events, clock, workspace: ws };
   ws.lineage = new Lineage(ctx);
   ws.experiments = new Experiments(ctx);
-  ws.registry = new ModelRegistry(ctx);
+  ws.registry = new ModelRegistry({
+    store: metadata.registry,
+    artifacts,
+    events,
+    clock,
+    lineage: ws.lineage,
+    tracking: ws.experiments,
+  });
   const offline = options.offline ?? (metadata.sql ? sqlOfflineStore(metadata.sql) : memoryOfflineStore());
   const online =
     options.online ?? (metadata.sql?.dialect === "sqlite" ? sqliteOnlineStore(metadata.sql) : memoryOnlineStore());
