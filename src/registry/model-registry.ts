@@ -1,4 +1,5 @@
 import { invalid } from "../core/errors.js";
+import type { SliceSpec } from "../evaluation/index.js";
 import { checkKey, checkString } from "../core/validation.js";
 import type { EvaluationRecord, ApprovalRecord } from "../stores/registry-store.js";
 import type { ModelFlavor } from "../stores/model-flavor.js";
@@ -26,6 +27,7 @@ import type {
   RegisteredModel,
   RegisterOptions,
   ResolvedVersion,
+  SlicedEvaluateVersionResult,
 } from "./registry-types.js";
 import { checkModelName, checkTags } from "./registry-validation.js";
 import type { SchemaLike } from "./signature.js";
@@ -404,6 +406,12 @@ export class ModelRegistry implements ModelLoader {
    * if (r.gateResult.passed) await ws.registry.setAlias("iris", "champion", 4, { reason: "passed gate" });
    * ```
    */
+  evaluate(
+    candidateRef: ModelRef,
+    options: EvaluateVersionOptions & { slices: SliceSpec[] },
+  ): Promise<SlicedEvaluateVersionResult>;
+  /** Evaluates a version against a baseline and stores the outcome (see the overload with `slices`). */
+  evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult>;
   evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult> {
     return this.evaluationsOf.evaluate(candidateRef, options);
   }

@@ -1,4 +1,10 @@
-import type { EvaluationOptions, EvaluationResult, Gate, GateResult } from "../evaluation/index.js";
+import type {
+  EvaluationOptions,
+  EvaluationResult,
+  Gate,
+  GateResult,
+  SlicedEvaluationResult,
+} from "../evaluation/index.js";
 import type { Predictor } from "../stores/model-flavor.js";
 import type {
   AliasEventRecord,
@@ -152,6 +158,12 @@ export interface EvaluateVersionResult {
   gateResult: GateResult;
   /** The stored record. */
   record: EvaluationRecord;
+}
+
+/** What {@link ModelRegistry.evaluate} returns when slices were asked for: each evaluation has `slices`. */
+export interface SlicedEvaluateVersionResult extends EvaluateVersionResult {
+  evaluation: SlicedEvaluationResult;
+  baselineEvaluation?: SlicedEvaluationResult;
 }
 
 /** Options of {@link ModelRegistry.load}. */
