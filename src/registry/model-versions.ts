@@ -12,6 +12,7 @@ import type { RegistryEvents } from "./registry-events.js";
 import type { RegistryLineage, RegistryRunAccess } from "./registry-options.js";
 import type { AuditOptions, ModelVersion, RegisterOptions } from "./registry-types.js";
 import { checkActor, checkMetrics, checkModelName, checkTags } from "./registry-validation.js";
+import { isRunUri, parseRunUri, type RunArtifactRef } from "./run-uri.js";
 import { isZodSchema, type SchemaLike, signatureRecord, validatorFor } from "./signature.js";
 
 /** What {@link ModelVersions} is built with. */
@@ -39,6 +40,8 @@ export class ModelVersions {
     if (!options || typeof options !== "object") throw invalid(["options"], "register() needs options");
     const sources = [options.model !== undefined, options.bytes !== undefined, options.fromRun !== undefined];
     if (sources.filter(Boolean).length !== 1) throw invalid(["model"], "give exactly one of model, bytes or fromRun");
+    const fromRun = runArtifactOf(options);
+    const modelObject = fromRun && isRunUri(options.model) ? undefined : options.model;
     const tags = checkTags(options.tags);
     const metrics = options.metrics === undefined ? undefined : checkMetrics(options.metrics);
     const modelCard = checkString("modelCard", options.modelCard ?? "", 1_000_000);
@@ -46,28 +49,28 @@ export class ModelVersions {
     if (options.featureService !== undefined) checkName("featureService", options.featureService);
     if (options.step !== undefined) checkName("step", options.step);
     if (options.pipelineRunId !== undefined) checkKey("pipelineRunId", options.pipelineRunId);
-    const runId = options.fromRun?.runId ?? options.runId;
-    if (runId !== undefined) checkKey("runId", runId);
+    if (options.runId !== undefined) checkKey("runId", options.runId);
+    if (fromRun && options.runId !== undefined && options.runId !== fromRun.runId)
+      throw invalid(["runId"], `names run ${options.runId}, but the model comes from run ${fromRun.runId}`);
+    const runId = fromRun?.runId ?? options.runId;
     const signature = signatureRecord(options.signature);
     // A stored schema another process cannot rebuild would only fail at load time: refuse it now.
     if (signature?.inputs && !isZodSchema(options.signature?.inputs))
       validatorFor(signature.inputs, `signature inputs of ${name}`);
     const actor = checkActor(options.actor);
 
-    const flavor = this.deps.flavors.pick(options.flavor, options.model);
+    const flavor = this.deps.flavors.pick(options.flavor, modelObject);
     let bytes: Uint8Array;
     let meta: Record<string, unknown> = options.flavorMeta ?? {};
-    if (options.model !== undefined) {
-      const saved = await flavor.save(options.model, { options: options.flavorOptions ?? {} });
-      bytes = saved.bytes;
-      meta = { ...(saved.meta ?? {}), ...(options.flavorMeta ?? {}) };
+    if (fromRun) {
+      bytes = await tracking.readArtifact(fromRun.runId, fromRun.path);
     } else if (options.bytes !== undefined) {
       if (!(options.bytes instanceof Uint8Array)) throw invalid(["bytes"], "must be a Uint8Array");
       bytes = options.bytes;
     } else {
-      const from = options.fromRun!;
-      checkString("fromRun.path", from.path, 1000);
-      bytes = await tracking.readArtifact(from.runId, from.path);
+      const saved = await flavor.save(modelObject, { options: options.flavorOptions ?? {} });
+      bytes = saved.bytes;
+      meta = { ...(saved.meta ?? {}), ...(options.flavorMeta ?? {}) };
     }
     if (!(bytes instanceof Uint8Array)) throw new MlcycleError("INTERNAL", `flavor '${flavor.name}' saved no bytes`);
     try {
@@ -230,4 +233,16 @@ export class ModelVersions {
       else await lineage.recordExecution({ ...p, outputs: [{ artifact: artifact.id, slot: "model" }] });
     }
   }
+}
+
+/** The run artifact a registration takes its bytes from: `fromRun` or a `runs:/` URI as `model`. */
+function runArtifactOf(options: RegisterOptions): RunArtifactRef | undefined {
+  if (isRunUri(options.model)) return parseRunUri(options.model);
+  const from = options.fromRun;
+  if (from === undefined) return undefined;
+  if (typeof from === "string") return parseRunUri(from);
+  if (typeof from !== "object" || from === null) throw invalid(["fromRun"], "must be { runId, path } or a runs:/ URI");
+  checkKey("fromRun.runId", from.runId);
+  checkString("fromRun.path", from.path, 1000);
+  return { runId: from.runId, path: from.path };
 }

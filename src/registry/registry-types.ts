@@ -58,12 +58,19 @@ export interface AuditOptions {
 
 /** Options of {@link ModelRegistry.register}. */
 export interface RegisterOptions {
-  /** The model object, saved by the flavor. Give this, `bytes`, or `fromRun`. */
+  /**
+   * The model object, saved by the flavor — or MLflow's `runs:/<run-id>/<artifact-path>`, the bytes
+   * of an artifact logged in a run (as `fromRun`: the flavor must be named, the run is the source).
+   * Give this, `bytes`, or `fromRun`.
+   */
   model?: unknown;
   /** Already-serialised model bytes (the flavor's `load` must understand them; see `flavorMeta`). */
   bytes?: Uint8Array;
-  /** Take the bytes from a tracking run's artifact (and the run as the source). */
-  fromRun?: { runId: string; path: string };
+  /**
+   * Take the bytes from a tracking run's artifact (and the run as the source): `{ runId, path }` or
+   * `runs:/<run-id>/<artifact-path>`.
+   */
+  fromRun?: { runId: string; path: string } | string;
   /** Flavor name (default: the first registered flavor whose `detect` accepts the model). */
   flavor?: string;
   /** Options for the flavor's `save` (e.g. `{ className }` for `json`). */
@@ -72,7 +79,10 @@ export interface RegisterOptions {
   flavorMeta?: Record<string, unknown>;
   /** Input/output schemas: zod (kept in process) or JSON Schema; stored as JSON Schema. */
   signature?: ModelSignature;
-  /** Tracking run that produced the model; its latest metrics are copied when `metrics` is absent. */
+  /**
+   * Tracking run that produced the model; its latest metrics are copied (`metrics` wins per key).
+   * With a run artifact as the source it may only name the same run.
+   */
   runId?: string;
   /** Pipeline run and step that produced the model. */
   pipelineRunId?: string;
