@@ -6,7 +6,6 @@
 export * from "./core/index.js";
 export { createWorkspace, openWorkspace } from "./workspace.js";
 export type { OpenWorkspaceOptions, Workspace, WorkspaceOptions } from "./workspace.js";
-export type { WorkspaceContext } from "./workspace-context.js";
 export type { MlcycleEvents } from "./workspace-events.js";
 
 // Ports and built-in stores
@@ -16,6 +15,7 @@ export * from "./stores/lineage-store.js";
 export * from "./stores/tracking-store.js";
 export * from "./stores/pipeline-store.js";
 export * from "./stores/registry-store.js";
+export * from "./stores/model-flavor.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";

@@ -21,7 +21,6 @@ import type { OfflineStore } from "./stores/offline-store.js";
 import type { OnlineStore } from "./stores/online-store.js";
 import { Experiments } from "./tracking/experiments.js";
 import { resolveTrackingOptions, type TrackingOptions } from "./tracking/tracking-options.js";
-import type { WorkspaceContext } from "./workspace-context.js";
 import type { MlcycleEvents } from "./workspace-events.js";
 
 /** What a workspace is built from. Every member is optional: the defaults are in memory. */
@@ -100,7 +99,6 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
   const ws = { metadata, artifacts, events, clock, options: { ...options }, closed: false } as {
     -readonly [K in keyof Workspace]: Workspace[K];
   };
-  const ctx: WorkspaceContext = { metadata, artifacts, events, clock, workspace: ws };
   ws.lineage = new Lineage(metadata.lineage);
   ws.experiments = new Experiments({
     store: metadata.tracking,
@@ -110,7 +108,14 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     clock,
     ...(options.tracking ? { tracking: options.tracking } : {}),
   });
-  ws.registry = new ModelRegistry(ctx);
+  ws.registry = new ModelRegistry({
+    store: metadata.registry,
+    artifacts,
+    events,
+    clock,
+    lineage: ws.lineage,
+    tracking: ws.experiments,
+  });
   const offline = options.offline ?? memoryOfflineStore();
   const online = options.online ?? memoryOnlineStore();
   ws.features = new FeatureStore({

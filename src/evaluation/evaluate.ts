@@ -83,6 +83,9 @@ export interface EvaluationResult {
   notes?: string[];
 }
 
+/** What {@link evaluate} returns when slices were asked for: `slices` is always present. */
+export type SlicedEvaluationResult = EvaluationResult & { slices: EvaluationSliceResult[] };
+
 interface ClassContext {
   classes: ClassLabel[];
   /** Present for two classes. */
@@ -263,9 +266,12 @@ function pick<T>(xs: readonly T[], indices: readonly number[]): T[] {
  *   slices: [{ column: "country" }],
  * });
  * result.metrics.accuracy_score; // 0.75
- * result.slices?.map((s) => s.name); // ["country=de", "country=fr"]
+ * result.slices.map((s) => s.name); // ["country=de", "country=fr"] (typed present: slices were asked for)
  * ```
  */
+export function evaluate(opts: EvaluationOptions & { slices: SliceSpec[] }): SlicedEvaluationResult;
+/** Computes a model's metrics on labelled data (see the overload with `slices`). */
+export function evaluate(opts: EvaluationOptions): EvaluationResult;
 export function evaluate(opts: EvaluationOptions): EvaluationResult {
   if (opts === null || typeof opts !== "object") throw invalid([], "evaluate() needs an options object");
   const { task } = opts;

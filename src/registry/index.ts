@@ -1,8 +1,11 @@
 export * from "./model-registry.js";
+export * from "./registry-types.js";
+export * from "./registry-options.js";
+export type { ModelLoader } from "./model-loader.js";
 export * from "./model-ref.js";
+export * from "./run-uri.js";
 export * from "./registry-events.js";
 export type { ModelSignature, SchemaLike } from "./signature.js";
 export * from "./webhooks.js";
-export * from "./flavors/model-flavor.js";
 export * from "./flavors/json-flavor.js";
 export * from "./flavors/function-flavor.js";

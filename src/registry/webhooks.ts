@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { invalid, MlcycleError } from "../core/errors.js";
-import type { MlcycleEvents } from "../workspace-events.js";
+import type { EventBus } from "../core/events.js";
 import { newId } from "../core/ids.js";
 
 /** The part of `fetch` the sender uses, so a test or a proxy-aware client can stand in. */
@@ -9,19 +9,22 @@ export type WebhookFetch = (
   init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
 ) => Promise<{ ok: boolean; status: number; headers?: { get(name: string): string | null } }>;
 
-/** What the sender subscribes to: `ws.events` or anything with the same `on`. */
-export interface WebhookEventSource {
-  on<K extends keyof MlcycleEvents>(event: K, listener: (payload: MlcycleEvents[K]) => void): () => void;
+/**
+ * What the sender subscribes to: `ws.events` or anything with the same `on`, over an event map `E`
+ * (event name → payload; a workspace's is `MlcycleEvents`).
+ */
+export interface WebhookEventSource<E extends object = Record<string, unknown>> {
+  on<K extends keyof E & string>(event: K, listener: (payload: E[K]) => void): () => void;
 }
 
-/** Options of {@link webhookSender}. */
-export interface WebhookSenderOptions {
+/** Options of {@link webhookSender}, over the event map `E` of the source. */
+export interface WebhookSenderOptions<E extends object = Record<string, unknown>> {
   /** Where to POST (http or https). */
   url: string;
   /** Shared secret of the HMAC-SHA256 signature. */
   secret: string;
   /** Event names to forward, e.g. `["model.alias.moved", "model.version.created"]`. */
-  events: (keyof MlcycleEvents)[];
+  events: (keyof E & string)[];
   /** Further attempts after a failed one (default 3). */
   retries?: number;
   /** Delay before the first retry in ms, doubled at each retry with ±25% jitter (default 500). */
@@ -60,14 +63,14 @@ export interface WebhookSender extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The JSON body of a webhook request. */
-export interface WebhookBody<K extends keyof MlcycleEvents = keyof MlcycleEvents> {
+/** The JSON body of a webhook request for event `K` of the event map `E`. */
+export interface WebhookBody<E extends object = Record<string, unknown>, K extends keyof E = keyof E> {
   /** Delivery id (ULID): the same across retries, so receivers can drop duplicates. */
   id: string;
   event: K;
   /** When the event was sent, epoch ms (also in `X-Mlcycle-Timestamp`). */
   timestamp: number;
-  payload: MlcycleEvents[K];
+  payload: E[K];
 }
 
 /**
@@ -126,12 +129,21 @@ const RETRYABLE = (status: number) => status === 408 || status === 429 || status
  * await hook.close();
  * ```
  */
-export function webhookSender(
-  source: WebhookEventSource | { events: WebhookEventSource },
-  options: WebhookSenderOptions,
+export function webhookSender<E extends object>(
+  source: EventBus<E> | { readonly events: EventBus<E> },
+  options: WebhookSenderOptions<NoInfer<E>>,
+): WebhookSender;
+/** Forwards the events of any source with an `on` over the event map `E` (give `E` explicitly). */
+export function webhookSender<E extends object>(
+  source: WebhookEventSource<E> | { readonly events: WebhookEventSource<E> },
+  options: WebhookSenderOptions<NoInfer<E>>,
+): WebhookSender;
+export function webhookSender<E extends object>(
+  source: WebhookEventSource<E> | { readonly events: WebhookEventSource<E> },
+  options: WebhookSenderOptions<E>,
 ): WebhookSender {
-  const bus: WebhookEventSource =
-    "events" in source && typeof source.events?.on === "function" ? source.events : (source as WebhookEventSource);
+  const bus: WebhookEventSource<E> =
+    "events" in source && typeof source.events?.on === "function" ? source.events : (source as WebhookEventSource<E>);
   if (typeof bus?.on !== "function") throw invalid(["source"], "must be ws.events or a workspace");
   let url: URL;
   try {

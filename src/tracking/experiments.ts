@@ -22,7 +22,14 @@ import { runsToCsv } from "./runs-csv.js";
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
 import type { TrackingEvents } from "./tracking-events.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
-import { checkDisplayName, checkInteger, checkParams, checkTags, TRACKING_LIMITS } from "./tracking-validation.js";
+import {
+  checkDisplayName,
+  checkInteger,
+  checkMetricValue,
+  checkParams,
+  checkTags,
+  TRACKING_LIMITS,
+} from "./tracking-validation.js";
 
 /** An experiment: a named group of runs. */
 export type Experiment = ExperimentRecord;
@@ -693,6 +700,56 @@ export class Experiments {
   ): Promise<SweepResult<P>> {
     this.assertOpen();
     return runSweep(this, opts);
+  }
+
+  /**
+   * Logs metrics, params and tags on a run by id, whatever its status (MLflow's `log_batch`): a
+   * finished run stays finished. Metrics go through the metric buffer and are written before this
+   * returns; `NOT_FOUND` naming the run before anything is written.
+   *
+   * @example
+   * ```ts
+   * await ws.experiments.logBatch(runId, { metrics: { holdout_auc: 0.91 }, tags: { evaluated: "yes" } });
+   * ```
+   */
+  async logBatch(
+    runId: string,
+    batch: {
+      metrics?: Record<string, number>;
+      params?: Record<string, string | number | boolean>;
+      tags?: Record<string, string>;
+      /** Step of the metrics (default 0). */
+      step?: number;
+      /** Timestamp of the metrics, epoch ms (default now). */
+      timestamp?: number;
+    },
+  ): Promise<void> {
+    this.assertOpen();
+    await this.getRun(runId);
+    const metrics = Object.entries(batch.metrics ?? {});
+    if (metrics.length > TRACKING_LIMITS.metricsPerBatch)
+      throw invalid(
+        ["metrics"],
+        `has ${metrics.length} entries; one call takes at most ${TRACKING_LIMITS.metricsPerBatch}`,
+        "too_big",
+      );
+    const params = checkParams(batch.params);
+    const tags = checkTags(batch.tags);
+    const step = batch.step === undefined ? 0 : checkInteger("step", batch.step);
+    const timestamp = batch.timestamp === undefined ? this.clock.now() : checkInteger("timestamp", batch.timestamp);
+    const points = metrics.map(([key, value]) => ({
+      runId,
+      key: checkKey("metric key", key),
+      value: checkMetricValue(key, value),
+      step,
+      timestamp,
+    }));
+    if (Object.keys(params).length) await this.store.logParams(runId, params);
+    if (Object.keys(tags).length) await this.store.setTags(runId, tags);
+    if (points.length) {
+      await this.buffer.addAll(points);
+      await this.buffer.flush(runId);
+    }
   }
 
   /** Writes every buffered metric point and waits for them. */

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { invalid, MlcycleError } from "../../core/errors.js";
-import type { ModelFlavor, Predictor } from "../../registry/flavors/model-flavor.js";
+import type { ModelFlavor, Predictor } from "../../stores/model-flavor.js";
 
 /** The subset of an onnxruntime tensor the flavor reads and builds. */
 export interface OrtTensorLike {

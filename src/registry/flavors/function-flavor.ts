@@ -1,6 +1,6 @@
 import { canonicalJson, sha256 } from "../../core/hash.js";
 import { invalid, MlcycleError } from "../../core/errors.js";
-import type { ModelFlavor, Predictor } from "./model-flavor.js";
+import type { ModelFlavor, Predictor } from "../../stores/model-flavor.js";
 
 const FUNCTION_MODEL = Symbol.for("mlcycle.functionModel");
 

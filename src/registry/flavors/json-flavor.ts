@@ -1,6 +1,6 @@
 import { MlcycleError } from "../../core/errors.js";
 import { invalid } from "../../core/errors.js";
-import type { ModelFlavor, Predictor } from "./model-flavor.js";
+import type { ModelFlavor, Predictor } from "../../stores/model-flavor.js";
 
 /** A model class the `json` flavor can rebuild: a constructor with a static `load(json)`, as ml.js has. */
 export interface JsonModelClass<M = any> {

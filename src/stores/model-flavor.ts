@@ -1,8 +1,10 @@
 /**
- * How a model is saved to bytes and loaded back into something that predicts. The registry stores
- * the bytes content-addressed and `meta` beside the version; `load` gets both back.
+ * The model flavor port: how a model is saved to bytes and loaded back into something that
+ * predicts. The registry stores the bytes content-addressed and `meta` beside the version; `load`
+ * gets both back. A flavor imports nothing of the registry, so an adapter (`mlcycle/onnx`) depends
+ * on this port alone.
  *
- * Built-ins: {@link jsonFlavor} (`json`), {@link functionFlavor} (`function`); `mlcycle/onnx` adds
+ * Built-ins: `jsonFlavor()` (`json`), `functionFlavor()` (`function`); `mlcycle/onnx` adds
  * `onnxFlavor()` (`onnx`). A custom flavor is an object with these members, registered with
  * `ws.registry.registerFlavor(flavor)`.
  *
