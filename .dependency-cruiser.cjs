@@ -43,10 +43,19 @@ module.exports = {
   forbidden: [
     {
       name: "no-circular",
-      comment: "a cycle, type-only imports included, ties modules that should stand alone",
+      comment: "a cycle made of runtime imports ties modules that should stand alone",
       severity: "error",
       from: {},
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+    },
+    {
+      name: "no-circular-across-folders",
+      comment:
+        "a cycle, type-only imports included, that leaves its folder ties two layers or modules together " +
+        "(a recursive type inside one module — a step's context can run pipelines of steps — is allowed)",
+      severity: "error",
+      from: { path: "^src/([^/]+)/" },
+      to: { circular: true, via: { pathNot: "^src/$1/" } },
     },
     {
       name: "core-imports-nothing-of-ours",

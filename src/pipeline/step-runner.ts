@@ -3,15 +3,8 @@ import type { EventBus } from "../core/events.js";
 import { isMlcycleError, notFound } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { StepTask } from "../stores/executor.js";
-import {
-  type LineageBatchEdge,
-  type LineageNode,
-  type LineageNodeInput,
-  type LineageStore,
-  putLineageBatch,
-} from "../stores/lineage-store.js";
+import { type LineageNode, type LineageStore, putLineageBatch } from "../stores/lineage-store.js";
 import type { CacheEntry, PipelineStore, StepCommit, StepRunRecord, StepRunStatus } from "../stores/pipeline-store.js";
-import type { RunPatch } from "../stores/tracking-store.js";
 import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
 import type { AnyPipeline, PipelineNode } from "./pipeline.js";
 import type { PipelineEvents } from "./pipeline-events.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isMlcycleError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { RunOrder, RunQuery, RunRecord, TrackingStore } from "../stores/tracking-store.js";
-import { parseRunFilter, parseRunOrder } from "../tracking/filter-parser.js";
+import { parseRunFilter, parseRunOrder } from "../stores/run-filter-parser.js";
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   try {

@@ -14,7 +14,7 @@ import type {
   TrackingStore,
 } from "../stores/tracking-store.js";
 import { downsampleMinMax, type MetricObservation } from "./downsample.js";
-import { parseRunFilter, parseRunOrder } from "./filter-parser.js";
+import { parseRunFilter, parseRunOrder } from "../stores/run-filter-parser.js";
 import { MetricBuffer } from "./metric-buffer.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost } from "./run.js";

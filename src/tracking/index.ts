@@ -11,7 +11,7 @@ export {
   type StartRunOptions,
 } from "./experiments.js";
 export { type DatasetInput, type LoggedArtifact, type MetricOptions, Run, type RunEndStatus } from "./run.js";
-export { parseRunFilter, parseRunOrder } from "./filter-parser.js";
+export { parseRunFilter, parseRunOrder } from "../stores/run-filter-parser.js";
 export { type CsvRun, runsToCsv } from "./runs-csv.js";
 export { downsampleMinMax, type MetricObservation } from "./downsample.js";
 export {

@@ -52,7 +52,8 @@ describe("the layer check run by lint", () => {
         "src/tracking/t.ts": 'import type { W } from "../workspace.js";\nexport const t = 1 as unknown as W;\n',
         "src/workspace.ts": 'import { t } from "./tracking/t.js";\nexport type W = typeof t;\n',
         "src/lineage/l.ts": 'import { r } from "../registry/r.js";\nexport const l = r;\n',
-        "src/registry/r.ts": "export const r = 1;\n",
+        "src/registry/r.ts": 'import { q } from "./q.js";\nexport const r = 1;\nexport const rq = () => q;\n',
+        "src/registry/q.ts": 'import { r } from "./r.js";\nexport const q = () => r;\n',
         "src/stores/p.ts": 'import { r } from "../registry/r.js";\nexport const p = r;\n',
         "src/adapters/y/y.ts": 'import { r } from "../../registry/r.js";\nexport const y = r;\n',
         "src/testing/s.ts": 'import { r } from "../registry/r.js";\nexport const s = r;\n',
@@ -65,6 +66,7 @@ describe("the layer check run by lint", () => {
       "domain-order-lineage",
       "drivers-only-in-adapters",
       "no-circular",
+      "no-circular-across-folders",
       "stores-import-only-core",
       "testing-only-ports",
     ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isMlcycleError, type MlcycleError } from "../../src/index.js";
-import { parseRunFilter, parseRunOrder } from "../../src/tracking/filter-parser.js";
+import { parseRunFilter, parseRunOrder } from "../../src/stores/run-filter-parser.js";
 
 function errorOf(fn: () => unknown): MlcycleError {
   try {

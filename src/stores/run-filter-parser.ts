@@ -7,7 +7,7 @@ import type {
   RunFieldKind,
   RunOrder,
   RunStatus,
-} from "../stores/tracking-store.js";
+} from "./tracking-store.js";
 
 /**
  * The run filter language, MLflow's with OR and parentheses added:
