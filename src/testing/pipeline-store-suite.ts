@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import type { CacheEntry, PipelineRunRecord, PipelineStore, StepRunRecord } from "../stores/pipeline-store.js";
 
 const run = (id: string, extra: Partial<PipelineRunRecord> = {}): PipelineRunRecord => ({
