@@ -61,6 +61,11 @@ export * from "./pipeline/index.js";
 export * from "./registry/index.js";
 export * from "./evaluation/index.js";
 export * from "./features/index.js";
+// Types that public signatures and comments name, exported so that users (and the API reference) can.
+export type { JsonSchema } from "./registry/signature.js";
+export type { ResolvedTrackingOptions } from "./tracking/tracking-options.js";
+export type { RefTarget } from "./pipeline/refs.js";
+export type { LazyStepRun } from "./pipeline/step-run.js";
 export { MemoryOfflineStore, memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-online-store.js";
 export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
 import type { ArtifactStore } from "../stores/artifact-store.js";
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import type { FeatureRegistryStore, FeatureViewDefinition, StoredFields } from "../stores/feature-registry-store.js";
 
 const view = (name: string, digest: string, extra: Partial<FeatureViewDefinition> = {}) =>

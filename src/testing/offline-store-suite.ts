@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
 import type { OfflineRow, OfflineScanOptions, OfflineStore } from "../stores/offline-store.js";
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import { newId } from "../core/ids.js";
 import type { LineageStore } from "../stores/lineage-store.js";
 import type {

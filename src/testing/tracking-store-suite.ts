@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { RunOrder, RunQuery, RunRecord, TrackingStore } from "../stores/tracking-store.js";
