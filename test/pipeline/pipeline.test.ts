@@ -10,6 +10,7 @@ import {
   openWorkspace,
   pipeline,
   type Serializer,
+  type StepCommit,
   type StepTaskRunner,
   step,
   type Workspace,
@@ -902,11 +903,17 @@ describe.each(workspaces)("pipelines on %s", (_kind, open) => {
     const real = base.metadata.pipelines;
     const pipelines = new Proxy(real, {
       get(t, k) {
+        // The outcome is committed through commitStep where the store has it, else completeStep.
         if (k === "completeStep")
           return (...a: Parameters<typeof real.completeStep>) =>
             a[1] === "load" && a[3].status === "succeeded"
               ? Promise.reject(new Error("disk full"))
               : t.completeStep(...a);
+        if (k === "commitStep" && t.commitStep)
+          return (c: StepCommit) =>
+            c.step === "load" && c.record.status === "succeeded"
+              ? Promise.reject(new Error("disk full"))
+              : t.commitStep!(c);
         const v = Reflect.get(t, k);
         return typeof v === "function" ? v.bind(t) : v;
       },
