@@ -24,12 +24,17 @@ import type {
   RunOutcome,
   StoredRunOptions,
 } from "./pipeline-run-types.js";
+import { parseOptions, pipelineSettingsSchema } from "./pipeline-option-schemas.js";
 import type { PipelinesOptions } from "./pipelines-options.js";
 import type { Serializer } from "./serializers.js";
 import { StepOutputs } from "./step-output.js";
 import type { TrackedRun } from "./step-run.js";
 import { StepRunner } from "./step-runner.js";
 import { cancelledError, storedError } from "./stored-error.js";
+import { checkValue } from "./value-guard.js";
+
+/** Default length of a run driver's lease (see `PipelineSettings.leaseMs`). */
+export const DEFAULT_LEASE_MS = 30_000;
 
 /**
  * The pipeline engine of one workspace: the run lifecycle (start, resume, cancel, the run's
@@ -46,9 +51,14 @@ export class PipelineEngine {
   private readonly lineage: PipelineLineage;
   private readonly runner: StepRunner;
   private readonly events: EventBus<PipelineEvents>;
+  /** This engine's id as the holder of run leases. */
+  private readonly driverId = newId();
+  private readonly leaseMs: number;
 
   constructor(private readonly options: PipelinesOptions) {
     this.events = options.events;
+    this.leaseMs =
+      parseOptions(pipelineSettingsSchema, options.settings, "pipeline settings").leaseMs ?? DEFAULT_LEASE_MS;
     this.outputs = new StepOutputs(options.artifacts, (id) => this.findSerializer(id));
     this.lineage = new PipelineLineage(options.metadata.lineage, options.metadata.pipelines);
     this.runner = new StepRunner({
@@ -123,12 +133,16 @@ export class PipelineEngine {
 
   /** Validates params, records the run and starts driving it. */
   async start(p: AnyPipeline, params: unknown, options: RunOptions = {}): Promise<RunHandle<any>> {
+    if (options.signal?.aborted) throw abortedError(`a run of pipeline '${p.name}'`, options.signal);
     this.register(p);
+    checkValue(params, "params", { bigint: true });
     let parsed: unknown = params ?? {};
     if (p.paramsSchema) {
       const r = p.paramsSchema.safeParse(params ?? {});
       if (!r.success) throw fromZodError(r.error, `params of pipeline '${p.name}'`);
       parsed = r.data;
+      // A schema may add or transform values (defaults, z.any() passing anything on).
+      checkValue(parsed, "params", { bigint: true });
     }
     const id = options.runId ?? newId(this.now());
     checkName("runId", id, 64);
@@ -142,6 +156,7 @@ export class PipelineEngine {
       trigger: options.trigger ?? "manual",
       createdAt: now,
       updatedAt: now,
+      lease: this.lease(now),
     };
     const stored: StoredRunOptions = {};
     for (const k of ["cache", "lineage", "tracking"] as const) if (options[k] === false) stored[k] = false;
@@ -152,11 +167,19 @@ export class PipelineEngine {
     return { runId: id, result: this.drive(active, record, false) };
   }
 
-  /** Re-runs what did not complete in a run; completed steps are kept and reused. */
+  private lease(now: number) {
+    return { holder: this.driverId, expiresAt: now + this.leaseMs };
+  }
+
+  /**
+   * Re-runs what did not complete in a run; completed steps are kept and reused. A `succeeded` run
+   * is returned as it is; a `running` run whose driver's lease is live is `CONFLICT`; with an
+   * aborted signal nothing is changed (`CANCELLED`).
+   */
   async resume(runId: string, p?: AnyPipeline, options: { signal?: AbortSignal } = {}): Promise<RunHandle<any>> {
     if (this.active.has(runId))
       throw new MlcycleError("PRECONDITION", `pipeline run '${runId}' is still running in this process`);
-    const record = await this.store.getRun(runId);
+    let record = await this.store.getRun(runId);
     if (!record) throw notFound("pipeline run", runId);
     if (p) {
       if (p.name !== record.pipeline || p.version !== record.version)
@@ -167,6 +190,21 @@ export class PipelineEngine {
       this.register(p);
     }
     const def = this.definition(record.pipeline, record.version);
+    if (record.status === "succeeded") return { runId, result: this.storedResult(record, def) };
+    if (options.signal?.aborted) throw abortedError(`resuming pipeline run '${runId}'`, options.signal);
+    if (this.store.acquireRun) {
+      const now = this.now();
+      const taken = await this.store.acquireRun(runId, this.lease(now), now);
+      if (!taken.run) throw notFound("pipeline run", runId);
+      if (!taken.acquired) {
+        if (taken.run.status === "succeeded") return { runId, result: this.storedResult(taken.run, def) };
+        throw leaseConflict(runId, taken.run, now);
+      }
+      record = taken.run;
+    }
+    // Taken in this process meanwhile (two resumes at once): the lease is this engine's either way.
+    if (this.active.has(runId))
+      throw new MlcycleError("PRECONDITION", `pipeline run '${runId}' is still running in this process`);
     await this.store.resetIncomplete(runId, this.now());
     const active = this.activate(runId, def, record.params, this.now(), options.signal);
     active.resumed = true;
@@ -221,8 +259,64 @@ export class PipelineEngine {
     return active;
   }
 
+  /** The outcome of a run that has ended, read from the store (what `resume` of a succeeded run gives). */
+  private async storedResult(record: PipelineRunRecord, p: AnyPipeline): Promise<PipelineRunResult> {
+    const stepList = await this.store.listSteps(record.id);
+    const steps: Record<string, StepRunRecord> = {};
+    const outputs: Record<string, unknown> = {};
+    for (const s of stepList) {
+      steps[s.step] = s;
+      if ((s.status === "succeeded" || s.status === "cached") && s.output) {
+        const def = p.nodes.find((n) => n.name === s.step)?.step;
+        outputs[s.step] = await this.outputs.read(s.output, def).catch(() => undefined);
+      }
+    }
+    const result: PipelineRunResult = {
+      id: record.id,
+      pipeline: record.pipeline,
+      version: record.version,
+      status: record.status,
+      steps,
+      outputs,
+      durationMs: (record.finishedAt ?? record.updatedAt) - record.createdAt,
+    };
+    if (record.error) result.error = record.error;
+    return result;
+  }
+
+  /**
+   * Renews the run's lease every third of its length while this process drives it. When another
+   * driver has taken the run over (this process stalled past the lease), the run stops here: its
+   * steps see their signal abort and nothing more of it is written by this process.
+   */
+  private keepLease(active: ActiveRun): () => void {
+    const renew = this.store.renewLease?.bind(this.store);
+    if (!renew) return () => undefined;
+    const timer = setInterval(() => {
+      if (active.leaseLost) return;
+      renew(active.id, this.lease(this.now())).then(
+        (held) => {
+          if (!held) this.loseLease(active);
+        },
+        () => undefined,
+      );
+    }, Math.floor(this.leaseMs / 3));
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  private loseLease(active: ActiveRun): void {
+    if (active.leaseLost) return;
+    active.leaseLost = true;
+    active.controller.abort(
+      new MlcycleError("CONFLICT", `pipeline run '${active.id}' was taken over by another driver after its lease expired`),
+    );
+  }
+
   private drive(active: ActiveRun, record: PipelineRunRecord, resumed: boolean): Promise<PipelineRunResult> {
+    const stopLease = this.keepLease(active);
     const promise = this.driveInner(active, record, resumed).finally(() => {
+      stopLease();
       this.active.delete(active.id);
       this.finished.delete(active.id);
       this.lineage.forget(active.id);
@@ -270,10 +364,26 @@ export class PipelineEngine {
       outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
     }
     const finishedAt = this.now();
+    // The last check that the run is still this driver's before its end is written.
+    if (!active.leaseLost && this.store.renewLease) {
+      const held = await this.store.renewLease(active.id, this.lease(finishedAt)).catch(() => true);
+      if (!held) this.loseLease(active);
+    }
+    if (active.leaseLost)
+      outcome = {
+        status: "failed",
+        error: storedError(
+          new MlcycleError(
+            "CONFLICT",
+            `pipeline run '${active.id}' was taken over by another driver after this one's lease expired; its outcome is the new driver's`,
+          ),
+        ),
+        failedSteps: outcome.failedSteps,
+      };
     const patch: Partial<PipelineRunRecord> = { status: outcome.status, finishedAt, updatedAt: finishedAt };
     if (outcome.error) patch.error = outcome.error;
-    await this.store.updateRun(active.id, patch);
-    if (parent)
+    if (!active.leaseLost) await this.store.updateRun(active.id, patch);
+    if (parent && !active.leaseLost)
       await parent
         .end(outcome.status === "succeeded" ? "finished" : outcome.status === "cancelled" ? "killed" : "failed", {
           ...(outcome.error ? { error: outcome.error.message } : {}),
@@ -364,7 +474,13 @@ export class PipelineEngine {
       poke();
     };
     for (;;) {
-      while (ready.length && !active.cancelled && failedSteps.length === 0 && deliveryError === undefined) {
+      while (
+        ready.length &&
+        !active.cancelled &&
+        !active.leaseLost &&
+        failedSteps.length === 0 &&
+        deliveryError === undefined
+      ) {
         const n = p.getNode(ready.shift()!);
         const skippedDep = n.dependsOn.find((d) => done.get(d) === "skipped");
         if (skippedDep) {
@@ -409,6 +525,8 @@ export class PipelineEngine {
       });
     }
     active.early = undefined;
+    // Steps not run here belong to the driver that took the run over: nothing is written for them.
+    if (active.leaseLost) return { status: "failed", failedSteps };
     if (active.cancelled) {
       const now = this.now();
       for (const n of p.nodes) {
@@ -466,4 +584,23 @@ function flatParams(params: unknown): Record<string, string | number | boolean> 
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[k] = value;
   }
   return out;
+}
+
+/** `CANCELLED` for an operation whose signal was aborted before it began; nothing was written. */
+function abortedError(what: string, signal: AbortSignal): MlcycleError {
+  return new MlcycleError("CANCELLED", `${what} was cancelled: its signal was aborted before it began`, {
+    cause: signal.reason,
+  });
+}
+
+/** `CONFLICT` for a resume of a run whose driver's lease is live, saying when it expires. */
+function leaseConflict(runId: string, run: PipelineRunRecord, now: number): MlcycleError {
+  const lease = run.lease;
+  const until = lease ? new Date(lease.expiresAt).toISOString() : "?";
+  const inMs = lease ? Math.max(0, lease.expiresAt - now) : 0;
+  return new MlcycleError(
+    "CONFLICT",
+    `pipeline run '${runId}' is being driven by another process (lease held until ${until}, in ${inMs} ms): resume it after that if its driver died`,
+    { details: { runId, status: run.status, ...(lease ? { leaseHolder: lease.holder, leaseExpiresAt: lease.expiresAt } : {}) } },
+  );
 }

@@ -52,6 +52,8 @@ export interface ActiveRun {
   startedAt: number;
   controller: AbortController;
   cancelled: boolean;
+  /** Set when another driver took the run over after this process's lease expired. */
+  leaseLost?: boolean;
   values: Map<string, unknown>;
   statuses: Map<string, StepRunStatus>;
   artifactIds: Map<string, string>;

@@ -14,6 +14,16 @@ export interface PipelineMetadata {
   readonly lineage: LineageStore;
 }
 
+/** Settings of `ws.pipelines` a workspace takes (`openWorkspace(dir, { pipelines: { leaseMs } })`). */
+export interface PipelineSettings {
+  /**
+   * How long a run's driver lease lasts, in ms (default 30 000; an integer from 300 to 86 400 000).
+   * The driver renews it every third of that while the run goes on; `resume` of a `running` run in
+   * another process is `CONFLICT` until the lease has expired (its driver died), then takes over.
+   */
+  leaseMs?: number;
+}
+
 /**
  * What {@link Pipelines} is built with. A workspace passes its own members; a test or an embedder
  * may pass any object with these.
@@ -40,4 +50,6 @@ export interface PipelinesOptions<E extends PipelineEvents = PipelineEvents> {
   tracking?: PipelineTracking;
   /** Handed to step functions as `ctx.workspace`. */
   workspace: StepWorkspace;
+  /** Driver lease settings (see {@link PipelineSettings}). */
+  settings?: PipelineSettings;
 }

@@ -1,5 +1,5 @@
-import { invalid, MlcycleError, notFound } from "../core/errors.js";
-import { checkName } from "../core/validation.js";
+import { z } from "zod";
+import { closedError, invalid, MlcycleError, notFound } from "../core/errors.js";
 import type { PipelineRunFilter, PipelineRunRecord, StepRunRecord } from "../stores/pipeline-store.js";
 import { type CacheDifference, type CacheKeyComponents, diffComponents } from "./cache-key.js";
 import { PipelineEngine } from "./engine.js";
@@ -7,7 +7,23 @@ import type { PipelineEvents } from "./pipeline-events.js";
 import type { PipelineRunResult, RunHandle, RunOptions } from "./pipeline-run-types.js";
 import type { PipelineMetadata, PipelinesOptions } from "./pipelines-options.js";
 import type { AnyPipeline, PipelineOutputs, PipelineParamsInput } from "./pipeline.js";
-import { closedError, type Trigger, type TriggerEventName, type TriggerOptions, TriggerSet } from "./triggers.js";
+import {
+  checkPipeline,
+  checkRunId,
+  checkStepName,
+  eventTriggerOptionsSchema,
+  parseOptions,
+  resumeOptionsSchema,
+  runOptionsSchema,
+  scheduleOptionsSchema,
+} from "./pipeline-option-schemas.js";
+import { type Trigger, type TriggerEventName, type TriggerOptions, TriggerSet } from "./triggers.js";
+
+const listFilterSchema = z.strictObject({
+  pipeline: z.string().min(1).max(500).optional(),
+  status: z.enum(["running", "succeeded", "failed", "cancelled"]).optional(),
+  limit: z.number().int().min(1).max(10_000).optional(),
+});
 
 /** Why a step run hit or missed the cache, as {@link Pipelines.explainCache} answers. */
 export interface CacheExplanation {
@@ -51,6 +67,9 @@ export interface EventTriggerOptions<T extends AnyPipeline> extends TriggerOptio
  * triggers. Runs and step runs are durable records in the metadata store. `E` is the event map of
  * the bus it is built with: event triggers suggest its names.
  *
+ * Every method checks its arguments (`VALIDATION` naming the wrong one) and, once the workspace is
+ * closed, throws the closed-workspace error (`UNAVAILABLE`, `details.closed`).
+ *
  * @example
  * ```ts
  * const run = await ws.pipelines.run(trainPipeline, { lr: 0.1 });
@@ -82,6 +101,7 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
     return this.engine.outputs.inlineLimit;
   }
   set inlineLimit(chars: number) {
+    this.open();
     if (!(Number.isInteger(chars) && chars >= 0)) throw invalid(["inlineLimit"], "must be a non-negative integer");
     this.engine.outputs.inlineLimit = chars;
   }
@@ -91,11 +111,17 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    * distributed executor can find it. `run` registers what it runs.
    */
   register<T extends AnyPipeline>(p: T): T {
+    this.open();
+    checkPipeline(p);
     this.engine.register(p);
     return p;
   }
 
-  /** Runs a pipeline to its end; resolves with the outcome (a failed step does not reject: read `status`). */
+  /**
+   * Runs a pipeline to its end; resolves with the outcome (a failed step does not reject: read
+   * `status`). Rejects with `CANCELLED` (and records nothing) when `options.signal` is aborted
+   * already; aborted later, the run ends `cancelled`.
+   */
   async run<T extends AnyPipeline>(
     p: T,
     params?: PipelineParamsInput<T>,
@@ -111,14 +137,23 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
     params?: PipelineParamsInput<T>,
     options: RunOptions = {},
   ): Promise<RunHandle<PipelineOutputs<T>>> {
-    if (this.closed) throw closedError();
-    return this.engine.start(p, params, options) as Promise<RunHandle<PipelineOutputs<T>>>;
+    this.open();
+    checkPipeline(p);
+    checkParams(p, params);
+    const parsed = parseOptions(runOptionsSchema, options, "run options");
+    return this.engine.start(p, params, parsed) as Promise<RunHandle<PipelineOutputs<T>>>;
   }
 
   /**
    * Finishes a run that did not complete (failed, cancelled, or its process died): completed steps
    * are kept, the rest run again. The definition comes from the registry (see {@link register}) or
    * is passed first.
+   *
+   * - A `succeeded` run is returned as it is: nothing runs and nothing is written.
+   * - A `running` run whose driver (another process or workspace) still renews its lease is
+   *   `CONFLICT`, naming when the lease expires; once it has expired (the driver died), the run is
+   *   taken over. `PRECONDITION` when this workspace drives the run itself.
+   * - With an already aborted `signal`, `CANCELLED` and the run is left as it is.
    *
    * @example
    * ```ts
@@ -132,13 +167,12 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
     options?: { signal?: AbortSignal },
   ): Promise<PipelineRunResult<PipelineOutputs<T>>>;
   async resume(a: string | AnyPipeline, b?: unknown, c?: unknown): Promise<PipelineRunResult<any>> {
-    if (this.closed) throw closedError();
-    const [p, runId, options] =
-      typeof a === "string"
-        ? [undefined, a, (b ?? {}) as { signal?: AbortSignal }]
-        : [a, b as string, (c ?? {}) as { signal?: AbortSignal }];
-    if (typeof runId !== "string") throw invalid(["runId"], "must be a string");
-    const handle = await this.engine.resume(runId, p, options);
+    this.open();
+    const [p, id, options] = typeof a === "string" ? [undefined, a, b] : [a, b, c];
+    if (p !== undefined) checkPipeline(p);
+    const runId = checkRunId(id);
+    const parsed = parseOptions(resumeOptionsSchema, options, "resume options");
+    const handle = await this.engine.resume(runId, p, parsed);
     return handle.result;
   }
 
@@ -155,30 +189,38 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    * ```
    */
   async startWorker(): Promise<void> {
-    if (this.closed) throw closedError();
+    this.open();
     await this.engine.executor();
   }
 
   /** Cancels a running run; true when it was running. Running steps see `ctx.signal` abort. */
-  cancel(runId: string): Promise<boolean> {
+  async cancel(runId: string): Promise<boolean> {
+    this.open();
+    checkRunId(runId);
     return this.engine.cancel(runId);
   }
 
   /** A run's record and its step records; `NOT_FOUND` when unknown. */
   async get(runId: string): Promise<{ run: PipelineRunRecord; steps: StepRunRecord[] }> {
+    this.open();
+    checkRunId(runId);
     const run = await this.metadata.pipelines.getRun(runId);
     if (!run) throw notFound("pipeline run", runId);
     return { run, steps: await this.metadata.pipelines.listSteps(runId) };
   }
 
   /** Runs, newest first. */
-  list(filter: PipelineRunFilter = {}): Promise<PipelineRunRecord[]> {
-    if (filter.pipeline !== undefined) checkName("pipeline", filter.pipeline);
-    return this.metadata.pipelines.listRuns(filter);
+  async list(filter: PipelineRunFilter = {}): Promise<PipelineRunRecord[]> {
+    this.open();
+    const parsed = parseOptions(listFilterSchema, filter, "run filter");
+    return this.metadata.pipelines.listRuns(parsed);
   }
 
   /** One step run's record; `NOT_FOUND` when it has none. */
   async stepRun(runId: string, step: string): Promise<StepRunRecord> {
+    this.open();
+    checkRunId(runId);
+    checkStepName(step);
     const rec = await this.metadata.pipelines.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
     return rec;
@@ -200,7 +242,11 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
     step: K,
   ): Promise<PipelineOutputs<T>[K]>;
   async output(a: string | AnyPipeline, b: string, c?: string): Promise<unknown> {
-    const [p, runId, step] = typeof a === "string" ? [undefined, a, b] : [a, b, c!];
+    this.open();
+    const [p, id, name] = typeof a === "string" ? [undefined, a, b] : [a, b, c];
+    if (p !== undefined) checkPipeline(p);
+    const runId = checkRunId(id);
+    const step = checkStepName(name);
     if (p) this.engine.register(p);
     const rec = await this.metadata.pipelines.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
@@ -222,6 +268,9 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    * them differ from the closest earlier entry of the same step.
    */
   async explainCache(runId: string, step: string): Promise<CacheExplanation> {
+    this.open();
+    checkRunId(runId);
+    checkStepName(step);
     const store = this.metadata.pipelines;
     const rec = await store.getStep(runId, step);
     if (!rec) throw notFound("step run", `${runId}/${step}`);
@@ -267,7 +316,9 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
   }
 
   /** Removes cache entries of a step (by the step's own name) or all; returns how many. */
-  clearCache(step?: string): Promise<number> {
+  async clearCache(step?: string): Promise<number> {
+    this.open();
+    if (step !== undefined) checkStepName(step);
     return this.metadata.pipelines.clearCache(step);
   }
 
@@ -281,7 +332,11 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    * ```
    */
   schedule<T extends AnyPipeline>(p: T, options: ScheduleOptions<T>): Trigger {
-    if (this.closed) throw closedError();
+    this.open();
+    checkPipeline(p);
+    if (options === null || typeof options !== "object") throw invalid(["options"], "must be an object with `cron`");
+    parseOptions(scheduleOptionsSchema, options, "schedule options");
+    if (options.params !== undefined && typeof options.params !== "function") checkParams(p, options.params);
     this.engine.register(p);
     return this.triggerSet.cron(
       options.cron,
@@ -304,7 +359,10 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    * ```
    */
   onEvent<T extends AnyPipeline>(p: T, event: TriggerEventName<E>, options: EventTriggerOptions<T> = {}): Trigger {
-    if (this.closed) throw closedError();
+    this.open();
+    checkPipeline(p);
+    if (typeof event !== "string" || event.length === 0) throw invalid(["event"], "must be an event name");
+    parseOptions(eventTriggerOptionsSchema, options, "event trigger options");
     this.engine.register(p);
     return this.triggerSet.event(
       event,
@@ -317,9 +375,14 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
     );
   }
 
-  /** The live triggers of this workspace. */
+  /** The live triggers of this workspace (none once it is closed: `close()` stops them). */
   triggers(): Trigger[] {
     return this.triggerSet.list();
+  }
+
+  /** Throws the closed-workspace error once {@link close} has begun. */
+  private open(): void {
+    if (this.closed) throw closedError();
   }
 
   /** Stops triggers, waits for runs in progress in this process, releases the executor it made. */
@@ -339,4 +402,11 @@ function prev(e: { key: string; runId: string; createdAt: number; expiresAt?: nu
     createdAt: e.createdAt,
     ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}),
   };
+}
+
+/** Params are the pipeline's schema's to check; without a schema they must be an object (or omitted). */
+function checkParams(p: AnyPipeline, params: unknown): void {
+  if (p.paramsSchema || params === undefined) return;
+  if (params === null || typeof params !== "object" || Array.isArray(params))
+    throw invalid(["params"], `pipeline '${p.name}' declares no params schema: params must be an object or omitted`);
 }

@@ -59,6 +59,11 @@ export class StepOutputs {
     return { kind: "artifact", digest: info.digest, size: info.size, serializer: serializer.id, hash: info.digest };
   }
 
+  /** Deletes the blob of an artifact output (one found corrupt, so that it can be written again). */
+  async discard(ref: OutputRef): Promise<void> {
+    if (ref.kind === "artifact") await this.artifacts.delete(ref.digest);
+  }
+
   /** Reads a stored output back. */
   async read(ref: OutputRef, step?: AnyStep): Promise<unknown> {
     if (ref.kind === "inline") return ref.value;

@@ -27,6 +27,7 @@ import type { StepOutputs } from "./step-output.js";
 import { LazyStepRun, type PipelineTracking, type TrackedRun, untrackedRun } from "./step-run.js";
 import type { StepWorkspace } from "./step-workspace.js";
 import { storedError } from "./stored-error.js";
+import { checkValue } from "./value-guard.js";
 
 /** Where {@link commitStepRecords} writes. */
 export interface StepCommitStores {
@@ -212,6 +213,7 @@ export class StepRunner {
         return;
       }
       const input = resolveInput(node, values);
+      checkValue(input, `input of step '${node.name}'`, { bigint: false });
       const policy = cachePolicy(node.step);
       const components = {
         step: node.step.name,
@@ -236,10 +238,14 @@ export class StepRunner {
         const hit = entries.find((e) => fresh(e) && entryMatches(e, params));
         const stale = entries.find((e) => !fresh(e) && entryMatches(e, params));
         if (!hit && stale) missReason = `the entry with the same key (run '${stale.runId}') had expired`;
-        if (hit) {
+        // An entry whose output can no longer be read (its bytes changed or are gone) is a miss: the
+        // step runs again and its fresh output replaces the entry.
+        const cached = hit ? await this.readCached(hit, node) : undefined;
+        if (hit && !cached?.ok) missReason = cached?.reason;
+        if (hit && cached?.ok) {
           if (!(await claim())) return;
           const [value, lineage] = await Promise.all([
-            this.deps.outputs.read(hit.output, node.step),
+            cached.value,
             lineageOn
               ? stepLineage({
                   runId: task.runId,
@@ -308,6 +314,7 @@ export class StepRunner {
             error: String(storedError(error).message),
           }),
       });
+      checkValue(output, `output of step '${node.name}'`, { bigint: false });
       // A tracking run the step used but that could not be written fails the step.
       const trackStart = tracked?.started();
       if (trackStart) await trackStart;
@@ -400,6 +407,28 @@ export class StepRunner {
           attempts: state.attempts,
         });
       else events.emit("pipeline.step.failed", { ...base, status, error: stored.message, attempts: state.attempts });
+    }
+  }
+
+  /**
+   * Reads a cache entry's output. An unreadable one (`INTEGRITY`, `NOT_FOUND`) is reported as a
+   * miss; corrupt bytes are deleted first, so that the step's fresh output is written in their place.
+   */
+  private async readCached(
+    hit: CacheEntry,
+    node: PipelineNode,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; reason: string }> {
+    try {
+      return { ok: true, value: await this.deps.outputs.read(hit.output, node.step) };
+    } catch (error) {
+      const code = isMlcycleError(error, "INTEGRITY") ? "INTEGRITY" : isMlcycleError(error, "NOT_FOUND") ? "NOT_FOUND" : undefined;
+      if (!code) throw error;
+      if (code === "INTEGRITY" && hit.output.kind === "artifact")
+        await this.deps.outputs.discard(hit.output).catch(() => undefined);
+      return {
+        ok: false,
+        reason: `the cached output of run '${hit.runId}' could not be read (${code}: ${(error as Error).message})`,
+      };
     }
   }
 

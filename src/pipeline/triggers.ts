@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { invalid, MlcycleError } from "../core/errors.js";
+import { invalid } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 
 /**
@@ -179,6 +179,3 @@ export class TriggerSet {
  * workspace's pipelines suggest every domain's events).
  */
 export type TriggerEventName<E extends object = Record<string, unknown>> = (keyof E & string) | (string & {});
-
-/** Thrown when starting triggers on a closed workspace. */
-export const closedError = () => new MlcycleError("UNAVAILABLE", "the workspace is closed");

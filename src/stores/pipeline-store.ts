@@ -46,6 +46,22 @@ export interface StepLogEntry {
   data?: unknown;
 }
 
+/**
+ * Who drives a run, and until when: the driver renews it while the run goes on. Another process
+ * may take a `running` run over (resume it) only once its lease has expired — its driver died.
+ */
+export interface RunLease {
+  /** The driver's id (one per workspace). */
+  holder: string;
+  /** Epoch milliseconds after which the lease is no longer live. */
+  expiresAt: number;
+}
+
+/** What {@link PipelineStore.acquireRun} answers: the run as it is after the attempt. */
+export type RunLeaseOutcome =
+  | { acquired: true; run: PipelineRunRecord }
+  | { acquired: false; run: PipelineRunRecord | undefined };
+
 /** The durable record of one pipeline run. */
 export interface PipelineRunRecord {
   id: string;
@@ -64,6 +80,8 @@ export interface PipelineRunRecord {
   updatedAt: number;
   finishedAt?: number;
   error?: StoredError;
+  /** The lease of the run's driver (meaningful while the run is `running`). */
+  lease?: RunLease;
 }
 
 /** The durable record of one step of one pipeline run. */
@@ -180,6 +198,23 @@ export interface PipelineStore {
   ): Promise<void>;
   /** Runs, newest first. */
   listRuns(filter?: PipelineRunFilter): Promise<PipelineRunRecord[]>;
+  /**
+   * Atomically makes `lease.holder` the driver of a run, for `resume`: succeeds when the run is
+   * `failed` or `cancelled`, or `running` with no lease, an expired one (`expiresAt <= now`) or one
+   * `lease.holder` holds already. The run becomes `running` with `lease` (and `updatedAt: now`). Of
+   * several concurrent attempts at most one succeeds. A `succeeded` run is never acquired. Returns
+   * the run as it is afterwards (undefined when it does not exist).
+   *
+   * Optional: without it a run has no driver lease, and `resume` cannot tell a live driver in
+   * another process from a dead one (it resumes either).
+   */
+  acquireRun?(runId: string, lease: RunLease, now: number): Promise<RunLeaseOutcome>;
+  /**
+   * Extends the lease of a run's driver to `lease.expiresAt` when `lease.holder` still holds it;
+   * false (nothing written) when another driver took the run over or the run does not exist.
+   * Implemented together with {@link acquireRun}.
+   */
+  renewLease?(runId: string, lease: RunLease): Promise<boolean>;
 
   /**
    * Atomically claims (run, step): succeeds when no record exists or the record is `queued`, and the

@@ -176,6 +176,55 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
       await expect(s.resetIncomplete("nope", 1)).rejects.toMatchObject({ code: "NOT_FOUND" });
     });
 
+    it("gives a run one driver: a live lease refuses, an expired one is taken over (acquireRun)", async (ctx) => {
+      const s = await store();
+      if (!s.acquireRun || !s.renewLease) return ctx.skip();
+      const a = { holder: "driver-a", expiresAt: 5000 };
+      const b = { holder: "driver-b", expiresAt: 9000 };
+      await s.createRun(run("r1", { lease: a }));
+      expect((await s.getRun("r1"))?.lease).toEqual(a);
+      // Live lease of another driver: refused, and the answer says who holds it until when.
+      const refused = await s.acquireRun("r1", b, 4999);
+      expect(refused.acquired).toBe(false);
+      expect(refused.run?.lease).toEqual(a);
+      // The holder itself may take it again; renewing extends it.
+      expect((await s.acquireRun("r1", { ...a, expiresAt: 6000 }, 4000)).acquired).toBe(true);
+      expect(await s.renewLease("r1", { ...a, expiresAt: 7000 })).toBe(true);
+      expect((await s.getRun("r1"))?.lease).toEqual({ ...a, expiresAt: 7000 });
+      expect((await s.acquireRun("r1", b, 6999)).acquired).toBe(false);
+      // Expired: taken over; the old driver can no longer renew.
+      const taken = await s.acquireRun("r1", b, 7000);
+      expect(taken).toMatchObject({ acquired: true, run: { status: "running", lease: b, updatedAt: 7000 } });
+      expect(await s.renewLease("r1", { ...a, expiresAt: 99_000 })).toBe(false);
+      expect((await s.getRun("r1"))?.lease).toEqual(b);
+      // Finished runs: failed and cancelled may be resumed whatever their lease; succeeded never.
+      await s.updateRun("r1", { status: "failed", finishedAt: 7100, updatedAt: 7100 });
+      expect(await s.acquireRun("r1", a, 7200)).toMatchObject({ acquired: true, run: { status: "running", lease: a } });
+      await s.createRun(run("done", { status: "succeeded", lease: a, finishedAt: 2000 }));
+      const done = await s.acquireRun("done", b, 99_999);
+      expect(done.acquired).toBe(false);
+      expect(done.run).toMatchObject({ status: "succeeded", lease: a });
+      expect(await s.acquireRun("nope", b, 1)).toEqual({ acquired: false, run: undefined });
+      expect(await s.renewLease("nope", b)).toBe(false);
+      // A run created before leases existed (no lease) can be taken over.
+      await s.createRun(run("old"));
+      expect((await s.acquireRun("old", b, 1)).acquired).toBe(true);
+    });
+
+    it("lets exactly one of many concurrent acquireRun calls win", async (ctx) => {
+      const s = await store();
+      if (!s.acquireRun) return ctx.skip();
+      await s.createRun(run("r1", { status: "failed", lease: { holder: "dead", expiresAt: 10 } }));
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => s.acquireRun!("r1", { holder: `d${i}`, expiresAt: 10_000 }, 100)),
+      );
+      const winners = results.filter((r) => r.acquired);
+      expect(winners).toHaveLength(1);
+      const holder = winners[0]!.run.lease?.holder;
+      expect((await s.getRun("r1"))?.lease?.holder).toBe(holder);
+      for (const r of results.filter((x) => !x.acquired)) expect(r.run?.lease?.holder).toBe(holder);
+    });
+
     it("stores cache entries by key and finds them by base key and by step, newest first", async () => {
       const s = await store();
       await s.putCache(entry("k1", { createdAt: 1 }));

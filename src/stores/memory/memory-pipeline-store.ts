@@ -6,6 +6,8 @@ import {
   type PipelineRunFilter,
   type PipelineRunRecord,
   type PipelineStore,
+  type RunLease,
+  type RunLeaseOutcome,
   type StepClaim,
   type StepCommit,
   type StepRunRecord,
@@ -87,6 +89,28 @@ export class MemoryPipelineStore implements PipelineStore {
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, filter.limit ?? 100)
       .map(clone);
+  }
+
+  async acquireRun(runId: string, lease: RunLease, now: number): Promise<RunLeaseOutcome> {
+    const r = this.runs.get(runId);
+    if (!r) return { acquired: false, run: undefined };
+    const held = r.lease;
+    const free =
+      r.status === "failed" ||
+      r.status === "cancelled" ||
+      (r.status === "running" && (!held || held.expiresAt <= now || held.holder === lease.holder));
+    if (!free) return { acquired: false, run: clone(r) };
+    r.status = "running";
+    r.lease = { holder: lease.holder, expiresAt: lease.expiresAt };
+    r.updatedAt = now;
+    return { acquired: true, run: clone(r) };
+  }
+
+  async renewLease(runId: string, lease: RunLease): Promise<boolean> {
+    const r = this.runs.get(runId);
+    if (r?.lease?.holder !== lease.holder) return false;
+    r.lease = { holder: lease.holder, expiresAt: lease.expiresAt };
+    return true;
   }
 
   async claimStep(runId: string, step: string, claim: StepClaim) {

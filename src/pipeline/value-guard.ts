@@ -1,0 +1,72 @@
+import { invalid, type MlcycleError } from "../core/errors.js";
+
+/** How deep a param, step input or output may nest (objects and arrays). */
+export const MAX_VALUE_DEPTH = 1000;
+
+/** What {@link checkValue} refuses besides cycles and depth. */
+export interface ValueRules {
+  /** Refuse bigints (true where the value is stored as JSON: params). */
+  bigint: boolean;
+}
+
+/**
+ * Checks that a value can be hashed and stored: no cycle, at most {@link MAX_VALUE_DEPTH} levels,
+ * no bigint where `rules.bigint`. Walks with an explicit stack, so a value nested far deeper than
+ * the call stack allows gives a `VALIDATION` error naming where (e.g. `params.a.b[3]`), never a
+ * stack overflow. Returns the error instead of throwing, or undefined when the value is fine.
+ */
+export function valueProblem(value: unknown, where: string, rules: ValueRules): MlcycleError | undefined {
+  if (value === null || typeof value !== "object") return scalarProblem(value, where, rules);
+  type Frame = { value: object; path: string; depth: number; keys: string[]; next: number };
+  const onPath = new Set<object>();
+  const frame = (v: object, path: string, depth: number): Frame => ({
+    value: v,
+    path,
+    depth,
+    keys: plainContainer(v) ? Object.keys(v) : [],
+    next: 0,
+  });
+  const stack: Frame[] = [frame(value, where, 1)];
+  onPath.add(value);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.next >= top.keys.length) {
+      onPath.delete(top.value);
+      stack.pop();
+      continue;
+    }
+    const key = top.keys[top.next++]!;
+    const child = (top.value as Record<string, unknown>)[key];
+    const path = Array.isArray(top.value) ? `${top.path}[${key}]` : `${top.path}.${key}`;
+    if (child === null || typeof child !== "object") {
+      const problem = scalarProblem(child, path, rules);
+      if (problem) return problem;
+      continue;
+    }
+    if (onPath.has(child)) return invalid([path], `is a cycle (it contains itself): give a value without cycles`);
+    if (top.depth + 1 > MAX_VALUE_DEPTH)
+      return invalid([where], `nests deeper than ${MAX_VALUE_DEPTH} levels (at ${path.slice(0, 200)}…)`);
+    onPath.add(child);
+    stack.push(frame(child, path, top.depth + 1));
+  }
+  return undefined;
+}
+
+/** {@link valueProblem}, thrown. */
+export function checkValue(value: unknown, where: string, rules: ValueRules): void {
+  const problem = valueProblem(value, where, rules);
+  if (problem) throw problem;
+}
+
+function scalarProblem(value: unknown, path: string, rules: ValueRules): MlcycleError | undefined {
+  if (typeof value === "bigint" && rules.bigint)
+    return invalid([path], "is a bigint, which cannot be stored as JSON: give a number or a string");
+  return undefined;
+}
+
+/** Arrays and plain objects are walked; class instances (Date, Map, typed arrays…) are leaves. */
+function plainContainer(v: object): boolean {
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
