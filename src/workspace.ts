@@ -8,6 +8,7 @@ import { FeatureStore } from "./features/feature-store.js";
 import { Lineage } from "./lineage/lineage.js";
 import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
+import type { PipelineSettings } from "./pipeline/pipelines-options.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
 import type { Backend } from "./stores/backend.js";
@@ -35,6 +36,8 @@ export interface WorkspaceOptions extends Partial<Backend> {
   offline?: OfflineStore;
   /** Where pipeline steps run (default in process). */
   executor?: Executor;
+  /** Settings of `ws.pipelines` (the run driver's lease). */
+  pipelines?: PipelineSettings;
   /** Metric buffering and heartbeat settings of `ws.experiments`. */
   tracking?: TrackingOptions;
   /** Time source (default the wall clock). */
@@ -134,6 +137,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     ...(options.executor ? { executor: options.executor } : {}),
     tracking: ws.experiments,
     workspace: ws,
+    ...(options.pipelines ? { settings: options.pipelines } : {}),
   });
   let closing: Promise<void> | undefined;
   ws.close = () => {

@@ -292,15 +292,18 @@ export class PipelineEngine {
   private keepLease(active: ActiveRun): () => void {
     const renew = this.store.renewLease?.bind(this.store);
     if (!renew) return () => undefined;
-    const timer = setInterval(() => {
-      if (active.leaseLost) return;
-      renew(active.id, this.lease(this.now())).then(
-        (held) => {
-          if (!held) this.loseLease(active);
-        },
-        () => undefined,
-      );
-    }, Math.floor(this.leaseMs / 3));
+    const timer = setInterval(
+      () => {
+        if (active.leaseLost) return;
+        renew(active.id, this.lease(this.now())).then(
+          (held) => {
+            if (!held) this.loseLease(active);
+          },
+          () => undefined,
+        );
+      },
+      Math.floor(this.leaseMs / 3),
+    );
     timer.unref?.();
     return () => clearInterval(timer);
   }
@@ -309,7 +312,10 @@ export class PipelineEngine {
     if (active.leaseLost) return;
     active.leaseLost = true;
     active.controller.abort(
-      new MlcycleError("CONFLICT", `pipeline run '${active.id}' was taken over by another driver after its lease expired`),
+      new MlcycleError(
+        "CONFLICT",
+        `pipeline run '${active.id}' was taken over by another driver after its lease expired`,
+      ),
     );
   }
 
@@ -601,6 +607,12 @@ function leaseConflict(runId: string, run: PipelineRunRecord, now: number): Mlcy
   return new MlcycleError(
     "CONFLICT",
     `pipeline run '${runId}' is being driven by another process (lease held until ${until}, in ${inMs} ms): resume it after that if its driver died`,
-    { details: { runId, status: run.status, ...(lease ? { leaseHolder: lease.holder, leaseExpiresAt: lease.expiresAt } : {}) } },
+    {
+      details: {
+        runId,
+        status: run.status,
+        ...(lease ? { leaseHolder: lease.holder, leaseExpiresAt: lease.expiresAt } : {}),
+      },
+    },
   );
 }

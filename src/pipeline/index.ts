@@ -1,7 +1,7 @@
 export { baseCacheKey, type CacheDifference, type CacheKeyComponents, cacheKey } from "./cache-key.js";
 export type { PipelineRunResult, RunHandle, RunOptions } from "./pipeline-run-types.js";
 export { DEFAULT_INLINE_LIMIT } from "./step-output.js";
-export type { PipelineMetadata, PipelinesOptions } from "./pipelines-options.js";
+export type { PipelineMetadata, PipelineSettings, PipelinesOptions } from "./pipelines-options.js";
 export type { StepWorkspace, StepWorkspaceEvents } from "./step-workspace.js";
 export * from "./graph.js";
 export * from "./pipeline.js";

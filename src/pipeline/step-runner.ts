@@ -421,7 +421,11 @@ export class StepRunner {
     try {
       return { ok: true, value: await this.deps.outputs.read(hit.output, node.step) };
     } catch (error) {
-      const code = isMlcycleError(error, "INTEGRITY") ? "INTEGRITY" : isMlcycleError(error, "NOT_FOUND") ? "NOT_FOUND" : undefined;
+      const code = isMlcycleError(error, "INTEGRITY")
+        ? "INTEGRITY"
+        : isMlcycleError(error, "NOT_FOUND")
+          ? "NOT_FOUND"
+          : undefined;
       if (!code) throw error;
       if (code === "INTEGRITY" && hit.output.kind === "artifact")
         await this.deps.outputs.discard(hit.output).catch(() => undefined);

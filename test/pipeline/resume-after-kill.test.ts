@@ -46,6 +46,9 @@ describe("resume after the running process is killed", () => {
     });
 
     const p = crashPipeline(markers);
+    // Until the killed driver's lease expires, a resume is refused as a second driver.
+    const expiresAt = before.run.lease!.expiresAt;
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 20));
     const result = await ws.pipelines.resume(p, runId);
     expect(result.status).toBe("succeeded");
     expect(result.outputs.c).toBe("total=10");

@@ -7,6 +7,8 @@ import {
   type PipelineRunRecord,
   type PipelineRunStatus,
   type PipelineStore,
+  type RunLease,
+  type RunLeaseOutcome,
   type StepClaim,
   type StepCommit,
   type StepRunRecord,
@@ -17,9 +19,17 @@ import type { LineageNode } from "../lineage-store.js";
 import { compileWithSlots, type SlottedQuery, type SqlPreparedStatement, slot } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
+import {
+  acquireRunRow,
+  type LeaseDb,
+  leaseColumns,
+  leaseOf,
+  type RunLeaseColumns,
+  renewLeaseRow,
+} from "./sql-run-lease.js";
 import { SqlTrackingStore } from "./sql-tracking-store.js";
 
-interface RunRow {
+interface RunRow extends RunLeaseColumns {
   id: string;
   pipeline: string;
   version: string;
@@ -86,6 +96,8 @@ function toRun(r: RunRow): PipelineRunRecord {
   if (r.options !== null) run.options = JSON.parse(r.options);
   if (r.finished_at !== null) run.finishedAt = Number(r.finished_at);
   if (r.error !== null) run.error = JSON.parse(r.error);
+  const lease = leaseOf(r);
+  if (lease) run.lease = lease;
   return run;
 }
 
@@ -218,6 +230,7 @@ export class SqlPipelineStore implements PipelineStore {
           updated_at: run.updatedAt,
           finished_at: run.finishedAt ?? null,
           error: json(run.error),
+          ...leaseColumns(run.lease),
         })
         .execute();
     } catch (error) {
@@ -242,6 +255,16 @@ export class SqlPipelineStore implements PipelineStore {
     if (Object.keys(set).length === 0) return;
     const res = await this.db.updateTable("pipeline_runs").set(set).where("id", "=", id).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) throw new MlcycleError("NOT_FOUND", `pipeline run '${id}' not found`);
+  }
+
+  async acquireRun(runId: string, lease: RunLease, now: number): Promise<RunLeaseOutcome> {
+    const acquired = await acquireRunRow(this.db as unknown as LeaseDb, runId, lease, now);
+    const run = await this.getRun(runId);
+    return acquired && run ? { acquired: true, run } : { acquired: false, run };
+  }
+
+  renewLease(runId: string, lease: RunLease): Promise<boolean> {
+    return renewLeaseRow(this.db as unknown as LeaseDb, runId, lease);
   }
 
   async listRuns(filter: PipelineRunFilter = {}) {

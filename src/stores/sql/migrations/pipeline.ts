@@ -57,4 +57,12 @@ export const pipelineMigrations: SqlMigration[] = [
       await db.schema.createIndex("pipeline_cache_step").on("pipeline_cache").columns(["step", "created_at"]).execute();
     },
   },
+  {
+    name: "pipeline-0002-run-lease",
+    async up(db) {
+      // Who drives a running run and until when (resume takes a run over only once it expired).
+      await db.schema.alterTable("pipeline_runs").addColumn("lease_holder", "varchar(64)").execute();
+      await db.schema.alterTable("pipeline_runs").addColumn("lease_expires_at", "bigint").execute();
+    },
+  },
 ];
