@@ -60,9 +60,14 @@ export function checkName(what: string, value: unknown, max: number = LIMITS.nam
   return value;
 }
 
-/** Checks a key (param, tag, metric): like {@link checkName} with the 250-character limit. */
+/**
+ * Checks a key (param, tag, metric): like {@link checkName} with the 250-character limit, and not
+ * `__proto__` (a key records keep as an object's property, where `__proto__` is not one).
+ */
 export function checkKey(what: string, value: unknown): string {
-  return checkName(what, value, LIMITS.keyLength);
+  checkName(what, value, LIMITS.keyLength);
+  if (value === "__proto__") throw invalid([what], "'__proto__' cannot be a key: JavaScript objects do not keep it");
+  return value as string;
 }
 
 /** Checks a string value's type and length, and that it has no unpaired surrogate. */
@@ -157,11 +162,7 @@ export function checkJsonValue(what: string, value: unknown, limits: JsonValueLi
     if (ancestors.has(obj)) fail("refers back to one of its own ancestors (a cycle), which JSON cannot hold");
     if (depth >= maxDepth) {
       const where = path.slice(0, 8);
-      throw invalid(
-        where,
-        `is nested more than ${maxDepth} levels deep (at ${where.map(String).join(".")}…)`,
-        "too_big",
-      );
+      throw invalid(where, `is nested more than ${maxDepth} levels deep`, "too_big");
     }
     const withToJson = obj as { toJSON?: (key: string) => unknown };
     if (typeof withToJson.toJSON === "function") {
