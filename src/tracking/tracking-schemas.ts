@@ -81,6 +81,37 @@ export const metricOptionsSchema = z.strictObject({
 });
 
 /**
+ * `ws.experiments.sweep` options. The space is checked afterwards, domain by domain, and tags by
+ * the tracking checks.
+ */
+export const sweepOptionsSchema = z.strictObject({
+  experiment: text.min(1),
+  name: z.string().optional(),
+  method: z.enum(["grid", "random"]),
+  space: z.unknown(),
+  maxTrials: z.number().int().min(1).max(1_000_000).optional(),
+  seed: safeInt.optional(),
+  metric: z.string(),
+  goal: z.enum(["maximize", "minimize"]),
+  earlyStopping: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        rule: z.literal("median").optional(),
+        warmupSteps: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+        minTrials: z.number().int().min(1).max(1_000_000).optional(),
+      }),
+    ])
+    .optional(),
+  concurrency: z.number().int().min(1).max(1000).optional(),
+  tags: z.unknown().optional(),
+  signal: z.instanceof(AbortSignal, { message: "must be an AbortSignal" }).optional(),
+  objective: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", {
+    message: "must be a function (trial) => value",
+  }),
+});
+
+/**
  * Checks `value` against `schema`; a mismatch is `VALIDATION` naming `what` and listing zod's
  * issues (path and message each).
  */

@@ -150,6 +150,25 @@ describe.each(workspaces)("the tracking boundary on %s", (name, open) => {
     await validation(() => ws.experiments.compareRuns(Array.from({ length: 1001 }, () => "x")), /runIds/);
   });
 
+  it("checks sweep options before starting a run (a list space gave params named '0', null earlyStopping a TypeError)", async () => {
+    await using ws = await open();
+    const base = { experiment: "sweeps", method: "grid", metric: "m", goal: "maximize", objective: () => 1 } as const;
+    const sweep = (o: Record<string, unknown>) => () =>
+      ws.experiments.sweep({ ...base, space: { a: [1] }, ...o } as never);
+    await validation(sweep({ space: [[1, 2]] }), /space/);
+    await validation(sweep({ space: { a: { type: "int", min: 1, max: 2, note: 1n } } }), /space\.a\.note.*bigint/);
+    await validation(sweep({ space: CYCLIC }), /cycle/);
+    await validation(sweep({ earlyStopping: null }), /earlyStopping/);
+    await validation(sweep({ earlyStopping: { warmupSteps: -1 } }), /warmupSteps/);
+    await validation(sweep({ signal: 5 }), /signal/);
+    await validation(sweep({ tags: ["a"] }), /tags/);
+    await validation(sweep({ concurency: 2 }), /concurency/);
+    await validation(sweep({ objective: "f" }), /objective/);
+    expect((await ws.experiments.searchRuns()).runs).toEqual([]);
+    const done = await ws.experiments.sweep({ ...base, space: { a: [1, 2] }, earlyStopping: false });
+    expect(done.trials).toHaveLength(2);
+  });
+
   it("logs a folder all or nothing: a later invalid name leaves no earlier file logged", async () => {
     await using ws = await open();
     const run = await ws.experiments.startRun({ experiment: "dirs" });
