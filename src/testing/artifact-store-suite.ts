@@ -102,8 +102,8 @@ export function artifactStoreSuite(
       await store.close?.();
     });
 
-    // Pending in the built-in stores: memory throws a raw TypeError, local files store a NaN size.
-    it.skip("refuses a body that is not bytes with VALIDATION and stores nothing (pending: the built-in stores)", async () => {
+    // Regression: memory threw a raw TypeError, local files stored a NaN size.
+    it("refuses a body that is not bytes with VALIDATION and stores nothing", async () => {
       const store = await factory();
       for (const body of [5, null, {}, ["a", "b"], [new Uint8Array([1]), "b"]]) {
         await expect(store.put(body as never)).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
@@ -114,8 +114,8 @@ export function artifactStoreSuite(
       await store.close?.();
     });
 
-    // Pending in the built-in stores: memory and local files keep answering after close().
-    it.skip("answers every call after close() with the closed error (pending: the built-in stores)", async () => {
+    // Regression: memory and local files kept answering after close().
+    it("answers every call after close() with the closed error", async () => {
       const store = await factory();
       const info = await store.put("kept");
       if (!store.close) return;
