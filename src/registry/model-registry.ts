@@ -89,6 +89,7 @@ export class ModelRegistry implements ModelLoader {
       lineage,
       tracking,
       schemas: this.schemas,
+      versionLineageInStore: options.versionLineageInStore === true,
     });
     this.policies = new AliasPolicies({ store, clock, events, resolver: this.resolver });
     this.aliasMoves = new ModelAliases({ store, clock, events, resolver: this.resolver, policies: this.policies });
