@@ -38,6 +38,15 @@ export class Materializer {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid(["chunkSize"], "must be a positive integer");
     const end = options.end === undefined ? clock.now() : toEpochMs(options.end, ["end"]);
     const start = options.start === undefined ? undefined : toEpochMs(options.start, ["start"]);
+    if (start !== undefined && start > end)
+      throw new MlcycleError(
+        "VALIDATION",
+        `start: the window (start, end] is empty: start ${new Date(start).toISOString()} is after end ${new Date(end).toISOString()}`,
+        {
+          issues: [{ code: "too_big", path: ["start"], message: "must not be after end", maximum: end }],
+          details: { start, end },
+        },
+      );
     throwIfCancelled(options.signal, "materialisation");
     const names = options.views ?? (await registry.listFeatureViews()).map((v) => v.name);
     const results: MaterializeViewResult[] = [];
