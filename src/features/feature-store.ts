@@ -166,6 +166,7 @@ export class FeatureStore {
       resolveView: (name) => this.planner.resolveView(name),
       events: this.events,
       clock: this.clock,
+      closed: () => this.closed,
     });
   }
 
@@ -588,6 +589,7 @@ export class FeatureStore {
       now: () => this.clock.now(),
       events: this.events,
       resolveView: (name: string) => this.planner.resolveView(name),
+      closed: () => this.closed,
     };
   }
 }

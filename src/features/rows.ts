@@ -87,8 +87,10 @@ export function toOfflineRows(
     for (const f in values) {
       const v = values[f];
       const t = typeof v;
+      // JSON has no -0: the SQL stores would serve 0 where the memory store served -0, so both get 0.
+      if (v === 0) values[f] = 0;
       // Strings, booleans and finite numbers (nearly every value) need no walk.
-      if (t === "number" ? !Number.isFinite(v) : t !== "string" && t !== "boolean" && v != null) {
+      else if (t === "number" ? !Number.isFinite(v) : t !== "string" && t !== "boolean" && v != null) {
         const problem = jsonValueProblem(v);
         if (problem)
           throw new MlcycleError("VALIDATION", `row ${index} of '${def.name}': feature ${f} ${problem}`, {
