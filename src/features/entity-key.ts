@@ -28,10 +28,25 @@ export function encodeEntityKey(
 
 /** Decodes an entity key back to its join-key values. */
 export function decodeEntityKey(joinKeys: readonly JoinKey[], key: string): Record<string, unknown> {
-  const parsed = JSON.parse(key) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(key);
+  } catch (error) {
+    throw new MlcycleError(
+      "VALIDATION",
+      `'${String(key).slice(0, 60)}' is not an entity key (the JSON of its values)`,
+      {
+        issues: [{ code: "invalid_format", path: ["key"], message: "is not an entity key" }],
+        cause: error,
+      },
+    );
+  }
   if (joinKeys.length === 1) return { [joinKeys[0].name]: parsed };
-  const values = parsed as unknown[];
-  return Object.fromEntries(joinKeys.map((k, i) => [k.name, values[i]]));
+  if (!Array.isArray(parsed) || parsed.length !== joinKeys.length)
+    throw new MlcycleError("VALIDATION", `'${String(key).slice(0, 60)}' is not a key of ${joinKeys.length} join keys`, {
+      issues: [{ code: "invalid_format", path: ["key"], message: `is not a key of ${joinKeys.length} join keys` }],
+    });
+  return Object.fromEntries(joinKeys.map((k, i) => [k.name, parsed[i]]));
 }
 
 const NO_PATH: readonly PropertyKey[] = Object.freeze([]);

@@ -532,6 +532,11 @@ export class FeatureStore {
       const checked = parseOptions(viewStatisticsOptionsSchema, options, "statistics options");
       const since = checked.since !== undefined ? toEpochMs(checked.since, ["since"]) : undefined;
       const until = checked.until !== undefined ? toEpochMs(checked.until, ["until"]) : undefined;
+      if (since !== undefined && until !== undefined && since > until)
+        throw new MlcycleError("VALIDATION", "since: the window (since, until] is empty: since is after until", {
+          issues: [{ code: "too_big", path: ["since"], message: "must not be after until", maximum: until }],
+          details: { since, until },
+        });
       const resolved = await this.planner.resolveView(view);
       const acc = new StatisticsAccumulator(resolved.featureNames, checked);
       const scan = this.offline.scan(resolved.def.name, {

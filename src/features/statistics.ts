@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { invalid } from "../core/errors.js";
 import { seededRandom } from "../core/random.js";
 import { parseOptions, statisticsShape } from "./feature-arguments.js";
 
@@ -196,6 +197,10 @@ export class StatisticsAccumulator {
 
   /** Adds one row's values (features absent from `values` count as missing). */
   add(values: Record<string, unknown>, eventTime: number): void {
+    if (typeof values !== "object" || values === null)
+      throw invalid(["values"], `must be an object of feature values, got ${values === null ? "null" : typeof values}`);
+    if (typeof eventTime !== "number" || Number.isNaN(eventTime))
+      throw invalid(["eventTime"], `must be a number of epoch milliseconds, got ${String(eventTime).slice(0, 40)}`);
     this.rows++;
     if (eventTime < this.from) this.from = eventTime;
     if (eventTime > this.to) this.to = eventTime;

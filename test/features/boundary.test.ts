@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  decodeEntityKey,
   isMlcycleError,
   type MlcycleError,
   StatisticsAccumulator,
@@ -288,6 +289,61 @@ describe.each(featureWorkspaces())("feature store boundary on %s", (_name, open)
         record: false,
       });
       expect(set.rows[0].extra).toEqual({ a: [1, "b", null, { c: true }] });
+    });
+  });
+
+  describe("strings Date.parse reads loosely were stored as another time", () => {
+    it('refuses "12" (December 2001) and zone-less date-times (the machine\'s time zone); takes ISO-8601', async () => {
+      await using ws = await open();
+      await setup(ws);
+      const row = (event_timestamp: unknown) => ({ driver_id: 1, event_timestamp, trips: 1 });
+      for (const bad of ["12", "1", "May 1", "2024-05-01T10:00", "2024-05-01 10:00:00", "1714557600000", "yesterday"]) {
+        const e = await validation(ws.features.ingest("driver_stats", [row(bad)]), [0, "event_timestamp"]);
+        expect(e.message).toContain("row 0 of 'driver_stats'");
+      }
+      await validation(
+        ws.features.getHistoricalFeatures({
+          entityRows: [{ driver_id: 1, event_timestamp: "12" }],
+          features: ["driver_stats:trips"],
+        }),
+        ["entityRows", 0, "event_timestamp"],
+      );
+      await validation(ws.features.materialize({ end: "2024-05-01T10:00" }), ["end"]);
+      const good = ["2024-05-01", "2024-05-01T10:00Z", "2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00.000123Z"];
+      await ws.features.ingest("driver_stats", good.map(row));
+      const rows: number[] = [];
+      for await (const page of ws.features.offline.scan("driver_stats"))
+        rows.push(...page.rows.map((r) => r.eventTime));
+      expect(rows).toEqual([Date.UTC(2024, 4, 1), ...[0, 0, 0].map(() => Date.UTC(2024, 4, 1, 10))]);
+    });
+  });
+
+  describe("other windows and helpers of the module", () => {
+    it("refuses statistics({ since > until }) instead of answering an empty profile", async () => {
+      await using ws = await open();
+      await setup(ws);
+      await validation(ws.features.statistics("driver_stats", { since: T0 + 1, until: T0 }), ["since"]);
+      expect((await ws.features.statistics("driver_stats", { since: T0, until: T0 })).rows).toBe(0);
+    });
+
+    it("checks the arguments of the public helpers (accumulator rows, entity keys)", async () => {
+      const acc = new StatisticsAccumulator(["x"]);
+      await validation(() => acc.add(null as never, 0), ["values"]);
+      await validation(() => acc.add({ x: 1 }, "t" as never), ["eventTime"]);
+      const keys = [{ name: "driver_id", type: "int" as const }];
+      expect(decodeEntityKey(keys, "12")).toEqual({ driver_id: 12 });
+      await validation(() => decodeEntityKey(keys, "{nope"), ["key"]);
+      await validation(
+        () =>
+          decodeEntityKey(
+            [
+              { name: "a", type: "int" },
+              { name: "b", type: "string" },
+            ],
+            "5",
+          ),
+        ["key"],
+      );
     });
   });
 
