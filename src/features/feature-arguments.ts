@@ -127,8 +127,25 @@ export const viewStatisticsOptionsSchema = z.strictObject({
 /** Options of `deleteFeatureView`. */
 export const deleteOptionsSchema = z.strictObject({ keepData: z.boolean().optional() });
 
-/** `definitionCacheMs` of `FeatureStoreOptions`: at most a day. */
-export const definitionCacheMsSchema = z.number().int().min(0).max(86_400_000);
+const port = (methods: string[]) =>
+  z.custom<object>(
+    (v) =>
+      typeof v === "object" &&
+      v !== null &&
+      methods.every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+    { message: `must be a store with ${methods.join(", ")}` },
+  );
+
+/** `FeatureStoreOptions`: the ports by the methods the feature store calls, and `definitionCacheMs`. */
+export const featureStoreOptionsSchema = z.object({
+  registry: port(["getEntity", "putEntity", "getFeatureView", "applyFeatureView"]),
+  lineage: port(["putNode"]),
+  offline: port(["writeRows", "scan"]).optional(),
+  online: port(["write", "read"]).optional(),
+  events: port(["emit"]),
+  clock: port(["now"]),
+  definitionCacheMs: z.number().int().min(0).max(86_400_000).optional(),
+});
 
 /**
  * Parses `value` with `schema`; on failure a `VALIDATION` error whose message starts with `what`

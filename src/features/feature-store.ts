@@ -30,7 +30,7 @@ import {
 import {
   checkLookupName,
   checkObjectArgument,
-  definitionCacheMsSchema,
+  featureStoreOptionsSchema,
   definitionFilterSchema,
   deleteOptionsSchema,
   historicalOptionsSchema,
@@ -95,25 +95,6 @@ export interface FeatureStoreOptions {
    */
   definitionCacheMs?: number;
 }
-
-const port = (methods: string[]) =>
-  z.custom<object>(
-    (v) =>
-      typeof v === "object" &&
-      v !== null &&
-      methods.every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
-    { message: `must be a store with ${methods.join(", ")}` },
-  );
-
-const featureStoreOptionsSchema = z.object({
-  registry: port(["getEntity", "putEntity", "getFeatureView", "applyFeatureView"]),
-  lineage: port(["putNode"]),
-  offline: port(["writeRows", "scan"]).optional(),
-  online: port(["write", "read"]).optional(),
-  events: port(["emit"]),
-  clock: port(["now"]),
-  definitionCacheMs: definitionCacheMsSchema.optional(),
-});
 
 /**
  * `ws.features`: entities, feature views and services; offline ingestion and point-in-time training

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   decodeEntityKey,
+  EventBus,
+  FeatureStore,
   isMlcycleError,
+  memoryOfflineStore,
+  memoryOnlineStore,
+  memoryStore,
+  systemClock,
   type MlcycleError,
   StatisticsAccumulator,
   toEpochMs,
@@ -469,5 +475,28 @@ describe.each(featureWorkspaces())("feature store boundary on %s", (_name, open)
       const e = await rejection(running);
       expect([e.code, e.details.closed]).toEqual(["UNAVAILABLE", true]);
     });
+  });
+});
+
+describe("FeatureStoreOptions", () => {
+  it("refuses a definitionCacheMs out of range or fractional and a missing port, naming the option", async () => {
+    const metadata = memoryStore();
+    const options = {
+      registry: metadata.features,
+      lineage: metadata.lineage,
+      offline: memoryOfflineStore(),
+      online: memoryOnlineStore(),
+      events: new EventBus(),
+      clock: systemClock,
+    };
+    for (const definitionCacheMs of [-1, 0.5, 1e12, Number.NaN])
+      await validation(() => new FeatureStore({ ...options, definitionCacheMs }), ["definitionCacheMs"]);
+    await validation(() => new FeatureStore({ ...options, registry: undefined as never }), ["registry"]);
+    await validation(() => new FeatureStore({ ...options, clock: {} as never }), ["clock"]);
+    await validation(() => new FeatureStore(undefined as never));
+    const store = new FeatureStore({ ...options, definitionCacheMs: 0 });
+    await store.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
+    await store.close();
+    expect((await rejection(store.getEntity("driver"))).details.closed).toBe(true);
   });
 });
