@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   decodeEntityKey,
   EventBus,
+  type FeatureEvents,
   FeatureStore,
   isMlcycleError,
   memoryOfflineStore,
@@ -486,7 +487,7 @@ describe("FeatureStoreOptions", () => {
       lineage: metadata.lineage,
       offline: memoryOfflineStore(),
       online: memoryOnlineStore(),
-      events: new EventBus(),
+      events: new EventBus<FeatureEvents>(),
       clock: systemClock,
     };
     for (const definitionCacheMs of [-1, 0.5, 1e12, Number.NaN])
