@@ -118,6 +118,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     clock,
     lineage: ws.lineage,
     tracking: ws.experiments,
+    versionLineageInStore: true,
   });
   const offline = options.offline ?? memoryOfflineStore();
   const online = options.online ?? memoryOnlineStore();

@@ -13,7 +13,7 @@ import type {
 
 /** What {@link FeatureStore.applyEntity} takes. */
 export interface EntityInput {
-  /** Unique entity name, e.g. `driver`. */
+  /** Unique entity name, e.g. `driver` (no `:`, which separates view and feature in references). */
   name: string;
   /** Join keys in order: `[{ name: "driver_id", type: "int" }]`, or a shorthand `{ driver_id: "int" }`. */
   joinKeys: JoinKey[] | Record<string, JoinKeyType>;
@@ -29,7 +29,7 @@ export interface FeatureViewInput<S extends z.ZodObject = z.ZodObject> {
   entities: string[];
   /** The features as a zod object: `z.object({ conv_rate: z.number(), trips: z.number().int() })`. */
   schema: S;
-  /** How long a value stays valid after its event time, in ms (default 0: forever). */
+  /** How long a value stays valid after its event time, in whole ms (default 0: forever). */
   ttlMs?: number;
   /** Where the rows come from, for people (a table, a file, a topic). */
   source?: string;
@@ -54,7 +54,11 @@ export interface FeatureServiceInput {
 
 const tagsSchema = z.record(z.string().max(LIMITS.keyLength), z.string().max(LIMITS.tagValueLength));
 
-/** Checks a view or service name: a {@link checkName} name without `:`. */
+/**
+ * Checks an entity, view or service name: a {@link checkName} name without `:`, the separator of
+ * `"view:feature"` references (an entity name never appears in one, but a name that would be
+ * refused as a view's keeps the naming rules one).
+ */
 export function checkViewName(what: string, value: unknown): string {
   const name = checkName(what, value);
   if (name.includes(":"))
@@ -151,7 +155,12 @@ export function buildFeatureView(
       throw invalid(["schema", f.name], `feature '${f.name}' has the name of a join key or timestamp field`);
   }
   const ttlMs = input.ttlMs ?? 0;
-  if (!Number.isFinite(ttlMs) || ttlMs < 0) throw invalid(["ttlMs"], "must be a non-negative number of milliseconds");
+  if (typeof ttlMs !== "number" || !Number.isSafeInteger(ttlMs) || ttlMs < 0)
+    throw invalid(
+      ["ttlMs"],
+      `must be a non-negative integer number of milliseconds (0: never expires), got ${String(ttlMs).slice(0, 40)}`,
+      typeof ttlMs === "number" && ttlMs < 0 ? "too_small" : "invalid_type",
+    );
   const def: Omit<FeatureViewDefinition, StoredFields | "digest"> = {
     name,
     entities,

@@ -1,4 +1,4 @@
-import { invalid } from "../core/errors.js";
+import { MlcycleError } from "../core/errors.js";
 import type { JoinKey } from "../stores/feature-registry-store.js";
 
 /**
@@ -28,10 +28,25 @@ export function encodeEntityKey(
 
 /** Decodes an entity key back to its join-key values. */
 export function decodeEntityKey(joinKeys: readonly JoinKey[], key: string): Record<string, unknown> {
-  const parsed = JSON.parse(key) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(key);
+  } catch (error) {
+    throw new MlcycleError(
+      "VALIDATION",
+      `'${String(key).slice(0, 60)}' is not an entity key (the JSON of its values)`,
+      {
+        issues: [{ code: "invalid_format", path: ["key"], message: "is not an entity key" }],
+        cause: error,
+      },
+    );
+  }
   if (joinKeys.length === 1) return { [joinKeys[0].name]: parsed };
-  const values = parsed as unknown[];
-  return Object.fromEntries(joinKeys.map((k, i) => [k.name, values[i]]));
+  if (!Array.isArray(parsed) || parsed.length !== joinKeys.length)
+    throw new MlcycleError("VALIDATION", `'${String(key).slice(0, 60)}' is not a key of ${joinKeys.length} join keys`, {
+      issues: [{ code: "invalid_format", path: ["key"], message: `is not a key of ${joinKeys.length} join keys` }],
+    });
+  return Object.fromEntries(joinKeys.map((k, i) => [k.name, parsed[i]]));
 }
 
 const NO_PATH: readonly PropertyKey[] = Object.freeze([]);
@@ -39,10 +54,35 @@ const NO_PATH: readonly PropertyKey[] = Object.freeze([]);
 function checkJoinValue(key: JoinKey, value: unknown, path: readonly PropertyKey[]): string | number {
   if (key.type === "int") {
     if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-    throw invalid([...path, key.name], `join key must be an integer, got ${show(value)}`, "invalid_type");
-  }
-  if (typeof value === "string") return value;
-  throw invalid([...path, key.name], `join key must be a string, got ${show(value)}`, "invalid_type");
+  } else if (typeof value === "string") return value;
+  throw joinKeyError(key, value, path);
+}
+
+/**
+ * The error of a join-key value of the wrong type: names the key, the declared type and what was
+ * found, in the message, the issue (`expected`, `received`) and `details`. Values are never
+ * coerced (`12` and `"12"` are different entities), unlike Feast, which converts entity values to
+ * the declared value type.
+ */
+function joinKeyError(key: JoinKey, value: unknown, path: readonly PropertyKey[]): MlcycleError {
+  const expected = key.type === "int" ? "an integer (a safe-integer number)" : "a string";
+  const received =
+    value === undefined
+      ? "undefined"
+      : value === null
+        ? "null"
+        : typeof value === "number" && !Number.isSafeInteger(value)
+          ? Number.isInteger(value)
+            ? "unsafe integer"
+            : "non-integer number"
+          : typeof value;
+  const fullPath = [...path, key.name];
+  const where = path.length ? `${path.map(String).join(".")}: ` : "";
+  const message = `join key '${key.name}' is declared ${key.type} and must be ${expected}, got ${show(value)}`;
+  return new MlcycleError("VALIDATION", `${where}${message}`, {
+    issues: [{ code: "invalid_type", path: fullPath, message, expected: key.type, received }],
+    details: { joinKey: key.name, expected: key.type, received },
+  });
 }
 
 function show(value: unknown): string {

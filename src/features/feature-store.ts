@@ -1,9 +1,8 @@
-import type { z } from "zod";
 import type { Clock } from "../core/clock.js";
-import { invalid, MlcycleError, notFound } from "../core/errors.js";
+import { closedError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import { canonicalJson } from "../core/hash.js";
-import { checkName } from "../core/validation.js";
+import { LIMITS } from "../core/validation.js";
 import { lineageIds } from "../lineage/external-ids.js";
 import type {
   DefinitionFilter,
@@ -16,16 +15,35 @@ import type {
 import type { LineageStore } from "../stores/lineage-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
 import type { OnlineStore } from "../stores/online-store.js";
+import { z } from "zod";
 import {
   buildFeatureService,
   buildFeatureView,
   checkTags,
+  checkViewName,
   type EntityInput,
   type FeatureServiceInput,
   type FeatureViewInput,
   normaliseJoinKeys,
   optionalText,
 } from "./definitions.js";
+import {
+  checkLookupName,
+  checkObjectArgument,
+  featureStoreOptionsSchema,
+  definitionFilterSchema,
+  deleteOptionsSchema,
+  historicalOptionsSchema,
+  ingestOptionsSchema,
+  materializeIncrementalOptionsSchema,
+  materializeOptionsSchema,
+  onlineOptionsSchema,
+  parseArgument,
+  parseOptions,
+  pushOptionsSchema,
+  rowSourceSchema,
+  viewStatisticsOptionsSchema,
+} from "./feature-arguments.js";
 import type { FeatureEvents } from "./feature-events.js";
 import type {
   HistoricalFeaturesOptions,
@@ -71,7 +89,10 @@ export interface FeatureStoreOptions {
   /** Receives `features.ingested` and `features.materialized` (a workspace passes `ws.events`). */
   events: EventBus<FeatureEvents>;
   clock: Clock;
-  /** How long definitions read from the registry are reused before being read again, in ms (default 5000). */
+  /**
+   * How long definitions read from the registry are reused before being read again: an integer
+   * number of ms in [0, 86,400,000] (default 5000).
+   */
   definitionCacheMs?: number;
 }
 
@@ -106,7 +127,9 @@ export class FeatureStore {
   private readonly materializer: Materializer;
   private closed = false;
 
+  /** `VALIDATION` naming the option when a store is missing or `definitionCacheMs` is out of range. */
   constructor(options: FeatureStoreOptions) {
+    parseArgument(featureStoreOptionsSchema, options, "feature store options");
     this.registry = options.registry;
     this.lineage = options.lineage;
     this.events = options.events;
@@ -124,17 +147,20 @@ export class FeatureStore {
       resolveView: (name) => this.planner.resolveView(name),
       events: this.events,
       clock: this.clock,
+      closed: () => this.closed,
     });
   }
 
-  /** The offline store rows are kept in. */
+  /** The offline store rows are kept in; the closed error once closed. */
   get offline(): OfflineStore {
+    this.enter();
     if (!this.offlineStore) throw new MlcycleError("PRECONDITION", "this feature store has no offline store");
     return this.offlineStore;
   }
 
-  /** The online store values are served from. */
+  /** The online store values are served from; the closed error once closed. */
   get online(): OnlineStore {
+    this.enter();
     if (!this.onlineStore) throw new MlcycleError("PRECONDITION", "this feature store has no online store");
     return this.onlineStore;
   }
@@ -143,39 +169,35 @@ export class FeatureStore {
 
   /**
    * Adds or updates an entity. Its join keys cannot change once set (stored rows are keyed by them):
-   * `CONFLICT` — apply a new entity instead.
+   * `CONFLICT` — apply a new entity instead. The name may not contain `:` (`VALIDATION`).
    */
-  async applyEntity(input: EntityInput): Promise<EntityDefinition> {
-    this.open();
-    const name = checkName("name", input?.name);
-    const joinKeys = normaliseJoinKeys(input.joinKeys);
-    const existing = await this.registry.getEntity(name);
-    if (existing && canonicalJson(existing.joinKeys) !== canonicalJson(joinKeys))
-      throw new MlcycleError(
-        "CONFLICT",
-        `entity '${name}' has join keys ${existing.joinKeys.map((k) => `${k.name}:${k.type}`).join(", ")}; they cannot change — apply a new entity`,
-        { details: { entity: name } },
-      );
-    const stored = await this.registry.putEntity(
-      {
-        name,
-        joinKeys,
-        ...(input.description !== undefined ? { description: optionalText("description", input.description) } : {}),
-        tags: checkTags(input.tags),
-      },
-      this.clock.now(),
-    );
-    return stored;
+  applyEntity(input: EntityInput): Promise<EntityDefinition> {
+    return this.guard(async () => {
+      checkObjectArgument("entity", input);
+      const name = checkViewName("name", input.name);
+      const joinKeys = normaliseJoinKeys(input.joinKeys);
+      const description =
+        input.description !== undefined ? { description: optionalText("description", input.description) } : {};
+      const tags = checkTags(input.tags);
+      const existing = await this.registry.getEntity(name);
+      if (existing && canonicalJson(existing.joinKeys) !== canonicalJson(joinKeys))
+        throw new MlcycleError(
+          "CONFLICT",
+          `entity '${name}' has join keys ${existing.joinKeys.map((k) => `${k.name}:${k.type}`).join(", ")}; they cannot change — apply a new entity`,
+          { details: { entity: name } },
+        );
+      return this.registry.putEntity({ name, joinKeys, ...description, tags }, this.clock.now());
+    });
   }
 
   /** An entity; `NOT_FOUND` when absent. */
   getEntity(name: string): Promise<EntityDefinition> {
-    return this.planner.entity(name);
+    return this.guard(() => this.planner.entity(checkLookupName("name", name)));
   }
 
   /** Entities matching a filter (by name). */
   listEntities(filter?: DefinitionFilter): Promise<EntityDefinition[]> {
-    return this.registry.listEntities(filter);
+    return this.guard(() => this.registry.listEntities(this.filter(filter)));
   }
 
   /**
@@ -183,101 +205,112 @@ export class FeatureStore {
    * applying the same definition changes nothing. The view is recorded in lineage as artifact
    * `feature_view:<name>`.
    */
-  async applyFeatureView<S extends z.ZodObject>(input: FeatureViewInput<S>): Promise<FeatureViewDefinition> {
-    this.open();
-    if (typeof input?.name === "string" && this.planner.onDemandView(input.name))
-      throw new MlcycleError("CONFLICT", `'${input.name}' is already an on-demand feature view`);
-    const entities = new Map<string, EntityDefinition>();
-    for (const e of Array.isArray(input?.entities) ? input.entities : []) {
-      const def = typeof e === "string" ? await this.registry.getEntity(e) : undefined;
-      if (def) entities.set(e, def);
-    }
-    const built = buildFeatureView(input as FeatureViewInput, (e) => {
-      const def = entities.get(e);
-      if (!def) throw notFound("entity", e, "apply it before the feature views that use it");
-      return def.joinKeys;
+  applyFeatureView<S extends z.ZodObject>(input: FeatureViewInput<S>): Promise<FeatureViewDefinition> {
+    return this.guard(async () => {
+      checkObjectArgument("featureView", input);
+      if (typeof input.name === "string" && this.planner.onDemandView(input.name))
+        throw new MlcycleError("CONFLICT", `'${input.name}' is already an on-demand feature view`);
+      const entities = new Map<string, EntityDefinition>();
+      for (const e of Array.isArray(input.entities) ? input.entities : []) {
+        const def = typeof e === "string" ? await this.registry.getEntity(e) : undefined;
+        if (def) entities.set(e, def);
+      }
+      const built = buildFeatureView(input as FeatureViewInput, (e) => {
+        const def = entities.get(e);
+        if (!def) throw notFound("entity", e, "apply it before the feature views that use it");
+        return def.joinKeys;
+      });
+      const { view } = await this.registry.applyFeatureView(built, this.clock.now());
+      this.planner.rememberSchema(view.name, view.digest, input.schema);
+      this.planner.forgetView(view.name);
+      await this.lineage.putNode({
+        kind: "artifact",
+        type: "feature_view",
+        name: view.name,
+        externalId: lineageIds.featureView(view.name),
+        digest: view.digest,
+        properties: { version: view.version, entities: view.entities, features: view.features.map((f) => f.name) },
+      });
+      return view;
     });
-    const { view } = await this.registry.applyFeatureView(built, this.clock.now());
-    this.planner.rememberSchema(view.name, view.digest, input.schema);
-    this.planner.forgetView(view.name);
-    await this.lineage.putNode({
-      kind: "artifact",
-      type: "feature_view",
-      name: view.name,
-      externalId: lineageIds.featureView(view.name),
-      digest: view.digest,
-      properties: { version: view.version, entities: view.entities, features: view.features.map((f) => f.name) },
-    });
-    return view;
   }
 
   /** A feature view; `NOT_FOUND` when absent. */
-  async getFeatureView(name: string): Promise<FeatureViewDefinition> {
-    return (await this.planner.resolveView(name)).def;
+  getFeatureView(name: string): Promise<FeatureViewDefinition> {
+    return this.guard(async () => (await this.planner.resolveView(checkLookupName("name", name))).def);
   }
 
   /** Feature views matching a filter (query, owner, tags, entity), by name. */
   listFeatureViews(filter?: DefinitionFilter): Promise<FeatureViewDefinition[]> {
-    return this.registry.listFeatureViews(filter);
+    return this.guard(() => this.registry.listFeatureViews(this.filter(filter)));
   }
 
   /** Adds or updates a feature service; every reference must name an existing feature. */
-  async applyFeatureService(input: FeatureServiceInput): Promise<FeatureServiceDefinition> {
-    this.open();
-    const built = buildFeatureService(input);
-    await this.planner.plan(built.features, false);
-    const { service } = await this.registry.applyFeatureService(built, this.clock.now());
-    this.planner.forgetService(service.name);
-    await this.lineage.putNode({
-      kind: "artifact",
-      type: "feature_service",
-      name: service.name,
-      externalId: lineageIds.featureService(service.name),
-      digest: service.digest,
-      properties: { version: service.version, features: service.features },
+  applyFeatureService(input: FeatureServiceInput): Promise<FeatureServiceDefinition> {
+    return this.guard(async () => {
+      checkObjectArgument("featureService", input);
+      const built = buildFeatureService(input);
+      await this.planner.plan(built.features, false);
+      const { service } = await this.registry.applyFeatureService(built, this.clock.now());
+      this.planner.forgetService(service.name);
+      await this.lineage.putNode({
+        kind: "artifact",
+        type: "feature_service",
+        name: service.name,
+        externalId: lineageIds.featureService(service.name),
+        digest: service.digest,
+        properties: { version: service.version, features: service.features },
+      });
+      return service;
     });
-    return service;
   }
 
   /** A feature service; `NOT_FOUND` when absent. */
-  async getFeatureService(name: string): Promise<FeatureServiceDefinition> {
-    const s = await this.registry.getFeatureService(name);
-    if (!s) throw notFound("feature service", name);
-    return s;
+  getFeatureService(name: string): Promise<FeatureServiceDefinition> {
+    return this.guard(async () => {
+      const s = await this.registry.getFeatureService(checkLookupName("name", name));
+      if (!s) throw notFound("feature service", name);
+      return s;
+    });
   }
 
   /** Feature services matching a filter. */
   listFeatureServices(filter?: DefinitionFilter): Promise<FeatureServiceDefinition[]> {
-    return this.registry.listFeatureServices(filter);
+    return this.guard(() => this.registry.listFeatureServices(this.filter(filter)));
   }
 
   /** Every definition whose name, description, owner or tags contain `query` (case-insensitive). */
-  async search(query: string): Promise<{
+  search(query: string): Promise<{
     entities: EntityDefinition[];
     featureViews: FeatureViewDefinition[];
     featureServices: FeatureServiceDefinition[];
   }> {
-    const filter = { query };
-    const [entities, featureViews, featureServices] = await Promise.all([
-      this.registry.listEntities(filter),
-      this.registry.listFeatureViews(filter),
-      this.registry.listFeatureServices(filter),
-    ]);
-    return { entities, featureViews, featureServices };
+    return this.guard(async () => {
+      const filter = { query: parseArgument(z.string().max(LIMITS.nameLength), query, "search() input", "query") };
+      const [entities, featureViews, featureServices] = await Promise.all([
+        this.registry.listEntities(filter),
+        this.registry.listFeatureViews(filter),
+        this.registry.listFeatureServices(filter),
+      ]);
+      return { entities, featureViews, featureServices };
+    });
   }
 
   /**
    * Removes a feature view's definition and, unless `keepData`, its offline rows and online values.
    * `NOT_FOUND` when absent.
    */
-  async deleteFeatureView(name: string, options: { keepData?: boolean } = {}): Promise<void> {
-    this.open();
-    if (!(await this.registry.deleteDefinition("feature_view", name))) throw notFound("feature view", name);
-    this.planner.forgetView(name, { schema: true });
-    if (!options.keepData) {
-      await this.offlineStore?.deleteView(name);
-      await this.onlineStore?.deleteView(name);
-    }
+  deleteFeatureView(name: string, options: { keepData?: boolean } = {}): Promise<void> {
+    return this.guard(async () => {
+      checkLookupName("name", name);
+      const { keepData } = parseOptions(deleteOptionsSchema, options, "deleteFeatureView options");
+      if (!(await this.registry.deleteDefinition("feature_view", name))) throw notFound("feature view", name);
+      this.planner.forgetView(name, { schema: true });
+      if (!keepData) {
+        await this.offlineStore?.deleteView(name);
+        await this.onlineStore?.deleteView(name);
+      }
+    });
   }
 
   /**
@@ -292,20 +325,22 @@ export class FeatureStore {
    *   compute: ({ request, features }) => ({ adjusted: (features.conv_rate as number ?? 0) + request.bonus }) });
    * ```
    */
-  async defineOnDemandFeatureView<R extends z.ZodObject, O extends z.ZodObject>(
+  defineOnDemandFeatureView<R extends z.ZodObject, O extends z.ZodObject>(
     input: OnDemandFeatureViewInput<R, O>,
   ): Promise<OnDemandFeatureView> {
-    this.open();
-    const view = new OnDemandFeatureView(input as unknown as OnDemandFeatureViewInput<z.ZodObject, z.ZodObject>);
-    if (await this.registry.getFeatureView(view.name))
-      throw new MlcycleError("CONFLICT", `'${view.name}' is already a stored feature view`);
-    for (const s of view.sources) {
-      const source = await this.planner.resolveView(s.view);
-      if (!source.featureNames.includes(s.feature))
-        throw notFound("feature", `${s.view}:${s.feature}`, `view '${s.view}' has ${source.featureNames.join(", ")}`);
-    }
-    this.planner.addOnDemandView(view);
-    return view;
+    return this.guard(async () => {
+      checkObjectArgument("onDemandFeatureView", input);
+      const view = new OnDemandFeatureView(input as unknown as OnDemandFeatureViewInput<z.ZodObject, z.ZodObject>);
+      if (await this.registry.getFeatureView(view.name))
+        throw new MlcycleError("CONFLICT", `'${view.name}' is already a stored feature view`);
+      for (const s of view.sources) {
+        const source = await this.planner.resolveView(s.view);
+        if (!source.featureNames.includes(s.feature))
+          throw notFound("feature", `${s.view}:${s.feature}`, `view '${s.view}' has ${source.featureNames.join(", ")}`);
+      }
+      this.planner.addOnDemandView(view);
+      return view;
+    });
   }
 
   // ---------------------------------------------------------------- offline
@@ -313,26 +348,31 @@ export class FeatureStore {
   /**
    * Validates rows against the view's schema and stores them in the offline store, chunk by chunk
    * (memory holds one chunk). Each row carries the view's join keys, its event time and optionally
-   * its created time (default: now).
+   * its created time (default: now); times are integer epoch ms within the `Date` range (or a
+   * `Date`, or an ISO-8601 string).
    *
    * A bad row fails its whole chunk: `VALIDATION` with the row's index in the input and zod's
    * issues; nothing of that chunk is stored, the chunks before it are (`details.storedRows` says how
-   * many rows).
+   * many rows). `chunkSize` is an integer in [1, 1,000,000] (default 10,000).
    */
-  async ingest(
+  ingest(
     view: string,
     rows: RowSource<Record<string, unknown>>,
     options: IngestOptions = {},
   ): Promise<{ rows: number; chunks: number }> {
-    this.open();
-    const written = await writeFeatureRows(view, rows, {
-      ...this.rowWrite(),
-      offline: this.offline,
-      chunkSize: options.chunkSize ?? 10_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-      what: `ingestion into '${view}'`,
+    return this.guard(async () => {
+      checkLookupName("view", view);
+      parseArgument(rowSourceSchema, rows, "ingest() input", "rows");
+      const { chunkSize = 10_000, signal } = parseOptions(ingestOptionsSchema, options, "ingest options");
+      const written = await writeFeatureRows(view, rows, {
+        ...this.rowWrite(),
+        offline: this.offline,
+        chunkSize,
+        ...(signal ? { signal } : {}),
+        what: `ingestion into '${view}'`,
+      });
+      return { rows: written.rows, chunks: written.chunks };
     });
-    return { rows: written.rows, chunks: written.chunks };
   }
 
   /**
@@ -340,23 +380,24 @@ export class FeatureStore {
    * (default) — for streaming sources that must be served before the next materialisation. Rows are
    * validated and written as by {@link FeatureStore.ingest}, in chunks of 10,000.
    */
-  async push(
+  push(
     view: string,
     rows: RowSource<Record<string, unknown>>,
     options: PushOptions = {},
   ): Promise<{ rows: number; online: number }> {
-    this.open();
-    const to = options.to ?? "both";
-    if (to !== "online" && to !== "offline" && to !== "both")
-      throw invalid(["to"], `must be "online", "offline" or "both", got ${JSON.stringify(to)}`);
-    const written = await writeFeatureRows(view, rows, {
-      ...this.rowWrite(),
-      ...(to !== "online" ? { offline: this.offline } : {}),
-      ...(to !== "offline" ? { online: this.online } : {}),
-      chunkSize: 10_000,
-      what: `push into '${view}'`,
+    return this.guard(async () => {
+      checkLookupName("view", view);
+      parseArgument(rowSourceSchema, rows, "push() input", "rows");
+      const { to = "both" } = parseOptions(pushOptionsSchema, options, "push options");
+      const written = await writeFeatureRows(view, rows, {
+        ...this.rowWrite(),
+        ...(to !== "online" ? { offline: this.offline } : {}),
+        ...(to !== "offline" ? { online: this.online } : {}),
+        chunkSize: 10_000,
+        what: `push into '${view}'`,
+      });
+      return { rows: written.rows, online: written.online };
     });
-    return { rows: written.rows, online: written.online };
   }
 
   /**
@@ -370,12 +411,14 @@ export class FeatureStore {
    * Each view is joined by one streaming merge over the offline store's key/time-ordered scan, so
    * memory holds the entity rows and one page of feature rows.
    */
-  async getHistoricalFeatures(options: HistoricalFeaturesOptions): Promise<TrainingSet> {
-    this.open();
-    const plan = await this.planner.selection(options.features, options.fullFeatureNames ?? false);
-    const set = await buildTrainingSet(this.offline, plan, options);
-    if (options.record ?? true) set.artifactId = await recordTrainingSet(this.lineage, set, plan, this.clock.now());
-    return set;
+  getHistoricalFeatures(options: HistoricalFeaturesOptions): Promise<TrainingSet> {
+    return this.guard(async () => {
+      const checked = parseArgument(historicalOptionsSchema, options, "getHistoricalFeatures options");
+      const plan = await this.planner.selection(checked.features, checked.fullFeatureNames ?? false);
+      const set = await buildTrainingSet(this.offline, plan, checked);
+      if (checked.record ?? true) set.artifactId = await recordTrainingSet(this.lineage, set, plan, this.clock.now());
+      return set;
+    });
   }
 
   // ---------------------------------------------------------------- online
@@ -396,41 +439,64 @@ export class FeatureStore {
   async getOnlineFeatures(
     entityRows: ReadonlyArray<Record<string, unknown>>,
     features: FeatureSelection,
-    options: { fullFeatureNames?: boolean } = {},
+    options?: { fullFeatureNames?: boolean },
   ): Promise<OnlineFeatures> {
-    this.open();
-    if (!Array.isArray(entityRows)) throw invalid(["entityRows"], "must be an array of entity rows");
-    const full = options.fullFeatureNames ?? false;
-    const plan = this.planner.fastPlan(features, full) ?? (await this.planner.selection(features, full));
-    return readOnlineFeatures(this.online, plan, entityRows, this.clock.now());
+    // The serving hot path: the guard inlined, and options parsed only when given.
+    this.enter();
+    try {
+      if (!Array.isArray(entityRows))
+        throw new MlcycleError("VALIDATION", "entityRows: must be an array of entity rows", {
+          issues: [
+            {
+              code: "invalid_type",
+              path: ["entityRows"],
+              message: "must be an array of entity rows",
+              expected: "array",
+            },
+          ],
+        });
+      const full =
+        options === undefined
+          ? false
+          : (parseArgument(onlineOptionsSchema, options, "getOnlineFeatures options").fullFeatureNames ?? false);
+      const plan = this.planner.fastPlan(features, full) ?? (await this.planner.selection(features, full));
+      return await readOnlineFeatures(this.online, plan, entityRows, this.clock.now());
+    } catch (error) {
+      throw this.failure(error);
+    }
   }
 
   // ---------------------------------------------------------------- materialisation
 
   /**
    * Copies the latest values per entity from the offline store to the online store for rows with
-   * event time in (`start`, `end`] (default: everything up to now), chunk by chunk in key/time
-   * order with bounded memory. Progress is recorded after each chunk: a run that was interrupted
-   * (error, crash, `signal`) is continued from its last chunk by the next call. Writes never replace
-   * newer online values, so re-running is harmless.
+   * event time in (`start`, `end`] (default: everything up to now; `start` after `end` is
+   * `VALIDATION`), chunk by chunk in key/time order with bounded memory. Progress is recorded after
+   * each chunk: a run that was interrupted (error, crash, `signal`) is continued from its last
+   * chunk by the next call. Writes never replace newer online values, so re-running is harmless.
    */
-  async materialize(options: MaterializeOptions = {}): Promise<MaterializeViewResult[]> {
-    this.open();
-    return this.materializer.run("full", options);
+  materialize(options: MaterializeOptions = {}): Promise<MaterializeViewResult[]> {
+    return this.guard(() =>
+      this.materializer.run("full", parseOptions(materializeOptionsSchema, options, "materialize options")),
+    );
   }
 
   /**
    * Like {@link FeatureStore.materialize}, from where the last run of each view ended (its
-   * `until`) to `end` (default now).
+   * `until`) to `end` (default now). It takes no `start` (`VALIDATION`).
    */
-  async materializeIncremental(options: Omit<MaterializeOptions, "start"> = {}): Promise<MaterializeViewResult[]> {
-    this.open();
-    return this.materializer.run("incremental", options);
+  materializeIncremental(options: Omit<MaterializeOptions, "start"> = {}): Promise<MaterializeViewResult[]> {
+    return this.guard(() =>
+      this.materializer.run(
+        "incremental",
+        parseOptions(materializeIncrementalOptionsSchema, options, "materializeIncremental options"),
+      ),
+    );
   }
 
   /** The recorded materialisation progress of a view, or undefined before its first run. */
   materializationState(view: string): Promise<MaterializationState | undefined> {
-    return this.registry.getMaterialization(view);
+    return this.guard(() => this.registry.getMaterialization(checkLookupName("view", view)));
   }
 
   // ---------------------------------------------------------------- statistics
@@ -438,30 +504,69 @@ export class FeatureStore {
   /**
    * Statistics of a view's offline rows, computed in one streaming pass with bounded memory:
    * count, missing share, min/max/mean/std, quantiles and a sample for numeric features, top
-   * categories for the others. The shape a monitor takes as its reference profile.
+   * categories for the others. The shape a monitor takes as its reference profile. Options out of
+   * range (`sampleSize: -1`, a quantile above 1…) are `VALIDATION` naming the option.
    */
-  async statistics(view: string, options: ViewStatisticsOptions = {}): Promise<FeatureViewStatistics> {
-    this.open();
-    const resolved = await this.planner.resolveView(view);
-    for (const q of options.quantiles ?? [])
-      if (!(q >= 0 && q <= 1)) throw invalid(["quantiles"], `quantiles must be within [0, 1], got ${q}`);
-    const acc = new StatisticsAccumulator(resolved.featureNames, options);
-    const scan = this.offline.scan(resolved.def.name, {
-      ...(options.since !== undefined ? { after: toEpochMs(options.since, ["since"]) } : {}),
-      ...(options.until !== undefined ? { until: toEpochMs(options.until, ["until"]) } : {}),
+  statistics(view: string, options: ViewStatisticsOptions = {}): Promise<FeatureViewStatistics> {
+    return this.guard(async () => {
+      checkLookupName("view", view);
+      const checked = parseOptions(viewStatisticsOptionsSchema, options, "statistics options");
+      const since = checked.since !== undefined ? toEpochMs(checked.since, ["since"]) : undefined;
+      const until = checked.until !== undefined ? toEpochMs(checked.until, ["until"]) : undefined;
+      if (since !== undefined && until !== undefined && since > until)
+        throw new MlcycleError("VALIDATION", "since: the window (since, until] is empty: since is after until", {
+          issues: [{ code: "too_big", path: ["since"], message: "must not be after until", maximum: until }],
+          details: { since, until },
+        });
+      const resolved = await this.planner.resolveView(view);
+      const acc = new StatisticsAccumulator(resolved.featureNames, checked);
+      const scan = this.offline.scan(resolved.def.name, {
+        ...(since !== undefined ? { after: since } : {}),
+        ...(until !== undefined ? { until } : {}),
+      });
+      for await (const page of scan) for (const r of page.rows) acc.add(r.values, r.eventTime);
+      return acc.result(resolved.def.name, resolved.def.version, this.clock.now());
     });
-    for await (const page of scan) for (const r of page.rows) acc.add(r.values, r.eventTime);
-    return acc.result(resolved.def.name, resolved.def.version, this.clock.now());
   }
 
-  /** Stops accepting calls; the stores belong to the workspace (or to whoever passed them in). */
+  /**
+   * Stops accepting calls: every call after it (and the `offline` / `online` getters) gives the
+   * closed error (`UNAVAILABLE`, `details.closed`). Waits for materialisations in progress; the
+   * stores belong to the workspace (or to whoever passed them in).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.materializer.settle();
   }
 
-  private open(): void {
-    if (this.closed) throw new MlcycleError("UNAVAILABLE", "the workspace is closed");
+  /** Throws the closed error once closed. */
+  private enter(): void {
+    if (this.closed) throw closedError();
+  }
+
+  /**
+   * Runs one public call: the closed error first, then the call. An error from under a call the
+   * store was closed during (a destroyed driver) becomes the closed error, with it as `cause`.
+   * Other errors pass unchanged: ours are `MlcycleError`s already, and one thrown by the caller's
+   * own code (an `onProgress` callback, a row iterable) is theirs to see as they threw it.
+   */
+  private async guard<T>(run: () => Promise<T>): Promise<T> {
+    this.enter();
+    try {
+      return await run();
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  private failure(error: unknown): unknown {
+    if (!this.closed || (isMlcycleError(error) && (error.details.closed || error.code !== "INTERNAL"))) return error;
+    const closed = closedError();
+    return new MlcycleError(closed.code, closed.message, { details: closed.details, cause: error });
+  }
+
+  private filter(filter: unknown): DefinitionFilter | undefined {
+    return filter === undefined ? undefined : parseArgument(definitionFilterSchema, filter, "list filter", "filter");
   }
 
   /** What every ingest and push shares: the clock, the events and the view resolver. */
@@ -470,6 +575,7 @@ export class FeatureStore {
       now: () => this.clock.now(),
       events: this.events,
       resolveView: (name: string) => this.planner.resolveView(name),
+      closed: () => this.closed,
     };
   }
 }

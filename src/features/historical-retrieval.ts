@@ -8,7 +8,7 @@ import type { HistoricalFeaturesOptions, TrainingSet } from "./feature-types.js"
 import { asOfJoin, groupQueries } from "./point-in-time-join.js";
 import { chunked } from "./rows.js";
 import { entityKeyAt, type SelectionPlan, sourceFeatures } from "./selection-plan.js";
-import { toEpochMs } from "./timestamps.js";
+import { isEpochMs, toEpochMs } from "./timestamps.js";
 import { TrainingSetDigest } from "./training-set-digest.js";
 
 /**
@@ -35,7 +35,7 @@ export async function buildTrainingSet(
     if (typeof row !== "object" || row === null) throw invalid(["entityRows", i], "must be an object");
     const v = row[timestampField];
     // Numbers need no conversion; anything else goes through the checked path (with its error path).
-    const t = typeof v === "number" && Number.isSafeInteger(v) ? v : toEpochMs(v, ["entityRows", i, timestampField]);
+    const t = isEpochMs(v) ? v : toEpochMs(v, ["entityRows", i, timestampField]);
     times[i] = t;
     if (t > maxTime) maxTime = t;
   }

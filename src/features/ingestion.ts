@@ -1,4 +1,4 @@
-import { invalid, isMlcycleError } from "../core/errors.js";
+import { closedError, invalid, isMlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import type { OfflineRow, OfflineStore } from "../stores/offline-store.js";
 import { isNewerRecord, type OnlineStore, type OnlineWrite } from "../stores/online-store.js";
@@ -22,6 +22,8 @@ export interface FeatureRowWrite {
   signal?: AbortSignal;
   /** What the caller is doing, for the cancellation message (e.g. `ingestion into 'driver_stats'`). */
   what: string;
+  /** True once the feature store is closed: the next chunk is then refused with the closed error. */
+  closed?: () => boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function writeFeatureRows(
   try {
     for await (const chunk of chunked(rows, chunkSize)) {
       throwIfCancelled(signal, what);
+      if (target.closed?.()) throw closedError();
       const offlineRows = toOfflineRows(view, chunk, stored, target.now());
       if (offline) await offline.writeRows(name, offlineRows);
       if (online) applied += await online.write(name, latestPerKey(offlineRows));

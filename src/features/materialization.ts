@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { invalid, MlcycleError } from "../core/errors.js";
+import { closedError, invalid, MlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import type { FeatureRegistryStore, MaterializationState } from "../stores/feature-registry-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
@@ -19,6 +19,8 @@ export interface MaterializerOptions {
   resolveView: (name: string) => Promise<ResolvedView>;
   events: EventBus<FeatureEvents>;
   clock: Clock;
+  /** True once the feature store is closed: a run stops at its next chunk with the closed error. */
+  closed?: () => boolean;
 }
 
 /**
@@ -38,6 +40,15 @@ export class Materializer {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid(["chunkSize"], "must be a positive integer");
     const end = options.end === undefined ? clock.now() : toEpochMs(options.end, ["end"]);
     const start = options.start === undefined ? undefined : toEpochMs(options.start, ["start"]);
+    if (start !== undefined && start > end)
+      throw new MlcycleError(
+        "VALIDATION",
+        `start: the window (start, end] is empty: start ${new Date(start).toISOString()} is after end ${new Date(end).toISOString()}`,
+        {
+          issues: [{ code: "too_big", path: ["start"], message: "must not be after end", maximum: end }],
+          details: { start, end },
+        },
+      );
     throwIfCancelled(options.signal, "materialisation");
     const names = options.views ?? (await registry.listFeatureViews()).map((v) => v.name);
     const results: MaterializeViewResult[] = [];
@@ -93,6 +104,7 @@ export class Materializer {
       for await (const page of scan) {
         if (options.signal?.aborted)
           throw new MlcycleError("CANCELLED", `materialisation of '${name}' was cancelled; the next run continues it`);
+        if (this.options.closed?.()) throw closedError();
         result.written += await stores.online.write(name, latestPerKey(page.rows));
         rows += page.rows.length;
         result.rows += page.rows.length;

@@ -62,6 +62,8 @@ export class OnDemandFeatureView {
     path: PropertyKey[] = [],
   ): Record<string, unknown> {
     let request: Record<string, unknown> = {};
+    if (typeof row !== "object" || row === null)
+      throw invalid(path, `must be an object of request data, got ${row === null ? "null" : typeof row}`);
     if (this.input.request) {
       const picked: Record<string, unknown> = {};
       for (const k of this.requestKeys) picked[k] = row[k];

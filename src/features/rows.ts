@@ -1,9 +1,10 @@
 import type { z } from "zod";
-import { invalid, issueFromZod, MlcycleError, type MlcycleIssue } from "../core/errors.js";
+import { invalid, isMlcycleError, issueFromZod, MlcycleError, type MlcycleIssue } from "../core/errors.js";
 import type { FeatureViewDefinition, JoinKey } from "../stores/feature-registry-store.js";
 import type { OfflineRow } from "../stores/offline-store.js";
 import { encodeEntityKey } from "./entity-key.js";
-import { toEpochMs } from "./timestamps.js";
+import { jsonValueProblem } from "./json-value.js";
+import { isEpochMs, toEpochMs } from "./timestamps.js";
 
 /** Rows to ingest: an array, any iterable, or an async iterable (a stream, a cursor), read in chunks. */
 export type RowSource<T = Record<string, unknown>> = Iterable<T> | AsyncIterable<T>;
@@ -61,10 +62,15 @@ export function toOfflineRows(
     if (typeof row !== "object" || row === null || Array.isArray(row))
       throw invalid([index], `row ${index} of '${def.name}' must be an object`);
     const entityKey = encodeEntityKey(view.joinKeys, row, [index]);
-    const eventTime = toEpochMs(row[def.timestampField], [index, def.timestampField]);
+    const event = row[def.timestampField];
+    const eventTime = isEpochMs(event) ? event : rowTime(def.name, event, index, def.timestampField);
     const created = row[def.createdTimestampField];
     const createdTime =
-      created === undefined || created === null ? now : toEpochMs(created, [index, def.createdTimestampField]);
+      created === undefined || created === null
+        ? now
+        : isEpochMs(created)
+          ? created
+          : rowTime(def.name, created, index, def.createdTimestampField);
     const features: Record<string, unknown> = {};
     for (const f of view.featureNames) if (f in row) features[f] = row[f];
     const parsed = view.validator.safeParse(features);
@@ -77,7 +83,37 @@ export function toOfflineRows(
         { issues, details: { view: def.name, rowIndex: index }, cause: parsed.error },
       );
     }
-    out[i] = { entityKey, eventTime, createdTime, values: parsed.data as Record<string, unknown> };
+    const values = parsed.data as Record<string, unknown>;
+    for (const f in values) {
+      const v = values[f];
+      const t = typeof v;
+      // JSON has no -0: the SQL stores would serve 0 where the memory store served -0, so both get 0.
+      if (v === 0) values[f] = 0;
+      // Strings, booleans and finite numbers (nearly every value) need no walk.
+      else if (t === "number" ? !Number.isFinite(v) : t !== "string" && t !== "boolean" && v != null) {
+        const problem = jsonValueProblem(v);
+        if (problem)
+          throw new MlcycleError("VALIDATION", `row ${index} of '${def.name}': feature ${f} ${problem}`, {
+            issues: [{ code: "invalid_value", path: [index, f], message: `${f} ${problem}` }],
+            details: { view: def.name, rowIndex: index, field: f },
+          });
+      }
+    }
+    out[i] = { entityKey, eventTime, createdTime, values };
   }
   return out;
+}
+
+/** A row's event or created time that is not a plain epoch-ms integer: converted, or `VALIDATION` naming the row and field. */
+function rowTime(view: string, value: unknown, index: number, field: string): number {
+  try {
+    return toEpochMs(value, [index, field]);
+  } catch (error) {
+    if (!isMlcycleError(error)) throw error;
+    const issue = error.issues[0];
+    throw new MlcycleError("VALIDATION", `row ${index} of '${view}': ${field} ${issue.message}`, {
+      issues: error.issues,
+      details: { view, rowIndex: index, field },
+    });
+  }
 }

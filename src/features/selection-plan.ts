@@ -271,6 +271,8 @@ export function entityKeyAt(view: ResolvedView, row: Record<string, unknown>, i:
   try {
     return encodeEntityKey(view.joinKeys, row);
   } catch {
+    if (typeof row !== "object" || row === null)
+      throw invalid(["entityRows", i], `must be an object of join keys, got ${row === null ? "null" : typeof row}`);
     return encodeEntityKey(view.joinKeys, row, ["entityRows", i]);
   }
 }

@@ -1,4 +1,8 @@
+import { z } from "zod";
+import { invalid } from "../core/errors.js";
 import { seededRandom } from "../core/random.js";
+import { parseOptions, statisticsShape } from "./feature-arguments.js";
+
 /** Statistics of one feature over the rows of a view. */
 export interface FeatureColumnStatistics {
   /** Rows with a value (not null, not missing). */
@@ -44,17 +48,23 @@ export interface FeatureViewStatistics {
 
 /** Options of the statistics accumulator. */
 export interface StatisticsOptions {
-  /** Quantile probabilities (default 0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1). */
+  /** Quantile probabilities, each in [0, 1] (default 0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1). */
   quantiles?: number[];
-  /** Reservoir size per numeric feature (default 10,000). */
+  /** Reservoir size per numeric feature: an integer in [1, 10,000,000] (default 10,000). */
   sampleSize?: number;
-  /** Categories counted per feature (default 1,000; beyond that, Misra–Gries keeps the frequent ones). */
+  /**
+   * Categories counted per feature: an integer in [1, 10,000,000] (default 1,000; beyond that,
+   * Misra–Gries keeps the frequent ones).
+   */
   maxCategories?: number;
-  /** Categories reported (default 10). */
+  /** Categories reported: an integer ≥ 0 (default 10). */
   topK?: number;
-  /** Seed of the reservoir's generator (default 42), so profiles are reproducible. */
+  /** Seed of the reservoir's generator, a safe integer (default 42), so profiles are reproducible. */
   seed?: number;
 }
+
+/** Loose: the accumulator is also given the options of a whole statistics call (`since`, `until`). */
+const accumulatorOptions = z.object(statisticsShape);
 
 const DEFAULT_QUANTILES = [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1];
 
@@ -168,7 +178,12 @@ export class StatisticsAccumulator {
   private readonly quantiles: number[];
   private readonly topK: number;
 
+  /**
+   * `VALIDATION` naming the option when an option is out of range or of the wrong type (a negative
+   * or fractional `sampleSize`, a quantile outside [0, 1]…).
+   */
   constructor(features: readonly string[], options: StatisticsOptions = {}) {
+    options = parseOptions(accumulatorOptions, options, "statistics options");
     const random = seededRandom(options.seed ?? 42);
     this.quantiles = options.quantiles ?? DEFAULT_QUANTILES;
     this.topK = options.topK ?? 10;
@@ -182,6 +197,10 @@ export class StatisticsAccumulator {
 
   /** Adds one row's values (features absent from `values` count as missing). */
   add(values: Record<string, unknown>, eventTime: number): void {
+    if (typeof values !== "object" || values === null)
+      throw invalid(["values"], `must be an object of feature values, got ${values === null ? "null" : typeof values}`);
+    if (typeof eventTime !== "number" || Number.isNaN(eventTime))
+      throw invalid(["eventTime"], `must be a number of epoch milliseconds, got ${String(eventTime).slice(0, 40)}`);
     this.rows++;
     if (eventTime < this.from) this.from = eventTime;
     if (eventTime > this.to) this.to = eventTime;

@@ -25,9 +25,23 @@ const VERSION_RE = /^v?([1-9][0-9]{0,9})$/;
 /** Parses a {@link ModelRef}; `VALIDATION` when it has none of the accepted shapes. */
 export function parseModelRef(ref: ModelRef): ParsedRef {
   if (typeof ref === "object" && ref !== null) {
-    if ("id" in ref && typeof ref.id === "string") return { kind: "id", id: ref.id };
-    if ("model" in ref && "version" in ref) return { kind: "version", model: ref.model, version: ref.version };
-    if ("model" in ref && "alias" in ref) return atAlias(ref.model, ref.alias);
+    if ("id" in ref) {
+      if (typeof ref.id !== "string" || ref.id.length === 0) throw invalid(["ref", "id"], "must be a non-empty string");
+      return { kind: "id", id: ref.id };
+    }
+    if ("model" in ref && (typeof ref.model !== "string" || ref.model.length === 0))
+      throw invalid(["ref", "model"], "must be a non-empty string");
+    if ("model" in ref && "version" in ref) {
+      const v = ref.version as unknown;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+        throw invalid(["ref", "version"], `must be a positive integer, got ${String(v)}`);
+      return { kind: "version", model: ref.model, version: v };
+    }
+    if ("model" in ref && "alias" in ref) {
+      if (typeof ref.alias !== "string" || ref.alias.length === 0)
+        throw invalid(["ref", "alias"], "must be a non-empty string");
+      return atAlias(ref.model, ref.alias);
+    }
     throw invalid(["ref"], "an object reference needs { model, version }, { model, alias } or { id }");
   }
   if (typeof ref !== "string" || ref.length === 0) throw invalid(["ref"], "must be a non-empty string");

@@ -1,4 +1,4 @@
-import { invalid } from "../core/errors.js";
+import { closedError, invalid } from "../core/errors.js";
 import type { SliceSpec } from "../evaluation/index.js";
 import { checkKey, checkString } from "../core/validation.js";
 import type { EvaluationRecord, ApprovalRecord } from "../stores/registry-store.js";
@@ -29,7 +29,26 @@ import type {
   ResolvedVersion,
   SlicedEvaluateVersionResult,
 } from "./registry-types.js";
-import { checkModelName, checkTags } from "./registry-validation.js";
+import { checkAlias, checkModelName, checkTags } from "./registry-validation.js";
+import { guardedRegistryStore } from "./guarded-store.js";
+import {
+  approveOptionsSchema,
+  auditSchema,
+  checkStringArgument,
+  createModelOptionsSchema,
+  evaluateOptionsSchema,
+  historyOptionsSchema,
+  listVersionsOptionsSchema,
+  loadOptionsSchema,
+  modelFilterSchema,
+  modelPatchSchema,
+  parseArgument,
+  policySchema,
+  recordEvaluationOptionsSchema,
+  registerOptionsSchema,
+  registryOptionsSchema,
+  versionPatchSchema,
+} from "./registry-arguments.js";
 import type { SchemaLike } from "./signature.js";
 import { VersionEvaluations } from "./version-evaluations.js";
 
@@ -60,6 +79,7 @@ export class ModelRegistry implements ModelLoader {
   private readonly evaluationsOf: VersionEvaluations;
   /** Zod schemas of versions registered in this process, so validation uses them instead of JSON Schema. */
   private readonly schemas = new Map<string, SchemaLike>();
+  private closed = false;
 
   /**
    * Built by the workspace (`ws.registry`) with its stores, events, clock, lineage and tracking.
@@ -67,7 +87,9 @@ export class ModelRegistry implements ModelLoader {
    * calling {@link registerFlavor} for each).
    */
   constructor(options: ModelRegistryOptions) {
-    const { store, artifacts, clock, lineage, tracking } = options;
+    parseArgument("options", registryOptionsSchema, options ?? null);
+    const { artifacts, clock, lineage, tracking } = options;
+    const store = guardedRegistryStore(options.store, () => this.closed);
     const events = options.events;
     this.store = store;
     this.clock = clock;
@@ -89,6 +111,7 @@ export class ModelRegistry implements ModelLoader {
       lineage,
       tracking,
       schemas: this.schemas,
+      versionLineageInStore: options.versionLineageInStore === true,
     });
     this.policies = new AliasPolicies({ store, clock, events, resolver: this.resolver });
     this.aliasMoves = new ModelAliases({ store, clock, events, resolver: this.resolver, policies: this.policies });
@@ -115,6 +138,7 @@ export class ModelRegistry implements ModelLoader {
    * ```
    */
   registerFlavor(flavor: ModelFlavor): this {
+    this.live();
     this.flavors.add(flavor);
     return this;
   }
@@ -126,12 +150,14 @@ export class ModelRegistry implements ModelLoader {
 
   /** Makes a class loadable by the `json` flavor (ml.js models and anything with toJSON + static load). */
   registerModelClass<M>(cls: JsonModelClass<M>, options?: JsonClassOptions<M>): this {
+    this.live();
     this.flavors.json.registerClass(cls, options);
     return this;
   }
 
   /** Registers a predict factory for the `function` flavor (see `functionModel`). */
   registerFunction<S>(name: string, factory: PredictFactory<S>): this {
+    this.live();
     this.flavors.functions.registerFactory(name, factory);
     return this;
   }
@@ -140,7 +166,9 @@ export class ModelRegistry implements ModelLoader {
 
   /** Creates a registered model; `CONFLICT` when the name is taken, `VALIDATION` on a bad name. */
   async createModel(name: string, options: { description?: string; tags?: Record<string, string> } = {}) {
+    this.live();
     checkModelName(name);
+    parseArgument("options", createModelOptionsSchema, options);
     const now = this.clock.now();
     const rec = await this.store.createModel({
       name,
@@ -154,6 +182,8 @@ export class ModelRegistry implements ModelLoader {
 
   /** A registered model by name; `NOT_FOUND` naming it. */
   async getModel(name: string): Promise<RegisteredModel> {
+    this.live();
+    checkStringArgument("model", name);
     return this.resolver.describeModel(await this.resolver.model(name));
   }
 
@@ -169,20 +199,28 @@ export class ModelRegistry implements ModelLoader {
   async searchModels(
     filter: { nameLike?: string; tags?: Record<string, string>; after?: string; limit?: number } = {},
   ): Promise<RegisteredModel[]> {
-    if (filter.nameLike !== undefined) checkString("nameLike", filter.nameLike, 500);
-    if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > 10_000))
-      throw invalid(["limit"], "must be an integer between 1 and 10000");
-    const rows = await this.store.listModels({ ...filter, tags: filter.tags && checkTags(filter.tags) });
+    this.live();
+    const f = parseArgument("filter", modelFilterSchema, filter);
+    const rows = await this.store.listModels({
+      ...(f.nameLike !== undefined ? { nameLike: f.nameLike } : {}),
+      ...(f.after !== undefined ? { after: f.after } : {}),
+      ...(f.limit !== undefined ? { limit: f.limit } : {}),
+      ...(f.tags !== undefined ? { tags: checkTags(f.tags) } : {}),
+    });
     return Promise.all(rows.map((r) => this.resolver.describeModel(r)));
   }
 
   /** Every registered model (up to `limit`, default 100), by name. */
-  listModels(options: { after?: string; limit?: number } = {}): Promise<RegisteredModel[]> {
-    return this.searchModels(options);
+  async listModels(options: { after?: string; limit?: number } = {}): Promise<RegisteredModel[]> {
+    this.live();
+    const o = parseArgument("options", modelFilterSchema.pick({ after: true, limit: true }), options);
+    return this.searchModels(o);
   }
 
   /** Renames a model; versions, aliases and history follow. `CONFLICT` when the new name is taken. */
   async renameModel(name: string, newName: string): Promise<RegisteredModel> {
+    this.live();
+    checkStringArgument("model", name);
     checkModelName(newName);
     const m = await this.resolver.model(name);
     return this.resolver.describeModel(
@@ -192,6 +230,9 @@ export class ModelRegistry implements ModelLoader {
 
   /** Sets a model's description. */
   async updateModel(name: string, patch: { description?: string }): Promise<RegisteredModel> {
+    this.live();
+    checkStringArgument("model", name);
+    parseArgument("patch", modelPatchSchema, patch);
     const m = await this.resolver.model(name);
     const description =
       patch.description === undefined ? undefined : checkString("description", patch.description, 100_000);
@@ -202,12 +243,16 @@ export class ModelRegistry implements ModelLoader {
 
   /** Sets one tag of a model. */
   async setModelTag(name: string, key: string, value: string): Promise<void> {
+    this.live();
+    checkStringArgument("model", name);
     const m = await this.resolver.model(name);
     await this.store.updateModel(m.id, { tags: checkTags({ [key]: value }), updatedAt: this.clock.now() });
   }
 
   /** Removes one tag of a model (absent tags are fine). */
   async deleteModelTag(name: string, key: string): Promise<void> {
+    this.live();
+    checkStringArgument("model", name);
     const m = await this.resolver.model(name);
     await this.store.updateModel(m.id, { tags: { [checkKey("tag", key)]: null }, updatedAt: this.clock.now() });
   }
@@ -229,22 +274,29 @@ export class ModelRegistry implements ModelLoader {
    * v.version; // 1, 2, 3…
    * ```
    */
-  register(name: string, options: RegisterOptions): Promise<ModelVersion> {
+  async register(name: string, options: RegisterOptions): Promise<ModelVersion> {
+    this.live();
+    checkModelName(name);
+    if (options === null || typeof options !== "object") throw invalid(["options"], "register() needs options");
+    parseArgument("options", registerOptionsSchema, options);
     return this.versions.register(name, options);
   }
 
   /** A version by reference (`iris@champion`, `iris@3`, `iris@latest`, version id); `NOT_FOUND` naming it. */
-  getVersion(ref: ModelRef): Promise<ModelVersion> {
+  async getVersion(ref: ModelRef): Promise<ModelVersion> {
+    this.live();
     return this.versions.get(ref);
   }
 
   /** The versions of a model, by number (deleted ones only with `includeDeleted`). */
-  listVersions(name: string, options: { includeDeleted?: boolean } = {}): Promise<ModelVersion[]> {
-    return this.versions.list(name, options);
+  async listVersions(name: string, options: { includeDeleted?: boolean } = {}): Promise<ModelVersion[]> {
+    this.live();
+    checkStringArgument("model", name);
+    return this.versions.list(name, parseArgument("options", listVersionsOptionsSchema, options));
   }
 
   /** Updates a version's description, model card, tags (null deletes) or adds metrics. */
-  updateVersion(
+  async updateVersion(
     ref: ModelRef,
     patch: {
       description?: string;
@@ -253,11 +305,16 @@ export class ModelRegistry implements ModelLoader {
       metrics?: Record<string, number>;
     },
   ): Promise<ModelVersion> {
+    this.live();
+    parseArgument("patch", versionPatchSchema, patch);
     return this.versions.update(ref, patch);
   }
 
   /** Sets one tag of a version. */
   async setVersionTag(ref: ModelRef, key: string, value: string): Promise<void> {
+    this.live();
+    checkStringArgument("key", key);
+    checkStringArgument("value", value);
     await this.versions.update(ref, { tags: { [key]: value } });
   }
 
@@ -272,8 +329,9 @@ export class ModelRegistry implements ModelLoader {
    * await ws.registry.deleteVersion("iris@2", { actor: "ana", reason: "trained on leaked labels" });
    * ```
    */
-  deleteVersion(ref: ModelRef, audit: AuditOptions = {}): Promise<ModelVersion> {
-    return this.versions.delete(ref, audit);
+  async deleteVersion(ref: ModelRef, audit: AuditOptions = {}): Promise<ModelVersion> {
+    this.live();
+    return this.versions.delete(ref, parseArgument("audit", auditSchema, audit));
   }
 
   // ---------------------------------------------------------------- aliases
@@ -289,12 +347,17 @@ export class ModelRegistry implements ModelLoader {
    * await ws.registry.setAlias("iris", "champion", 3, { actor: "ana", reason: "beats v2 by 2 points" });
    * ```
    */
-  setAlias(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
-    return this.aliasMoves.set(name, alias, target, audit);
+  async setAlias(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
+    this.live();
+    checkStringArgument("model", name);
+    checkAlias(alias);
+    if (typeof target === "number" && (!Number.isInteger(target) || target < 1))
+      throw invalid(["target"], `must be a positive integer version or a reference, got ${target}`);
+    return this.aliasMoves.set(name, alias, target, parseArgument("audit", auditSchema, audit));
   }
 
   /** Alias of {@link setAlias}, for the vocabulary of promotions. */
-  promote(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
+  async promote(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
     return this.setAlias(name, alias, target, audit);
   }
 
@@ -310,23 +373,31 @@ export class ModelRegistry implements ModelLoader {
    * move.to;   // 2
    * ```
    */
-  rollback(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
-    return this.aliasMoves.rollback(name, alias, audit);
+  async rollback(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
+    this.live();
+    checkStringArgument("model", name);
+    return this.aliasMoves.rollback(name, alias, parseArgument("audit", auditSchema, audit));
   }
 
   /** Removes an alias (audited as `delete`); `NOT_FOUND` when it does not exist. */
-  deleteAlias(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
-    return this.aliasMoves.delete(name, alias, audit);
+  async deleteAlias(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
+    this.live();
+    checkStringArgument("model", name);
+    return this.aliasMoves.delete(name, alias, parseArgument("audit", auditSchema, audit));
   }
 
   /** Where each alias of a model points: alias → version number. */
-  aliases(name: string): Promise<Record<string, number>> {
+  async aliases(name: string): Promise<Record<string, number>> {
+    this.live();
+    checkStringArgument("model", name);
     return this.aliasMoves.current(name);
   }
 
   /** The audit trail of a model's aliases (one alias when given), newest first. */
-  aliasHistory(name: string, alias?: string, options: { limit?: number } = {}): Promise<AliasMove[]> {
-    return this.aliasMoves.history(name, alias, options);
+  async aliasHistory(name: string, alias?: string, options: { limit?: number } = {}): Promise<AliasMove[]> {
+    this.live();
+    checkStringArgument("model", name);
+    return this.aliasMoves.history(name, alias, parseArgument("options", historyOptionsSchema, options));
   }
 
   // ---------------------------------------------------------------- policies, approvals, evaluations
@@ -341,17 +412,26 @@ export class ModelRegistry implements ModelLoader {
    * await ws.registry.setPolicy("iris", "champion", { requireApproval: true, gate: "beats-champion" });
    * ```
    */
-  setPolicy(name: string, alias: string, policy: PolicyOptions): Promise<AliasPolicy> {
+  async setPolicy(name: string, alias: string, policy: PolicyOptions): Promise<AliasPolicy> {
+    this.live();
+    checkStringArgument("model", name);
+    parseArgument("policy", policySchema, policy ?? null);
     return this.policies.set(name, alias, policy);
   }
 
   /** The policy of an alias, or undefined. */
-  getPolicy(name: string, alias: string): Promise<AliasPolicy | undefined> {
+  async getPolicy(name: string, alias: string): Promise<AliasPolicy | undefined> {
+    this.live();
+    checkStringArgument("model", name);
+    checkAlias(alias);
     return this.policies.get(name, alias);
   }
 
   /** Removes the policy of an alias. */
-  removePolicy(name: string, alias: string): Promise<void> {
+  async removePolicy(name: string, alias: string): Promise<void> {
+    this.live();
+    checkStringArgument("model", name);
+    checkAlias(alias);
     return this.policies.remove(name, alias);
   }
 
@@ -364,12 +444,14 @@ export class ModelRegistry implements ModelLoader {
    * await ws.registry.approve("iris@3", { actor: "lead", comment: "reviewed the model card" });
    * ```
    */
-  approve(ref: ModelRef, options: { actor?: string; comment?: string } = {}): Promise<ApprovalRecord> {
-    return this.policies.approve(ref, options);
+  async approve(ref: ModelRef, options: { actor?: string; comment?: string } = {}): Promise<ApprovalRecord> {
+    this.live();
+    return this.policies.approve(ref, parseArgument("options", approveOptionsSchema, options));
   }
 
   /** Approvals of a version, oldest first. */
-  approvals(ref: ModelRef): Promise<ApprovalRecord[]> {
+  async approvals(ref: ModelRef): Promise<ApprovalRecord[]> {
+    this.live();
     return this.policies.approvals(ref);
   }
 
@@ -383,12 +465,15 @@ export class ModelRegistry implements ModelLoader {
    * await ws.registry.recordEvaluation("iris@3", { gateResult, runId });
    * ```
    */
-  recordEvaluation(ref: ModelRef, options: RecordEvaluationOptions): Promise<EvaluationRecord> {
+  async recordEvaluation(ref: ModelRef, options: RecordEvaluationOptions): Promise<EvaluationRecord> {
+    this.live();
+    parseArgument("options", recordEvaluationOptionsSchema, options ?? null);
     return this.evaluationsOf.record(ref, options);
   }
 
   /** Stored evaluations of a version, oldest first. */
-  evaluations(ref: ModelRef): Promise<EvaluationRecord[]> {
+  async evaluations(ref: ModelRef): Promise<EvaluationRecord[]> {
+    this.live();
     return this.evaluationsOf.list(ref);
   }
 
@@ -412,7 +497,9 @@ export class ModelRegistry implements ModelLoader {
   ): Promise<SlicedEvaluateVersionResult>;
   /** Evaluates a version against a baseline and stores the outcome (see the overload with `slices`). */
   evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult>;
-  evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult> {
+  async evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult> {
+    this.live();
+    parseArgument("options", evaluateOptionsSchema, options ?? null);
     return this.evaluationsOf.evaluate(candidateRef, options);
   }
 
@@ -429,17 +516,28 @@ export class ModelRegistry implements ModelLoader {
    * const labels = await m.predict([[5.1, 3.5, 1.4, 0.2]]);
    * ```
    */
-  load<I = any, O = any>(ref: ModelRef, options: LoadOptions = {}): Promise<LoadedModel<I, O>> {
+  async load<I = any, O = any>(ref: ModelRef, options: LoadOptions = {}): Promise<LoadedModel<I, O>> {
+    this.live();
+    parseArgument("options", loadOptionsSchema, options);
     return this.loader.load<I, O>(ref, options);
   }
 
   /** Resolves a reference to its model and version records; `NOT_FOUND` naming what is missing. */
-  resolve(ref: ModelRef): Promise<ResolvedVersion> {
+  async resolve(ref: ModelRef): Promise<ResolvedVersion> {
+    this.live();
     return this.resolver.resolve(ref);
   }
 
-  /** Nothing to flush: every write is committed when its call returns. */
+  /**
+   * Nothing to flush: every write is committed when its call returns. Every call after it is
+   * `UNAVAILABLE` (`closedError()`); closing twice is fine.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     this.schemas.clear();
+  }
+
+  private live(): void {
+    if (this.closed) throw closedError();
   }
 }

@@ -4,7 +4,8 @@ import type { EventBus } from "../core/events.js";
 import { checkKey, checkName, checkString } from "../core/validation.js";
 import { lineageIds } from "../lineage/external-ids.js";
 import type { ArtifactStore } from "../stores/artifact-store.js";
-import type { ModelVersionRecord, RegistryStore } from "../stores/registry-store.js";
+import type { LineageBatchEdge, LineageNodeInput } from "../stores/lineage-store.js";
+import type { ModelVersionInput, ModelVersionRecord, RegistryStore } from "../stores/registry-store.js";
 import type { ModelFlavors } from "./flavors/model-flavors.js";
 import type { ModelRef } from "./model-ref.js";
 import type { ModelResolver } from "./model-resolver.js";
@@ -27,6 +28,8 @@ export interface ModelVersionsDeps {
   tracking: Pick<RegistryRunAccess, "getRun" | "readArtifact">;
   /** Zod schemas of versions registered in this process, by version id (written here, read by the loader). */
   schemas: Map<string, SchemaLike>;
+  /** Commit a version and its lineage through `store.createVersionWithLineage` when it has it. */
+  versionLineageInStore?: boolean;
 }
 
 /** Model versions: registration (bytes, signature, source, lineage), reading, updating and deletion. */
@@ -102,7 +105,7 @@ export class ModelVersions {
     }
 
     const { digest, size } = await artifacts.put(bytes);
-    const record = await store.createVersion({
+    const input: ModelVersionInput = {
       modelId: model.id,
       flavor: flavor.name,
       flavorMeta: meta,
@@ -119,10 +122,10 @@ export class ModelVersions {
       ...(options.featureService !== undefined ? { featureService: options.featureService } : {}),
       createdBy: actor,
       createdAt: clock.now(),
-    });
+    };
+    const record = await this.createWithLineage(name, input, runName);
     if (options.signature?.inputs !== undefined) this.deps.schemas.set(record.id, options.signature.inputs);
 
-    await this.recordLineage(name, record, runName);
     this.deps.events.emit("model.version.created", {
       model: name,
       version: record.version,
@@ -212,27 +215,76 @@ export class ModelVersions {
     return { ...updated, model: model.name, aliases: [] };
   }
 
+  /**
+   * Numbers and stores the version together with its lineage: in one unit of work when the store has
+   * `createVersionWithLineage` (a crash leaves both or neither), else one after the other.
+   */
+  private async createWithLineage(
+    name: string,
+    input: ModelVersionInput,
+    runName: string | undefined,
+  ): Promise<ModelVersionRecord> {
+    const { store, lineage } = this.deps;
+    if (!this.deps.versionLineageInStore || !store.createVersionWithLineage) {
+      const record = await store.createVersion(input);
+      await this.recordLineage(name, record, runName);
+      return record;
+    }
+    const producers = producersOf(input, runName);
+    // Keep the nodes the owning modules recorded (their names and types); only add the output events.
+    const existing = await Promise.all(
+      producers.map((p) => lineage.find({ kind: "execution", externalId: p.externalId })),
+    );
+    const { version } = await store.createVersionWithLineage(input, (v) => {
+      const nodes: LineageNodeInput[] = [{ kind: "artifact", ...versionArtifact(name, v) }];
+      const edges: LineageBatchEdge[] = [];
+      producers.forEach((p, i) => {
+        let from: string | number | undefined = existing[i]?.id;
+        if (from === undefined) {
+          from = nodes.length;
+          nodes.push({ kind: "execution", ...p });
+        }
+        edges.push({ type: "event", from, to: 0, direction: "output", slot: "model" });
+      });
+      return { nodes, edges };
+    });
+    return version;
+  }
+
   private async recordLineage(name: string, v: ModelVersionRecord, runName: string | undefined): Promise<void> {
     const { lineage } = this.deps;
-    const artifact = await lineage.recordArtifact({
-      type: "model_version",
-      name: `${name}/${v.version}`,
-      externalId: lineageIds.modelVersion(name, v.version),
-      digest: v.digest,
-      properties: { model: name, version: v.version, versionId: v.id, flavor: v.flavor },
-    });
-    const producers: Array<{ externalId: string; type: string; name: string }> = [];
-    if (v.runId !== undefined)
-      producers.push({ externalId: lineageIds.run(v.runId), type: "tracking_run", name: runName ?? v.runId });
-    if (v.pipelineRunId !== undefined && v.step !== undefined)
-      producers.push({ externalId: lineageIds.stepRun(v.pipelineRunId, v.step), type: "step_run", name: v.step });
-    for (const p of producers) {
+    const artifact = await lineage.recordArtifact(versionArtifact(name, v));
+    for (const p of producersOf(v, runName)) {
       // Keep the node the owning module recorded (its name and type); only add the output event.
       const existing = await lineage.find({ kind: "execution", externalId: p.externalId });
       if (existing) await lineage.addEvent(existing.id, artifact.id, "output", "model");
       else await lineage.recordExecution({ ...p, outputs: [{ artifact: artifact.id, slot: "model" }] });
     }
   }
+}
+
+/** The lineage artifact node of a version. */
+function versionArtifact(name: string, v: ModelVersionRecord) {
+  return {
+    type: "model_version",
+    name: `${name}/${v.version}`,
+    externalId: lineageIds.modelVersion(name, v.version),
+    digest: v.digest,
+    properties: { model: name, version: v.version, versionId: v.id, flavor: v.flavor },
+  };
+}
+
+/** The executions that produced a version: its tracking run and its pipeline step, when known. */
+function producersOf(
+  v: Pick<ModelVersionRecord, "runId" | "pipelineRunId" | "step">,
+  runName: string | undefined,
+): Array<{ externalId: string; type: string; name: string }> {
+  const producers: Array<{ externalId: string; type: string; name: string }> = [];
+  if (v.runId !== undefined)
+    producers.push({ externalId: lineageIds.run(v.runId), type: "tracking_run", name: runName ?? v.runId });
+  if (v.pipelineRunId !== undefined && v.step !== undefined)
+    producers.push({ externalId: lineageIds.stepRun(v.pipelineRunId, v.step), type: "step_run", name: v.step });
+  return producers;
 }
 
 /** The run artifact a registration takes its bytes from: `fromRun` or a `runs:/` URI as `model`. */

@@ -45,6 +45,13 @@ export interface ModelRegistryOptions {
   lineage: RegistryLineage;
   /** Source runs of versions and the runs evaluations are logged on. */
   tracking: RegistryRunAccess;
+  /**
+   * True when `lineage` records into the lineage store of the same metadata store as `store` (as in a
+   * workspace): a new version and its lineage are then committed as one unit by the registry store's
+   * `createVersionWithLineage`, so a crash never leaves a version without lineage. Default false:
+   * the version is stored, then its lineage is recorded through `lineage`.
+   */
+  versionLineageInStore?: boolean;
   /** Flavors beyond the built-in `json` and `function` (the same as `registerFlavor` for each). */
   flavors?: ModelFlavor[];
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import { invalid, isMlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import { checkKey } from "../core/validation.js";
+import { checkJsonState } from "./json-state.js";
 import { checkGate, type EvaluationResult, evaluate, type GateResult } from "../evaluation/index.js";
 import type { EvaluationRecord, RegistryStore } from "../stores/registry-store.js";
 import type { RegistryModelLoader } from "./model-loader.js";
@@ -51,14 +52,20 @@ export class VersionEvaluations {
       for (const key of Object.keys(metrics)) checkKey("metric", key);
       for (const key of Object.keys(runTags)) checkKey("tag", key);
     }
-    const result: Record<string, unknown> = JSON.parse(
-      JSON.stringify({
-        ...(options.extra ?? {}),
-        ...(g ? { gateResult: g } : {}),
-        ...(options.evaluation ? { evaluation: options.evaluation } : {}),
-        metrics,
-      }),
-    );
+    const stored = {
+      ...(options.extra ?? {}),
+      ...(g ? { gateResult: g } : {}),
+      ...(options.evaluation ? { evaluation: options.evaluation } : {}),
+      metrics,
+    };
+    // A bigint, a cycle or a 20,000-deep value in `extra` is VALIDATION here, not a raw TypeError or RangeError.
+    if (options.extra !== undefined) checkJsonState("extra", options.extra);
+    let result: Record<string, unknown>;
+    try {
+      result = JSON.parse(JSON.stringify(stored));
+    } catch (error) {
+      throw invalid(["options"], `must be JSON-serialisable: ${(error as Error).message}`);
+    }
     const rec = await this.deps.store.addEvaluation({
       versionId: version.id,
       ...(g ? { gate: g.gate.name, passed: g.passed } : {}),

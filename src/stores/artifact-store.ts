@@ -53,18 +53,47 @@ export function checkDigest(digest: unknown): string {
   return digest;
 }
 
-/** Normalises an {@link ArtifactBody} to an async iterable of byte chunks. */
+/**
+ * Normalises an {@link ArtifactBody} to an async iterable of byte chunks. Anything else — a number,
+ * `null`, a plain object, a chunk that is not bytes (or, from an async iterable, text) — is
+ * `VALIDATION` before the chunk is handed on, so a store writes nothing of a bad body.
+ */
 export async function* bodyChunks(body: ArtifactBody): AsyncIterable<Uint8Array> {
   if (typeof body === "string") {
     yield new TextEncoder().encode(body);
-  } else if (body instanceof Uint8Array) {
-    yield body;
-  } else if (Symbol.asyncIterator in body) {
-    for await (const c of body as AsyncIterable<Uint8Array | string>)
-      yield typeof c === "string" ? new TextEncoder().encode(c) : c;
-  } else {
-    for (const c of body as Iterable<Uint8Array>) yield c;
+    return;
   }
+  if (body instanceof Uint8Array) {
+    yield body;
+    return;
+  }
+  const described = describeBody(body);
+  if (typeof body !== "object" || body === null)
+    throw invalid(["body"], `must be bytes, a string or an iterable of byte chunks, got ${described}`);
+  let index = 0;
+  if (Symbol.asyncIterator in body) {
+    for await (const c of body as AsyncIterable<unknown>) {
+      if (typeof c === "string") yield new TextEncoder().encode(c);
+      else if (c instanceof Uint8Array) yield c;
+      else throw invalid(["body", index], `chunk ${index} must be bytes or text, got ${describeBody(c)}`);
+      index++;
+    }
+    return;
+  }
+  if (typeof (body as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function")
+    throw invalid(["body"], `must be bytes, a string or an iterable of byte chunks, got ${described}`);
+  for (const c of body as Iterable<unknown>) {
+    if (!(c instanceof Uint8Array))
+      throw invalid(["body", index], `chunk ${index} must be bytes, got ${describeBody(c)}`);
+    yield c;
+    index++;
+  }
+}
+
+function describeBody(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? (value.constructor?.name ?? "an object") : typeof value;
 }
 
 /** Reads a whole {@link ArtifactBody} into one buffer. */

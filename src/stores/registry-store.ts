@@ -1,3 +1,5 @@
+import type { LineageBatchEdge, LineageNode, LineageNodeInput } from "./lineage-store.js";
+
 /**
  * The model-registry metadata port: registered models, their numbered versions, aliases with an
  * audit trail, alias policies, approvals and stored evaluation results.
@@ -143,9 +145,31 @@ export interface EvaluationRecord {
   at: number;
 }
 
+/**
+ * The lineage of a new version, built from the version as numbered by the store: nodes and edges as
+ * in `LineageStore.putBatch` (edge ends are node ids or indexes into `nodes`).
+ */
+export type VersionLineageBuilder = (version: ModelVersionRecord) => {
+  nodes: readonly LineageNodeInput[];
+  edges: readonly LineageBatchEdge[];
+};
+
+/**
+ * Case-folds a model name or a `nameLike` pattern the way every registry store compares them:
+ * `String.prototype.toLowerCase()` (full Unicode, locale-independent), so `"über%"` matches
+ * `"Über Model"` on every backend.
+ */
+export function foldModelName(name: string): string {
+  return name.toLowerCase();
+}
+
 /** Filter of {@link RegistryStore.listModels}. */
 export interface ModelFilter {
-  /** SQL LIKE pattern on the name (`%` any run, `_` one character), case-insensitive. */
+  /**
+   * SQL LIKE pattern on the name (`%` any run, `_` one character, `\` a literal), case-insensitive:
+   * pattern and name are both compared after {@link foldModelName} (Unicode lower case, not only
+   * ASCII).
+   */
   nameLike?: string;
   /** Every given tag must be set to the given value. */
   tags?: Record<string, string>;
@@ -198,6 +222,17 @@ export interface RegistryStore {
 
   /** Adds the next version of a model (number = highest + 1, atomically). */
   createVersion(input: ModelVersionInput): Promise<ModelVersionRecord>;
+  /**
+   * Optional: adds the next version (as {@link createVersion}) together with its lineage nodes and
+   * edges, built by `lineage` from the numbered version, as one unit of work (one transaction on
+   * SQL): either both are stored or neither. Returns the version and the stored nodes in input
+   * order. A store lacking it gets `createVersion` followed by separate lineage writes, which a
+   * crash between them can leave without lineage.
+   */
+  createVersionWithLineage?(
+    input: ModelVersionInput,
+    lineage: VersionLineageBuilder,
+  ): Promise<{ version: ModelVersionRecord; lineage: LineageNode[] }>;
   /** A version by model id and number (deleted or not), or undefined. */
   getVersion(modelId: string, version: number): Promise<ModelVersionRecord | undefined>;
   /** A version by id (deleted or not), or undefined. */

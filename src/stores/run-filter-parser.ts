@@ -1,4 +1,5 @@
-import { MlcycleError } from "../core/errors.js";
+import { invalid, MlcycleError } from "../core/errors.js";
+import { checkText } from "../core/validation.js";
 import type {
   ComparisonOp,
   FilterNode,
@@ -394,6 +395,12 @@ export function fieldName(f: RunField): string {
     : `${prefix}.\`${f.key.replaceAll("`", "``")}\``;
 }
 
+const MAX_ORDER_TERMS = 100;
+
+function describeType(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+}
+
 /**
  * Parses a run filter to its AST; a blank filter is `undefined`. A malformed filter is a
  * `VALIDATION` error naming the 1-based character position.
@@ -404,8 +411,11 @@ export function fieldName(f: RunField): string {
  * ```
  */
 export function parseRunFilter(source: string | undefined): FilterNode | undefined {
-  if (source === undefined || source.trim() === "") return undefined;
-  if (typeof source !== "string") throw syntaxError(String(source), 0, "the filter must be a string");
+  if (source === undefined) return undefined;
+  if (typeof source !== "string")
+    throw invalid(["filter"], `must be a string such as "metrics.acc > 0.9", got ${describeType(source)}`);
+  checkText("filter", source);
+  if (source.trim() === "") return undefined;
   if (source.length > 100_000) throw syntaxError(source, 100_000, "the filter is longer than 100000 characters");
   const parser = new Parser(source, tokenize(source, "filter"), "filter");
   return parser.parseFilter();
@@ -421,10 +431,18 @@ export function parseRunFilter(source: string | undefined): FilterNode | undefin
  */
 export function parseRunOrder(terms: string | readonly string[] | undefined): RunOrder[] {
   if (terms === undefined) return [];
-  const list = typeof terms === "string" ? [terms] : terms;
+  if (typeof terms !== "string" && !Array.isArray(terms))
+    throw invalid(
+      ["orderBy"],
+      `must be a string or a list of strings such as "metrics.acc DESC", got ${describeType(terms)}`,
+    );
+  const list: readonly unknown[] = typeof terms === "string" ? [terms] : terms;
+  if (list.length > MAX_ORDER_TERMS)
+    throw invalid(["orderBy"], `has ${list.length} terms; at most ${MAX_ORDER_TERMS} are allowed`, "too_big");
   return list.map((term, n) => {
     const what = `orderBy[${n}]`;
-    if (typeof term !== "string") throw syntaxError(String(term), 0, "must be a string", what);
+    if (typeof term !== "string") throw invalid(["orderBy", n], `must be a string, got ${describeType(term)}`);
+    checkText(what, term, 10_000);
     const tokens = tokenize(term, what);
     const parser = new Parser(term, tokens, what);
     const { field } = parser.parseField();

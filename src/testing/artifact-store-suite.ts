@@ -102,6 +102,31 @@ export function artifactStoreSuite(
       await store.close?.();
     });
 
+    // Regression: memory threw a raw TypeError, local files stored a NaN size.
+    it("refuses a body that is not bytes with VALIDATION and stores nothing", async () => {
+      const store = await factory();
+      for (const body of [5, null, {}, ["a", "b"], [new Uint8Array([1]), "b"]]) {
+        await expect(store.put(body as never)).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+      }
+      const listed: unknown[] = [];
+      for await (const info of store.list()) listed.push(info);
+      expect(listed).toEqual([]);
+      await store.close?.();
+    });
+
+    // Regression: memory and local files kept answering after close().
+    it("answers every call after close() with the closed error", async () => {
+      const store = await factory();
+      const info = await store.put("kept");
+      if (!store.close) return;
+      await store.close();
+      const closed = (e: unknown) => isMlcycleError(e, "UNAVAILABLE") && e.details.closed === true;
+      await expect(store.put("more")).rejects.toSatisfy(closed);
+      await expect(store.get(info.digest)).rejects.toSatisfy(closed);
+      await expect(store.has(info.digest)).rejects.toSatisfy(closed);
+      await expect(store.delete(info.digest)).rejects.toSatisfy(closed);
+    });
+
     it("lists what it stores", async () => {
       const store = await factory();
       const put = await Promise.all(["a", "b", "c"].map((s) => store.put(s)));

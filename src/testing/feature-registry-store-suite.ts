@@ -105,6 +105,25 @@ export function featureRegistryStoreSuite(name: string, factory: () => Promise<F
       expect(await names({ query: "' or 1=1 --" })).toEqual([]);
     });
 
+    it("matches queries case-insensitively beyond ASCII, as the memory store does", async () => {
+      const s = await factory();
+      await s.putEntity(
+        { name: "fahrer", joinKeys: [{ name: "id", type: "int" }], description: "Über Fahrer", tags: {} },
+        1,
+      );
+      await s.putEntity({ name: "city", joinKeys: [{ name: "id", type: "int" }], tags: { région: "ÎLE" } }, 1);
+      await s.applyFeatureView(view("straße_stats", "1".repeat(64), { owner: "Ωmega" }), 1);
+      const entities = async (query: string) => (await s.listEntities({ query })).map((e) => e.name);
+      expect(await entities("über")).toEqual(["fahrer"]);
+      expect(await entities("ÜBER")).toEqual(["fahrer"]);
+      expect(await entities("île")).toEqual(["city"]);
+      expect(await entities("RÉGION")).toEqual(["city"]);
+      expect(await entities("")).toEqual(["city", "fahrer"]);
+      expect((await s.listFeatureViews({ query: "STRASSE" })).map((v) => v.name)).toEqual([]);
+      expect((await s.listFeatureViews({ query: "STRAßE" })).map((v) => v.name)).toEqual(["straße_stats"]);
+      expect((await s.listFeatureViews({ query: "ωMEGA" })).map((v) => v.name)).toEqual(["straße_stats"]);
+    });
+
     it("deletes definitions", async () => {
       const s = await factory();
       await s.applyFeatureView(view("gone", "e".repeat(64)), 1);

@@ -100,6 +100,37 @@ export function offlineStoreSuite(name: string, factory: () => Promise<OfflineSt
       expect((await all(s, "v")).rows[0].values).toEqual({ v: 1, list: [1, 2] });
     });
 
+    it("keeps times at the edges of the Date range, negative ones included, in order and windowed exactly", async () => {
+      const s = await factory();
+      const times = [8.64e15, -1, 0, -8.64e15, 1];
+      await s.writeRows(
+        "v",
+        times.map((t) => row("k", t, t, t)),
+      );
+      const { rows } = await all(s, "v");
+      expect(rows.map((r) => [r.eventTime, r.createdTime, r.values.v])).toEqual(
+        [-8.64e15, -1, 0, 1, 8.64e15].map((t) => [t, t, t]),
+      );
+      const win = await all(s, "v", { after: -8.64e15, until: 0 });
+      expect(win.rows.map((r) => r.eventTime)).toEqual([-1, 0]);
+      const top = await all(s, "v", { after: 1, until: 8.64e15 });
+      expect(top.rows.map((r) => r.eventTime)).toEqual([8.64e15]);
+    });
+
+    // Pending a store change: today the memory store keeps 1.5 and 1e20 while the SQL store
+    // truncates 1.5 to 1, and nested -0 comes back as -0 from memory and 0 from SQL.
+    it.skip("refuses times that are not integers within the Date range, as NaN is, and keeps values as JSON does", async () => {
+      const s = await factory();
+      for (const bad of [1.5, 1e20, -1e20, Number.POSITIVE_INFINITY]) {
+        await expect(s.writeRows("v", [row("k", bad, 1, 1)])).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+        await expect(s.writeRows("v", [row("k", 1, bad, 1)])).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+      }
+      expect(await s.count("v")).toBe(0);
+      await s.writeRows("v", [row("k", 1, 1, { neg: -0, list: [-0] })]);
+      const v = (await all(s, "v")).rows[0].values.v as { neg: number; list: number[] };
+      expect(Object.is(v.neg, 0) && Object.is(v.list[0], 0)).toBe(true);
+    });
+
     it("round-trips values and deletes a view", async () => {
       const s = await factory();
       const values = { f: 1.5, s: "x", b: true, n: null, a: [1, 2], o: { k: "v" } };

@@ -63,6 +63,31 @@ export function onlineStoreSuite(name: string, factory: () => Promise<OnlineStor
       expect((await s.read("v", ["k"]))[0]?.values).toEqual({ list: [1, 2], v: 1 });
     });
 
+    it("keeps event times at the edges of the Date range, negative ones included, newer-wins", async () => {
+      const s = await factory();
+      await s.write("v", [rec("lo", -8.64e15, -8.64e15, "lo"), rec("hi", 8.64e15, 8.64e15, "hi")]);
+      expect(await s.write("v", [rec("lo", -8.64e15 + 1, 0, "later")])).toBe(1);
+      expect(await s.write("v", [rec("hi", 8.64e15 - 1, 0, "earlier")])).toBe(0);
+      expect(await s.read("v", ["lo", "hi"])).toEqual([
+        { eventTime: -8.64e15 + 1, createdTime: 0, values: { v: "later" } },
+        { eventTime: 8.64e15, createdTime: 8.64e15, values: { v: "hi" } },
+      ]);
+    });
+
+    // Pending a store change: today the memory store keeps 1.5 and 1e20 while the SQLite store
+    // truncates 1.5 to 1, and nested -0 comes back as -0 from memory and 0 from SQLite.
+    it.skip("refuses times that are not integers within the Date range, as NaN is, and keeps values as JSON does", async () => {
+      const s = await factory();
+      for (const bad of [1.5, 1e20, -1e20, Number.POSITIVE_INFINITY]) {
+        await expect(s.write("v", [rec("k", bad, 1, 1)])).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+        await expect(s.write("v", [rec("k", 1, bad, 1)])).rejects.toSatisfy((e) => isMlcycleError(e, "VALIDATION"));
+      }
+      expect(await s.read("v", ["k"])).toEqual([undefined]);
+      await s.write("v", [rec("k", 1, 1, { neg: -0, list: [-0] })]);
+      const v = (await s.read("v", ["k"]))[0]?.values.v as { neg: number; list: number[] };
+      expect(Object.is(v.neg, 0) && Object.is(v.list[0], 0)).toBe(true);
+    });
+
     it("rejects malformed records and deletes views", async () => {
       const s = await factory();
       await expect(

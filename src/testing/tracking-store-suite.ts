@@ -41,6 +41,18 @@ async function run(
   return r.id;
 }
 
+/** Cases of {@link trackingStoreSuite} a store may declare pending while its fix lands. */
+export type TrackingStoreSuiteCase = "negative-zero-metrics" | "duplicate-run-id";
+
+/** Options of {@link trackingStoreSuite}. */
+export interface TrackingStoreSuiteOptions {
+  /**
+   * Cases this store does not pass yet, each with a one-line reason: they are registered as
+   * skipped with the reason in their title, so the gap stays visible in every run.
+   */
+  pending?: Partial<Record<TrackingStoreSuiteCase, string>>;
+}
+
 /**
  * The {@link TrackingStore} conformance suite: experiments (unique names, lifecycle), runs, params
  * immutability, tags, metric history and latest values (NaN and ±Infinity exact), artifacts,
@@ -51,7 +63,16 @@ async function run(
  * trackingStoreSuite("memory", async () => new MemoryTrackingStore());
  * ```
  */
-export function trackingStoreSuite(name: string, factory: () => Promise<TrackingStore>): void {
+export function trackingStoreSuite(
+  name: string,
+  factory: () => Promise<TrackingStore>,
+  options: TrackingStoreSuiteOptions = {},
+): void {
+  const test = (id: TrackingStoreSuiteCase, title: string, body: () => Promise<void>) => {
+    const reason = options.pending?.[id];
+    if (reason === undefined) it(title, body);
+    else it.skip(`${title} (pending: ${reason})`, body);
+  };
   describe(`TrackingStore conformance: ${name}`, () => {
     it("creates experiments with unique names, finds them by id and name, renames and soft-deletes", async () => {
       const s = await factory();
@@ -147,6 +168,38 @@ export function trackingStoreSuite(name: string, factory: () => Promise<Tracking
       await s.logMetrics([{ runId: r, key: "nan", value: Number.NaN, step: 0, timestamp: T0 }]);
       expect(Number.isNaN((await s.getRun(r))?.metrics.nan)).toBe(true);
       await expectCode(s.logMetrics([{ runId: "missing", key: "x", value: 1, step: 0, timestamp: T0 }]), "NOT_FOUND");
+    });
+
+    test("negative-zero-metrics", "keeps a -0 metric value as -0 in the history and the latest value", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s));
+      await s.logMetrics([
+        { runId: r, key: "z", value: -0, step: 0, timestamp: T0 },
+        { runId: r, key: "z", value: 0, step: 1, timestamp: T0 },
+        { runId: r, key: "neg", value: -0, step: 0, timestamp: T0 },
+      ]);
+      const h = await s.metricHistory(r, "z");
+      expect(h.map((p) => Object.is(p.value, -0))).toEqual([true, false]);
+      const got = await s.getRun(r);
+      expect(Object.is(got?.metrics.neg, -0)).toBe(true);
+      expect(Object.is(got?.metrics.z, 0)).toBe(true);
+      const [found] = await s.searchRuns({
+        experimentIds: [],
+        filter: parseRunFilter(`attributes.run_id = '${r}'`)!,
+        orderBy: [],
+        limit: 1,
+        offset: 0,
+        crashedBefore: T0,
+      });
+      expect(Object.is(found?.metrics.neg, -0)).toBe(true);
+    });
+
+    test("duplicate-run-id", "refuses a second run with the same id with CONFLICT and keeps the first", async () => {
+      const s = await factory();
+      const e = await experiment(s);
+      const id = await run(s, e, { name: "first", params: { a: "1" } });
+      await expectCode(run(s, e, { id, name: "second", params: { a: "2" } }), "CONFLICT");
+      expect(await s.getRun(id)).toMatchObject({ name: "first", params: { a: "1" } });
     });
 
     it("maps artifact paths to digests and records dataset inputs once", async () => {

@@ -1,8 +1,8 @@
 import type { Clock } from "../core/clock.js";
-import { invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import { closedError, invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import { newId } from "../core/ids.js";
-import { checkKey, checkString } from "../core/validation.js";
+import { checkKey, checkString, checkText } from "../core/validation.js";
 import { lineageIds } from "../lineage/external-ids.js";
 import type { Lineage } from "../lineage/lineage.js";
 import type { ArtifactStore } from "../stores/artifact-store.js";
@@ -21,8 +21,22 @@ import { type DatasetInput, describeError, Run, type RunEndStatus, type RunHost 
 import { runsToCsv } from "./runs-csv.js";
 import { runSweep, type SweepOptions, type SweepResult } from "./sweep.js";
 import type { TrackingEvents } from "./tracking-events.js";
+import { fromStoreError, isUniqueViolation } from "./store-errors.js";
 import { type ResolvedTrackingOptions, resolveTrackingOptions, type TrackingOptions } from "./tracking-options.js";
 import {
+  createExperimentOptionsSchema,
+  endRunOptionsSchema,
+  experimentPatchSchema,
+  listExperimentsOptionsSchema,
+  metricHistoryOptionsSchema,
+  parseOptions,
+  runEndStatusSchema,
+  searchRunsCsvOptionsSchema,
+  searchRunsOptionsSchema,
+  startRunOptionsSchema,
+} from "./tracking-schemas.js";
+import {
+  checkArtifactPath,
   checkDisplayName,
   checkInteger,
   checkMetricValue,
@@ -147,7 +161,6 @@ export interface ExperimentsOptions {
   tracking?: TrackingOptions;
 }
 
-const MAX_RESULTS = 50_000;
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /**
@@ -196,6 +209,7 @@ export class Experiments {
       clock: this.clock,
       buffer: this.buffer,
       isClosed: () => this.closed,
+      call: (operation, fn) => this.call(operation, fn),
       recordInput: (run, input) => this.recordInput(run, input),
       finishRun: (run, status, error) => this.finishRun(run, status, error),
     };
@@ -208,6 +222,7 @@ export class Experiments {
 
   /** Changes buffering and heartbeat settings; timers restart with the new intervals. */
   configure(options: TrackingOptions): void {
+    this.assertOpen();
     this.settings = resolveTrackingOptions(options, this.settings);
     this.buffer.configure(this.settings.metricBatchSize, this.settings.flushIntervalMs);
     if (this.heartbeatTimer) {
@@ -217,7 +232,20 @@ export class Experiments {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new MlcycleError("UNAVAILABLE", "the workspace is closed");
+    if (this.closed) throw closedError();
+  }
+
+  /**
+   * Runs one operation on the stores: refused with the closed error once the workspace is closed,
+   * and any error that is not an `MlcycleError` (a driver's) wrapped with it as `cause`.
+   */
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await fn();
+    } catch (error) {
+      throw fromStoreError(error, operation, this.closed);
+    }
   }
 
   // -- experiments ------------------------------------------------------------------------------
@@ -226,6 +254,7 @@ export class Experiments {
   async create(name: string, opts: { description?: string; tags?: Record<string, string> } = {}): Promise<Experiment> {
     this.assertOpen();
     checkDisplayName("experiment name", name);
+    parseOptions(createExperimentOptionsSchema, opts, "create options");
     if (opts.description !== undefined) checkString("description", opts.description, TRACKING_LIMITS.descriptionLength);
     const now = this.clock.now();
     const e: Experiment = {
@@ -237,19 +266,23 @@ export class Experiments {
       updatedAt: now,
     };
     if (opts.description !== undefined) e.description = opts.description;
-    await this.store.createExperiment(e);
+    await this.call("create an experiment", () => this.store.createExperiment(e));
     this.events.emit("experiment.created", { experimentId: e.id, name: e.name });
     return e;
   }
 
   /** An experiment by id or name, or undefined. */
   async find(nameOrId: string): Promise<Experiment | undefined> {
-    if (typeof nameOrId !== "string" || nameOrId === "") return undefined;
-    if (ULID_RE.test(nameOrId)) {
-      const byId = await this.store.getExperiment(nameOrId);
-      if (byId) return byId;
-    }
-    return this.store.getExperimentByName(nameOrId);
+    this.assertOpen();
+    checkText("experiment", nameOrId, 1000);
+    if (nameOrId === "") return undefined;
+    return this.call("read an experiment", async () => {
+      if (ULID_RE.test(nameOrId)) {
+        const byId = await this.store.getExperiment(nameOrId);
+        if (byId) return byId;
+      }
+      return this.store.getExperimentByName(nameOrId);
+    });
   }
 
   /** An experiment by id or name; `NOT_FOUND` naming it when absent. Deleted experiments are returned too. */
@@ -284,43 +317,52 @@ export class Experiments {
 
   /** Experiments, oldest first (default: active ones; at most `limit`, default 1000). */
   async list(opts: { lifecycle?: ExperimentLifecycle | "all"; limit?: number } = {}): Promise<Experiment[]> {
-    if (opts.lifecycle !== undefined && !["active", "deleted", "all"].includes(opts.lifecycle))
-      throw invalid(["lifecycle"], "must be active, deleted or all");
-    if (opts.limit !== undefined && (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_RESULTS))
-      throw invalid(["limit"], `must be an integer from 1 to ${MAX_RESULTS}`);
-    return this.store.listExperiments(opts);
+    this.assertOpen();
+    const checked = parseOptions(listExperimentsOptionsSchema, opts, "list options");
+    return this.call("list experiments", () => this.store.listExperiments(checked));
   }
 
   /** Renames an experiment; `CONFLICT` when the new name is taken. */
   async rename(nameOrId: string, newName: string): Promise<Experiment> {
+    this.assertOpen();
     checkDisplayName("experiment name", newName);
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { name: newName, updatedAt: this.clock.now() });
+    return this.call("rename an experiment", () =>
+      this.store.updateExperiment(e.id, { name: newName, updatedAt: this.clock.now() }),
+    );
   }
 
   /** Changes an experiment's description or merges tags. */
   async update(nameOrId: string, patch: { description?: string; tags?: Record<string, string> }): Promise<Experiment> {
+    this.assertOpen();
+    parseOptions(experimentPatchSchema, patch, "experiment patch");
     if (patch.description !== undefined)
       checkString("description", patch.description, TRACKING_LIMITS.descriptionLength);
     const tags = patch.tags === undefined ? undefined : checkTags(patch.tags, "experiment tags");
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, {
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(tags ? { tags } : {}),
-      updatedAt: this.clock.now(),
-    });
+    return this.call("update an experiment", () =>
+      this.store.updateExperiment(e.id, {
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(tags ? { tags } : {}),
+        updatedAt: this.clock.now(),
+      }),
+    );
   }
 
   /** Soft-deletes an experiment: its runs stay readable; new runs are refused until restored. */
   async delete(nameOrId: string): Promise<Experiment> {
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { lifecycle: "deleted", updatedAt: this.clock.now() });
+    return this.call("delete an experiment", () =>
+      this.store.updateExperiment(e.id, { lifecycle: "deleted", updatedAt: this.clock.now() }),
+    );
   }
 
   /** Restores a deleted experiment. */
   async restore(nameOrId: string): Promise<Experiment> {
     const e = await this.get(nameOrId);
-    return this.store.updateExperiment(e.id, { lifecycle: "active", updatedAt: this.clock.now() });
+    return this.call("restore an experiment", () =>
+      this.store.updateExperiment(e.id, { lifecycle: "active", updatedAt: this.clock.now() }),
+    );
   }
 
   // -- runs -------------------------------------------------------------------------------------
@@ -330,7 +372,9 @@ export class Experiments {
    * created when the name is unknown.
    */
   async startRun(opts: StartRunOptions): Promise<Run> {
-    const given = opts?.runId;
+    this.assertOpen();
+    parseOptions(startRunOptionsSchema, opts, "startRun options");
+    const given = opts.runId;
     if (given === undefined) return this.startRunNow(opts);
     checkKey("runId", given);
     const started = this.startRunNow(opts);
@@ -344,8 +388,6 @@ export class Experiments {
 
   private async startRunNow(opts: StartRunOptions): Promise<Run> {
     this.assertOpen();
-    if (typeof opts !== "object" || opts === null) throw invalid(["options"], "startRun takes { experiment, … }");
-    if (typeof opts.experiment !== "string") throw invalid(["experiment"], "must be an experiment name or id");
     const name = opts.name === undefined ? undefined : checkDisplayName("run name", opts.name);
     const params = checkParams(opts.params);
     const tags = checkTags(opts.tags);
@@ -354,28 +396,40 @@ export class Experiments {
       ? this.usable(found)
       : await this.getOrCreate(checkDisplayName("experiment", opts.experiment));
     // A parent open in this process exists (runs are only soft-deleted): no read needed.
-    if (opts.parentRunId !== undefined && !this.openRuns.has(String(opts.parentRunId))) {
-      const parent = await this.store.getRun(String(opts.parentRunId));
-      if (!parent) throw notFound("parent run", String(opts.parentRunId));
+    if (opts.parentRunId !== undefined && !this.openRuns.has(opts.parentRunId)) {
+      const parentRunId = opts.parentRunId;
+      const parent = await this.call("read a run", () => this.store.getRun(parentRunId));
+      if (!parent) throw notFound("parent run", parentRunId);
     }
     const now = this.clock.now();
     const id = opts.runId ?? newId(now);
+    const duplicate = () =>
+      new MlcycleError("CONFLICT", `run '${id}' already exists: give each run its own id`, { details: { runId: id } });
+    if (
+      opts.runId !== undefined &&
+      (this.openRuns.has(id) || (await this.call("read a run", () => this.store.getRun(id))))
+    )
+      throw duplicate();
     const runName =
       name ??
       `run-${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${id.slice(-4).toLowerCase()}`;
-    await this.store.createRun(
-      {
-        id,
-        experimentId: experiment.id,
-        name: runName,
-        status: "running",
-        ...(opts.parentRunId !== undefined ? { parentRunId: opts.parentRunId } : {}),
-        startTime: now,
-        heartbeatAt: now,
-      },
-      params,
-      tags,
-    );
+    const record = {
+      id,
+      experimentId: experiment.id,
+      name: runName,
+      status: "running",
+      ...(opts.parentRunId !== undefined ? { parentRunId: opts.parentRunId } : {}),
+      startTime: now,
+      heartbeatAt: now,
+    } as const;
+    try {
+      await this.call("start a run", () => this.store.createRun(record, params, tags));
+    } catch (error) {
+      // Two callers giving the same id at once: the store's unique key decides.
+      if (error instanceof MlcycleError && error.code === "INTERNAL" && isUniqueViolation(error.cause))
+        throw new MlcycleError("CONFLICT", duplicate().message, { details: { runId: id }, cause: error.cause });
+      throw error;
+    }
     return this.open(new Run(this.host, id, experiment.id, runName, opts.parentRunId));
   }
 
@@ -396,12 +450,13 @@ export class Experiments {
    */
   async resumeRun(runId: string): Promise<Run> {
     this.assertOpen();
+    checkText("runId", runId, 1000);
     const open = this.openRuns.get(runId);
     if (open) return open;
-    const r = await this.store.getRun(runId);
+    const r = await this.call("read a run", () => this.store.getRun(runId));
     if (!r) throw notFound("run", runId);
     const now = this.clock.now();
-    await this.store.updateRun(runId, { status: "running", heartbeatAt: now });
+    await this.call("resume a run", () => this.store.updateRun(runId, { status: "running", heartbeatAt: now }));
     return this.open(new Run(this.host, r.id, r.experimentId, r.name, r.parentRunId));
   }
 
@@ -415,6 +470,8 @@ export class Experiments {
    * ```
    */
   async withRun<T>(opts: StartRunOptions, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    this.assertOpen();
+    if (typeof fn !== "function") throw invalid(["fn"], "must be a function (run) => result");
     const run = await this.startRun(opts);
     let result: T;
     try {
@@ -431,17 +488,22 @@ export class Experiments {
    * Ends a run by id from any process (for example a crashed one): `finished`, `failed` or `killed`.
    */
   async endRun(runId: string, status: RunEndStatus, opts: { error?: unknown } = {}): Promise<void> {
+    this.assertOpen();
+    checkText("runId", runId, 1000);
+    if (!runEndStatusSchema.safeParse(status).success)
+      throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
+    parseOptions(endRunOptionsSchema, opts, "endRun options");
     const open = this.openRuns.get(runId);
     if (open) return open.end(status, opts);
-    if (!["finished", "failed", "killed"].includes(status))
-      throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
-    const r = await this.store.getRun(runId);
+    const r = await this.call("read a run", () => this.store.getRun(runId));
     if (!r) throw notFound("run", runId);
-    await this.store.updateRun(runId, {
-      status,
-      endTime: this.clock.now(),
-      ...(opts.error !== undefined ? { error: describeError(opts.error) } : {}),
-    });
+    await this.call("end a run", () =>
+      this.store.updateRun(runId, {
+        status,
+        endTime: this.clock.now(),
+        ...(opts.error !== undefined ? { error: describeError(opts.error) } : {}),
+      }),
+    );
     this.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
   }
 
@@ -545,10 +607,11 @@ export class Experiments {
 
   /** A run with params, tags and latest metrics; `NOT_FOUND` naming it. Metrics still buffered are not included. */
   async getRun(runId: string): Promise<RunInfo> {
-    if (typeof runId !== "string") throw invalid(["runId"], "must be a string");
+    this.assertOpen();
+    checkText("runId", runId, 1000);
     const starting = this.starting.get(runId);
     if (starting) await starting;
-    const r = await this.store.getRun(runId);
+    const r = await this.call("read a run", () => this.store.getRun(runId));
     if (!r) throw notFound("run", runId);
     return this.toInfo(r);
   }
@@ -556,40 +619,47 @@ export class Experiments {
   /** Soft-deletes a run: it stays readable by id but is hidden from search unless asked for. */
   async deleteRun(runId: string): Promise<void> {
     await this.getRun(runId);
-    await this.store.updateRun(runId, { lifecycle: "deleted" });
+    await this.call("delete a run", () => this.store.updateRun(runId, { lifecycle: "deleted" }));
   }
 
   /** Restores a deleted run. */
   async restoreRun(runId: string): Promise<void> {
     await this.getRun(runId);
-    await this.store.updateRun(runId, { lifecycle: "active" });
+    await this.call("restore a run", () => this.store.updateRun(runId, { lifecycle: "active" }));
   }
 
   /** Direct child runs of a run (nested runs, sweep trials), oldest first. */
   async childRuns(runId: string): Promise<RunInfo[]> {
     await this.getRun(runId);
-    const ids = await this.store.childRunIds(runId);
+    const ids = await this.call("list child runs", () => this.store.childRunIds(runId));
     return Promise.all(ids.map((id) => this.getRun(id)));
   }
 
   /** A run's artifacts (path, digest, size), ordered by path. */
   async listArtifacts(runId: string): Promise<Array<{ path: string; digest: string; size: number }>> {
     await this.getRun(runId);
-    return (await this.store.listArtifacts(runId)).map(({ path, digest, size }) => ({ path, digest, size }));
+    return (await this.call("list artifacts", () => this.store.listArtifacts(runId))).map(({ path, digest, size }) => ({
+      path,
+      digest,
+      size,
+    }));
   }
 
   /** The bytes of a run's artifact (digest-verified); `NOT_FOUND` naming the path. */
   async readArtifact(runId: string, path: string): Promise<Uint8Array> {
+    checkArtifactPath(path);
     await this.getRun(runId);
-    const a = await this.store.getArtifact(runId, path);
+    const a = await this.call("read an artifact", () => this.store.getArtifact(runId, path));
     if (!a) throw notFound("artifact", `${runId}/${path}`);
-    return this.artifacts.get(a.digest);
+    return this.call("read an artifact", () => this.artifacts.get(a.digest));
   }
 
   /** A run's dataset inputs, in the order logged. */
   async listInputs(runId: string): Promise<DatasetInput[]> {
     await this.getRun(runId);
-    return (await this.store.listInputs(runId)).map(({ createdAt: _, ...d }) => d);
+    return (await this.call("list dataset inputs", () => this.store.listInputs(runId))).map(
+      ({ createdAt: _, ...d }) => d,
+    );
   }
 
   /**
@@ -597,14 +667,13 @@ export class Experiments {
    * {@link downsampleMinMax}. Buffered points are flushed first.
    */
   async metricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<MetricObservation[]> {
+    this.assertOpen();
     checkKey("metric key", key);
-    const range: { startStep?: number; endStep?: number } = {};
-    if (opts.startStep !== undefined) range.startStep = checkInteger("startStep", opts.startStep);
-    if (opts.endStep !== undefined) range.endStep = checkInteger("endStep", opts.endStep);
+    const { maxPoints, ...range } = parseOptions(metricHistoryOptionsSchema, opts, "metricHistory options");
     await this.getRun(runId);
     if (this.buffer.pending > 0) await this.buffer.settle();
-    const points = await this.store.metricHistory(runId, key, range);
-    return opts.maxPoints === undefined ? points : downsampleMinMax(points, opts.maxPoints);
+    const points = await this.call("read a metric history", () => this.store.metricHistory(runId, key, range));
+    return maxPoints === undefined ? points : downsampleMinMax(points, maxPoints);
   }
 
   /**
@@ -612,12 +681,12 @@ export class Experiments {
    * A malformed filter is a `VALIDATION` error naming the position. Buffered metrics are flushed
    * first so this process's latest values are seen.
    */
-  async searchRuns(opts: SearchRunsOptions = {}): Promise<RunPage> {
+  async searchRuns(options: SearchRunsOptions = {}): Promise<RunPage> {
+    this.assertOpen();
+    const opts = parseOptions(searchRunsOptionsSchema, options, "searchRuns options");
     const filter = parseRunFilter(opts.filter);
     const orderBy = parseRunOrder(opts.orderBy);
     const limit = opts.maxResults ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
-      throw invalid(["maxResults"], `must be an integer from 1 to ${MAX_RESULTS}, got ${String(limit)}`);
     const names =
       opts.experiments === undefined
         ? []
@@ -627,20 +696,20 @@ export class Experiments {
     const experimentIds: string[] = [];
     for (const n of names) experimentIds.push((await this.get(n)).id);
     const lifecycle = opts.lifecycle ?? "active";
-    if (!["active", "deleted", "all"].includes(lifecycle))
-      throw invalid(["lifecycle"], "must be active, deleted or all");
     const fingerprint = { experimentIds, filter: opts.filter ?? "", orderBy: opts.orderBy ?? [], lifecycle };
     const offset = decodePageToken(opts.pageToken, fingerprint);
     if (this.buffer.pending > 0) await this.buffer.settle();
-    const rows = await this.store.searchRuns({
-      experimentIds,
-      ...(filter ? { filter } : {}),
-      orderBy,
-      limit: limit + 1,
-      offset,
-      crashedBefore: this.crashedBefore(),
-      lifecycle,
-    });
+    const rows = await this.call("search runs", () =>
+      this.store.searchRuns({
+        experimentIds,
+        ...(filter ? { filter } : {}),
+        orderBy,
+        limit: limit + 1,
+        offset,
+        crashedBefore: this.crashedBefore(),
+        lifecycle,
+      }),
+    );
     const page: RunPage = { runs: rows.slice(0, limit).map((r) => this.toInfo(r)) };
     if (rows.length > limit) page.nextPageToken = encodePageToken(offset + limit, fingerprint);
     return page;
@@ -648,7 +717,10 @@ export class Experiments {
 
   /** Params and latest metrics of several runs side by side (keys sorted; `differs` marks rows that vary). */
   async compareRuns(runIds: string[]): Promise<RunComparison> {
+    this.assertOpen();
     if (!Array.isArray(runIds) || runIds.length === 0) throw invalid(["runIds"], "must list at least one run");
+    if (runIds.length > 1000)
+      throw invalid(["runIds"], `lists ${runIds.length} runs; at most 1000 are compared at once`, "too_big");
     const runs = await Promise.all(runIds.map((id) => this.getRun(id)));
     const rows = <V>(pick: (r: RunInfo) => Record<string, V>): Array<RunComparisonRow<V>> => {
       const keys = [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort();
@@ -672,9 +744,8 @@ export class Experiments {
    * ```
    */
   async searchRunsCsv(opts: SearchRunsCsvOptions = {}): Promise<string> {
-    const { maxResults, ...search } = opts;
-    if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 1))
-      throw invalid(["maxResults"], `must be a positive integer, got ${String(maxResults)}`);
+    this.assertOpen();
+    const { maxResults, ...search } = parseOptions(searchRunsCsvOptionsSchema, opts, "searchRunsCsv options");
     const cap = maxResults ?? Number.POSITIVE_INFINITY;
     const runs: RunInfo[] = [];
     let pageToken: string | undefined;
@@ -754,7 +825,7 @@ export class Experiments {
 
   /** Writes every buffered metric point and waits for them. */
   async flush(): Promise<void> {
-    await this.buffer.flush();
+    await this.call("write metrics", () => this.buffer.flush());
   }
 
   /**

@@ -2,11 +2,14 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Clock } from "../core/clock.js";
-import { MlcycleError, invalid } from "../core/errors.js";
-import { checkKey, checkString } from "../core/validation.js";
+import { closedError, invalid, MlcycleError } from "../core/errors.js";
+import { checkJsonValue, checkKey, checkRecord, checkString, checkText, toWellFormed } from "../core/validation.js";
 import type { ArtifactBody, ArtifactStore } from "../stores/artifact-store.js";
 import type { MetricPoint, TrackingStore } from "../stores/tracking-store.js";
+import { artifactBody } from "./artifact-body.js";
 import type { MetricBuffer } from "./metric-buffer.js";
+import { fromStoreError } from "./store-errors.js";
+import { endRunOptionsSchema, parseOptions } from "./tracking-schemas.js";
 import {
   checkArtifactPath,
   checkDisplayName,
@@ -57,6 +60,11 @@ export interface RunHost {
   readonly buffer: MetricBuffer;
   /** True once the workspace is closing: runs refuse new writes. */
   isClosed(): boolean;
+  /**
+   * Runs one store operation: the closed error when the workspace is closed, and any error that is
+   * not an `MlcycleError` wrapped (with it as `cause`).
+   */
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
   /** Stores a dataset input and records it in lineage. */
   recordInput(run: Run, input: DatasetInput): Promise<void>;
   /** Marks the run ended in the store and emits `run.ended`. */
@@ -76,6 +84,8 @@ export function describeError(error: unknown): string {
       text = String(error);
     }
   }
+  // Stored, not refused: an error's text is not the caller's to fix.
+  text = toWellFormed(text);
   return text.length > TRACKING_LIMITS.errorLength ? `${text.slice(0, TRACKING_LIMITS.errorLength - 1)}…` : text;
 }
 
@@ -113,10 +123,7 @@ export class Run implements AsyncDisposable {
   }
 
   private assertOpen(): void {
-    if (this.host.isClosed())
-      throw new MlcycleError("UNAVAILABLE", `the workspace of run ${this.id} is closed`, {
-        details: { runId: this.id },
-      });
+    if (this.host.isClosed()) throw closedError();
     if (this.ended)
       throw new MlcycleError("PRECONDITION", `run ${this.id} has ended; start a new run to log more`, {
         details: { runId: this.id },
@@ -125,38 +132,45 @@ export class Run implements AsyncDisposable {
 
   /** Logs one param; params are immutable (another value for a logged key is `CONFLICT`). */
   async logParam(key: string, value: string | number | boolean): Promise<void> {
-    await this.logParams({ [key]: value });
+    this.assertOpen();
+    await this.logParams({ [checkKey("param key", key)]: value });
   }
 
   /** Logs up to 100 params at once, all or nothing. */
   async logParams(params: Record<string, string | number | boolean>): Promise<void> {
     this.assertOpen();
-    await this.host.store.logParams(this.id, checkParams(params));
+    const checked = checkParams(params);
+    await this.host.call("log params", () => this.host.store.logParams(this.id, checked));
   }
 
   /** Sets (or overwrites) one tag. */
   async setTag(key: string, value: string): Promise<void> {
-    await this.setTags({ [key]: value });
+    this.assertOpen();
+    await this.setTags({ [checkKey("tag key", key)]: value });
   }
 
   /** Sets up to 100 tags at once. */
   async setTags(tags: Record<string, string>): Promise<void> {
     this.assertOpen();
-    await this.host.store.setTags(this.id, checkTags(tags));
+    const checked = checkTags(tags);
+    await this.host.call("set tags", () => this.host.store.setTags(this.id, checked));
   }
 
   /** Removes a tag. */
   async deleteTag(key: string): Promise<void> {
     this.assertOpen();
-    await this.host.store.deleteTag(this.id, checkKey("tag key", key));
+    const checked = checkKey("tag key", key);
+    await this.host.call("delete a tag", () => this.host.store.deleteTag(this.id, checked));
   }
 
-  /** Renames the run. */
+  /** Renames the run (an ended run too). */
   async rename(name: string): Promise<void> {
-    await this.host.store.updateRun(this.id, { name: checkDisplayName("run name", name) });
+    if (this.host.isClosed()) throw closedError();
+    const checked = checkDisplayName("run name", name);
+    await this.host.call("rename a run", () => this.host.store.updateRun(this.id, { name: checked }));
   }
 
-  private point(key: string, value: number, step: number, timestamp: number): MetricPoint {
+  private point(key: string, value: unknown, step: number, timestamp: number): MetricPoint {
     if (!this.knownKeys.has(key)) {
       checkKey("metric key", key);
       this.knownKeys.add(key);
@@ -165,6 +179,8 @@ export class Run implements AsyncDisposable {
   }
 
   private stepAndTime(opts: MetricOptions | undefined): [number, number] {
+    if (opts !== undefined && (typeof opts !== "object" || opts === null || Array.isArray(opts)))
+      throw invalid(["options"], "must be { step?, timestamp? }");
     const step = opts?.step === undefined ? 0 : checkInteger("step", opts.step);
     const timestamp = opts?.timestamp === undefined ? this.host.clock.now() : checkInteger("timestamp", opts.timestamp);
     return [step, timestamp];
@@ -183,9 +199,7 @@ export class Run implements AsyncDisposable {
   /** Buffers up to 1000 metrics sharing one step and timestamp. */
   logMetrics(metrics: Record<string, number>, opts?: MetricOptions): void | Promise<void> {
     this.assertOpen();
-    if (typeof metrics !== "object" || metrics === null)
-      throw invalid(["metrics"], "must be an object of key → number");
-    const entries = Object.entries(metrics);
+    const entries = checkRecord("metrics", metrics, "an object of key → number");
     if (entries.length > TRACKING_LIMITS.metricsPerBatch)
       throw invalid(
         ["metrics"],
@@ -204,14 +218,21 @@ export class Run implements AsyncDisposable {
   async logArtifact(path: string, body: ArtifactBody): Promise<LoggedArtifact> {
     this.assertOpen();
     checkArtifactPath(path);
-    const info = await this.host.artifacts.put(body);
-    await this.host.store.putArtifact(this.id, {
-      path,
-      digest: info.digest,
-      size: info.size,
-      createdAt: this.host.clock.now(),
+    const checked = artifactBody(body);
+    return this.host.call("log an artifact", async () => {
+      const info = await this.host.artifacts.put(checked);
+      if (typeof info?.digest !== "string" || !Number.isSafeInteger(info.size) || info.size < 0)
+        throw new MlcycleError("INTERNAL", `the artifact store answered a put with ${JSON.stringify(info)}`, {
+          details: { path },
+        });
+      await this.host.store.putArtifact(this.id, {
+        path,
+        digest: info.digest,
+        size: info.size,
+        createdAt: this.host.clock.now(),
+      });
+      return { path, digest: info.digest, size: info.size };
     });
-    return { path, digest: info.digest, size: info.size };
   }
 
   /**
@@ -220,7 +241,12 @@ export class Run implements AsyncDisposable {
    */
   async logArtifactFile(localPath: string, artifactPath?: string): Promise<LoggedArtifact> {
     this.assertOpen();
+    checkText("localPath", localPath, 4096);
     const target = checkArtifactPath(artifactPath ?? basename(localPath));
+    return this.logFile(localPath, target);
+  }
+
+  private async logFile(localPath: string, target: string): Promise<LoggedArtifact> {
     const s = await stat(localPath).catch((e: unknown) => {
       throw new MlcycleError("NOT_FOUND", `local file '${localPath}' not found`, { cause: e });
     });
@@ -234,8 +260,9 @@ export class Run implements AsyncDisposable {
    */
   async logArtifactDir(localDir: string, artifactPath?: string): Promise<LoggedArtifact[]> {
     this.assertOpen();
+    checkText("localDir", localDir, 4096);
     const prefix = artifactPath === undefined || artifactPath === "" ? "" : `${checkArtifactPath(artifactPath)}/`;
-    const out: LoggedArtifact[] = [];
+    const files: Array<{ local: string; target: string }> = [];
     const walk = async (dir: string, rel: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
         throw new MlcycleError("NOT_FOUND", `local folder '${dir}' not found`, { cause: e });
@@ -244,10 +271,17 @@ export class Run implements AsyncDisposable {
       for (const e of entries) {
         const r = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(join(dir, e.name), r);
-        else if (e.isFile()) out.push(await this.logArtifactFile(join(dir, e.name), `${prefix}${r}`));
+        else if (e.isFile()) files.push({ local: join(dir, e.name), target: `${prefix}${r}` });
       }
     };
     await walk(localDir, "");
+    // Every name is checked before the first file is stored: one bad name logs nothing.
+    for (const f of files) checkArtifactPath(f.target, `artifact path of '${f.local}'`);
+    const out: LoggedArtifact[] = [];
+    for (const f of files) {
+      this.assertOpen();
+      out.push(await this.logFile(f.local, f.target));
+    }
     return out;
   }
 
@@ -266,17 +300,13 @@ export class Run implements AsyncDisposable {
     let schema: unknown;
     if (dataset.schema !== undefined) {
       // Stored as JSON by every store, so normalise now: the memory store then reads back the same.
-      try {
-        const text = JSON.stringify(dataset.schema);
-        if (text === undefined) throw new Error("not JSON");
-        if (text.length > 1_000_000) throw invalid(["dataset", "schema"], "is larger than 1 MB of JSON", "too_big");
-        schema = JSON.parse(text);
-      } catch (e) {
-        if (e instanceof MlcycleError) throw e;
-        throw invalid(["dataset", "schema"], "must be a JSON value (no functions, cycles or bigints)");
-      }
+      checkJsonValue("dataset.schema", dataset.schema);
+      const text = JSON.stringify(dataset.schema);
+      if (text.length > 1_000_000) throw invalid(["dataset", "schema"], "is larger than 1 MB of JSON", "too_big");
+      schema = JSON.parse(text);
     }
-    await this.host.recordInput(this, { ...dataset, ...(schema !== undefined ? { schema } : {}) });
+    const input = { ...dataset, ...(schema !== undefined ? { schema } : {}) };
+    await this.host.call("record a dataset input", () => this.host.recordInput(this, input));
   }
 
   /**
@@ -284,7 +314,8 @@ export class Run implements AsyncDisposable {
    * a batch holding this run's points failed.
    */
   async flush(): Promise<void> {
-    await this.host.buffer.flush(this.id);
+    if (this.host.isClosed()) throw closedError();
+    await this.host.call("write metrics", () => this.host.buffer.flush(this.id));
   }
 
   /**
@@ -292,9 +323,11 @@ export class Run implements AsyncDisposable {
    * Ending an ended run does nothing.
    */
   async end(status: RunEndStatus = "finished", opts: { error?: unknown } = {}): Promise<void> {
+    if (this.host.isClosed()) throw closedError();
     if (this.ended) return;
     if (status !== "finished" && status !== "failed" && status !== "killed")
       throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
+    parseOptions(endRunOptionsSchema, opts, "end options");
     this.ended = true;
     let flushError: unknown;
     try {
@@ -303,12 +336,14 @@ export class Run implements AsyncDisposable {
       flushError = e;
     }
     const error = opts.error !== undefined ? describeError(opts.error) : undefined;
-    await this.host.finishRun(
-      this,
-      flushError && status === "finished" ? "failed" : status,
-      error ?? (flushError ? describeError(flushError) : undefined),
+    await this.host.call("end a run", () =>
+      this.host.finishRun(
+        this,
+        flushError && status === "finished" ? "failed" : status,
+        error ?? (flushError ? describeError(flushError) : undefined),
+      ),
     );
-    if (flushError) throw flushError;
+    if (flushError) throw fromStoreError(flushError, "write metrics", this.host.isClosed());
   }
 
   /** Ends the run as `finished` when still open (for `await using`). */

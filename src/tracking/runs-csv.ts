@@ -40,8 +40,11 @@ export function writeCsv(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   return rows.map((row) => `${row.map(csvField).join(",")}\r\n`).join("");
 }
 
-/** `NaN`, `Infinity` and `-Infinity` as written; other numbers in their shortest exact form. */
-const metricText = (v: number) => String(v);
+/**
+ * `NaN`, `Infinity` and `-Infinity` as written; other numbers in their shortest exact form, `-0`
+ * with its sign (`String(-0)` is `"0"`).
+ */
+const metricText = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
 
 /** Epoch ms as ISO 8601 UTC (exact to the millisecond). */
 const timeText = (ms: number | undefined) => (ms === undefined ? "" : new Date(ms).toISOString());

@@ -1,8 +1,10 @@
 import { seededRandom } from "../core/random.js";
 import { invalid, isMlcycleError, MlcycleError } from "../core/errors.js";
-import { checkKey } from "../core/validation.js";
+import { checkJsonValue, checkKey, checkRecord } from "../core/validation.js";
 import type { Run } from "./run.js";
 import { describeError } from "./run.js";
+import { parseOptions, sweepOptionsSchema } from "./tracking-schemas.js";
+import { checkTags } from "./tracking-validation.js";
 
 /** A value a sweep can give a param. */
 export type SweepValue = string | number | boolean;
@@ -193,9 +195,9 @@ export function planTrials(opts: {
   maxTrials?: number;
   seed?: number;
 }): Array<Record<string, SweepValue>> {
-  if (typeof opts.space !== "object" || opts.space === null || Object.keys(opts.space).length === 0)
-    throw invalid(["space"], "must name at least one param");
-  const names = Object.keys(opts.space);
+  // A list is not a space: its indices would become params named "0", "1"…
+  const names = checkRecord("space", opts.space, "an object of param → domain").map(([n]) => n);
+  if (names.length === 0) throw invalid(["space"], "must name at least one param");
   for (const n of names) checkKey("param key", n);
   const domains = names.map((n) => normalise(n, opts.space[n]));
   if (opts.maxTrials !== undefined && (!Number.isSafeInteger(opts.maxTrials) || opts.maxTrials < 1))
@@ -275,13 +277,12 @@ export async function runSweep<P extends Record<string, unknown>>(
   host: SweepHost,
   opts: SweepOptions<P>,
 ): Promise<SweepResult<P>> {
-  if (typeof opts !== "object" || opts === null) throw invalid(["options"], "sweep takes an options object");
-  if (typeof opts.objective !== "function") throw invalid(["objective"], "must be a function");
+  parseOptions(sweepOptionsSchema, opts, "sweep options");
   checkKey("metric", opts.metric);
-  if (opts.goal !== "maximize" && opts.goal !== "minimize") throw invalid(["goal"], "must be maximize or minimize");
   const concurrency = opts.concurrency ?? 1;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
-    throw invalid(["concurrency"], "must be a positive integer");
+  const tags = checkTags(opts.tags);
+  // Stored as sweep/space.json: what JSON cannot hold is refused before any run starts.
+  checkJsonValue("space", opts.space);
   const plan = planTrials(opts);
   const es = opts.earlyStopping === undefined ? {} : opts.earlyStopping;
   const rule = es === false ? undefined : new MedianStoppingRule(opts.goal, es.warmupSteps ?? 0, es.minTrials ?? 3);
@@ -293,7 +294,7 @@ export async function runSweep<P extends Record<string, unknown>>(
   const parent = await host.startRun({
     experiment: opts.experiment,
     name: opts.name ?? `sweep-${opts.method}`,
-    tags: { ...(opts.tags ?? {}), "mlcycle.sweep": opts.method },
+    tags: { ...tags, "mlcycle.sweep": opts.method },
     params: {
       "sweep.method": opts.method,
       "sweep.metric": opts.metric,

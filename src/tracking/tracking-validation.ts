@@ -1,5 +1,5 @@
 import { invalid } from "../core/errors.js";
-import { checkKey, checkString, LIMITS } from "../core/validation.js";
+import { checkKey, checkRecord, checkString, hasLoneSurrogate, LIMITS } from "../core/validation.js";
 
 /** Batch limits of one call, as MLflow's `log_batch`. */
 export const TRACKING_LIMITS = {
@@ -31,16 +31,24 @@ export function checkDisplayName(what: string, value: unknown): string {
   if (value.length > LIMITS.nameLength)
     throw invalid([what], `is ${value.length} characters long; the limit is ${LIMITS.nameLength}`, "too_big");
   if (CONTROL.test(value)) throw invalid([what], "must not contain control characters (newlines, tabs…)");
+  if (hasLoneSurrogate(value))
+    throw invalid([what], "contains an unpaired UTF-16 surrogate (a broken character)", "invalid_string");
   return value;
 }
 
-/** A param value as stored: strings as they are, numbers and booleans as `String(value)`. */
+/**
+ * A param value as stored: strings as they are, numbers and booleans as `String(value)`. Anything
+ * else (null, an object, a bigint, a symbol…) is `VALIDATION`: no value is turned into text the
+ * caller did not write.
+ */
 export function paramValue(key: string, value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") value = String(value);
   if (typeof value !== "string")
     throw invalid(
       ["params", key],
-      `must be a string, number or boolean, got ${value === null ? "null" : typeof value}`,
+      `must be a string, number or boolean, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}${
+        typeof value === "bigint" ? " (pass String(value) to log it as text)" : ""
+      }`,
     );
   return checkString(`params.${key}`, value, LIMITS.paramValueLength);
 }
@@ -48,38 +56,30 @@ export function paramValue(key: string, value: unknown): string {
 /** Validates a record of params: keys, values and the batch limit. */
 export function checkParams(params: unknown): Record<string, string> {
   if (params === undefined) return {};
-  if (typeof params !== "object" || params === null || Array.isArray(params))
-    throw invalid(["params"], "must be an object of key → value");
-  const entries = Object.entries(params);
+  const entries = checkRecord("params", params, "an object of key → value");
   if (entries.length > TRACKING_LIMITS.paramsPerBatch)
     throw invalid(
       ["params"],
       `has ${entries.length} entries; one call takes at most ${TRACKING_LIMITS.paramsPerBatch}`,
       "too_big",
     );
-  const out: Record<string, string> = {};
-  for (const [k, v] of entries) out[checkKey("param key", k)] = paramValue(k, v);
-  return out;
+  // fromEntries defines own properties, so a key such as `__proto__` is kept as a key.
+  return Object.fromEntries(entries.map(([k, v]) => [checkKey("param key", k), paramValue(k, v)]));
 }
 
 /** Validates a record of tags: keys, string values ≤ 8000 characters, the batch limit. */
 export function checkTags(tags: unknown, what = "tags"): Record<string, string> {
   if (tags === undefined) return {};
-  if (typeof tags !== "object" || tags === null || Array.isArray(tags))
-    throw invalid([what], "must be an object of key → string");
-  const entries = Object.entries(tags);
+  const entries = checkRecord(what, tags, "an object of key → string");
   if (entries.length > TRACKING_LIMITS.tagsPerBatch)
     throw invalid(
       [what],
       `has ${entries.length} entries; one call takes at most ${TRACKING_LIMITS.tagsPerBatch}`,
       "too_big",
     );
-  const out: Record<string, string> = {};
-  for (const [k, v] of entries) {
-    checkKey("tag key", k);
-    out[k] = checkString(`${what}.${k}`, v, LIMITS.tagValueLength);
-  }
-  return out;
+  return Object.fromEntries(
+    entries.map(([k, v]) => [checkKey("tag key", k), checkString(`${what}.${k}`, v, LIMITS.tagValueLength)]),
+  );
 }
 
 /** A metric value: any number, NaN and ±Infinity included. */
@@ -115,6 +115,8 @@ export function checkArtifactPath(value: unknown, what = "artifact path"): strin
     throw invalid([what], `'${value}' starts with a drive letter; give a run-relative path`);
   if (value.includes("\\")) throw invalid([what], `'${value}' contains a backslash; separate folders with '/'`);
   if (CONTROL.test(value)) throw invalid([what], "must not contain control characters");
+  if (hasLoneSurrogate(value))
+    throw invalid([what], "contains an unpaired UTF-16 surrogate (a broken character)", "invalid_string");
   for (const seg of value.split("/")) {
     if (seg === "") throw invalid([what], `'${value}' has an empty segment (leading, trailing or doubled '/')`);
     if (seg === "." || seg === "..")

@@ -133,6 +133,10 @@ describe("runsToCsv", () => {
     ]);
   });
 
+  it("writes a -0 metric as -0 (String(-0) wrote 0)", () => {
+    expect(readCsv(runsToCsv([run({ metrics: { z: -0, p: 0 } })]))[1].slice(-2)).toEqual(["0", "-0"]);
+  });
+
   it("quotes keys that need it in the header and writes only the header for no runs", () => {
     expect(readCsv(runsToCsv([run({ params: { "a,b": "1" }, tags: { 'say "x"': "y" } })]))[0]).toEqual([
       "run_id",

@@ -1,6 +1,7 @@
 import { canonicalJson, sha256 } from "../../core/hash.js";
 import { invalid, MlcycleError } from "../../core/errors.js";
 import type { ModelFlavor, Predictor } from "../../stores/model-flavor.js";
+import { checkJsonState } from "../json-state.js";
 
 const FUNCTION_MODEL = Symbol.for("mlcycle.functionModel");
 
@@ -34,7 +35,8 @@ export function functionModel<S>(factory: string, state: S): FunctionModel<S> {
 
 /**
  * The `function` flavor: code stays in your program (a factory registered by name), the state is
- * stored as canonical JSON. A hash of the factory's source is recorded with the version so an audit
+ * stored as canonical JSON and must be plain JSON that reads back unchanged (no bigint, `NaN`, cycles
+ * or class instances; at most 1000 levels deep: anything else is `VALIDATION` at register time). A hash of the factory's source is recorded with the version so an audit
  * can tell which code served it.
  */
 export class FunctionFlavor implements ModelFlavor<FunctionModel> {
@@ -54,6 +56,10 @@ export class FunctionFlavor implements ModelFlavor<FunctionModel> {
 
   save(model: FunctionModel) {
     if (!this.detect(model)) throw invalid(["model"], "the function flavor takes functionModel(factory, state)");
+    if (typeof model.factory !== "string" || !model.factory)
+      throw invalid(["model", "factory"], "needs a non-empty name");
+    // State that would not read back unchanged (bigint, cycles, class instances, 20,000 levels) is refused here.
+    checkJsonState("state", model.state);
     const factory = this.factories.get(model.factory);
     const meta: Record<string, unknown> = { factory: model.factory };
     if (factory) meta.codeSha256 = sha256(factory.toString());

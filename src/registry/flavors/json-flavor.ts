@@ -61,7 +61,20 @@ export class JsonFlavor implements ModelFlavor<{ toJSON(): unknown }> {
     const className = (context.options.className as string | undefined) ?? model.constructor?.name;
     if (!className || className === "Object")
       throw invalid(["flavorOptions", "className"], "cannot tell the model's class; pass flavorOptions.className");
-    const text = JSON.stringify(model);
+    let text: string;
+    try {
+      text = JSON.stringify(model);
+    } catch (error) {
+      // A cycle, a bigint or a stack overflow inside toJSON's result: the model cannot be stored.
+      throw new MlcycleError(
+        "VALIDATION",
+        `model: toJSON() gave a value JSON cannot hold: ${(error as Error).message}`,
+        {
+          issues: [{ code: "not_json", path: ["model"], message: (error as Error).message }],
+          cause: error,
+        },
+      );
+    }
     return { bytes: new TextEncoder().encode(text), meta: { className } };
   }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { MlcycleError, notFound } from "../../core/errors.js";
+import { closedError, MlcycleError, notFound } from "../../core/errors.js";
 import {
   type ArtifactBody,
   type ArtifactInfo,
@@ -69,7 +69,9 @@ export function localArtifactStore(options: LocalArtifactStoreOptions): Artifact
     ready ??= mkdir(tmpDir, { recursive: true }).then(() => removeAbandonedTemps(tmpDir));
     return ready;
   };
+  let closed = false;
   const pathOf = (digest: string): string => {
+    if (closed) throw closedError("the artifact store");
     checkDigest(digest);
     const p = join(root, digest.slice(0, 2), digest.slice(2));
     const rel = relative(root, p);
@@ -86,6 +88,7 @@ export function localArtifactStore(options: LocalArtifactStoreOptions): Artifact
 
   return {
     async put(body: ArtifactBody): Promise<ArtifactInfo> {
+      if (closed) throw closedError("the artifact store");
       await ensure();
       const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
       const hash = createHash("sha256");
@@ -157,7 +160,11 @@ export function localArtifactStore(options: LocalArtifactStoreOptions): Artifact
     async delete(digest) {
       await rm(pathOf(digest), { force: true });
     },
+    async close() {
+      closed = true;
+    },
     async *list() {
+      if (closed) throw closedError("the artifact store");
       const dirs = await readdir(root).catch(() => [] as string[]);
       for (const d of dirs) {
         if (!/^[0-9a-f]{2}$/.test(d)) continue;

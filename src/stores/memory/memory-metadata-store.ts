@@ -21,7 +21,7 @@ export function memoryStore(): MetadataStore {
     kind: "memory",
     tracking,
     pipelines: new MemoryPipelineStore({ tracking, lineage }),
-    registry: new MemoryRegistryStore(),
+    registry: new MemoryRegistryStore({ lineage }),
     lineage,
     features: new MemoryFeatureRegistryStore(),
     async close() {},

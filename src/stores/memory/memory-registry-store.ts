@@ -1,30 +1,36 @@
 import { MlcycleError, notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import type {
-  AliasEventRecord,
-  AliasMoveInput,
-  AliasPolicyRecord,
-  AliasRecord,
-  ApprovalRecord,
-  EvaluationRecord,
-  ModelFilter,
-  ModelPatch,
-  ModelVersionInput,
-  ModelVersionRecord,
-  RegisteredModelRecord,
-  RegistryStore,
-  VersionPatch,
+import { type LineageNode, type LineageStore, putLineageBatch, resolveBatchEdge } from "../lineage-store.js";
+import {
+  type AliasEventRecord,
+  type AliasMoveInput,
+  type AliasPolicyRecord,
+  type AliasRecord,
+  type ApprovalRecord,
+  type EvaluationRecord,
+  foldModelName,
+  type ModelFilter,
+  type ModelPatch,
+  type ModelVersionInput,
+  type ModelVersionRecord,
+  type RegisteredModelRecord,
+  type RegistryStore,
+  type VersionLineageBuilder,
+  type VersionPatch,
 } from "../registry-store.js";
 
-/** Converts a SQL LIKE pattern to an anchored, case-insensitive regular expression. */
+/**
+ * Converts a SQL LIKE pattern to an anchored regular expression over case-folded names (the pattern
+ * is folded here; `_` is one code point, as on SQL).
+ */
 function likeToRegExp(pattern: string): RegExp {
   let re = "";
-  for (const ch of pattern) {
+  for (const ch of foldModelName(pattern)) {
     if (ch === "%") re += ".*";
     else if (ch === "_") re += ".";
     else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   }
-  return new RegExp(`^${re}$`, "is");
+  return new RegExp(`^${re}$`, "su");
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -37,8 +43,23 @@ function applyTags(tags: Record<string, string>, patch: Record<string, string | 
   }
 }
 
+/** Options of {@link MemoryRegistryStore}. */
+export interface MemoryRegistryStoreOptions {
+  /**
+   * Where a version's lineage goes with the version itself (`memoryStore()` passes its own). Without
+   * it the store has no `createVersionWithLineage` and the registry writes lineage separately.
+   */
+  lineage?: LineageStore;
+}
+
 /** The in-memory {@link RegistryStore}: the reference implementation. */
 export class MemoryRegistryStore implements RegistryStore {
+  /** Present when the store was built with a lineage store (see {@link RegistryStore.createVersionWithLineage}). */
+  readonly createVersionWithLineage?: (
+    input: ModelVersionInput,
+    lineage: VersionLineageBuilder,
+  ) => Promise<{ version: ModelVersionRecord; lineage: LineageNode[] }>;
+
   private readonly models = new Map<string, RegisteredModelRecord>();
   private readonly versions = new Map<string, ModelVersionRecord>();
   private readonly versionsByModel = new Map<string, ModelVersionRecord[]>();
@@ -47,6 +68,11 @@ export class MemoryRegistryStore implements RegistryStore {
   private readonly policies = new Map<string, AliasPolicyRecord>();
   private readonly approvals: ApprovalRecord[] = [];
   private readonly evaluations: EvaluationRecord[] = [];
+
+  constructor(options: MemoryRegistryStoreOptions = {}) {
+    const { lineage } = options;
+    if (lineage) this.createVersionWithLineage = (input, build) => this.versionWithLineage(lineage, input, build);
+  }
 
   async createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord> {
     if (this.byName(input.name))
@@ -72,7 +98,7 @@ export class MemoryRegistryStore implements RegistryStore {
   async listModels(filter: ModelFilter = {}) {
     const like = filter.nameLike === undefined ? undefined : likeToRegExp(filter.nameLike);
     const out = [...this.models.values()]
-      .filter((m) => !like || like.test(m.name))
+      .filter((m) => !like || like.test(foldModelName(m.name)))
       .filter((m) => filter.after === undefined || m.name > filter.after)
       .filter((m) => Object.entries(filter.tags ?? {}).every(([k, v]) => m.tags[k] === v))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -94,6 +120,34 @@ export class MemoryRegistryStore implements RegistryStore {
   }
 
   async createVersion(input: ModelVersionInput) {
+    return clone(this.insertVersion(input));
+  }
+
+  /**
+   * The version is numbered and inserted synchronously (so concurrent writers get distinct numbers)
+   * and taken out again when its lineage cannot be written: both or neither stay.
+   */
+  private async versionWithLineage(
+    lineage: LineageStore,
+    input: ModelVersionInput,
+    build: VersionLineageBuilder,
+  ): Promise<{ version: ModelVersionRecord; lineage: LineageNode[] }> {
+    const v = this.insertVersion(input);
+    try {
+      const batch = build(clone(v));
+      const placeholders = batch.nodes.map(() => ({ id: "" }));
+      for (const e of batch.edges) resolveBatchEdge(e, placeholders);
+      const nodes = await putLineageBatch(lineage, batch.nodes, batch.edges);
+      return { version: clone(v), lineage: nodes };
+    } catch (error) {
+      const list = this.versionsByModel.get(v.modelId);
+      if (list) list.splice(list.indexOf(v), 1);
+      this.versions.delete(v.id);
+      throw error;
+    }
+  }
+
+  private insertVersion(input: ModelVersionInput): ModelVersionRecord {
     const list = this.versionsByModel.get(input.modelId);
     if (!list) throw notFound("registered model", input.modelId);
     const v: ModelVersionRecord = {
@@ -103,7 +157,7 @@ export class MemoryRegistryStore implements RegistryStore {
     };
     list.push(v);
     this.versions.set(v.id, v);
-    return clone(v);
+    return v;
   }
 
   async getVersion(modelId: string, version: number) {

@@ -16,69 +16,14 @@ import {
   claimedStep,
 } from "../pipeline-store.js";
 import type { LineageNode } from "../lineage-store.js";
-import { compileWithSlots, type SlottedQuery, type SqlPreparedStatement, slot } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
-import {
-  acquireRunRow,
-  type LeaseDb,
-  leaseColumns,
-  leaseOf,
-  type RunLeaseColumns,
-  renewLeaseRow,
-} from "./sql-run-lease.js";
+import { SqlPipelineCacheStore } from "./sql-pipeline-cache-store.js";
+import { type Hot, SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
+import { json, type RunRow, type StepRow, type Tables } from "./sql-pipeline-tables.js";
+import { acquireRunRow, type LeaseDb, leaseColumns, leaseOf, renewLeaseRow } from "./sql-run-lease.js";
 import { SqlTrackingStore } from "./sql-tracking-store.js";
 
-interface RunRow extends RunLeaseColumns {
-  id: string;
-  pipeline: string;
-  version: string;
-  status: string;
-  params: string;
-  tracking_run_id: string | null;
-  trigger_name: string | null;
-  options: string | null;
-  created_at: number | string;
-  updated_at: number | string;
-  finished_at: number | string | null;
-  error: string | null;
-}
-interface StepRow {
-  run_id: string;
-  step: string;
-  status: string;
-  attempts: number;
-  claim_token: string | null;
-  started_at: number | string | null;
-  finished_at: number | string | null;
-  error: string | null;
-  cache_key: string | null;
-  cache_components: string | null;
-  cache_hit: number;
-  output: string | null;
-  tracking_run_id: string | null;
-  reason: string | null;
-  items: number | null;
-  logs: string | null;
-  updated_at: number | string;
-}
-interface CacheRow {
-  key: string;
-  base_key: string;
-  step: string;
-  components: string;
-  output: string;
-  run_id: string;
-  created_at: number | string;
-  expires_at: number | string | null;
-}
-interface Tables {
-  pipeline_runs: RunRow;
-  pipeline_steps: StepRow;
-  pipeline_cache: CacheRow;
-}
-
-const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 const num = (v: number | string | null) => (v === null ? undefined : Number(v));
 
 function toRun(r: RunRow): PipelineRunRecord {
@@ -143,28 +88,6 @@ function stepColumns(r: Omit<StepRunRecord, "runId" | "step" | "claimToken">) {
   };
 }
 
-function toCache(r: CacheRow): CacheEntry {
-  const e: CacheEntry = {
-    key: r.key,
-    baseKey: r.base_key,
-    step: r.step,
-    components: JSON.parse(r.components),
-    output: JSON.parse(r.output),
-    runId: r.run_id,
-    createdAt: Number(r.created_at),
-  };
-  if (r.expires_at !== null) e.expiresAt = Number(r.expires_at);
-  return e;
-}
-
-/** A placeholder value of a prepared hot-path statement. */
-const v = (name: string) => slot<string>(name);
-
-interface Hot {
-  stmt: SqlPreparedStatement;
-  query: SlottedQuery;
-}
-
 /** Options of {@link SqlPipelineStore}. */
 export interface SqlPipelineStoreOptions {
   /** The tracking store {@link SqlPipelineStore.commitStep} ends step runs through (default: one on the same database). */
@@ -178,13 +101,17 @@ export interface SqlPipelineStoreOptions {
  * is running ON CONFLICT DO UPDATE … WHERE status = 'queued'`), so they are atomic without an
  * explicit transaction on any dialect. With the database's accelerator, the per-step statements run
  * prepared, in its group commit.
+ *
+ * Runs, steps and step commits are written here; the step cache lives in
+ * `sql-pipeline-cache-store.ts`, which this class delegates to.
  */
 export class SqlPipelineStore implements PipelineStore {
   private readonly db: Kysely<Tables>;
   private readonly tracking: SqlTrackingStore;
   private readonly lineage: SqlLineageStore;
 
-  private readonly hot = new Map<string, Hot>();
+  private readonly hot: SqlPipelineHotStatements;
+  private readonly cache: SqlPipelineCacheStore;
 
   constructor(
     readonly database: SqlDatabase,
@@ -193,24 +120,8 @@ export class SqlPipelineStore implements PipelineStore {
     this.db = database.db as Kysely<Tables>;
     this.tracking = options.tracking ?? new SqlTrackingStore(database);
     this.lineage = options.lineage ?? new SqlLineageStore(database);
-  }
-
-  /**
-   * A per-step hot path with an accelerator: the query is built by Kysely once, with slot values,
-   * and kept as a prepared statement; each call binds the real values. Without an accelerator, or
-   * while a transaction another caller opened through Kysely holds the connection (a prepared
-   * statement now would join it), undefined: the caller goes through Kysely, which waits for it.
-   */
-  private hotStatement(name: string, build: () => Parameters<typeof compileWithSlots>[0]): Hot | undefined {
-    const fast = this.database.accelerator;
-    if (!fast || fast.inTransaction) return undefined;
-    let h = this.hot.get(name);
-    if (!h) {
-      const query = compileWithSlots(build());
-      h = { stmt: fast.prepare(query.sql), query };
-      this.hot.set(name, h);
-    }
-    return h;
+    this.hot = new SqlPipelineHotStatements(database);
+    this.cache = new SqlPipelineCacheStore(database, this.hot);
   }
 
   async createRun(run: PipelineRunRecord): Promise<void> {
@@ -314,7 +225,7 @@ export class SqlPipelineStore implements PipelineStore {
 
   async claimStep(runId: string, step: string, claim: StepClaim) {
     const values = { runId, step, token: claim.token, now: claim.now };
-    const hot = this.hotStatement("claim", () =>
+    const hot = this.hot.get("claim", () =>
       this.claimQuery({ runId: v("runId"), step: v("step"), token: v("token"), now: v("now") as never }),
     );
     const fast = this.database.accelerator;
@@ -336,7 +247,7 @@ export class SqlPipelineStore implements PipelineStore {
     const cols = stepColumns(record);
     const fast = this.database.accelerator;
     const hot = this.completeHot();
-    const cacheHot = cache ? this.hotCache(cache) : undefined;
+    const cacheHot = cache ? this.cache.hotCache(cache) : undefined;
     if (fast && hot && (!cache || cacheHot)) {
       const args = hot.query.bind({ ...cols, $runId: runId, $step: step, $token: token });
       // The cache entry and the step's outcome in one transaction, shared with the other writes
@@ -353,7 +264,7 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   private completeHot(): Hot | undefined {
-    return this.hotStatement("complete", () =>
+    return this.hot.get("complete", () =>
       this.db
         .updateTable("pipeline_steps")
         .set(
@@ -399,7 +310,7 @@ export class SqlPipelineStore implements PipelineStore {
     const cols = stepColumns(commit.record);
     const fast = this.database.accelerator;
     const hot = this.completeHot();
-    const cacheHot = commit.cache ? this.hotCache(commit.cache) : undefined;
+    const cacheHot = commit.cache ? this.cache.hotCache(commit.cache) : undefined;
     if (fast && hot && (!commit.cache || cacheHot)) {
       const args = hot.query.bind({ ...cols, $runId: commit.runId, $step: commit.step, $token: commit.token });
       const endRun = commit.trackingRun
@@ -419,7 +330,7 @@ export class SqlPipelineStore implements PipelineStore {
       const db = trx as Kysely<Tables>;
       if (!(await this.completeIn(db, commit.runId, commit.step, commit.token, cols)))
         return { committed: false, lineage: [] };
-      if (commit.cache) await this.cacheQuery(db, this.cacheRow(commit.cache)).execute();
+      if (commit.cache) await this.cache.cacheQuery(db, this.cache.cacheRow(commit.cache)).execute();
       if (commit.trackingRun) await this.tracking.updateRunIn(trx, commit.trackingRun.id, commit.trackingRun.patch);
       const lineage = commit.lineage
         ? await this.lineage.putBatchIn(trx, commit.lineage.nodes, commit.lineage.edges)
@@ -486,67 +397,19 @@ export class SqlPipelineStore implements PipelineStore {
     });
   }
 
-  async findCache(baseKey: string) {
-    const query = (key: string) =>
-      this.db.selectFrom("pipeline_cache").selectAll().where("base_key", "=", key).orderBy("created_at", "desc");
-    const hot = this.hotStatement("findCache", () => query(v("baseKey")));
-    const rows = hot ? (hot.stmt.all(hot.query.bind({ baseKey })) as CacheRow[]) : await query(baseKey).execute();
-    return rows.map(toCache);
+  findCache(baseKey: string) {
+    return this.cache.findCache(baseKey);
   }
 
-  async listCache(step: string, limit = 50) {
-    const rows = await this.db
-      .selectFrom("pipeline_cache")
-      .selectAll()
-      .where("step", "=", step)
-      .orderBy("created_at", "desc")
-      .limit(limit)
-      .execute();
-    return rows.map(toCache);
+  listCache(step: string, limit = 50) {
+    return this.cache.listCache(step, limit);
   }
 
-  private cacheRow(entry: CacheEntry): CacheRow {
-    return {
-      key: entry.key,
-      base_key: entry.baseKey,
-      step: entry.step,
-      components: JSON.stringify(entry.components),
-      output: JSON.stringify(entry.output),
-      run_id: entry.runId,
-      created_at: entry.createdAt,
-      expires_at: entry.expiresAt ?? null,
-    };
+  putCache(entry: CacheEntry): Promise<void> {
+    return this.cache.putCache(entry);
   }
 
-  private cacheQuery(db: Kysely<Tables>, r: CacheRow) {
-    const { key: _key, ...rest } = r;
-    return db
-      .insertInto("pipeline_cache")
-      .values(r)
-      .onConflict((oc) => oc.column("key").doUpdateSet(rest));
-  }
-
-  /** The prepared cache upsert bound to an entry, with an accelerator when no other transaction is open. */
-  private hotCache(entry: CacheEntry): { run(): void } | undefined {
-    const row = this.cacheRow(entry);
-    const hot = this.hotStatement("putCache", () =>
-      this.cacheQuery(this.db, Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
-    );
-    if (!hot) return undefined;
-    const args = hot.query.bind(row as unknown as Record<string, unknown>);
-    return { run: () => void hot.stmt.run(args) };
-  }
-
-  async putCache(entry: CacheEntry): Promise<void> {
-    const hot = this.hotCache(entry);
-    if (hot) hot.run();
-    else await this.cacheQuery(this.db, this.cacheRow(entry)).execute();
-  }
-
-  async clearCache(step?: string) {
-    let q = this.db.deleteFrom("pipeline_cache");
-    if (step !== undefined) q = q.where("step", "=", step);
-    const res = await q.executeTakeFirst();
-    return Number(res.numDeletedRows);
+  clearCache(step?: string) {
+    return this.cache.clearCache(step);
   }
 }

@@ -2,11 +2,9 @@ import { type Kysely, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type {
-  AliasAction,
   AliasEventRecord,
   AliasMoveInput,
   AliasPolicyRecord,
-  AliasRecord,
   ApprovalRecord,
   EvaluationRecord,
   ModelFilter,
@@ -17,93 +15,9 @@ import type {
   RegistryStore,
   VersionPatch,
 } from "../registry-store.js";
+import { SqlAliasStore } from "./sql-alias-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-
-interface ModelRow {
-  id: string;
-  name: string;
-  description: string;
-  created_at: number | string;
-  updated_at: number | string;
-}
-interface TagRow {
-  model_id: string;
-  key: string;
-  value: string;
-}
-interface VersionRow {
-  id: string;
-  model_id: string;
-  version: number;
-  flavor: string;
-  flavor_meta: string;
-  digest: string;
-  size: number | string;
-  signature: string | null;
-  run_id: string | null;
-  pipeline_run_id: string | null;
-  step: string | null;
-  metrics: string;
-  tags: string;
-  model_card: string;
-  description: string;
-  feature_service: string | null;
-  created_by: string | null;
-  created_at: number | string;
-  deleted_at?: number | string | null;
-}
-interface AliasRow {
-  model_id: string;
-  alias: string;
-  version: number;
-  updated_at: number | string;
-}
-interface AliasEventRow {
-  id: string;
-  model_id: string;
-  alias: string;
-  action: string;
-  from_version: number | null;
-  to_version: number | null;
-  actor: string;
-  reason: string;
-  at: number | string;
-  seq: number | string | null;
-}
-interface PolicyRow {
-  model_id: string;
-  alias: string;
-  require_approval: number;
-  gate: string | null;
-  gate_digest: string | null;
-  updated_at: number | string;
-}
-interface ApprovalRow {
-  id: string;
-  version_id: string;
-  actor: string;
-  comment: string;
-  at: number | string;
-}
-interface EvaluationRow {
-  id: string;
-  version_id: string;
-  gate: string | null;
-  passed: number | null;
-  run_id: string | null;
-  result: string;
-  at: number | string;
-}
-interface Tables {
-  registry_models: ModelRow;
-  registry_model_tags: TagRow;
-  registry_versions: VersionRow;
-  registry_aliases: AliasRow;
-  registry_alias_events: AliasEventRow;
-  registry_policies: PolicyRow;
-  registry_approvals: ApprovalRow;
-  registry_evaluations: EvaluationRow;
-}
+import type { EvaluationRow, ModelRow, Tables, VersionRow } from "./sql-registry-tables.js";
 
 const toVersion = (r: VersionRow): ModelVersionRecord => {
   const v: ModelVersionRecord = {
@@ -130,40 +44,6 @@ const toVersion = (r: VersionRow): ModelVersionRecord => {
   return v;
 };
 
-const toAlias = (r: AliasRow): AliasRecord => ({
-  modelId: r.model_id,
-  alias: r.alias,
-  version: Number(r.version),
-  updatedAt: Number(r.updated_at),
-});
-
-const toEvent = (r: AliasEventRow): AliasEventRecord => {
-  const e: AliasEventRecord = {
-    id: r.id,
-    modelId: r.model_id,
-    alias: r.alias,
-    action: r.action as AliasAction,
-    actor: r.actor,
-    reason: r.reason,
-    at: Number(r.at),
-  };
-  if (r.from_version !== null) e.from = Number(r.from_version);
-  if (r.to_version !== null) e.to = Number(r.to_version);
-  return e;
-};
-
-const toPolicy = (r: PolicyRow): AliasPolicyRecord => {
-  const p: AliasPolicyRecord = {
-    modelId: r.model_id,
-    alias: r.alias,
-    requireApproval: Boolean(r.require_approval),
-    updatedAt: Number(r.updated_at),
-  };
-  if (r.gate !== null) p.gate = r.gate;
-  if (r.gate_digest !== null) p.gateDigest = r.gate_digest;
-  return p;
-};
-
 const toEvaluation = (r: EvaluationRow): EvaluationRecord => {
   const e: EvaluationRecord = {
     id: r.id,
@@ -183,12 +63,18 @@ const duplicateName = (name: string) =>
 /** Escape-free LIKE (`%` and `_` keep their meaning, `\` is a literal) in the dialect's `\`-escape form. */
 const escapeFree = (pattern: string) => pattern.replace(/\\/g, "\\\\");
 
-/** The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). */
+/**
+ * The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). Models, versions, approvals and
+ * evaluations are written here; aliases, their audit trail and policies live in
+ * `sql-alias-store.ts`, which this class delegates to.
+ */
 export class SqlRegistryStore implements RegistryStore {
   private readonly db: Kysely<Tables>;
+  private readonly aliases: SqlAliasStore;
 
   constructor(readonly database: SqlDatabase) {
     this.db = database.db as Kysely<Tables>;
+    this.aliases = new SqlAliasStore(database);
   }
 
   async createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord> {
@@ -412,125 +298,32 @@ export class SqlRegistryStore implements RegistryStore {
     });
   }
 
-  async getAlias(modelId: string, alias: string) {
-    const r = await this.db
-      .selectFrom("registry_aliases")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .where("alias", "=", alias)
-      .executeTakeFirst();
-    return r ? toAlias(r) : undefined;
+  getAlias(modelId: string, alias: string) {
+    return this.aliases.getAlias(modelId, alias);
   }
 
-  async listAliases(modelId: string) {
-    const rows = await this.db
-      .selectFrom("registry_aliases")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .orderBy("alias")
-      .execute();
-    return rows.map(toAlias);
+  listAliases(modelId: string) {
+    return this.aliases.listAliases(modelId);
   }
 
-  async moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord> {
-    return writeTransaction(this.database, async (trx) => {
-      const db = trx as Kysely<Tables>;
-      const model = await db.selectFrom("registry_models").select("id").where("id", "=", modelId).executeTakeFirst();
-      if (!model) throw notFound("registered model", modelId);
-      const current = await db
-        .selectFrom("registry_aliases")
-        .selectAll()
-        .where("model_id", "=", modelId)
-        .where("alias", "=", alias)
-        .executeTakeFirst();
-      const from = current ? Number(current.version) : undefined;
-      if (move.expected !== undefined && (from ?? null) !== move.expected)
-        throw new MlcycleError(
-          "CONFLICT",
-          `alias '${alias}' moved meanwhile (expected ${move.expected ?? "absent"}, found ${from ?? "absent"})`,
-          { details: { alias, expected: move.expected, found: from ?? null } },
-        );
-      if (move.to === undefined) {
-        await db.deleteFrom("registry_aliases").where("model_id", "=", modelId).where("alias", "=", alias).execute();
-      } else if (current) {
-        await db
-          .updateTable("registry_aliases")
-          .set({ version: move.to, updated_at: move.at })
-          .where("model_id", "=", modelId)
-          .where("alias", "=", alias)
-          .execute();
-      } else {
-        await db
-          .insertInto("registry_aliases")
-          .values({ model_id: modelId, alias, version: move.to, updated_at: move.at })
-          .execute();
-      }
-      const top = await db
-        .selectFrom("registry_alias_events")
-        .select((eb) => eb.fn.max("seq").as("max"))
-        .where("model_id", "=", modelId)
-        .executeTakeFirst();
-      const row: AliasEventRow = {
-        seq: Number(top?.max ?? 0) + 1,
-        id: newId(move.at),
-        model_id: modelId,
-        alias,
-        action: move.action,
-        from_version: from ?? null,
-        to_version: move.to ?? null,
-        actor: move.actor,
-        reason: move.reason,
-        at: move.at,
-      };
-      await db.insertInto("registry_alias_events").values(row).execute();
-      return toEvent(row);
-    });
+  moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord> {
+    return this.aliases.moveAlias(modelId, alias, move);
   }
 
-  async aliasEvents(modelId: string, alias?: string, limit = 1000) {
-    let q = this.db.selectFrom("registry_alias_events").selectAll().where("model_id", "=", modelId);
-    if (alias !== undefined) q = q.where("alias", "=", alias);
-    const rows = await q.orderBy("seq", "desc").orderBy("id", "desc").limit(limit).execute();
-    return rows.map(toEvent);
+  aliasEvents(modelId: string, alias?: string, limit = 1000) {
+    return this.aliases.aliasEvents(modelId, alias, limit);
   }
 
-  async setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined) {
-    await writeTransaction(this.database, async (trx) => {
-      const db = trx as Kysely<Tables>;
-      await db.deleteFrom("registry_policies").where("model_id", "=", modelId).where("alias", "=", alias).execute();
-      if (policy)
-        await db
-          .insertInto("registry_policies")
-          .values({
-            model_id: modelId,
-            alias,
-            require_approval: policy.requireApproval ? 1 : 0,
-            gate: policy.gate ?? null,
-            gate_digest: policy.gateDigest ?? null,
-            updated_at: policy.updatedAt,
-          })
-          .execute();
-    });
+  setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined) {
+    return this.aliases.setPolicy(modelId, alias, policy);
   }
 
-  async getPolicy(modelId: string, alias: string) {
-    const r = await this.db
-      .selectFrom("registry_policies")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .where("alias", "=", alias)
-      .executeTakeFirst();
-    return r ? toPolicy(r) : undefined;
+  getPolicy(modelId: string, alias: string) {
+    return this.aliases.getPolicy(modelId, alias);
   }
 
-  async listPolicies(modelId: string) {
-    const rows = await this.db
-      .selectFrom("registry_policies")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .orderBy("alias")
-      .execute();
-    return rows.map(toPolicy);
+  listPolicies(modelId: string) {
+    return this.aliases.listPolicies(modelId);
   }
 
   async addApproval(input: Omit<ApprovalRecord, "id">) {

@@ -1,0 +1,73 @@
+import { type SelectQueryBuilder, sql } from "kysely";
+import type { RunQuery, StoredRun } from "../tracking-store.js";
+import type { SqlDatabase } from "./sql-database.js";
+import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
+import { RUN_COLUMNS, type RunRow, toRun } from "./sql-tracking-tables.js";
+
+/** A JSON object aggregated by the database (text on SQLite, parsed already by some drivers). */
+const parseJsonObject = (v: unknown): Record<string, unknown> =>
+  v === null || v === undefined ? {} : typeof v === "string" ? JSON.parse(v) : (v as Record<string, unknown>);
+
+/** A metric value from aggregated JSON: null is NaN; SQLite writes ±Infinity as ±9e999, PostgreSQL as text. */
+const jsonMetric = (v: unknown): number => (v === null ? Number.NaN : typeof v === "number" ? v : Number(v));
+
+/**
+ * The runs a {@link RunQuery} selects, in its order, with their params, tags and latest metrics:
+ * the search of the Kysely tracking store.
+ */
+export async function searchRuns(database: SqlDatabase, query: RunQuery): Promise<StoredRun[]> {
+  const db = database.db;
+  const { joins, keys } = compileRunOrder(query.orderBy, query.crashedBefore);
+  const dir = (k: { descending: boolean }) => sql.raw(k.descending ? "desc" : "asc");
+  // The page is chosen on ids and sort keys alone; params, tags and latest metrics are then
+  // aggregated for the page's runs only, in the same statement, re-sorted on the page's keys.
+  let page = db.selectFrom("tracking_runs as r").select(["r.id", ...keys.map((k, i) => k.expr.as(`k${i}`))]);
+  for (const j of joins)
+    page = page.leftJoin(`${j.table} as ${j.alias}`, (join) =>
+      join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
+    );
+  if (query.experimentIds.length) page = page.where("r.experiment_id", "in", query.experimentIds);
+  const lifecycle = query.lifecycle ?? "active";
+  if (lifecycle !== "all") page = page.where("r.lifecycle", "=", lifecycle);
+  if (query.filter) page = page.where(compileRunFilter(query.filter, database.dialect, query.crashedBefore));
+  for (const k of keys) page = page.orderBy(sql`${k.expr} ${dir(k)}`);
+  let from = db
+    .selectFrom(page.limit(query.limit).offset(query.offset).as("page"))
+    .innerJoin("tracking_runs as r", "r.id", "page.id");
+  keys.forEach((k, i) => {
+    from = from.orderBy(sql`${sql.ref(`page.k${i}`)} ${dir(k)}`);
+  });
+  return runsWithDetails(database, from);
+}
+
+/**
+ * Selects the run columns of `r` with its params, tags and latest metrics aggregated to JSON in
+ * the database (far fewer rows to materialise than one per key), and maps the rows.
+ */
+export async function runsWithDetails(
+  database: SqlDatabase,
+  from: SelectQueryBuilder<any, any, any>,
+): Promise<StoredRun[]> {
+  const agg = (table: string) =>
+    sql<
+      string | null
+    >`(select ${database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.value"))} from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
+  const rows = (await from
+    .select([
+      ...RUN_COLUMNS,
+      agg("tracking_params").as("params_json"),
+      agg("tracking_tags").as("tags_json"),
+      agg("tracking_latest_metrics").as("metrics_json"),
+    ])
+    .execute()) as Array<RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown }>;
+  return rows.map((r) => {
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of Object.entries(parseJsonObject(r.metrics_json))) metrics[k] = jsonMetric(v);
+    return {
+      ...toRun(r),
+      params: parseJsonObject(r.params_json) as Record<string, string>,
+      tags: parseJsonObject(r.tags_json) as Record<string, string>,
+      metrics,
+    };
+  });
+}
