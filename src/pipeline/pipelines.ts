@@ -183,7 +183,8 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    *
    * @example
    * ```ts
-   * const worker = await openWorkspace(dir, { executor: bullmqExecutor({ connection }) });
+   * // `queueExecutor` is your distributed Executor (a BullMQ adapter is planned).
+   * const worker = await openWorkspace(dir, { executor: queueExecutor });
    * worker.pipelines.register(trainPipeline);
    * await worker.pipelines.startWorker();
    * ```

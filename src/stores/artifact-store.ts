@@ -16,7 +16,7 @@ export type ArtifactBody = Uint8Array | string | AsyncIterable<Uint8Array> | Ite
  * stored once, writes are idempotent and a read can prove it returns what was written.
  *
  * Required: `put`, `get`, `has`, `delete`, `list`. Built-ins: {@link memoryArtifactStore},
- * {@link localArtifactStore}; `mlcycle/s3` adds an S3 one. Third parties check theirs with
+ * {@link localArtifactStore} (an S3 adapter is planned). Third parties check theirs with
  * `artifactStoreSuite` from `mlcycle/testing`.
  *
  * @example

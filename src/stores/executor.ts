@@ -20,7 +20,7 @@ export type StepTaskRunner = (task: StepTask) => Promise<void>;
  * (a step run is committed once per (run, step) by the store's claim).
  *
  * - In process (default): `inProcessExecutor`, a p-queue with a concurrency limit.
- * - Distributed (later, `mlcycle/bullmq`): `submit` enqueues a job, workers in other processes call
+ * - Distributed (a BullMQ adapter is planned): `submit` enqueues a job, workers in other processes call
  *   their own workspace's runner, and `submit` resolves when the job completes.
  *
  * @example

@@ -21,8 +21,8 @@ export interface OnlineWrite extends OnlineRecord {
  * Required: `write`, `read`, `deleteView`. A write never replaces a newer record: a record is kept
  * unless the incoming one has a later event time, or the same event time and a created time at
  * least as late — so replays and out-of-order writes are harmless. TTL is checked by the feature
- * store on read, so every backend honours it. Built-ins: memory and SQLite; Redis comes with
- * `mlcycle/redis`. Checked by `onlineStoreSuite` in `mlcycle/testing`.
+ * store on read, so every backend honours it. Built-ins: memory and SQLite (a Redis adapter is
+ * planned). Checked by `onlineStoreSuite` in `mlcycle/testing`.
  *
  * @example
  * ```ts
