@@ -1,5 +1,6 @@
 export {
   type Experiment,
+  type ExperimentsOptions,
   Experiments,
   type MetricHistoryOptions,
   type RunComparison,
