@@ -2,6 +2,7 @@ export * from "./model-registry.js";
 export * from "./registry-types.js";
 export * from "./registry-options.js";
 export { type ModelLoader, RegistryModelLoader, type RegistryModelLoaderOptions } from "./model-loader.js";
+export { ModelResolver } from "./model-resolver.js";
 export * from "./model-ref.js";
 export * from "./run-uri.js";
 export * from "./registry-events.js";
