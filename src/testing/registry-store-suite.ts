@@ -286,7 +286,8 @@ export function registryStoreSuite(
 
     lineageIt("commits a version with its lineage nodes and edges as one unit", async () => {
       const { registry: s, lineage } = await options.withLineage!();
-      if (!s.createVersionWithLineage) return;
+      if (!s.createVersionWithLineage)
+        throw new Error("options.withLineage gave a store without createVersionWithLineage");
       const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
       const run = await lineage.putNode({
         kind: "execution",
@@ -332,7 +333,8 @@ export function registryStoreSuite(
       "stores neither the version nor its lineage when the lineage is refused (regression: version without lineage)",
       async () => {
         const { registry: s, lineage } = await options.withLineage!();
-        if (!s.createVersionWithLineage) return;
+        if (!s.createVersionWithLineage)
+          throw new Error("options.withLineage gave a store without createVersionWithLineage");
         const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
         await expectCode(
           s.createVersionWithLineage(versionInput(m.id), (v) => ({
@@ -362,7 +364,8 @@ export function registryStoreSuite(
 
     lineageIt("gives distinct consecutive numbers to concurrent versions with lineage", async () => {
       const { registry: s, lineage } = await options.withLineage!();
-      if (!s.createVersionWithLineage) return;
+      if (!s.createVersionWithLineage)
+        throw new Error("options.withLineage gave a store without createVersionWithLineage");
       const m = await s.createModel({ name: "m", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
       const made = await Promise.all(
         Array.from({ length: 8 }, () =>
