@@ -1,20 +1,21 @@
 import { type Kysely, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import type {
-  AliasEventRecord,
-  AliasMoveInput,
-  AliasPolicyRecord,
-  ApprovalRecord,
-  EvaluationRecord,
-  ModelFilter,
-  ModelPatch,
-  ModelVersionInput,
-  ModelVersionRecord,
-  RegisteredModelRecord,
-  RegistryStore,
-  VersionLineageBuilder,
-  VersionPatch,
+import {
+  foldModelName,
+  type AliasEventRecord,
+  type AliasMoveInput,
+  type AliasPolicyRecord,
+  type ApprovalRecord,
+  type EvaluationRecord,
+  type ModelFilter,
+  type ModelPatch,
+  type ModelVersionInput,
+  type ModelVersionRecord,
+  type RegisteredModelRecord,
+  type RegistryStore,
+  type VersionLineageBuilder,
+  type VersionPatch,
 } from "../registry-store.js";
 import type { LineageNode } from "../lineage-store.js";
 import {
@@ -170,6 +171,7 @@ export class SqlRegistryStore implements RegistryStore {
           .values({
             id,
             name: input.name,
+            name_folded: foldModelName(input.name),
             description: input.description,
             created_at: input.createdAt,
             updated_at: input.updatedAt,
@@ -202,7 +204,12 @@ export class SqlRegistryStore implements RegistryStore {
   async listModels(filter: ModelFilter = {}) {
     let q = this.db.selectFrom("registry_models").selectAll();
     if (filter.nameLike !== undefined) {
-      const like = this.database.dialect.like(sql.ref("name"), escapeFree(filter.nameLike), true);
+      // Both sides folded in JavaScript, then compared case-sensitively: the same answer as memory.
+      const like = this.database.dialect.like(
+        sql.ref("name_folded"),
+        escapeFree(foldModelName(filter.nameLike)),
+        false,
+      );
       q = q.where(() => like);
     }
     if (filter.after !== undefined) q = q.where("name", ">", filter.after);
@@ -243,6 +250,7 @@ export class SqlRegistryStore implements RegistryStore {
           .updateTable("registry_models")
           .set({
             name: patch.name ?? row.name,
+            name_folded: foldModelName(patch.name ?? row.name),
             description: patch.description ?? row.description,
             updated_at: patch.updatedAt,
           })
