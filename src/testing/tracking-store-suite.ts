@@ -1,7 +1,7 @@
 import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { RunOrder, RunQuery, RunRecord, TrackingStore } from "../stores/tracking-store.js";
+import type { FilterNode, RunOrder, RunQuery, RunRecord, TrackingStore } from "../stores/tracking-store.js";
 import { parseRunFilter, parseRunOrder } from "../stores/run-filter-parser.js";
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -486,6 +486,58 @@ export function trackingStoreSuite(
         await s.updateRun(ids.r2, { lifecycle: "active" });
         expect((await s.getRun(ids.r2))?.lifecycle).toBeUndefined();
         expect(await names(s, ids, {})).toHaveLength(5);
+      });
+
+      it("answers a filter of 49 IN lists of 1,000 values, within every parser limit (regression: 'too many SQL variables' on SQLite)", async () => {
+        const s = await factory();
+        const e = await experiment(s);
+        const ids: Record<string, string> = {};
+        const add = async (name: string, i: number, m: number | undefined, p: string | undefined) => {
+          ids[name] = await run(s, e, { name, startTime: T0 + i, params: p === undefined ? {} : { p } });
+          if (m !== undefined) await s.logMetrics([{ runId: ids[name], key: "m", value: m, step: 0, timestamp: T0 }]);
+        };
+        await add("a", 1, 5, "x");
+        await add("b", 2, 50_000, "v23999");
+        await add("c", 3, -1, "zz");
+        await add("d", 4, Number.POSITIVE_INFINITY, undefined);
+        await add("e", 5, undefined, undefined);
+        // The parsed form (the filter text of 49,000 values would pass the parser's length limit):
+        // list k holds k*1000 … k*1000+999, the first with +Infinity in place of 999.
+        const numbers = (k: number) =>
+          Array.from({ length: 1000 }, (_, i) => (k === 0 && i === 999 ? Number.POSITIVE_INFINITY : k * 1000 + i));
+        const strings = (k: number) => Array.from({ length: 1000 }, (_, i) => `v${k * 1000 + i}`);
+        const inList = (kind: "metric" | "param", key: string, values: Array<string | number>, negated: boolean) =>
+          ({ type: "in", field: { kind, key }, values, negated }) as const;
+        const search = async (filter: FilterNode) => {
+          const byId = Object.fromEntries(Object.entries(ids).map(([k, v]) => [v, k]));
+          const rows = await s.searchRuns({
+            experimentIds: [e],
+            filter,
+            orderBy: [],
+            limit: 10,
+            offset: 0,
+            crashedBefore: T0,
+          });
+          return rows.map((r) => byId[r.id]);
+        };
+        const anyOf: FilterNode = {
+          type: "or",
+          children: [
+            ...Array.from({ length: 25 }, (_, k) => inList("metric", "m", numbers(k), false)),
+            ...Array.from({ length: 24 }, (_, k) => inList("param", "p", strings(k), false)),
+          ],
+        };
+        expect(await search(anyOf)).toEqual(["d", "b", "a"]);
+        const noneOf: FilterNode = {
+          type: "and",
+          children: Array.from({ length: 49 }, (_, k) => inList("metric", "m", numbers(k), true)),
+        };
+        expect(await search(noneOf)).toEqual(["c", "b"]);
+        const noString: FilterNode = {
+          type: "and",
+          children: Array.from({ length: 49 }, (_, k) => inList("param", "p", strings(k), true)),
+        };
+        expect(await search(noString)).toEqual(["c", "a"]);
       });
 
       it("returns params, tags and latest metrics with each run", async () => {

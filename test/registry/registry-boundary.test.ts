@@ -41,16 +41,12 @@ describe.each(workspaces)("ws.registry at its boundary on %s", (_name, open) => 
     expect(up.nodes.map((n) => n.type)).toContain("tracking_run");
   });
 
-  // Pending on SQLite until the SQL registry store stores a folded name column.
-  (_name === "sqlite" ? it.fails : it)(
-    "finds non-ASCII names case-insensitively (regression: 'über%' found nothing on SQLite)",
-    async () => {
-      await using ws = await open();
-      await ws.registry.createModel("Über Model");
-      await ws.registry.createModel("other");
-      expect((await ws.registry.searchModels({ nameLike: "über%" })).map((m) => m.name)).toEqual(["Über Model"]);
-    },
-  );
+  it("finds non-ASCII names case-insensitively (regression: 'über%' found nothing on SQLite)", async () => {
+    await using ws = await open();
+    await ws.registry.createModel("Über Model");
+    await ws.registry.createModel("other");
+    expect((await ws.registry.searchModels({ nameLike: "über%" })).map((m) => m.name)).toEqual(["Über Model"]);
+  });
 
   it("refuses bigint, cyclic and 20,000-deep function-model state with VALIDATION (regression: loaded as {$bigint})", async () => {
     await using ws = await open();

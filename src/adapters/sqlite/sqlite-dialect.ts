@@ -14,6 +14,8 @@ const BUSY = new Set(["SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"]);
 export class SqliteSqlDialect extends SqlDialectBase {
   readonly name = "sqlite";
   override readonly supportsReturning = true;
+  /** `SQLITE_MAX_VARIABLE_NUMBER` as better-sqlite3 compiles SQLite (the default since SQLite 3.32). */
+  override readonly maxBoundParameters = 32_766;
 
   override isRetryableError(error: unknown): boolean {
     const code = (error as { code?: unknown } | undefined)?.code;
@@ -52,6 +54,24 @@ export class SqliteSqlDialect extends SqlDialectBase {
     return caseInsensitive
       ? sql<SqlBool>`${target} like ${pattern} escape '\\'`
       : sql<SqlBool>`${target} glob ${globPattern(pattern)}`;
+  }
+
+  override inList(
+    target: Expression<unknown>,
+    values: readonly (string | number)[],
+    negated: boolean,
+  ): RawBuilder<SqlBool> {
+    // JSON has no ±Infinity (JSON.stringify writes null, which would poison NOT IN): those few
+    // values stay ordinary parameters beside the one JSON array of all the others.
+    const inJson = values.filter((v) => typeof v !== "number" || Number.isFinite(v));
+    const apart = values.filter((v) => typeof v === "number" && !Number.isFinite(v));
+    const parts: RawBuilder<SqlBool>[] = [];
+    if (inJson.length)
+      parts.push(
+        sql<SqlBool>`${target} ${sql.raw(negated ? "not in" : "in")} (select value from json_each(${JSON.stringify(inJson)}))`,
+      );
+    if (apart.length) parts.push(super.inList(target, apart, negated));
+    return sql<SqlBool>`(${sql.join(parts, sql.raw(negated ? " and " : " or "))})`;
   }
 
   override jsonObjectAgg(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown> {

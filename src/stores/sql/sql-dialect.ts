@@ -38,6 +38,12 @@ export interface SqlDialect {
   /** How many times a write transaction is retried on a retryable error before giving up. Default 50. */
   readonly maxWriteRetries: number;
   /**
+   * The most bound parameters one statement may carry; a query needing more is refused with
+   * `VALIDATION` before it reaches the database. Default 999, the lowest limit of common backends
+   * (SQLite before 3.32); SQLite as built by better-sqlite3 allows 32,766, PostgreSQL 65,535.
+   */
+  readonly maxBoundParameters: number;
+  /**
    * True when a write failed only because another writer held a lock and running it again may
    * succeed (SQLite's `SQLITE_BUSY`, PostgreSQL's serialization failures). Default: nothing is.
    */
@@ -66,6 +72,13 @@ export interface SqlDialect {
    * sides when case-insensitive.
    */
   like(target: Expression<unknown>, pattern: string, caseInsensitive: boolean): RawBuilder<SqlBool>;
+  /**
+   * `target IN (values…)`, or `NOT IN` when `negated`, with the list bound in as few parameters as
+   * the backend allows, so a long list never meets {@link maxBoundParameters}. `values` is not
+   * empty. Default: one parameter per value (`in (?, ?, …)`); SQLite binds one JSON array
+   * (`in (select value from json_each(?))`), PostgreSQL one array (`= any(?)`).
+   */
+  inList(target: Expression<unknown>, values: readonly (string | number)[], negated: boolean): RawBuilder<SqlBool>;
   /** An aggregate of key/value rows into one JSON object. Default: `json_object_agg(key, value)`. */
   jsonObjectAgg(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown>;
   /**
@@ -95,6 +108,7 @@ export abstract class SqlDialectBase implements SqlDialect {
   abstract readonly name: string;
   readonly supportsReturning: boolean = false;
   readonly maxWriteRetries: number = 50;
+  readonly maxBoundParameters: number = 999;
 
   isRetryableError(_error: unknown): boolean {
     return false;
@@ -124,6 +138,12 @@ export abstract class SqlDialectBase implements SqlDialect {
     return caseInsensitive
       ? sql<SqlBool>`lower(${target}) like lower(${pattern}) escape '\\'`
       : sql<SqlBool>`${target} like ${pattern} escape '\\'`;
+  }
+
+  inList(target: Expression<unknown>, values: readonly (string | number)[], negated: boolean): RawBuilder<SqlBool> {
+    return negated
+      ? sql<SqlBool>`${target} not in (${sql.join(values)})`
+      : sql<SqlBool>`${target} in (${sql.join(values)})`;
   }
 
   jsonObjectAgg(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown> {
@@ -175,6 +195,7 @@ export async function runWithRetries<T>(dialect: SqlDialect, attempt: () => T | 
 export class PostgresSqlDialect extends SqlDialectBase {
   readonly name = "postgres";
   override readonly supportsReturning = true;
+  override readonly maxBoundParameters = 65_535;
 
   /** The advisory lock key every mlcycle migration run takes. */
   static readonly MIGRATION_LOCK_KEY = 726351;
@@ -186,6 +207,15 @@ export class PostgresSqlDialect extends SqlDialectBase {
 
   override async acquireMigrationLock(trx: Kysely<any>): Promise<void> {
     await sql`select pg_advisory_xact_lock(${sql.lit(PostgresSqlDialect.MIGRATION_LOCK_KEY)})`.execute(trx);
+  }
+
+  override inList(
+    target: Expression<unknown>,
+    values: readonly (string | number)[],
+    negated: boolean,
+  ): RawBuilder<SqlBool> {
+    // One array parameter whatever the list's length; `<> all` is `NOT IN` (NULL when target is).
+    return negated ? sql<SqlBool>`${target} <> all(${[...values]})` : sql<SqlBool>`${target} = any(${[...values]})`;
   }
 
   override like(target: Expression<unknown>, pattern: string, caseInsensitive: boolean): RawBuilder<SqlBool> {

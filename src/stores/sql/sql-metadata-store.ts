@@ -31,7 +31,7 @@ export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): 
     kind: database.dialect.name,
     tracking,
     pipelines: new SqlPipelineStore(database, { tracking, lineage }),
-    registry: new SqlRegistryStore(database),
+    registry: new SqlRegistryStore(database, { lineage }),
     lineage,
     features: new SqlFeatureRegistryStore(database),
     init() {

@@ -4,6 +4,8 @@
 export interface ModelRow {
   id: string;
   name: string;
+  /** `foldModelName(name)`, what `nameLike` matches (NULL only on a row written before migration 0005). */
+  name_folded?: string | null;
   description: string;
   created_at: number | string;
   updated_at: number | string;

@@ -85,12 +85,12 @@ function numericCompare(target: RawBuilder<unknown>, op: string, value: number):
   return sql`${target} ${sql.raw(op)} ${value}`;
 }
 
-function numericIn(target: RawBuilder<unknown>, values: Array<string | number>, negated: boolean) {
+function numericIn(target: RawBuilder<unknown>, values: Array<string | number>, negated: boolean, dialect: SqlDialect) {
   const nums = values.filter((v): v is number => typeof v === "number" && !Number.isNaN(v));
   const hasNaN = values.some((v) => typeof v === "number" && Number.isNaN(v));
-  const inList = nums.length ? sql`${target} in (${sql.join(nums)})` : FALSE;
+  const inList = nums.length ? dialect.inList(target, nums, false) : FALSE;
   if (!negated) return hasNaN ? sql`(${target} is null or ${inList})` : inList;
-  const notNaN = nums.length ? sql`${target} not in (${sql.join(nums)})` : sql`(1 = 1)`;
+  const notNaN = nums.length ? dialect.inList(target, nums, true) : sql`(1 = 1)`;
   return hasNaN ? sql`(${target} is not null and ${notNaN})` : sql`(${target} is null or ${notNaN})`;
 }
 
@@ -106,10 +106,9 @@ function condition(
       if (numeric && typeof node.value === "number") return numericCompare(target, node.op, node.value);
       return sql`${target} ${sql.raw(node.op === "!=" ? "<>" : node.op)} ${node.value}`;
     case "in":
-      if (numeric) return numericIn(target, node.values, node.negated);
-      return node.negated
-        ? sql`${target} not in (${sql.join(node.values)})`
-        : sql`${target} in (${sql.join(node.values)})`;
+      if (numeric) return numericIn(target, node.values, node.negated, dialect);
+      if (node.values.length === 0) return node.negated ? sql`(1 = 1)` : FALSE;
+      return dialect.inList(target, node.values, node.negated);
     case "like": {
       const e = likeExpr(target, node.pattern, node.caseInsensitive, dialect);
       return node.negated ? sql`not (${e})` : e;

@@ -1,4 +1,5 @@
 import { type SelectQueryBuilder, sql } from "kysely";
+import { invalid } from "../../core/errors.js";
 import type { RunQuery, StoredRun } from "../tracking-store.js";
 import type { SqlDatabase } from "./sql-database.js";
 import { compileRunFilter, compileRunOrder } from "./sql-run-filter.js";
@@ -26,11 +27,19 @@ export async function searchRuns(database: SqlDatabase, query: RunQuery): Promis
     page = page.leftJoin(`${j.table} as ${j.alias}`, (join) =>
       join.onRef(`${j.alias}.run_id`, "=", "r.id").on(`${j.alias}.key`, "=", j.key),
     );
-  if (query.experimentIds.length) page = page.where("r.experiment_id", "in", query.experimentIds);
+  if (query.experimentIds.length)
+    page = page.where(database.dialect.inList(sql.ref("r.experiment_id"), query.experimentIds, false));
   const lifecycle = query.lifecycle ?? "active";
   if (lifecycle !== "all") page = page.where("r.lifecycle", "=", lifecycle);
   if (query.filter) page = page.where(compileRunFilter(query.filter, database.dialect, query.crashedBefore));
   for (const k of keys) page = page.orderBy(sql`${k.expr} ${dir(k)}`);
+  const bound = page.compile().parameters.length;
+  if (bound > database.dialect.maxBoundParameters)
+    throw invalid(
+      ["filter"],
+      `this run search needs ${bound} bound parameters and the ${database.dialect.name} database takes at most ${database.dialect.maxBoundParameters} in one statement: use fewer conditions or order terms, or split the search`,
+      "too_big",
+    );
   let from = db
     .selectFrom(page.limit(query.limit).offset(query.offset).as("page"))
     .innerJoin("tracking_runs as r", "r.id", "page.id");

@@ -77,6 +77,20 @@ export class SqlTrackingStore implements TrackingStore {
   // -- runs -------------------------------------------------------------------------------------
 
   async createRun(run: RunRecord, params: Record<string, string>, tags: Record<string, string>) {
+    try {
+      await this.insertRun(run, params, tags);
+    } catch (error) {
+      // Param and tag keys are unique within their records, so a unique violation here is the run id.
+      if (this.database.dialect.isUniqueViolation(error))
+        throw new MlcycleError("CONFLICT", `a run with id ${run.id} already exists; run ids must be unique`, {
+          cause: error,
+          details: { runId: run.id },
+        });
+      throw error;
+    }
+  }
+
+  private async insertRun(run: RunRecord, params: Record<string, string>, tags: Record<string, string>) {
     const fast = this.database.accelerator;
     if (fast) {
       // The same checks and rows through prepared statements, in the write group of this turn.

@@ -1,3 +1,4 @@
+import { foldModelName } from "../../registry-store.js";
 import type { SqlMigration } from "../sql-database.js";
 
 /** Schema of the registry tables, in order. */
@@ -135,6 +136,25 @@ export const registryMigrations: SqlMigration[] = [
     name: "registry-0004-version-deleted-at",
     async up(db) {
       await db.schema.alterTable("registry_versions").addColumn("deleted_at", "bigint").execute();
+    },
+  },
+  {
+    // `nameLike` is case-insensitive beyond ASCII (SQLite's LIKE folds ASCII only): names are
+    // compared through a column holding `foldModelName(name)`, computed in JavaScript so every
+    // backend folds exactly as the memory store does.
+    name: "registry-0005-model-name-folded",
+    async up(db) {
+      await db.schema.alterTable("registry_models").addColumn("name_folded", "varchar(2000)").execute();
+      const rows = (await db.selectFrom("registry_models").select(["id", "name"]).execute()) as Array<{
+        id: string;
+        name: string;
+      }>;
+      for (const r of rows)
+        await db
+          .updateTable("registry_models")
+          .set({ name_folded: foldModelName(r.name) })
+          .where("id", "=", r.id)
+          .execute();
     },
   },
 ];
