@@ -15,7 +15,6 @@ trackingStoreSuite(
   },
   {
     pending: {
-      "negative-zero-metrics": "SQLite keeps a REAL -0 as 0; the SQL store must encode the sign",
       "duplicate-run-id": "the SQL store lets the driver's UNIQUE constraint error through instead of CONFLICT",
     },
   },

@@ -8,6 +8,7 @@ import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import {
   getPositional,
   latestMetricUpsert,
+  negativeZeroFlag,
   runPositional,
   type SqlTrackingStatements,
 } from "./sql-tracking-statements.js";
@@ -61,6 +62,7 @@ export class SqlMetricStore {
         step: p.step,
         timestamp: p.timestamp,
         value: toDb(p.value),
+        negative_zero: negativeZeroFlag(p.value),
       }));
       for (const c of chunks(rows, 1000)) await trx.insertInto("tracking_metrics").values(c).execute();
       for (const p of latest)
@@ -70,6 +72,7 @@ export class SqlMetricStore {
           step: p.step,
           timestamp: p.timestamp,
           value: toDb(p.value),
+          negative_zero: negativeZeroFlag(p.value),
         }).execute();
     });
   }
@@ -89,8 +92,10 @@ export class SqlMetricStore {
     await fast.write(() => {
       for (const id of runIds) if (!getPositional(st.runExists, [id])) throw notFound("run", id);
       const ins = st.insertMetric;
-      for (const p of points) runPositional(ins, [p.runId, p.key, p.step, p.timestamp, toDb(p.value)]);
-      for (const p of latest) runPositional(st.upsertLatest, [p.runId, p.key, p.step, p.timestamp, toDb(p.value)]);
+      for (const p of points)
+        runPositional(ins, [p.runId, p.key, p.step, p.timestamp, toDb(p.value), negativeZeroFlag(p.value)]);
+      for (const p of latest)
+        runPositional(st.upsertLatest, [p.runId, p.key, p.step, p.timestamp, toDb(p.value), negativeZeroFlag(p.value)]);
     });
   }
 
@@ -105,7 +110,7 @@ export class SqlMetricStore {
   /** See `TrackingStore.metricHistory`. */
   async metricHistory(runId: string, key: string, range: { startStep?: number; endStep?: number } = {}) {
     const rows = (await this.series(runId, key, range)
-      .select(["value", "step", "timestamp"])
+      .select(["value", "negative_zero", "step", "timestamp"])
       .orderBy("step", "asc")
       .orderBy("timestamp", "asc")
       .execute()) as MetricRow[];
@@ -137,6 +142,7 @@ export class SqlMetricStore {
     const inner = total - 2;
     const numbered = this.series(runId, key, range).select([
       "value",
+      "negative_zero",
       "step",
       "timestamp",
       sql<number>`row_number() over (order by step asc, timestamp asc) - 1`.as("idx"),
@@ -160,7 +166,7 @@ export class SqlMetricStore {
           ]),
       )
       .selectFrom("numbered")
-      .select(["value", "step", "timestamp"])
+      .select(["value", "negative_zero", "step", "timestamp"])
       .where((eb) =>
         eb.or([
           eb("idx", "=", 0),
@@ -189,10 +195,15 @@ export class SqlMetricStore {
 /** A stored metric point as read back (bigint columns may come as strings). */
 interface MetricRow {
   value: number | null;
+  negative_zero: number | string | null;
   step: number | string;
   timestamp: number | string;
 }
 
 function toPoint(r: MetricRow) {
-  return { value: fromDb(r.value), step: Number(r.step), timestamp: Number(r.timestamp) };
+  return {
+    value: r.negative_zero != null && Number(r.negative_zero) === 1 ? -0 : fromDb(r.value),
+    step: Number(r.step),
+    timestamp: Number(r.timestamp),
+  };
 }
