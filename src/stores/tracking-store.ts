@@ -225,6 +225,19 @@ export interface TrackingStore {
     key: string,
     range?: { startStep?: number; endStep?: number },
   ): Promise<Array<{ value: number; step: number; timestamp: number }>>;
+  /**
+   * Optional: a metric's history reduced to at most `maxPoints` points (≥ 2) by the min/max rule of
+   * `downsampleMinMax` (`stores/metric-downsample.ts`) — exactly what that function gives for
+   * `metricHistory(runId, key, range)` — computed where the points are, so the memory a call takes
+   * does not grow with the history's length. Without it, tracking reads the whole history and
+   * downsamples it itself.
+   */
+  metricHistoryDownsampled?(
+    runId: string,
+    key: string,
+    maxPoints: number,
+    range?: { startStep?: number; endStep?: number },
+  ): Promise<Array<{ value: number; step: number; timestamp: number }>>;
 
   /** Records (or replaces) the digest behind a run-relative artifact path. */
   putArtifact(runId: string, artifact: RunArtifactRecord): Promise<void>;

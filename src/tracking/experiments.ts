@@ -672,8 +672,14 @@ export class Experiments {
     const { maxPoints, ...range } = parseOptions(metricHistoryOptionsSchema, opts, "metricHistory options");
     await this.getRun(runId);
     if (this.buffer.pending > 0) await this.buffer.settle();
-    const points = await this.call("read a metric history", () => this.store.metricHistory(runId, key, range));
-    return maxPoints === undefined ? points : downsampleMinMax(points, maxPoints);
+    if (maxPoints === undefined)
+      return this.call("read a metric history", () => this.store.metricHistory(runId, key, range));
+    // Downsampled where the points are when the store can (memory independent of the history's length).
+    const store = this.store;
+    if (store.metricHistoryDownsampled)
+      return this.call("read a metric history", () => store.metricHistoryDownsampled!(runId, key, maxPoints, range));
+    const points = await this.call("read a metric history", () => store.metricHistory(runId, key, range));
+    return downsampleMinMax(points, maxPoints);
   }
 
   /**

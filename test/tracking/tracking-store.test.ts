@@ -8,19 +8,11 @@ import { SqlTrackingStore } from "../../src/stores/sql/sql-tracking-store.js";
 import { trackingStoreSuite } from "../../src/testing/index.js";
 
 trackingStoreSuite("memory", async () => new MemoryTrackingStore());
-trackingStoreSuite(
-  "sqlite",
-  async () => {
-    const db = openSqliteDatabase({ path: ":memory:" });
-    await migrate(db, allMigrations);
-    return new SqlTrackingStore(db);
-  },
-  {
-    pending: {
-      "negative-zero-metrics": "SQLite keeps a REAL -0 as 0; the SQL store must encode the sign",
-    },
-  },
-);
+trackingStoreSuite("sqlite", async () => {
+  const db = openSqliteDatabase({ path: ":memory:" });
+  await migrate(db, allMigrations);
+  return new SqlTrackingStore(db);
+});
 
 describe("SQL run search past the dialect's bound-parameter limit", () => {
   it("is VALIDATION naming the filter, not the driver's 'too many SQL variables' (regression)", async () => {

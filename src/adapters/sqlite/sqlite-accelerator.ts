@@ -7,16 +7,32 @@ import { SqlitePointInTime } from "./sqlite-point-in-time.js";
 
 /** A better-sqlite3 statement behind the {@link SqlPreparedStatement} contract (parameters as one array). */
 class Prepared implements SqlPreparedStatement {
-  constructor(private readonly stmt: SqliteStatementHandle) {}
+  constructor(
+    private readonly stmt: SqliteStatementHandle,
+    private readonly assertOpen: () => void,
+  ) {}
   run(params: readonly unknown[]): { changes: number } {
+    this.assertOpen();
     return this.stmt.run(params);
   }
   get(params: readonly unknown[]): unknown {
+    this.assertOpen();
     return this.stmt.get(params);
   }
   all(params: readonly unknown[]): unknown[] {
+    this.assertOpen();
     return this.stmt.all(params);
   }
+}
+
+/** What several {@link SqliteAccelerator}s of one connection share (see {@link SqliteAcceleratorOptions}). */
+export interface SqliteAcceleratorOptions {
+  /** The group commit of the connection, when another accelerator of it already made one. */
+  groupCommit?: SqliteGroupCommit;
+  /** The point-in-time lookups of the connection, when another accelerator of it already made them. */
+  offline?: SqlitePointInTime;
+  /** Throws when the handle this accelerator belongs to is closed (default: never). */
+  assertOpen?: () => void;
 }
 
 /**
@@ -30,13 +46,17 @@ export class SqliteAccelerator implements SqlAccelerator {
   readonly offline: SqlitePointInTime;
   private readonly statements = new Map<string, Prepared>();
 
+  private readonly assertOpen: () => void;
+
   constructor(
     db: Kysely<any>,
     dialect: SqlDialect,
     private readonly raw: SqliteHandle,
+    options: SqliteAcceleratorOptions = {},
   ) {
-    this.groupCommit = new SqliteGroupCommit(db, dialect, raw);
-    this.offline = new SqlitePointInTime(raw);
+    this.groupCommit = options.groupCommit ?? new SqliteGroupCommit(db, dialect, raw);
+    this.offline = options.offline ?? new SqlitePointInTime(raw);
+    this.assertOpen = options.assertOpen ?? (() => undefined);
   }
 
   get inTransaction(): boolean {
@@ -44,18 +64,24 @@ export class SqliteAccelerator implements SqlAccelerator {
   }
 
   prepare(sql: string, shape: "object" | "array" = "object"): SqlPreparedStatement {
+    this.assertOpen();
     const key = shape === "array" ? `a:${sql}` : sql;
     let p = this.statements.get(key);
     if (!p) {
       const stmt = this.raw.prepare(sql);
       if (shape === "array" && stmt.reader) stmt.raw(true);
-      p = new Prepared(stmt);
+      p = new Prepared(stmt, this.assertOpen);
       this.statements.set(key, p);
     }
     return p;
   }
 
   write<T>(work: () => T): Promise<T> {
+    try {
+      this.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.groupCommit.write(work);
   }
 }

@@ -1,3 +1,4 @@
+import { downsampleMinMax } from "../metric-downsample.js";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import type {
   DatasetInputRecord,
@@ -191,6 +192,15 @@ export class MemoryTrackingStore implements TrackingStore {
       )
       .map((o) => ({ ...o }))
       .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+  }
+
+  async metricHistoryDownsampled(
+    runId: string,
+    key: string,
+    maxPoints: number,
+    range: { startStep?: number; endStep?: number } = {},
+  ) {
+    return downsampleMinMax(await this.metricHistory(runId, key, range), maxPoints);
   }
 
   async putArtifact(runId: string, artifact: RunArtifactRecord) {

@@ -67,11 +67,20 @@ export async function runsWithDetails(
       agg("tracking_params").as("params_json"),
       agg("tracking_tags").as("tags_json"),
       agg("tracking_latest_metrics").as("metrics_json"),
+      // The keys whose latest value is -0 (stored as 0 with a flag: see tracking-negative-zero.ts).
+      sql<
+        string | null
+      >`(select ${database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.negative_zero"))} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")} and x.negative_zero = 1)`.as(
+        "negative_zero_json",
+      ),
     ])
-    .execute()) as Array<RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown }>;
+    .execute()) as Array<
+    RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown; negative_zero_json: unknown }
+  >;
   return rows.map((r) => {
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(parseJsonObject(r.metrics_json))) metrics[k] = jsonMetric(v);
+    for (const k of Object.keys(parseJsonObject(r.negative_zero_json))) metrics[k] = -0;
     return {
       ...toRun(r),
       params: parseJsonObject(r.params_json) as Record<string, string>,

@@ -49,11 +49,20 @@ export function getPositional(p: Positional, values: unknown[]): unknown {
   return p.stmt.get(p.bind ? p.bind(values) : values);
 }
 
+/**
+ * The columns a metric write binds, in order: the stored columns and `negative_zero` (1 for a `-0`
+ * value, NULL otherwise; see {@link negativeZeroFlag}).
+ */
+export const METRIC_WRITE_COLUMNS = [...METRIC_COLUMNS, "negative_zero"] as const;
+
+/** The `negative_zero` column of a metric value: 1 for `-0` (which SQLite would read back as `0`), else NULL. */
+export const negativeZeroFlag = (v: number): 1 | null => (Object.is(v, -0) ? 1 : null);
+
 /** The newest-wins upsert of a metric's latest value (the rule is the dialect's `upsertIfNewer`). */
 export function latestMetricUpsert(
   database: SqlDatabase,
   db: Kysely<any>,
-  row: Record<(typeof METRIC_COLUMNS)[number], unknown>,
+  row: Record<(typeof METRIC_WRITE_COLUMNS)[number], unknown>,
 ) {
   return db
     .insertInto("tracking_latest_metrics")
@@ -65,6 +74,7 @@ export function latestMetricUpsert(
           step: (eb: any) => eb.ref("excluded.step"),
           timestamp: (eb: any) => eb.ref("excluded.timestamp"),
           value: (eb: any) => eb.ref("excluded.value"),
+          negative_zero: (eb: any) => eb.ref("excluded.negative_zero"),
         })
         .where(database.dialect.upsertIfNewer("tracking_latest_metrics", ["step", "timestamp"])),
     );
@@ -89,11 +99,15 @@ export class SqlTrackingStatements {
     const keyValue = (table: string) =>
       positional(fast, db.insertInto(table).values(slots(["run_id", "key", "value"])), ["run_id", "key", "value"]);
     this.statements = {
-      insertMetric: positional(fast, db.insertInto("tracking_metrics").values(slots(METRIC_COLUMNS)), METRIC_COLUMNS),
+      insertMetric: positional(
+        fast,
+        db.insertInto("tracking_metrics").values(slots(METRIC_WRITE_COLUMNS)),
+        METRIC_WRITE_COLUMNS,
+      ),
       upsertLatest: positional(
         fast,
-        latestMetricUpsert(this.database, db, slots(METRIC_COLUMNS) as never),
-        METRIC_COLUMNS,
+        latestMetricUpsert(this.database, db, slots(METRIC_WRITE_COLUMNS) as never),
+        METRIC_WRITE_COLUMNS,
       ),
       runExists: exists("tracking_runs"),
       experimentExists: exists("tracking_experiments"),

@@ -367,6 +367,15 @@ export class SqlTrackingStore implements TrackingStore {
     return this.metrics.metricHistory(runId, key, range);
   }
 
+  metricHistoryDownsampled(
+    runId: string,
+    key: string,
+    maxPoints: number,
+    range: { startStep?: number; endStep?: number } = {},
+  ) {
+    return this.metrics.metricHistoryDownsampled(runId, key, maxPoints, range);
+  }
+
   // -- search -----------------------------------------------------------------------------------
 
   searchRuns(query: RunQuery): Promise<StoredRun[]> {

@@ -4,10 +4,12 @@ import { lineageMigrations } from "./lineage.js";
 import { pipelineMigrations } from "./pipeline.js";
 import { registryMigrations } from "./registry.js";
 import { trackingMigrations } from "./tracking.js";
+import { trackingNegativeZeroMigrations } from "./tracking-negative-zero.js";
 
 /** Every schema change of the SQL metadata store; applied in name order. */
 export const allMigrations: readonly SqlMigration[] = [
   ...trackingMigrations,
+  ...trackingNegativeZeroMigrations,
   ...lineageMigrations,
   ...pipelineMigrations,
   ...registryMigrations,
