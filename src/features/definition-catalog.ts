@@ -1,6 +1,5 @@
 import type { Clock } from "../core/clock.js";
 import { MlcycleError, notFound } from "../core/errors.js";
-import { canonicalJson } from "../core/hash.js";
 import { LIMITS } from "../core/validation.js";
 import { lineageIds } from "../lineage/external-ids.js";
 import type {
@@ -80,14 +79,10 @@ export class DefinitionCatalog {
     const description =
       input.description !== undefined ? { description: optionalText("description", input.description) } : {};
     const tags = checkTags(input.tags);
-    const existing = await this.registry.getEntity(name);
-    if (existing && canonicalJson(existing.joinKeys) !== canonicalJson(joinKeys))
-      throw new MlcycleError(
-        "CONFLICT",
-        `entity '${name}' has join keys ${existing.joinKeys.map((k) => `${k.name}:${k.type}`).join(", ")}; they cannot change — apply a new entity`,
-        { details: { entity: name } },
-      );
-    return this.registry.putEntity({ name, joinKeys, ...description, tags }, this.clock.now());
+    // One conditional write: a concurrent apply with other join keys cannot slip in between.
+    return this.registry.putEntity({ name, joinKeys, ...description, tags }, this.clock.now(), {
+      expectJoinKeys: joinKeys,
+    });
   }
 
   /** See {@link FeatureStore.getEntity}. */
