@@ -185,6 +185,16 @@ export function checkObjectArgument(what: string, value: unknown): void {
     throw invalid([what], `must be an object, got ${typeName(value)}`, "invalid_type");
 }
 
+/** The entity rows of an online read: an array, else `VALIDATION` at `entityRows`. */
+export function checkEntityRowsArray(value: unknown): void {
+  if (!Array.isArray(value))
+    throw new MlcycleError("VALIDATION", "entityRows: must be an array of entity rows", {
+      issues: [
+        { code: "invalid_type", path: ["entityRows"], message: "must be an array of entity rows", expected: "array" },
+      ],
+    });
+}
+
 /** The type of a value as an error message says it: `null`, `array`, `number`… */
 export function typeName(value: unknown): string {
   if (value === null) return "null";

@@ -1,9 +1,6 @@
 import type { Clock } from "../core/clock.js";
-import { closedError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import { closedError, isMlcycleError, MlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
-import { canonicalJson } from "../core/hash.js";
-import { LIMITS } from "../core/validation.js";
-import { lineageIds } from "../lineage/external-ids.js";
 import type {
   DefinitionFilter,
   EntityDefinition,
@@ -15,24 +12,12 @@ import type {
 import type { LineageStore } from "../stores/lineage-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
 import type { OnlineStore } from "../stores/online-store.js";
-import { z } from "zod";
+import type { z } from "zod";
+import type { EntityInput, FeatureServiceInput, FeatureViewInput } from "./definitions.js";
 import {
-  buildFeatureService,
-  buildFeatureView,
-  checkTags,
-  checkViewName,
-  type EntityInput,
-  type FeatureServiceInput,
-  type FeatureViewInput,
-  normaliseJoinKeys,
-  optionalText,
-} from "./definitions.js";
-import {
+  checkEntityRowsArray,
   checkLookupName,
-  checkObjectArgument,
   featureStoreOptionsSchema,
-  definitionFilterSchema,
-  deleteOptionsSchema,
   historicalOptionsSchema,
   ingestOptionsSchema,
   materializeIncrementalOptionsSchema,
@@ -42,10 +27,10 @@ import {
   parseOptions,
   pushOptionsSchema,
   rowSourceSchema,
-  viewStatisticsOptionsSchema,
 } from "./feature-arguments.js";
 import type { FeatureEvents } from "./feature-events.js";
 import type {
+  FeatureStoreOptions,
   HistoricalFeaturesOptions,
   IngestOptions,
   MaterializeOptions,
@@ -56,45 +41,16 @@ import type {
   TrainingSet,
   ViewStatisticsOptions,
 } from "./feature-types.js";
+import { DefinitionCatalog } from "./definition-catalog.js";
 import { buildTrainingSet, recordTrainingSet } from "./historical-retrieval.js";
 import { writeFeatureRows } from "./ingestion.js";
 import { Materializer } from "./materialization.js";
-import { OnDemandFeatureView, type OnDemandFeatureViewInput } from "./on-demand.js";
+import type { OnDemandFeatureView, OnDemandFeatureViewInput } from "./on-demand.js";
 import { readOnlineFeatures } from "./online-read.js";
 import type { RowSource } from "./rows.js";
 import { SelectionPlanner } from "./selection-plan.js";
-import { type FeatureViewStatistics, StatisticsAccumulator } from "./statistics.js";
-import { toEpochMs } from "./timestamps.js";
-
-/**
- * What a {@link FeatureStore} is built with: the stores it reads and writes, where it reports, and
- * its clock. A workspace passes its own; anything that satisfies the ports works.
- *
- * @example
- * ```ts
- * const metadata = memoryStore();
- * const features = new FeatureStore({ registry: metadata.features, lineage: metadata.lineage,
- *   offline: memoryOfflineStore(), online: memoryOnlineStore(), events: new EventBus(), clock: systemClock });
- * ```
- */
-export interface FeatureStoreOptions {
-  /** Entities, feature views, services and materialisation progress. */
-  registry: FeatureRegistryStore;
-  /** Where feature views, services and training sets are recorded. */
-  lineage: LineageStore;
-  /** Timestamped rows for training sets, materialisation and statistics. */
-  offline?: OfflineStore;
-  /** Latest values for serving. */
-  online?: OnlineStore;
-  /** Receives `features.ingested` and `features.materialized` (a workspace passes `ws.events`). */
-  events: EventBus<FeatureEvents>;
-  clock: Clock;
-  /**
-   * How long definitions read from the registry are reused before being read again: an integer
-   * number of ms in [0, 86,400,000] (default 5000).
-   */
-  definitionCacheMs?: number;
-}
+import type { FeatureViewStatistics } from "./statistics.js";
+import { viewStatistics } from "./view-statistics.js";
 
 /**
  * `ws.features`: entities, feature views and services; offline ingestion and point-in-time training
@@ -102,8 +58,8 @@ export interface FeatureStoreOptions {
  *
  * The work is done by one module per concept: the selection plan (`selection-plan.ts`), historical
  * retrieval (`historical-retrieval.ts`), online reads (`online-read.ts`), the ingest/push loop
- * (`ingestion.ts`) and materialisation (`materialization.ts`); this class holds the definitions
- * and wires the rest.
+ * (`ingestion.ts`), materialisation (`materialization.ts`), the definitions (`definition-catalog.ts`)
+ * and view statistics (`view-statistics.ts`); this class guards each call and wires the rest.
  *
  * @example
  * ```ts
@@ -125,6 +81,7 @@ export class FeatureStore {
   private readonly onlineStore?: OnlineStore;
   private readonly planner: SelectionPlanner;
   private readonly materializer: Materializer;
+  private readonly catalog: DefinitionCatalog;
   private closed = false;
 
   /** `VALIDATION` naming the option when a store is missing or `definitionCacheMs` is out of range. */
@@ -140,6 +97,14 @@ export class FeatureStore {
       registry: this.registry,
       clock: this.clock,
       cacheMs: options.definitionCacheMs ?? 5000,
+    });
+    this.catalog = new DefinitionCatalog({
+      registry: this.registry,
+      lineage: this.lineage,
+      planner: this.planner,
+      clock: this.clock,
+      ...(options.offline ? { offline: options.offline } : {}),
+      ...(options.online ? { online: options.online } : {}),
     });
     this.materializer = new Materializer({
       registry: this.registry,
@@ -172,32 +137,17 @@ export class FeatureStore {
    * `CONFLICT` — apply a new entity instead. The name may not contain `:` (`VALIDATION`).
    */
   applyEntity(input: EntityInput): Promise<EntityDefinition> {
-    return this.guard(async () => {
-      checkObjectArgument("entity", input);
-      const name = checkViewName("name", input.name);
-      const joinKeys = normaliseJoinKeys(input.joinKeys);
-      const description =
-        input.description !== undefined ? { description: optionalText("description", input.description) } : {};
-      const tags = checkTags(input.tags);
-      const existing = await this.registry.getEntity(name);
-      if (existing && canonicalJson(existing.joinKeys) !== canonicalJson(joinKeys))
-        throw new MlcycleError(
-          "CONFLICT",
-          `entity '${name}' has join keys ${existing.joinKeys.map((k) => `${k.name}:${k.type}`).join(", ")}; they cannot change — apply a new entity`,
-          { details: { entity: name } },
-        );
-      return this.registry.putEntity({ name, joinKeys, ...description, tags }, this.clock.now());
-    });
+    return this.guard(() => this.catalog.applyEntity(input));
   }
 
   /** An entity; `NOT_FOUND` when absent. */
   getEntity(name: string): Promise<EntityDefinition> {
-    return this.guard(() => this.planner.entity(checkLookupName("name", name)));
+    return this.guard(() => this.catalog.getEntity(name));
   }
 
   /** Entities matching a filter (by name). */
   listEntities(filter?: DefinitionFilter): Promise<EntityDefinition[]> {
-    return this.guard(() => this.registry.listEntities(this.filter(filter)));
+    return this.guard(() => this.catalog.listEntities(filter));
   }
 
   /**
@@ -206,77 +156,32 @@ export class FeatureStore {
    * `feature_view:<name>`.
    */
   applyFeatureView<S extends z.ZodObject>(input: FeatureViewInput<S>): Promise<FeatureViewDefinition> {
-    return this.guard(async () => {
-      checkObjectArgument("featureView", input);
-      if (typeof input.name === "string" && this.planner.onDemandView(input.name))
-        throw new MlcycleError("CONFLICT", `'${input.name}' is already an on-demand feature view`);
-      const entities = new Map<string, EntityDefinition>();
-      for (const e of Array.isArray(input.entities) ? input.entities : []) {
-        const def = typeof e === "string" ? await this.registry.getEntity(e) : undefined;
-        if (def) entities.set(e, def);
-      }
-      const built = buildFeatureView(input as FeatureViewInput, (e) => {
-        const def = entities.get(e);
-        if (!def) throw notFound("entity", e, "apply it before the feature views that use it");
-        return def.joinKeys;
-      });
-      const { view } = await this.registry.applyFeatureView(built, this.clock.now());
-      this.planner.rememberSchema(view.name, view.digest, input.schema);
-      this.planner.forgetView(view.name);
-      await this.lineage.putNode({
-        kind: "artifact",
-        type: "feature_view",
-        name: view.name,
-        externalId: lineageIds.featureView(view.name),
-        digest: view.digest,
-        properties: { version: view.version, entities: view.entities, features: view.features.map((f) => f.name) },
-      });
-      return view;
-    });
+    return this.guard(() => this.catalog.applyFeatureView(input));
   }
 
   /** A feature view; `NOT_FOUND` when absent. */
   getFeatureView(name: string): Promise<FeatureViewDefinition> {
-    return this.guard(async () => (await this.planner.resolveView(checkLookupName("name", name))).def);
+    return this.guard(() => this.catalog.getFeatureView(name));
   }
 
   /** Feature views matching a filter (query, owner, tags, entity), by name. */
   listFeatureViews(filter?: DefinitionFilter): Promise<FeatureViewDefinition[]> {
-    return this.guard(() => this.registry.listFeatureViews(this.filter(filter)));
+    return this.guard(() => this.catalog.listFeatureViews(filter));
   }
 
   /** Adds or updates a feature service; every reference must name an existing feature. */
   applyFeatureService(input: FeatureServiceInput): Promise<FeatureServiceDefinition> {
-    return this.guard(async () => {
-      checkObjectArgument("featureService", input);
-      const built = buildFeatureService(input);
-      await this.planner.plan(built.features, false);
-      const { service } = await this.registry.applyFeatureService(built, this.clock.now());
-      this.planner.forgetService(service.name);
-      await this.lineage.putNode({
-        kind: "artifact",
-        type: "feature_service",
-        name: service.name,
-        externalId: lineageIds.featureService(service.name),
-        digest: service.digest,
-        properties: { version: service.version, features: service.features },
-      });
-      return service;
-    });
+    return this.guard(() => this.catalog.applyFeatureService(input));
   }
 
   /** A feature service; `NOT_FOUND` when absent. */
   getFeatureService(name: string): Promise<FeatureServiceDefinition> {
-    return this.guard(async () => {
-      const s = await this.registry.getFeatureService(checkLookupName("name", name));
-      if (!s) throw notFound("feature service", name);
-      return s;
-    });
+    return this.guard(() => this.catalog.getFeatureService(name));
   }
 
   /** Feature services matching a filter. */
   listFeatureServices(filter?: DefinitionFilter): Promise<FeatureServiceDefinition[]> {
-    return this.guard(() => this.registry.listFeatureServices(this.filter(filter)));
+    return this.guard(() => this.catalog.listFeatureServices(filter));
   }
 
   /** Every definition whose name, description, owner or tags contain `query` (case-insensitive). */
@@ -285,15 +190,7 @@ export class FeatureStore {
     featureViews: FeatureViewDefinition[];
     featureServices: FeatureServiceDefinition[];
   }> {
-    return this.guard(async () => {
-      const filter = { query: parseArgument(z.string().max(LIMITS.nameLength), query, "search() input", "query") };
-      const [entities, featureViews, featureServices] = await Promise.all([
-        this.registry.listEntities(filter),
-        this.registry.listFeatureViews(filter),
-        this.registry.listFeatureServices(filter),
-      ]);
-      return { entities, featureViews, featureServices };
-    });
+    return this.guard(() => this.catalog.search(query));
   }
 
   /**
@@ -301,16 +198,7 @@ export class FeatureStore {
    * `NOT_FOUND` when absent.
    */
   deleteFeatureView(name: string, options: { keepData?: boolean } = {}): Promise<void> {
-    return this.guard(async () => {
-      checkLookupName("name", name);
-      const { keepData } = parseOptions(deleteOptionsSchema, options, "deleteFeatureView options");
-      if (!(await this.registry.deleteDefinition("feature_view", name))) throw notFound("feature view", name);
-      this.planner.forgetView(name, { schema: true });
-      if (!keepData) {
-        await this.offlineStore?.deleteView(name);
-        await this.onlineStore?.deleteView(name);
-      }
-    });
+    return this.guard(() => this.catalog.deleteFeatureView(name, options));
   }
 
   /**
@@ -328,19 +216,7 @@ export class FeatureStore {
   defineOnDemandFeatureView<R extends z.ZodObject, O extends z.ZodObject>(
     input: OnDemandFeatureViewInput<R, O>,
   ): Promise<OnDemandFeatureView> {
-    return this.guard(async () => {
-      checkObjectArgument("onDemandFeatureView", input);
-      const view = new OnDemandFeatureView(input as unknown as OnDemandFeatureViewInput<z.ZodObject, z.ZodObject>);
-      if (await this.registry.getFeatureView(view.name))
-        throw new MlcycleError("CONFLICT", `'${view.name}' is already a stored feature view`);
-      for (const s of view.sources) {
-        const source = await this.planner.resolveView(s.view);
-        if (!source.featureNames.includes(s.feature))
-          throw notFound("feature", `${s.view}:${s.feature}`, `view '${s.view}' has ${source.featureNames.join(", ")}`);
-      }
-      this.planner.addOnDemandView(view);
-      return view;
-    });
+    return this.guard(() => this.catalog.defineOnDemandFeatureView(input));
   }
 
   // ---------------------------------------------------------------- offline
@@ -444,17 +320,7 @@ export class FeatureStore {
     // The serving hot path: the guard inlined, and options parsed only when given.
     this.enter();
     try {
-      if (!Array.isArray(entityRows))
-        throw new MlcycleError("VALIDATION", "entityRows: must be an array of entity rows", {
-          issues: [
-            {
-              code: "invalid_type",
-              path: ["entityRows"],
-              message: "must be an array of entity rows",
-              expected: "array",
-            },
-          ],
-        });
+      checkEntityRowsArray(entityRows);
       const full =
         options === undefined
           ? false
@@ -508,25 +374,13 @@ export class FeatureStore {
    * range (`sampleSize: -1`, a quantile above 1…) are `VALIDATION` naming the option.
    */
   statistics(view: string, options: ViewStatisticsOptions = {}): Promise<FeatureViewStatistics> {
-    return this.guard(async () => {
-      checkLookupName("view", view);
-      const checked = parseOptions(viewStatisticsOptionsSchema, options, "statistics options");
-      const since = checked.since !== undefined ? toEpochMs(checked.since, ["since"]) : undefined;
-      const until = checked.until !== undefined ? toEpochMs(checked.until, ["until"]) : undefined;
-      if (since !== undefined && until !== undefined && since > until)
-        throw new MlcycleError("VALIDATION", "since: the window (since, until] is empty: since is after until", {
-          issues: [{ code: "too_big", path: ["since"], message: "must not be after until", maximum: until }],
-          details: { since, until },
-        });
-      const resolved = await this.planner.resolveView(view);
-      const acc = new StatisticsAccumulator(resolved.featureNames, checked);
-      const scan = this.offline.scan(resolved.def.name, {
-        ...(since !== undefined ? { after: since } : {}),
-        ...(until !== undefined ? { until } : {}),
-      });
-      for await (const page of scan) for (const r of page.rows) acc.add(r.values, r.eventTime);
-      return acc.result(resolved.def.name, resolved.def.version, this.clock.now());
-    });
+    return this.guard(() =>
+      viewStatistics(view, options, {
+        resolveView: (name) => this.planner.resolveView(name),
+        offline: () => this.offline,
+        now: () => this.clock.now(),
+      }),
+    );
   }
 
   /**
@@ -563,10 +417,6 @@ export class FeatureStore {
     if (!this.closed || (isMlcycleError(error) && (error.details.closed || error.code !== "INTERNAL"))) return error;
     const closed = closedError();
     return new MlcycleError(closed.code, closed.message, { details: closed.details, cause: error });
-  }
-
-  private filter(filter: unknown): DefinitionFilter | undefined {
-    return filter === undefined ? undefined : parseArgument(definitionFilterSchema, filter, "list filter", "filter");
   }
 
   /** What every ingest and push shares: the clock, the events and the view resolver. */

@@ -1,6 +1,43 @@
+import type { Clock } from "../core/clock.js";
+import type { EventBus } from "../core/events.js";
+import type { FeatureRegistryStore } from "../stores/feature-registry-store.js";
+import type { LineageStore } from "../stores/lineage-store.js";
+import type { OfflineStore } from "../stores/offline-store.js";
+import type { OnlineStore } from "../stores/online-store.js";
+import type { FeatureEvents } from "./feature-events.js";
 import type { StatisticsOptions } from "./statistics.js";
 import type { RowSource } from "./rows.js";
 import type { TimeInput } from "./timestamps.js";
+
+/**
+ * What a {@link FeatureStore} is built with: the stores it reads and writes, where it reports, and
+ * its clock. A workspace passes its own; anything that satisfies the ports works.
+ *
+ * @example
+ * ```ts
+ * const metadata = memoryStore();
+ * const features = new FeatureStore({ registry: metadata.features, lineage: metadata.lineage,
+ *   offline: memoryOfflineStore(), online: memoryOnlineStore(), events: new EventBus(), clock: systemClock });
+ * ```
+ */
+export interface FeatureStoreOptions {
+  /** Entities, feature views, services and materialisation progress. */
+  registry: FeatureRegistryStore;
+  /** Where feature views, services and training sets are recorded. */
+  lineage: LineageStore;
+  /** Timestamped rows for training sets, materialisation and statistics. */
+  offline?: OfflineStore;
+  /** Latest values for serving. */
+  online?: OnlineStore;
+  /** Receives `features.ingested` and `features.materialized` (a workspace passes `ws.events`). */
+  events: EventBus<FeatureEvents>;
+  clock: Clock;
+  /**
+   * How long definitions read from the registry are reused before being read again: an integer
+   * number of ms in [0, 86,400,000] (default 5000).
+   */
+  definitionCacheMs?: number;
+}
 
 /** Which features to read: `"view:feature"` references, or the name of a feature service. */
 export type FeatureSelection = readonly string[] | { service: string };

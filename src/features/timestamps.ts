@@ -1,4 +1,5 @@
 import { invalid } from "../core/errors.js";
+import { MAX_FEATURE_TIME_MS } from "../stores/offline-store.js";
 
 /** A point in time as the feature store accepts it: a `Date`, epoch milliseconds, or an ISO-8601 string. */
 export type TimeInput = Date | number | string;
@@ -7,7 +8,7 @@ const ISO_8601 =
   /^[+-]?\d{4,6}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
 
 /** The largest distance from the epoch a `Date` can hold, in ms (±275,760 years): the feature store's time range. */
-export const MAX_EPOCH_MS = 8.64e15;
+export const MAX_EPOCH_MS = MAX_FEATURE_TIME_MS;
 
 /**
  * Converts a {@link TimeInput} to integer epoch milliseconds. Every store keeps integer

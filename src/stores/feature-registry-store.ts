@@ -1,8 +1,11 @@
 /**
  * The feature-definition metadata port: entities, feature views, feature services and the
  * materialisation progress of each view. Domain code (`ws.features`) validates input; a store only
- * keeps what it is given, versions changed feature views atomically and answers searches.
+ * keeps what it is given, versions changed feature views atomically, keeps an entity's join keys
+ * when asked to, and answers searches.
  */
+
+import { MlcycleError } from "../core/errors.js";
 
 /** The type of an entity join key. */
 export type JoinKeyType = "string" | "int";
@@ -109,13 +112,31 @@ export interface MaterializationState {
   updatedAt: number;
 }
 
+/** Options of {@link FeatureRegistryStore.putEntity}. */
+export interface PutEntityOptions {
+  /**
+   * Write only when the entity is absent or its stored join keys equal these ({@link sameJoinKeys});
+   * otherwise nothing is written and the call fails with {@link joinKeysConflict} (`CONFLICT`). The
+   * check and the write are one atomic step, so two concurrent applies of one new entity with
+   * different join keys cannot both succeed.
+   */
+  expectJoinKeys?: readonly JoinKey[];
+}
+
 /**
  * The feature-registry port. Required: every method. Built-ins: memory (reference) and SQL. Checked
  * by `featureRegistryStoreSuite` in `mlcycle/testing`.
  */
 export interface FeatureRegistryStore {
-  /** Adds or replaces an entity; returns it as stored. */
-  putEntity(entity: Omit<EntityDefinition, "createdAt" | "updatedAt">, now: number): Promise<EntityDefinition>;
+  /**
+   * Adds or replaces an entity; returns it as stored. With `expectJoinKeys`, a conditional write:
+   * `CONFLICT` and nothing written when a stored entity of that name has other join keys.
+   */
+  putEntity(
+    entity: Omit<EntityDefinition, "createdAt" | "updatedAt">,
+    now: number,
+    options?: PutEntityOptions,
+  ): Promise<EntityDefinition>;
   getEntity(name: string): Promise<EntityDefinition | undefined>;
   listEntities(filter?: DefinitionFilter): Promise<EntityDefinition[]>;
   /**
@@ -159,4 +180,21 @@ export function matchesDefinitionFilter(
     if (!hay.some((s) => s.toLowerCase().includes(q))) return false;
   }
   return true;
+}
+
+/** True when two lists of join keys are the same names and types in the same order. */
+export function sameJoinKeys(a: readonly JoinKey[], b: readonly JoinKey[]): boolean {
+  return a.length === b.length && a.every((k, i) => k.name === b[i].name && k.type === b[i].type);
+}
+
+/**
+ * The `CONFLICT` every store gives when {@link PutEntityOptions.expectJoinKeys} does not match the
+ * stored join keys: they cannot change once set (stored rows are keyed by them).
+ */
+export function joinKeysConflict(entity: string, stored: readonly JoinKey[]): MlcycleError {
+  return new MlcycleError(
+    "CONFLICT",
+    `entity '${entity}' has join keys ${stored.map((k) => `${k.name}:${k.type}`).join(", ")}; they cannot change — apply a new entity`,
+    { details: { entity } },
+  );
 }

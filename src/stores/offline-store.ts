@@ -1,4 +1,4 @@
-import { invalid } from "../core/errors.js";
+import { invalid, MlcycleError } from "../core/errors.js";
 import type { ScanCursor } from "./feature-registry-store.js";
 
 /**
@@ -48,7 +48,9 @@ export interface PointInTimeBatch {
  *
  * Required: `writeRows`, `scan`, `deleteView`. Scans return rows in (entity key, event time,
  * created time, write order) order — the order a streaming as-of join and materialisation need —
- * in pages, so a caller holds one page at a time. Built-ins: memory and SQL (Kysely; SQLite,
+ * in pages, so a caller holds one page at a time. Every store refuses a time that is not an integer
+ * within the `Date` range and keeps values as JSON does (`checkOfflineRow`), so all of them give back
+ * the same rows. Built-ins: memory and SQL (Kysely; SQLite,
  * PostgreSQL-ready). Checked by `offlineStoreSuite` in `mlcycle/testing`.
  *
  * @example
@@ -85,10 +87,64 @@ export interface OfflineStore {
   close?(): Promise<void>;
 }
 
-/** Checks the fields every offline store needs; shared by the built-in stores. */
-export function checkOfflineRow(row: OfflineRow, index: number): void {
+/**
+ * The largest distance from the epoch a feature store keeps a time at, in ms: the range of a `Date`
+ * (±8.64e15, about ±275,760 years).
+ */
+export const MAX_FEATURE_TIME_MS = 8.64e15;
+
+/**
+ * Checks an event or created time as every offline and online store keeps it: an integer number of
+ * epoch ms within ±{@link MAX_FEATURE_TIME_MS}. Anything else would be stored as something else (a
+ * SQL integer column truncates `1.5`) or served as a time no `Date` can show (`1e20`), so it is
+ * refused with `VALIDATION` at `path`, as `NaN` and `Infinity` are.
+ *
+ * @example
+ * ```ts
+ * checkFeatureTime(1_700_000_000_000, [0, "eventTime"]); // fine
+ * checkFeatureTime(1.5, [0, "eventTime"]); // throws VALIDATION
+ * ```
+ */
+export function checkFeatureTime(value: unknown, path: PropertyKey[]): void {
+  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) <= MAX_FEATURE_TIME_MS) return;
+  const shown = typeof value === "number" ? String(value) : typeof value;
+  throw invalid(
+    path,
+    `must be an integer number of epoch ms within ±${MAX_FEATURE_TIME_MS} (the range of a Date), got ${shown}`,
+    typeof value === "number" && Number.isInteger(value) ? (value > 0 ? "too_big" : "too_small") : "invalid_type",
+  );
+}
+
+/**
+ * The values of a record as every offline and online store keeps them: JSON text. A store keeps
+ * exactly what `JSON.parse` of this text gives back, so the memory stores serve what the SQL
+ * stores serve: `-0` reads back as `0`, a member that is `undefined` is dropped, `NaN` becomes
+ * `null`, a `Date` its ISO string. A value JSON cannot write (a bigint, a cycle) is `VALIDATION` at
+ * `path`. (The feature store refuses the lossy cases before they get here; this keeps a direct
+ * caller's writes identical across stores.)
+ *
+ * @example
+ * ```ts
+ * JSON.parse(featureValuesJson({ a: -0, b: undefined }, [0, "values"])); // { a: 0 }
+ * ```
+ */
+export function featureValuesJson(values: unknown, path: PropertyKey[]): string {
+  if (typeof values !== "object" || values === null) throw invalid(path, "must be an object");
+  try {
+    return JSON.stringify(values);
+  } catch (error) {
+    const e = invalid(path, `cannot be stored as JSON: ${(error as Error).message}`);
+    throw new MlcycleError(e.code, e.message, { issues: e.issues, cause: error });
+  }
+}
+
+/**
+ * Checks the fields every offline store needs (times by {@link checkFeatureTime}) and returns the
+ * row's values as the JSON text to keep ({@link featureValuesJson}); shared by the built-in stores.
+ */
+export function checkOfflineRow(row: OfflineRow, index: number): string {
   if (typeof row.entityKey !== "string") throw invalid([index, "entityKey"], "must be a string");
-  if (!Number.isFinite(row.eventTime)) throw invalid([index, "eventTime"], "must be a finite number (epoch ms)");
-  if (!Number.isFinite(row.createdTime)) throw invalid([index, "createdTime"], "must be a finite number (epoch ms)");
-  if (typeof row.values !== "object" || row.values === null) throw invalid([index, "values"], "must be an object");
+  checkFeatureTime(row.eventTime, [index, "eventTime"]);
+  checkFeatureTime(row.createdTime, [index, "createdTime"]);
+  return featureValuesJson(row.values, [index, "values"]);
 }

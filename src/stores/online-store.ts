@@ -1,5 +1,6 @@
 import { invalid } from "../core/errors.js";
 import { supersedes } from "./newest-wins.js";
+import { checkFeatureTime, featureValuesJson } from "./offline-store.js";
 
 /** The latest feature values of one entity key in one view, as the online store keeps them. */
 export interface OnlineRecord {
@@ -20,9 +21,10 @@ export interface OnlineWrite extends OnlineRecord {
  *
  * Required: `write`, `read`, `deleteView`. A write never replaces a newer record: a record is kept
  * unless the incoming one has a later event time, or the same event time and a created time at
- * least as late — so replays and out-of-order writes are harmless. TTL is checked by the feature
- * store on read, so every backend honours it. Built-ins: memory and SQLite (a Redis adapter is
- * planned). Checked by `onlineStoreSuite` in `mlcycle/testing`.
+ * least as late — so replays and out-of-order writes are harmless. Times and values follow the
+ * offline store's rules (`checkOnlineWrite`: integer epoch ms within the `Date` range, values kept as
+ * JSON does). TTL is checked by the feature store on read, so every backend honours it. Built-ins:
+ * memory and SQLite (a Redis adapter is planned). Checked by `onlineStoreSuite` in `mlcycle/testing`.
  *
  * @example
  * ```ts
@@ -51,10 +53,13 @@ export function isNewerRecord(incoming: OnlineRecord, current: OnlineRecord | un
   return !current || supersedes(incoming.eventTime, incoming.createdTime, current.eventTime, current.createdTime);
 }
 
-/** Checks the fields every online store needs; shared by the built-in stores. */
-export function checkOnlineWrite(w: OnlineWrite, index: number): void {
+/**
+ * Checks the fields every online store needs (times by {@link checkFeatureTime}) and returns the
+ * record's values as the JSON text to keep ({@link featureValuesJson}); shared by the built-in stores.
+ */
+export function checkOnlineWrite(w: OnlineWrite, index: number): string {
   if (typeof w.entityKey !== "string") throw invalid([index, "entityKey"], "must be a string");
-  if (!Number.isFinite(w.eventTime)) throw invalid([index, "eventTime"], "must be a finite number (epoch ms)");
-  if (!Number.isFinite(w.createdTime)) throw invalid([index, "createdTime"], "must be a finite number (epoch ms)");
-  if (typeof w.values !== "object" || w.values === null) throw invalid([index, "values"], "must be an object");
+  checkFeatureTime(w.eventTime, [index, "eventTime"]);
+  checkFeatureTime(w.createdTime, [index, "createdTime"]);
+  return featureValuesJson(w.values, [index, "values"]);
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "./vitest.js";
-import type { FeatureRegistryStore, FeatureViewDefinition, StoredFields } from "../stores/feature-registry-store.js";
+import { isMlcycleError } from "../core/errors.js";
+import type {
+  FeatureRegistryStore,
+  FeatureViewDefinition,
+  JoinKey,
+  StoredFields,
+} from "../stores/feature-registry-store.js";
 
 const view = (name: string, digest: string, extra: Partial<FeatureViewDefinition> = {}) =>
   ({
@@ -43,6 +49,40 @@ export function featureRegistryStoreSuite(name: string, factory: () => Promise<F
       expect(await s.getEntity("driver")).toEqual(b);
       expect(await s.getEntity("nope")).toBeUndefined();
       expect((await s.listEntities()).map((e) => e.name)).toEqual(["driver"]);
+    });
+
+    it("writes an entity with expectJoinKeys only when its stored join keys are those (CONFLICT otherwise, nothing written)", async () => {
+      const s = await factory();
+      const a: JoinKey[] = [{ name: "a_id", type: "int" }];
+      const b: JoinKey[] = [{ name: "a_id", type: "string" }];
+      const first = await s.putEntity({ name: "e", joinKeys: a, tags: {} }, 1, { expectJoinKeys: a });
+      expect(first).toMatchObject({ joinKeys: a, createdAt: 1, updatedAt: 1 });
+      const again = await s.putEntity({ name: "e", joinKeys: a, description: "d", tags: {} }, 2, { expectJoinKeys: a });
+      expect(again).toMatchObject({ joinKeys: a, description: "d", createdAt: 1, updatedAt: 2 });
+      await expect(
+        s.putEntity({ name: "e", joinKeys: b, description: "changed", tags: {} }, 3, { expectJoinKeys: b }),
+      ).rejects.toSatisfy((e) => isMlcycleError(e, "CONFLICT"));
+      expect(await s.getEntity("e")).toEqual(again);
+    });
+
+    it("lets one set of join keys win when conditional puts of a new entity race; the others are CONFLICT", async () => {
+      const s = await factory();
+      const a: JoinKey[] = [{ name: "a_id", type: "int" }];
+      const b: JoinKey[] = [{ name: "b_id", type: "string" }];
+      const keys = [a, b, a, b, b, a, a, b];
+      const results = await Promise.allSettled(
+        keys.map((k, i) => s.putEntity({ name: "raced", joinKeys: k, tags: {} }, i, { expectJoinKeys: k })),
+      );
+      const stored = (await s.getEntity("raced"))?.joinKeys;
+      expect(stored === undefined ? undefined : JSON.stringify(stored)).toBeOneOf([
+        JSON.stringify(a),
+        JSON.stringify(b),
+      ]);
+      results.forEach((r, i) => {
+        if (JSON.stringify(keys[i]) === JSON.stringify(stored)) expect(r.status).toBe("fulfilled");
+        else expect(r.status === "rejected" && isMlcycleError(r.reason, "CONFLICT")).toBe(true);
+      });
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(4);
     });
 
     it("versions feature views: a new digest is the next version, the same digest changes nothing", async () => {

@@ -128,6 +128,20 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
       );
       expect((await rejection(ws.features.getFeatureView("missing"))).message).toContain("missing");
     });
+
+    it("applyEntity keeps join keys under concurrent applies: one set wins, the others are CONFLICT (issue 9)", async () => {
+      await using ws = await open();
+      const keys = ["int", "string", "int", "string", "string", "int"] as const;
+      const results = await Promise.allSettled(
+        keys.map((type) => ws.features.applyEntity({ name: "raced", joinKeys: { raced_id: type } })),
+      );
+      const stored = (await ws.features.getEntity("raced")).joinKeys;
+      expect(stored).toHaveLength(1);
+      results.forEach((r, i) => {
+        if (keys[i] === stored[0].type) expect(r.status).toBe("fulfilled");
+        else expect(r.status === "rejected" && isMlcycleError(r.reason, "CONFLICT")).toBe(true);
+      });
+    });
   });
 
   describe("ingestion", () => {

@@ -4,8 +4,11 @@ import {
   type FeatureRegistryStore,
   type FeatureServiceDefinition,
   type FeatureViewDefinition,
+  joinKeysConflict,
   type MaterializationState,
   matchesDefinitionFilter,
+  type PutEntityOptions,
+  sameJoinKeys,
   type StoredFields,
 } from "../feature-registry-store.js";
 
@@ -18,8 +21,15 @@ export class MemoryFeatureRegistryStore implements FeatureRegistryStore {
   private readonly services = new Map<string, FeatureServiceDefinition>();
   private readonly progress = new Map<string, MaterializationState>();
 
-  async putEntity(entity: Omit<EntityDefinition, "createdAt" | "updatedAt">, now: number): Promise<EntityDefinition> {
+  async putEntity(
+    entity: Omit<EntityDefinition, "createdAt" | "updatedAt">,
+    now: number,
+    options: PutEntityOptions = {},
+  ): Promise<EntityDefinition> {
     const existing = this.entities.get(entity.name);
+    // No await between this check and the write below: the two are one step.
+    if (existing && options.expectJoinKeys && !sameJoinKeys(existing.joinKeys, options.expectJoinKeys))
+      throw joinKeysConflict(entity.name, existing.joinKeys);
     const stored: EntityDefinition = {
       ...structuredClone(entity),
       createdAt: existing?.createdAt ?? now,

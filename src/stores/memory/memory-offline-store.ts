@@ -31,7 +31,8 @@ const cmpRow = (a: StoredRow, b: { eventTime: number; createdTime: number; seq: 
 
 /**
  * The in-memory {@link OfflineStore}: the reference implementation. Rows are kept per view and
- * entity key, sorted by event time, created time and write order.
+ * entity key, sorted by event time, created time and write order; values are kept as JSON does
+ * (`-0` reads back as `0`, an `undefined` member is dropped), exactly as the SQL store gives them.
  *
  * @example
  * ```ts
@@ -42,15 +43,18 @@ export class MemoryOfflineStore implements OfflineStore {
   private readonly views = new Map<string, ViewRows>();
 
   async writeRows(view: string, rows: readonly OfflineRow[]): Promise<void> {
-    rows.forEach(checkOfflineRow);
+    // Every row is checked before any is kept: a bad row stores nothing of its batch.
+    const texts = rows.map(checkOfflineRow);
     let v = this.views.get(view);
     if (!v) this.views.set(view, (v = { byKey: new Map(), seq: 0, count: 0 }));
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
       const stored: StoredRow = {
         entityKey: r.entityKey,
         eventTime: r.eventTime,
         createdTime: r.createdTime,
-        values: deepFreeze(structuredClone(r.values)),
+        // Kept as the SQL store keeps them (JSON text, parsed), so both serve the same values.
+        values: deepFreeze(JSON.parse(texts[i]) as Record<string, unknown>),
         seq: ++v.seq,
       };
       let list = v.byKey.get(r.entityKey);

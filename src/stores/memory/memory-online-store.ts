@@ -8,24 +8,28 @@ import {
 
 /**
  * The in-memory {@link OnlineStore}: one map per view. The reference implementation, and the
- * default when the metadata store is not SQLite.
+ * default when the metadata store is not SQLite. Values are kept as JSON does (`-0` reads back as
+ * `0`, an `undefined` member is dropped), exactly as the SQL store gives them.
  */
 export class MemoryOnlineStore implements OnlineStore {
   private readonly views = new Map<string, Map<string, OnlineRecord>>();
 
   async write(view: string, records: readonly OnlineWrite[]): Promise<number> {
-    records.forEach(checkOnlineWrite);
+    // Every record is checked before any is kept.
+    const texts = records.map(checkOnlineWrite);
     let m = this.views.get(view);
     if (!m) this.views.set(view, (m = new Map()));
     let applied = 0;
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
       if (!isNewerRecord(r, m.get(r.entityKey))) continue;
       m.set(
         r.entityKey,
         Object.freeze({
           eventTime: r.eventTime,
           createdTime: r.createdTime,
-          values: Object.freeze(structuredClone(r.values)),
+          // Kept as the SQL store keeps them (JSON text, parsed), so both serve the same values.
+          values: Object.freeze(JSON.parse(texts[i]) as Record<string, unknown>),
         }),
       );
       applied++;

@@ -5,10 +5,14 @@ import {
   type FeatureRegistryStore,
   type FeatureServiceDefinition,
   type FeatureViewDefinition,
+  joinKeysConflict,
   type MaterializationState,
   matchesDefinitionFilter,
+  type PutEntityOptions,
+  sameJoinKeys,
   type StoredFields,
 } from "../feature-registry-store.js";
+import { MlcycleError } from "../../core/errors.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 
 type Kind = "entity" | "feature_view" | "feature_service";
@@ -45,17 +49,28 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
     this.db = database.db as Kysely<Tables>;
   }
 
-  async putEntity(entity: Omit<EntityDefinition, "createdAt" | "updatedAt">, now: number): Promise<EntityDefinition> {
+  async putEntity(
+    entity: Omit<EntityDefinition, "createdAt" | "updatedAt">,
+    now: number,
+    options: PutEntityOptions = {},
+  ): Promise<EntityDefinition> {
     return writeTransaction(this.database, async (trx) => {
       const db = trx as Kysely<Tables>;
-      const existing = await this.row(db, "entity", entity.name);
-      const stored: EntityDefinition = {
-        ...entity,
-        createdAt: existing ? Number(existing.created_at) : now,
-        updatedAt: now,
-      };
-      await this.save(db, "entity", stored, "", 1, existing !== undefined);
-      return stored;
+      let existing = await this.row(db, "entity", entity.name);
+      if (!existing) {
+        const created: EntityDefinition = { ...entity, createdAt: now, updatedAt: now };
+        if (await this.insertIfAbsent(db, "entity", created)) return created;
+        // Where transactions do not serialise writers (PostgreSQL), another one inserted it first.
+        existing = await this.row(db, "entity", entity.name);
+        if (!existing)
+          throw new MlcycleError("CONFLICT", `entity '${entity.name}' changed concurrently; apply it again`);
+      }
+      const stored = (this.body(existing) as EntityDefinition).joinKeys;
+      if (options.expectJoinKeys && !sameJoinKeys(stored, options.expectJoinKeys))
+        throw joinKeysConflict(entity.name, stored);
+      const updated: EntityDefinition = { ...entity, createdAt: Number(existing.created_at), updatedAt: now };
+      await this.save(db, "entity", updated, "", 1, true);
+      return updated;
     });
   }
 
@@ -158,17 +173,7 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
     version: number,
     exists: boolean,
   ): Promise<void> {
-    const row: DefinitionRow = {
-      kind,
-      name: def.name,
-      body: JSON.stringify(def),
-      digest,
-      version,
-      owner: def.owner ?? null,
-      search_text: searchText(def),
-      created_at: def.createdAt,
-      updated_at: def.updatedAt,
-    };
+    const row = this.definitionRow(kind, def, digest, version);
     if (exists) {
       const { kind: _k, name: _n, ...rest } = row;
       await db
@@ -180,6 +185,39 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
     } else {
       await db.insertInto("feature_definitions").values(row).execute();
     }
+  }
+
+  /** Inserts a definition unless one of that kind and name exists; true when inserted. */
+  private async insertIfAbsent(
+    db: Kysely<Tables>,
+    kind: Kind,
+    def: Searchable & { createdAt: number; updatedAt: number },
+  ): Promise<boolean> {
+    const r = await db
+      .insertInto("feature_definitions")
+      .values(this.definitionRow(kind, def, "", 1))
+      .onConflict((oc) => oc.columns(["kind", "name"]).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  private definitionRow(
+    kind: Kind,
+    def: Searchable & { createdAt: number; updatedAt: number },
+    digest: string,
+    version: number,
+  ): DefinitionRow {
+    return {
+      kind,
+      name: def.name,
+      body: JSON.stringify(def),
+      digest,
+      version,
+      owner: def.owner ?? null,
+      search_text: searchText(def),
+      created_at: def.createdAt,
+      updated_at: def.updatedAt,
+    };
   }
 
   private row(db: Kysely<Tables>, kind: Kind, name: string) {

@@ -106,14 +106,13 @@ export class SqlOfflineStore implements OfflineStore {
   }
 
   async writeRows(view: string, rows: readonly OfflineRow[]): Promise<void> {
-    rows.forEach(checkOfflineRow);
-    if (rows.length === 0) return;
-    const records = rows.map((r) => ({
+    const records = rows.map((r, i) => ({
+      values_json: checkOfflineRow(r, i),
       entity_key: r.entityKey,
-      event_time: Math.trunc(r.eventTime),
-      created_time: Math.trunc(r.createdTime),
-      values_json: JSON.stringify(r.values),
+      event_time: r.eventTime,
+      created_time: r.createdTime,
     }));
+    if (records.length === 0) return;
     const viewId = await writeTransaction(this.database, async (trx) => {
       const t = trx as Kysely<Tables>;
       // The view's write sequence is reserved in the same transaction: concurrent writers of one view

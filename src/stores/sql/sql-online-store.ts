@@ -54,18 +54,19 @@ export class SqlOnlineStore implements OnlineStore {
   }
 
   async write(view: string, records: readonly OnlineWrite[]): Promise<number> {
-    records.forEach(checkOnlineWrite);
+    const texts = records.map(checkOnlineWrite);
     if (records.length === 0) return 0;
     const fast = this.database.accelerator;
     return writeTransaction(this.database, async (trx) => {
       let applied = 0;
-      for (const r of records) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
         const row: Row = {
           view,
           entity_key: r.entityKey,
-          event_time: Math.trunc(r.eventTime),
-          created_time: Math.trunc(r.createdTime),
-          values_json: JSON.stringify(r.values),
+          event_time: r.eventTime,
+          created_time: r.createdTime,
+          values_json: texts[i],
         };
         if (fast) {
           this.upsertQuery ??= compileWithSlots(
