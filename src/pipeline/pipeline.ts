@@ -4,6 +4,7 @@ import { hashValue, sha256 } from "../core/hash.js";
 import { checkName } from "../core/validation.js";
 import { formatGraph, type GraphEdge, type GraphNode, type PipelineGraph } from "./graph.js";
 import {
+  type CheckWire,
   compileTemplate,
   makeRef,
   type Ref,
@@ -137,10 +138,10 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
    * Adds a step. `wire` maps typed references (`params` and the earlier steps' outputs) to the
    * step's input; omit it for a step whose input is `{}`.
    */
-  step<N extends string, S extends AnyStep>(
+  step<N extends string, S extends AnyStep, const W = unknown>(
     name: N,
     step: S,
-    wire?: (refs: Refs<P, O>) => NoInfer<Wire<StepInput<S>> | Ref<StepInput<S>>>,
+    wire?: (refs: Refs<P, O>) => CheckWire<W, StepInput<S>, N>,
     options: NodeOptions<P, O> = {},
   ): Pipeline<P, O & { [K in N]: StepOutput<S> }, PI> {
     this.checkNew(name, step);
