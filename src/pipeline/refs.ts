@@ -181,6 +181,18 @@ type ExplainWire<W, In, Step extends string, Path extends string> = [W] extends 
  */
 export type CheckWire<W, In, Step extends string> = [W] extends [Wire<In> | Ref<In>] ? W : ExplainWire<W, In, Step, "">;
 
+/**
+ * Checks the list a map fans out over, `L`, against the step's input `In`: `L` itself when it is
+ * a reference to a list whose items fit, otherwise a {@link WiringError} saying what is wrong.
+ */
+export type CheckItems<L, In, Step extends string> = [L] extends [RefBrand<infer V>]
+  ? [V] extends [readonly In[]]
+    ? L
+    : [V] extends [readonly (infer E)[]]
+      ? WiringError<`map '${Step}' gives its step items of ${TypeName<E>}, but the step expects ${TypeName<In>}`>
+      : WiringError<`map '${Step}' must run over a list, got ${TypeName<V>}`>
+  : WiringError<`map '${Step}' must run over a reference to a list output, e.g. ({ load }) => load.rows`>;
+
 /** The references a wiring callback receives: `params` and every step defined so far. */
 export type Refs<P, O> = { readonly params: Ref<P> } & { readonly [K in keyof O]: Ref<O[K]> };
 
