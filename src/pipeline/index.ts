@@ -6,7 +6,7 @@ export type { StepWorkspace, StepWorkspaceEvents } from "./step-workspace.js";
 export * from "./graph.js";
 export * from "./pipeline.js";
 export * from "./pipelines.js";
-export type { Ref, RefBrand, Refs, Wire } from "./refs.js";
+export type { CheckItems, CheckWire, Ref, RefBrand, Refs, TypeName, WiredValue, Wire, WiringError } from "./refs.js";
 export * from "./retry.js";
 export * from "./serializers.js";
 export * from "./step.js";

@@ -4,6 +4,8 @@ import { hashValue, sha256 } from "../core/hash.js";
 import { checkName } from "../core/validation.js";
 import { formatGraph, type GraphEdge, type GraphNode, type PipelineGraph } from "./graph.js";
 import {
+  type CheckItems,
+  type CheckWire,
   compileTemplate,
   makeRef,
   type Ref,
@@ -12,7 +14,6 @@ import {
   refsRoot,
   refTarget,
   type Template,
-  type Wire,
 } from "./refs.js";
 import { type AnyStep, isStep, type StepInput, type StepOutput } from "./step.js";
 
@@ -32,19 +33,19 @@ export interface NodeOptions<P, O> {
 }
 
 /** Options of a map step whose items are the step's input as they are. */
-export interface MapItemsOptions<P, O, In> extends NodeOptions<P, O> {
+export interface MapItemsOptions<P, O, In, L = unknown, N extends string = string> extends NodeOptions<P, O> {
   /** The list to fan out over: a reference to an array output whose items fit the step's input. */
-  over: (refs: Refs<P, O>) => NoInfer<Ref<readonly In[]> | Ref<In[]>>;
+  over: (refs: Refs<P, O>) => CheckItems<L, In, N>;
   /** Items running at once (default 8). */
   concurrency?: number;
 }
 
 /** Options of a map step that builds the step input of each item. */
-export interface MapOptions<P, O, E, In> extends NodeOptions<P, O> {
+export interface MapOptions<P, O, E, In, W = unknown, N extends string = string> extends NodeOptions<P, O> {
   /** The list to fan out over: a reference to an array output. */
   over: (refs: Refs<P, O>) => Ref<readonly E[]> | Ref<E[]>;
   /** The step input for one item, from the item, the other references and the item's index. */
-  input: (item: Ref<E>, refs: Refs<P, O>, index: Ref<number>) => NoInfer<Wire<In> | Ref<In>>;
+  input: (item: Ref<E>, refs: Refs<P, O>, index: Ref<number>) => CheckWire<W, In, N>;
   /** Items running at once (default 8). */
   concurrency?: number;
 }
@@ -137,10 +138,10 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
    * Adds a step. `wire` maps typed references (`params` and the earlier steps' outputs) to the
    * step's input; omit it for a step whose input is `{}`.
    */
-  step<N extends string, S extends AnyStep>(
+  step<N extends string, S extends AnyStep, const W = unknown>(
     name: N,
     step: S,
-    wire?: (refs: Refs<P, O>) => NoInfer<Wire<StepInput<S>> | Ref<StepInput<S>>>,
+    wire?: (refs: Refs<P, O>) => CheckWire<W, StepInput<S>, N>,
     options: NodeOptions<P, O> = {},
   ): Pipeline<P, O & { [K in N]: StepOutput<S> }, PI> {
     this.checkNew(name, step);
@@ -166,15 +167,15 @@ export class Pipeline<P = {}, O extends Record<string, unknown> = {}, PI = P> im
    * p.map("score", scoreOne, { over: ({ prepare }) => prepare.rows, input: (row, { params }) => ({ row, k: params.k }), concurrency: 4 })
    * ```
    */
-  map<N extends string, S extends AnyStep, E>(
+  map<N extends string, S extends AnyStep, E, const W = unknown>(
     name: N,
     step: S,
-    options: MapOptions<P, O, E, StepInput<S>>,
+    options: MapOptions<P, O, E, StepInput<S>, W, N>,
   ): Pipeline<P, O & { [K in N]: StepOutput<S>[] }, PI>;
-  map<N extends string, S extends AnyStep>(
+  map<N extends string, S extends AnyStep, L = unknown>(
     name: N,
     step: S,
-    options: MapItemsOptions<P, O, StepInput<S>>,
+    options: MapItemsOptions<P, O, StepInput<S>, L, N>,
   ): Pipeline<P, O & { [K in N]: StepOutput<S>[] }, PI>;
   map(
     name: string,

@@ -37,6 +37,162 @@ export type Wire<T> =
           ? { [K in keyof T]: Wire<T[K]> }
           : never);
 
+/**
+ * A compile-time message for a wiring that does not fit a step's input: a string-literal type
+ * prefixed `mlcycle: `, so the compiler prints the sentence where the wiring goes wrong.
+ *
+ * @example
+ * ```ts
+ * // .step("fit", fit, ({ load }) => ({ rows: load.names, lr: 1 }))
+ * // error: Type 'RefBrand<string[]>' is not assignable to type
+ * //   '"mlcycle: input 'rows' of step 'fit' expects number[], got string[]"'.
+ * ```
+ */
+export type WiringError<M extends string> = `mlcycle: ${M}`;
+
+type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
+
+type Printable = string | number | bigint | boolean | null | undefined;
+
+type TupleNames<T extends readonly unknown[]> = T extends readonly []
+  ? ""
+  : T extends readonly [infer H, ...infer R]
+    ? R extends readonly []
+      ? TypeName<H>
+      : `${TypeName<H>}, ${TupleNames<R>}`
+    : never;
+
+/**
+ * A short name of a type for a {@link WiringError}: primitives, literals, arrays and tuples of
+ * them are named; other types read as "an object", "a function" or "another type".
+ */
+export type TypeName<T> = [T] extends [never]
+  ? "never"
+  : [T] extends [boolean]
+    ? [boolean] extends [T]
+      ? "boolean"
+      : `${T & boolean}`
+    : true extends IsUnion<T>
+      ? [undefined] extends [T]
+        ? `${TypeName<Exclude<T, undefined>>} | undefined`
+        : "a value of one of several types"
+      : T extends string
+        ? string extends T
+          ? "string"
+          : `'${T}'`
+        : T extends number
+          ? number extends T
+            ? "number"
+            : `${T}`
+          : T extends bigint
+            ? bigint extends T
+              ? "bigint"
+              : `${T}n`
+            : T extends Printable
+              ? `${T & Printable}`
+              : T extends Date
+                ? "Date"
+                : T extends readonly unknown[]
+                  ? number extends T["length"]
+                    ? `${ArrayElementName<T[number]>}[]`
+                    : `[${TupleNames<T>}]`
+                  : T extends (...args: any[]) => any
+                    ? "a function"
+                    : T extends object
+                      ? "an object"
+                      : "another type";
+
+type ArrayElementName<E> = true extends IsUnion<E> ? `(${TypeName<E>})` : TypeName<E>;
+
+/** The value type a wiring result stands for: references replaced by the type they point to. */
+export type WiredValue<W> =
+  W extends RefBrand<infer V>
+    ? V
+    : W extends Leaf
+      ? W extends readonly unknown[]
+        ? { -readonly [K in keyof W]: WiredValue<W[K]> }
+        : W
+      : W extends object
+        ? { -readonly [K in keyof W]: WiredValue<W[K]> }
+        : W;
+
+type Subject<Step extends string, Path extends string> = Path extends ""
+  ? `the input of step '${Step}'`
+  : `input '${Path}' of step '${Step}'`;
+
+type JoinPath<Path extends string, K> = Path extends "" ? `${K & string}` : `${Path}.${K & string}`;
+
+type Mismatch<
+  W,
+  In,
+  Step extends string,
+  Path extends string,
+> = WiringError<`${Subject<Step, Path>} expects ${TypeName<In>}, got ${TypeName<WiredValue<W>>}`>;
+
+type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T];
+
+type BadFields<V, In> = {
+  [K in keyof In]-?: K extends keyof V ? ([V[K]] extends [In[K]] ? never : K) : never;
+}[keyof In];
+
+/** A reference to an object wired to an object input: names a missing field, else a mistyped one. */
+type FieldMismatch<V, In, Step extends string, Path extends string> = [Exclude<RequiredKeys<In>, keyof V>] extends [
+  infer Missing extends PropertyKey,
+]
+  ? [Missing] extends [never]
+    ? [BadFields<V, In>] extends [infer Bad extends keyof In & keyof V]
+      ? Bad extends string
+        ? WiringError<`${Subject<Step, Path>} expects field '${Bad}' to be ${TypeName<In[Bad]>}, got ${TypeName<V[Bad]>}`>
+        : WiringError<`${Subject<Step, Path>} expects an object of another shape`>
+      : never
+    : WiringError<`${Subject<Step, Path>} expects an object with field '${Missing & string}', got one without it`>
+  : never;
+
+type ExplainWire<W, In, Step extends string, Path extends string> = [W] extends [Wire<In> | Ref<In>]
+  ? W
+  : [W] extends [RefBrand<infer V>]
+    ? [V] extends [Leaf]
+      ? Mismatch<W, In, Step, Path>
+      : [V, In] extends [object, object]
+        ? [In] extends [Leaf]
+          ? Mismatch<W, In, Step, Path>
+          : FieldMismatch<V, In, Step, Path>
+        : Mismatch<W, In, Step, Path>
+    : [W] extends [readonly unknown[]]
+      ? Mismatch<W, In, Step, Path>
+      : [In] extends [Leaf]
+        ? Mismatch<W, In, Step, Path>
+        : [W] extends [object]
+          ? [In] extends [object]
+            ? {
+                [K in keyof In]: K extends keyof W
+                  ? ExplainWire<W[K], In[K], Step, JoinPath<Path, K>>
+                  : {} extends Pick<In, K>
+                    ? In[K]
+                    : WiringError<`${Subject<Step, JoinPath<Path, K>>} is not wired`>;
+              }
+            : Mismatch<W, In, Step, Path>
+          : Mismatch<W, In, Step, Path>;
+
+/**
+ * Checks a wiring result `W` against a step's input `In`: `W` itself when it fits, otherwise the
+ * same shape with a {@link WiringError} at each key that does not fit (or is missing), naming the
+ * key, the step, the type expected and the type wired.
+ */
+export type CheckWire<W, In, Step extends string> = [W] extends [Wire<In> | Ref<In>] ? W : ExplainWire<W, In, Step, "">;
+
+/**
+ * Checks the list a map fans out over, `L`, against the step's input `In`: `L` itself when it is
+ * a reference to a list whose items fit, otherwise a {@link WiringError} saying what is wrong.
+ */
+export type CheckItems<L, In, Step extends string> = [L] extends [RefBrand<infer V>]
+  ? [V] extends [readonly In[]]
+    ? L
+    : [V] extends [readonly (infer E)[]]
+      ? WiringError<`map '${Step}' gives its step items of ${TypeName<E>}, but the step expects ${TypeName<In>}`>
+      : WiringError<`map '${Step}' must run over a list, got ${TypeName<V>}`>
+  : WiringError<`map '${Step}' must run over a reference to a list output, e.g. ({ load }) => load.rows`>;
+
 /** The references a wiring callback receives: `params` and every step defined so far. */
 export type Refs<P, O> = { readonly params: Ref<P> } & { readonly [K in keyof O]: Ref<O[K]> };
 
