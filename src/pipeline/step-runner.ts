@@ -27,7 +27,7 @@ import type { StepOutputs } from "./step-output.js";
 import { LazyStepRun, type PipelineTracking, type TrackedRun, untrackedRun } from "./step-run.js";
 import type { StepWorkspace } from "./step-workspace.js";
 import { storedError } from "./stored-error.js";
-import { checkValue } from "./value-guard.js";
+import { valueProblem } from "./value-guard.js";
 
 /** Where {@link commitStepRecords} writes. */
 export interface StepCommitStores {
@@ -213,12 +213,11 @@ export class StepRunner {
         return;
       }
       const input = resolveInput(node, values);
-      checkValue(input, `input of step '${node.name}'`, { bigint: false });
       const policy = cachePolicy(node.step);
       const components = {
         step: node.step.name,
         version: node.version,
-        input: inputHash(input, policy.ignoreInputs),
+        input: explained(() => inputHash(input, policy.ignoreInputs), input, `input of step '${node.name}'`),
         ignoredInputs: policy.ignoreInputs,
         serializer: node.step.serializer?.id ?? AUTO_SERIALIZER,
       };
@@ -314,10 +313,13 @@ export class StepRunner {
             error: String(storedError(error).message),
           }),
       });
-      checkValue(output, `output of step '${node.name}'`, { bigint: false });
       // A tracking run the step used but that could not be written fails the step.
       const trackStart = tracked?.started();
       if (trackStart) await trackStart;
+      // Serialisers may accept a cycle (structured clone does) that a dependant's cache key cannot
+      // hash: refuse it here, where the step that made it is named.
+      const problem = valueProblem(output, `output of step '${node.name}'`, { bigint: false });
+      if (problem) throw problem;
       const written = this.deps.outputs.write(output, node.step);
       const ref = written instanceof Promise ? await written : written;
       const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
@@ -447,5 +449,18 @@ export class StepRunner {
       if (f && !(await f)) return false;
     }
     return true;
+  }
+}
+
+/**
+ * Runs `work` (hashing a step value); when it throws, the value is walked once to say
+ * what is wrong with it (a cycle, nesting too deep) and where. The walk happens only on failure, so
+ * the usual step pays nothing for it.
+ */
+function explained<T>(work: () => T, value: unknown, where: string): T {
+  try {
+    return work();
+  } catch (error) {
+    throw valueProblem(value, where, { bigint: false }) ?? error;
   }
 }

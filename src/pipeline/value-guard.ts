@@ -16,17 +16,25 @@ export interface ValueRules {
  * stack overflow. Returns the error instead of throwing, or undefined when the value is fine.
  */
 export function valueProblem(value: unknown, where: string, rules: ValueRules): MlcycleError | undefined {
-  if (value === null || typeof value !== "object") return scalarProblem(value, where, rules);
-  type Frame = { value: object; path: string; depth: number; keys: string[]; next: number };
+  if (value === null || typeof value !== "object") return scalarProblem(value, () => where, rules);
+  // Paths are built only when a problem is found: the usual value costs one visit per member.
+  type Frame = { value: object; parent: Frame | undefined; key: string; depth: number; keys: string[]; next: number };
+  const segment = (container: object, key: string) => (Array.isArray(container) ? `[${key}]` : `.${key}`);
+  const pathOf = (f: Frame, key: string): string => {
+    const segments = [segment(f.value, key)];
+    for (let at = f; at.parent; at = at.parent) segments.push(segment(at.parent.value, at.key));
+    return where + segments.reverse().join("");
+  };
   const onPath = new Set<object>();
-  const frame = (v: object, path: string, depth: number): Frame => ({
+  const frame = (v: object, parent: Frame | undefined, key: string, depth: number): Frame => ({
     value: v,
-    path,
+    parent,
+    key,
     depth,
     keys: plainContainer(v) ? Object.keys(v) : [],
     next: 0,
   });
-  const stack: Frame[] = [frame(value, where, 1)];
+  const stack: Frame[] = [frame(value, undefined, "", 1)];
   onPath.add(value);
   while (stack.length) {
     const top = stack[stack.length - 1]!;
@@ -37,17 +45,17 @@ export function valueProblem(value: unknown, where: string, rules: ValueRules): 
     }
     const key = top.keys[top.next++]!;
     const child = (top.value as Record<string, unknown>)[key];
-    const path = Array.isArray(top.value) ? `${top.path}[${key}]` : `${top.path}.${key}`;
     if (child === null || typeof child !== "object") {
-      const problem = scalarProblem(child, path, rules);
+      const problem = scalarProblem(child, () => pathOf(top, key), rules);
       if (problem) return problem;
       continue;
     }
-    if (onPath.has(child)) return invalid([path], `is a cycle (it contains itself): give a value without cycles`);
+    if (onPath.has(child))
+      return invalid([pathOf(top, key)], "is a cycle (it contains itself): give a value without cycles");
     if (top.depth + 1 > MAX_VALUE_DEPTH)
-      return invalid([where], `nests deeper than ${MAX_VALUE_DEPTH} levels (at ${path.slice(0, 200)}…)`);
+      return invalid([where], `nests deeper than ${MAX_VALUE_DEPTH} levels (at ${pathOf(top, key).slice(0, 200)}…)`);
     onPath.add(child);
-    stack.push(frame(child, path, top.depth + 1));
+    stack.push(frame(child, top, key, top.depth + 1));
   }
   return undefined;
 }
@@ -58,9 +66,9 @@ export function checkValue(value: unknown, where: string, rules: ValueRules): vo
   if (problem) throw problem;
 }
 
-function scalarProblem(value: unknown, path: string, rules: ValueRules): MlcycleError | undefined {
+function scalarProblem(value: unknown, path: () => string, rules: ValueRules): MlcycleError | undefined {
   if (typeof value === "bigint" && rules.bigint)
-    return invalid([path], "is a bigint, which cannot be stored as JSON: give a number or a string");
+    return invalid([path()], "is a bigint, which cannot be stored as JSON: give a number or a string");
   return undefined;
 }
 
