@@ -1,6 +1,5 @@
 import type { EventBus } from "../core/events.js";
 import { fromZodError, MlcycleError, notFound } from "../core/errors.js";
-import { hashValue } from "../core/hash.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
 import type { Executor, StepTask } from "../stores/executor.js";
@@ -9,11 +8,11 @@ import {
   COMPLETED_STEP_STATUSES,
   type PipelineRunRecord,
   type PipelineStore,
-  type StepRunRecord,
   type StepRunStatus,
   type StoredError,
 } from "../stores/pipeline-store.js";
 import type { AnyPipeline } from "./pipeline.js";
+import { PipelineDefinitions } from "./pipeline-definitions.js";
 import type { PipelineEvents } from "./pipeline-events.js";
 import { PipelineLineage } from "./pipeline-lineage.js";
 import type {
@@ -26,15 +25,17 @@ import type {
 } from "./pipeline-run-types.js";
 import { parseOptions, pipelineSettingsSchema } from "./pipeline-option-schemas.js";
 import type { PipelinesOptions } from "./pipelines-options.js";
-import type { Serializer } from "./serializers.js";
+import { DEFAULT_LEASE_MS, RunLeases, takenOverError } from "./run-lease.js";
+import { readRunSteps, storedRunResult } from "./run-result.js";
+import { prepareResume } from "./run-resume.js";
+import { endRunTracking, openRunTracking } from "./run-tracking.js";
 import { StepOutputs } from "./step-output.js";
 import type { TrackedRun } from "./step-run.js";
 import { StepRunner } from "./step-runner.js";
-import { cancelledError, storedError } from "./stored-error.js";
+import { abortedError, cancelledError, storedError } from "./stored-error.js";
 import { checkValue } from "./value-guard.js";
 
-/** Default length of a run driver's lease (see `PipelineSettings.leaseMs`). */
-export const DEFAULT_LEASE_MS = 30_000;
+export { DEFAULT_LEASE_MS } from "./run-lease.js";
 
 /**
  * The pipeline engine of one workspace: the run lifecycle (start, resume, cancel, the run's
@@ -43,7 +44,7 @@ export const DEFAULT_LEASE_MS = 30_000;
  * task needs is in the stores or the registered definitions.
  */
 export class PipelineEngine {
-  private readonly definitions = new Map<string, AnyPipeline>();
+  private readonly definitions = new PipelineDefinitions();
   private readonly active = new Map<string, ActiveRun>();
   private executorReady?: Promise<Executor>;
   /** Writes and reads step outputs (inline or in the artifact store). */
@@ -51,15 +52,14 @@ export class PipelineEngine {
   private readonly lineage: PipelineLineage;
   private readonly runner: StepRunner;
   private readonly events: EventBus<PipelineEvents>;
-  /** This engine's id as the holder of run leases. */
-  private readonly driverId = newId();
-  private readonly leaseMs: number;
+  private readonly leases: RunLeases;
 
   constructor(private readonly options: PipelinesOptions) {
     this.events = options.events;
-    this.leaseMs =
+    const leaseMs =
       parseOptions(pipelineSettingsSchema, options.settings, "pipeline settings").leaseMs ?? DEFAULT_LEASE_MS;
-    this.outputs = new StepOutputs(options.artifacts, (id) => this.findSerializer(id));
+    this.leases = new RunLeases(() => this.store, options.clock, leaseMs);
+    this.outputs = new StepOutputs(options.artifacts, (id) => this.definitions.findSerializer(id));
     this.lineage = new PipelineLineage(options.metadata.lineage, options.metadata.pipelines);
     this.runner = new StepRunner({
       metadata: options.metadata,
@@ -101,34 +101,17 @@ export class PipelineEngine {
 
   /** Makes a definition known by name and version (resume and remote workers find it so). */
   register(p: AnyPipeline): void {
-    const key = `${p.name}@${p.version}`;
-    const known = this.definitions.get(key);
-    if (known && known !== p) {
-      const shape = (x: AnyPipeline) => hashValue(x.graph().edges) + hashValue(x.graph().nodes);
-      if (shape(known) !== shape(p))
-        throw new MlcycleError(
-          "CONFLICT",
-          `pipeline '${p.name}' version '${p.version}' is registered with another graph: give the new definition another version`,
-        );
-    }
-    this.definitions.set(key, p);
+    this.definitions.register(p);
   }
 
   /** A registered definition; `NOT_FOUND` naming what to register. */
   definition(name: string, version: string): AnyPipeline {
-    const p = this.definitions.get(`${name}@${version}`);
-    if (!p)
-      throw notFound(
-        "pipeline definition",
-        `${name}@${version}`,
-        "register it with ws.pipelines.register(p) or pass it to resume(p, runId)",
-      );
-    return p;
+    return this.definitions.get(name, version);
   }
 
   /** Registered definitions. */
   registered(): AnyPipeline[] {
-    return [...this.definitions.values()];
+    return this.definitions.all();
   }
 
   /** Validates params, records the run and starts driving it. */
@@ -156,7 +139,7 @@ export class PipelineEngine {
       trigger: options.trigger ?? "manual",
       createdAt: now,
       updatedAt: now,
-      lease: this.lease(now),
+      lease: this.leases.lease(now),
     };
     const stored: StoredRunOptions = {};
     for (const k of ["cache", "lineage", "tracking"] as const) if (options[k] === false) stored[k] = false;
@@ -167,44 +150,26 @@ export class PipelineEngine {
     return { runId: id, result: this.drive(active, record, false) };
   }
 
-  private lease(now: number) {
-    return { holder: this.driverId, expiresAt: now + this.leaseMs };
-  }
-
   /**
    * Re-runs what did not complete in a run; completed steps are kept and reused. A `succeeded` run
    * is returned as it is; a `running` run whose driver's lease is live is `CONFLICT`; with an
    * aborted signal nothing is changed (`CANCELLED`).
    */
   async resume(runId: string, p?: AnyPipeline, options: { signal?: AbortSignal } = {}): Promise<RunHandle<any>> {
-    if (this.active.has(runId))
-      throw new MlcycleError("PRECONDITION", `pipeline run '${runId}' is still running in this process`);
-    let record = await this.store.getRun(runId);
-    if (!record) throw notFound("pipeline run", runId);
-    if (p) {
-      if (p.name !== record.pipeline || p.version !== record.version)
-        throw new MlcycleError(
-          "CONFLICT",
-          `run '${runId}' was made by pipeline '${record.pipeline}' version '${record.version}', not '${p.name}' version '${p.version}'`,
-        );
-      this.register(p);
-    }
-    const def = this.definition(record.pipeline, record.version);
-    if (record.status === "succeeded") return { runId, result: this.storedResult(record, def) };
-    if (options.signal?.aborted) throw abortedError(`resuming pipeline run '${runId}'`, options.signal);
-    if (this.store.acquireRun) {
-      const now = this.now();
-      const taken = await this.store.acquireRun(runId, this.lease(now), now);
-      if (!taken.run) throw notFound("pipeline run", runId);
-      if (!taken.acquired) {
-        if (taken.run.status === "succeeded") return { runId, result: this.storedResult(taken.run, def) };
-        throw leaseConflict(runId, taken.run, now);
-      }
-      record = taken.run;
-    }
-    // Taken in this process meanwhile (two resumes at once): the lease is this engine's either way.
-    if (this.active.has(runId))
-      throw new MlcycleError("PRECONDITION", `pipeline run '${runId}' is still running in this process`);
+    const plan = await prepareResume(
+      {
+        store: this.store,
+        leases: this.leases,
+        isActive: (id) => this.active.has(id),
+        register: (def) => this.register(def),
+        definition: (name, version) => this.definition(name, version),
+      },
+      runId,
+      p,
+      options.signal,
+    );
+    const { record, pipeline: def } = plan;
+    if (plan.succeeded) return { runId, result: storedRunResult(this.store, this.outputs, record, def) };
     await this.store.resetIncomplete(runId, this.now());
     const active = this.activate(runId, def, record.params, this.now(), options.signal);
     active.resumed = true;
@@ -259,68 +224,8 @@ export class PipelineEngine {
     return active;
   }
 
-  /** The outcome of a run that has ended, read from the store (what `resume` of a succeeded run gives). */
-  private async storedResult(record: PipelineRunRecord, p: AnyPipeline): Promise<PipelineRunResult> {
-    const stepList = await this.store.listSteps(record.id);
-    const steps: Record<string, StepRunRecord> = {};
-    const outputs: Record<string, unknown> = {};
-    for (const s of stepList) {
-      steps[s.step] = s;
-      if ((s.status === "succeeded" || s.status === "cached") && s.output) {
-        const def = p.nodes.find((n) => n.name === s.step)?.step;
-        outputs[s.step] = await this.outputs.read(s.output, def).catch(() => undefined);
-      }
-    }
-    const result: PipelineRunResult = {
-      id: record.id,
-      pipeline: record.pipeline,
-      version: record.version,
-      status: record.status,
-      steps,
-      outputs,
-      durationMs: (record.finishedAt ?? record.updatedAt) - record.createdAt,
-    };
-    if (record.error) result.error = record.error;
-    return result;
-  }
-
-  /**
-   * Renews the run's lease every third of its length while this process drives it. When another
-   * driver has taken the run over (this process stalled past the lease), the run stops here: its
-   * steps see their signal abort and nothing more of it is written by this process.
-   */
-  private keepLease(active: ActiveRun): () => void {
-    const renew = this.store.renewLease?.bind(this.store);
-    if (!renew) return () => undefined;
-    const timer = setInterval(
-      () => {
-        if (active.leaseLost) return;
-        renew(active.id, this.lease(this.now())).then(
-          (held) => {
-            if (!held) this.loseLease(active);
-          },
-          () => undefined,
-        );
-      },
-      Math.floor(this.leaseMs / 3),
-    );
-    timer.unref?.();
-    return () => clearInterval(timer);
-  }
-
-  private loseLease(active: ActiveRun): void {
-    if (active.leaseLost) return;
-    active.leaseLost = true;
-    active.controller.abort(
-      new MlcycleError(
-        "CONFLICT",
-        `pipeline run '${active.id}' was taken over by another driver after its lease expired`,
-      ),
-    );
-  }
-
   private drive(active: ActiveRun, record: PipelineRunRecord, resumed: boolean): Promise<PipelineRunResult> {
-    const stopLease = this.keepLease(active);
+    const stopLease = this.leases.keep(active);
     const promise = this.driveInner(active, record, resumed).finally(() => {
       stopLease();
       this.active.delete(active.id);
@@ -348,62 +253,21 @@ export class PipelineEngine {
     };
     try {
       const tracking = active.options.tracking === false ? undefined : this.options.tracking;
-      if (tracking && active.trackingRunId && tracking.resumeRun) {
-        parent = await tracking.resumeRun(active.trackingRunId).catch(() => undefined);
-      } else if (tracking && !active.trackingRunId) {
-        parent = await tracking.startRun({
-          experiment: p.experiment,
-          name: `${p.name} ${active.id}`,
-          tags: {
-            "mlcycle.pipeline": p.name,
-            "mlcycle.pipeline_version": p.version,
-            "mlcycle.pipeline_run": active.id,
-          },
-          params: flatParams(active.params),
-        });
-        active.trackingRunId = parent.id;
-        await this.store.updateRun(active.id, { trackingRunId: parent.id });
-      }
+      parent = await openRunTracking(tracking, active, this.store);
       if (active.options.lineage !== false) active.contextId = await this.lineage.context(active.id, p, active.params);
       outcome = await this.schedule(active);
     } catch (error) {
       outcome = { status: active.cancelled ? "cancelled" : "failed", error: storedError(error), failedSteps: [] };
     }
     const finishedAt = this.now();
-    // The last check that the run is still this driver's before its end is written.
-    if (!active.leaseLost && this.store.renewLease) {
-      const held = await this.store.renewLease(active.id, this.lease(finishedAt)).catch(() => true);
-      if (!held) this.loseLease(active);
-    }
+    await this.leases.confirm(active, finishedAt);
     if (active.leaseLost)
-      outcome = {
-        status: "failed",
-        error: storedError(
-          new MlcycleError(
-            "CONFLICT",
-            `pipeline run '${active.id}' was taken over by another driver after this one's lease expired; its outcome is the new driver's`,
-          ),
-        ),
-        failedSteps: outcome.failedSteps,
-      };
+      outcome = { status: "failed", error: storedError(takenOverError(active.id)), failedSteps: outcome.failedSteps };
     const patch: Partial<PipelineRunRecord> = { status: outcome.status, finishedAt, updatedAt: finishedAt };
     if (outcome.error) patch.error = outcome.error;
     if (!active.leaseLost) await this.store.updateRun(active.id, patch);
-    if (parent && !active.leaseLost)
-      await parent
-        .end(outcome.status === "succeeded" ? "finished" : outcome.status === "cancelled" ? "killed" : "failed", {
-          ...(outcome.error ? { error: outcome.error.message } : {}),
-        })
-        .catch(() => undefined);
-    const stepList = await this.store.listSteps(active.id);
-    const steps: Record<string, StepRunRecord> = {};
-    for (const s of stepList) steps[s.step] = s;
-    const outputs: Record<string, unknown> = {};
-    for (const s of stepList) {
-      if (!(s.status === "succeeded" || s.status === "cached")) continue;
-      if (active.values.has(s.step)) outputs[s.step] = active.values.get(s.step);
-      else if (s.output) outputs[s.step] = await this.outputs.read(s.output).catch(() => undefined);
-    }
+    if (parent && !active.leaseLost) await endRunTracking(parent, outcome);
+    const { steps, outputs } = await readRunSteps(this.store, this.outputs, active.id, active.values);
     const durationMs = finishedAt - active.startedAt;
     if (outcome.status === "failed")
       events.emit("pipeline.run.failed", {
@@ -571,48 +435,4 @@ export class PipelineEngine {
   runTask(task: StepTask): Promise<void> {
     return this.runner.runTask(task);
   }
-
-  private findSerializer(id: string): Serializer<any> | undefined {
-    for (const p of this.definitions.values())
-      for (const n of p.nodes) if (n.step.serializer?.id === id) return n.step.serializer;
-    return undefined;
-  }
-}
-
-/** Top-level params as tracking params (objects as JSON text; nulls and over-long values left out). */
-function flatParams(params: unknown): Record<string, string | number | boolean> {
-  if (params === null || typeof params !== "object" || Array.isArray(params)) return {};
-  const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(params as Record<string, unknown>)) {
-    if (v === undefined || v === null) continue;
-    const value = typeof v === "object" ? JSON.stringify(v) : typeof v === "bigint" ? String(v) : v;
-    if (typeof value === "string" && value.length > 6000) continue;
-    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[k] = value;
-  }
-  return out;
-}
-
-/** `CANCELLED` for an operation whose signal was aborted before it began; nothing was written. */
-function abortedError(what: string, signal: AbortSignal): MlcycleError {
-  return new MlcycleError("CANCELLED", `${what} was cancelled: its signal was aborted before it began`, {
-    cause: signal.reason,
-  });
-}
-
-/** `CONFLICT` for a resume of a run whose driver's lease is live, saying when it expires. */
-function leaseConflict(runId: string, run: PipelineRunRecord, now: number): MlcycleError {
-  const lease = run.lease;
-  const until = lease ? new Date(lease.expiresAt).toISOString() : "?";
-  const inMs = lease ? Math.max(0, lease.expiresAt - now) : 0;
-  return new MlcycleError(
-    "CONFLICT",
-    `pipeline run '${runId}' is being driven by another process (lease held until ${until}, in ${inMs} ms): resume it after that if its driver died`,
-    {
-      details: {
-        runId,
-        status: run.status,
-        ...(lease ? { leaseHolder: lease.holder, leaseExpiresAt: lease.expiresAt } : {}),
-      },
-    },
-  );
 }

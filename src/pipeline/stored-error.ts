@@ -14,3 +14,10 @@ export function storedError(error: unknown): StoredError {
   }
   return { name: "Error", message: String(error) };
 }
+
+/** `CANCELLED` for an operation whose signal was aborted before it began; nothing was written. */
+export function abortedError(what: string, signal: AbortSignal): MlcycleError {
+  return new MlcycleError("CANCELLED", `${what} was cancelled: its signal was aborted before it began`, {
+    cause: signal.reason,
+  });
+}
