@@ -8,6 +8,7 @@ import type { ModelRef } from "./model-ref.js";
 import type { ModelResolver } from "./model-resolver.js";
 import type { RegistryEvents } from "./registry-events.js";
 import type { AliasMove, AuditOptions } from "./registry-types.js";
+import { auditSchema, checkStringArgument, parseArgument } from "./registry-arguments.js";
 import { checkActor, checkAlias } from "./registry-validation.js";
 
 /** Alias moves — set, rollback, delete — each atomic, audited and announced as `model.alias.moved`. */
@@ -22,10 +23,14 @@ export class ModelAliases {
     },
   ) {}
 
-  /** See `ModelRegistry.setAlias`. */
+  /** See `ModelRegistry.setAlias` (its arguments are checked here). */
   async set(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
     const { store, resolver } = this.deps;
+    checkStringArgument("model", name);
     checkAlias(alias);
+    if (typeof target === "number" && (!Number.isInteger(target) || target < 1))
+      throw invalid(["target"], `must be a positive integer version or a reference, got ${target}`);
+    audit = parseArgument("audit", auditSchema, audit);
     const model = await resolver.model(name);
     const version =
       typeof target === "number" ? await resolver.version(model, target) : (await resolver.resolve(target)).version;

@@ -1,17 +1,11 @@
 import { closedError, invalid } from "../core/errors.js";
 import type { SliceSpec } from "../evaluation/index.js";
-import { checkKey, checkString } from "../core/validation.js";
 import type { EvaluationRecord, ApprovalRecord } from "../stores/registry-store.js";
 import type { ModelFlavor } from "../stores/model-flavor.js";
-import { AliasPolicies } from "./alias-policies.js";
 import type { PredictFactory } from "./flavors/function-flavor.js";
 import type { JsonClassOptions, JsonModelClass } from "./flavors/json-flavor.js";
-import { ModelFlavors } from "./flavors/model-flavors.js";
-import { ModelAliases } from "./model-aliases.js";
-import { type ModelLoader, RegistryModelLoader } from "./model-loader.js";
+import type { ModelLoader } from "./model-loader.js";
 import type { ModelRef } from "./model-ref.js";
-import { ModelResolver } from "./model-resolver.js";
-import { ModelVersions } from "./model-versions.js";
 import type { ModelRegistryOptions } from "./registry-options.js";
 import type {
   AliasMove,
@@ -29,19 +23,15 @@ import type {
   ResolvedVersion,
   SlicedEvaluateVersionResult,
 } from "./registry-types.js";
-import { checkAlias, checkModelName, checkTags } from "./registry-validation.js";
-import { guardedRegistryStore } from "./guarded-store.js";
+import { checkAlias, checkModelName } from "./registry-validation.js";
 import {
   approveOptionsSchema,
   auditSchema,
   checkStringArgument,
-  createModelOptionsSchema,
   evaluateOptionsSchema,
   historyOptionsSchema,
   listVersionsOptionsSchema,
   loadOptionsSchema,
-  modelFilterSchema,
-  modelPatchSchema,
   parseArgument,
   policySchema,
   recordEvaluationOptionsSchema,
@@ -49,8 +39,7 @@ import {
   registryOptionsSchema,
   versionPatchSchema,
 } from "./registry-arguments.js";
-import type { SchemaLike } from "./signature.js";
-import { VersionEvaluations } from "./version-evaluations.js";
+import { type RegistryParts, wireRegistry } from "./registry-wiring.js";
 
 /**
  * `ws.registry`: registered models, numbered versions, aliases with an audit trail and rollback,
@@ -68,17 +57,7 @@ import { VersionEvaluations } from "./version-evaluations.js";
  * ```
  */
 export class ModelRegistry implements ModelLoader {
-  private readonly store: ModelRegistryOptions["store"];
-  private readonly clock: ModelRegistryOptions["clock"];
-  private readonly flavors: ModelFlavors;
-  private readonly resolver: ModelResolver;
-  private readonly loader: RegistryModelLoader;
-  private readonly versions: ModelVersions;
-  private readonly policies: AliasPolicies;
-  private readonly aliasMoves: ModelAliases;
-  private readonly evaluationsOf: VersionEvaluations;
-  /** Zod schemas of versions registered in this process, so validation uses them instead of JSON Schema. */
-  private readonly schemas = new Map<string, SchemaLike>();
+  private readonly parts: RegistryParts;
   private closed = false;
 
   /**
@@ -88,41 +67,7 @@ export class ModelRegistry implements ModelLoader {
    */
   constructor(options: ModelRegistryOptions) {
     parseArgument("options", registryOptionsSchema, options ?? null);
-    const { artifacts, clock, lineage, tracking } = options;
-    const store = guardedRegistryStore(options.store, () => this.closed);
-    const events = options.events;
-    this.store = store;
-    this.clock = clock;
-    this.flavors = new ModelFlavors(options.flavors);
-    this.resolver = new ModelResolver(store);
-    this.loader = new RegistryModelLoader({
-      resolver: this.resolver,
-      artifacts,
-      flavor: (name) => this.flavors.get(name),
-      schemas: this.schemas,
-    });
-    this.versions = new ModelVersions({
-      store,
-      artifacts,
-      clock,
-      events,
-      resolver: this.resolver,
-      flavors: this.flavors,
-      lineage,
-      tracking,
-      schemas: this.schemas,
-      versionLineageInStore: options.versionLineageInStore === true,
-    });
-    this.policies = new AliasPolicies({ store, clock, events, resolver: this.resolver });
-    this.aliasMoves = new ModelAliases({ store, clock, events, resolver: this.resolver, policies: this.policies });
-    this.evaluationsOf = new VersionEvaluations({
-      store,
-      clock,
-      events,
-      resolver: this.resolver,
-      loader: this.loader,
-      tracking,
-    });
+    this.parts = wireRegistry(options, () => this.closed);
   }
 
   // ---------------------------------------------------------------- flavors
@@ -139,26 +84,26 @@ export class ModelRegistry implements ModelLoader {
    */
   registerFlavor(flavor: ModelFlavor): this {
     this.live();
-    this.flavors.add(flavor);
+    this.parts.flavors.add(flavor);
     return this;
   }
 
   /** A registered flavor by name; `NOT_FOUND` naming the known ones. */
   flavor(name: string): ModelFlavor {
-    return this.flavors.get(name);
+    return this.parts.flavors.get(name);
   }
 
   /** Makes a class loadable by the `json` flavor (ml.js models and anything with toJSON + static load). */
   registerModelClass<M>(cls: JsonModelClass<M>, options?: JsonClassOptions<M>): this {
     this.live();
-    this.flavors.json.registerClass(cls, options);
+    this.parts.flavors.json.registerClass(cls, options);
     return this;
   }
 
   /** Registers a predict factory for the `function` flavor (see `functionModel`). */
   registerFunction<S>(name: string, factory: PredictFactory<S>): this {
     this.live();
-    this.flavors.functions.registerFactory(name, factory);
+    this.parts.flavors.functions.registerFactory(name, factory);
     return this;
   }
 
@@ -167,24 +112,13 @@ export class ModelRegistry implements ModelLoader {
   /** Creates a registered model; `CONFLICT` when the name is taken, `VALIDATION` on a bad name. */
   async createModel(name: string, options: { description?: string; tags?: Record<string, string> } = {}) {
     this.live();
-    checkModelName(name);
-    parseArgument("options", createModelOptionsSchema, options);
-    const now = this.clock.now();
-    const rec = await this.store.createModel({
-      name,
-      description: checkString("description", options.description ?? "", 100_000),
-      tags: checkTags(options.tags),
-      createdAt: now,
-      updatedAt: now,
-    });
-    return this.resolver.describeModel(rec);
+    return this.parts.models.create(name, options);
   }
 
   /** A registered model by name; `NOT_FOUND` naming it. */
   async getModel(name: string): Promise<RegisteredModel> {
     this.live();
-    checkStringArgument("model", name);
-    return this.resolver.describeModel(await this.resolver.model(name));
+    return this.parts.models.get(name);
   }
 
   /**
@@ -200,61 +134,37 @@ export class ModelRegistry implements ModelLoader {
     filter: { nameLike?: string; tags?: Record<string, string>; after?: string; limit?: number } = {},
   ): Promise<RegisteredModel[]> {
     this.live();
-    const f = parseArgument("filter", modelFilterSchema, filter);
-    const rows = await this.store.listModels({
-      ...(f.nameLike !== undefined ? { nameLike: f.nameLike } : {}),
-      ...(f.after !== undefined ? { after: f.after } : {}),
-      ...(f.limit !== undefined ? { limit: f.limit } : {}),
-      ...(f.tags !== undefined ? { tags: checkTags(f.tags) } : {}),
-    });
-    return Promise.all(rows.map((r) => this.resolver.describeModel(r)));
+    return this.parts.models.search(filter);
   }
 
   /** Every registered model (up to `limit`, default 100), by name. */
   async listModels(options: { after?: string; limit?: number } = {}): Promise<RegisteredModel[]> {
     this.live();
-    const o = parseArgument("options", modelFilterSchema.pick({ after: true, limit: true }), options);
-    return this.searchModels(o);
+    return this.parts.models.list(options);
   }
 
   /** Renames a model; versions, aliases and history follow. `CONFLICT` when the new name is taken. */
   async renameModel(name: string, newName: string): Promise<RegisteredModel> {
     this.live();
-    checkStringArgument("model", name);
-    checkModelName(newName);
-    const m = await this.resolver.model(name);
-    return this.resolver.describeModel(
-      await this.store.updateModel(m.id, { name: newName, updatedAt: this.clock.now() }),
-    );
+    return this.parts.models.rename(name, newName);
   }
 
   /** Sets a model's description. */
   async updateModel(name: string, patch: { description?: string }): Promise<RegisteredModel> {
     this.live();
-    checkStringArgument("model", name);
-    parseArgument("patch", modelPatchSchema, patch);
-    const m = await this.resolver.model(name);
-    const description =
-      patch.description === undefined ? undefined : checkString("description", patch.description, 100_000);
-    return this.resolver.describeModel(
-      await this.store.updateModel(m.id, { description, updatedAt: this.clock.now() }),
-    );
+    return this.parts.models.update(name, patch);
   }
 
   /** Sets one tag of a model. */
   async setModelTag(name: string, key: string, value: string): Promise<void> {
     this.live();
-    checkStringArgument("model", name);
-    const m = await this.resolver.model(name);
-    await this.store.updateModel(m.id, { tags: checkTags({ [key]: value }), updatedAt: this.clock.now() });
+    return this.parts.models.setTag(name, key, value);
   }
 
   /** Removes one tag of a model (absent tags are fine). */
   async deleteModelTag(name: string, key: string): Promise<void> {
     this.live();
-    checkStringArgument("model", name);
-    const m = await this.resolver.model(name);
-    await this.store.updateModel(m.id, { tags: { [checkKey("tag", key)]: null }, updatedAt: this.clock.now() });
+    return this.parts.models.deleteTag(name, key);
   }
 
   // ---------------------------------------------------------------- versions
@@ -279,20 +189,20 @@ export class ModelRegistry implements ModelLoader {
     checkModelName(name);
     if (options === null || typeof options !== "object") throw invalid(["options"], "register() needs options");
     parseArgument("options", registerOptionsSchema, options);
-    return this.versions.register(name, options);
+    return this.parts.versions.register(name, options);
   }
 
   /** A version by reference (`iris@champion`, `iris@3`, `iris@latest`, version id); `NOT_FOUND` naming it. */
   async getVersion(ref: ModelRef): Promise<ModelVersion> {
     this.live();
-    return this.versions.get(ref);
+    return this.parts.versions.get(ref);
   }
 
   /** The versions of a model, by number (deleted ones only with `includeDeleted`). */
   async listVersions(name: string, options: { includeDeleted?: boolean } = {}): Promise<ModelVersion[]> {
     this.live();
     checkStringArgument("model", name);
-    return this.versions.list(name, parseArgument("options", listVersionsOptionsSchema, options));
+    return this.parts.versions.list(name, parseArgument("options", listVersionsOptionsSchema, options));
   }
 
   /** Updates a version's description, model card, tags (null deletes) or adds metrics. */
@@ -307,7 +217,7 @@ export class ModelRegistry implements ModelLoader {
   ): Promise<ModelVersion> {
     this.live();
     parseArgument("patch", versionPatchSchema, patch);
-    return this.versions.update(ref, patch);
+    return this.parts.versions.update(ref, patch);
   }
 
   /** Sets one tag of a version. */
@@ -315,7 +225,7 @@ export class ModelRegistry implements ModelLoader {
     this.live();
     checkStringArgument("key", key);
     checkStringArgument("value", value);
-    await this.versions.update(ref, { tags: { [key]: value } });
+    await this.parts.versions.update(ref, { tags: { [key]: value } });
   }
 
   /**
@@ -331,7 +241,7 @@ export class ModelRegistry implements ModelLoader {
    */
   async deleteVersion(ref: ModelRef, audit: AuditOptions = {}): Promise<ModelVersion> {
     this.live();
-    return this.versions.delete(ref, parseArgument("audit", auditSchema, audit));
+    return this.parts.versions.delete(ref, parseArgument("audit", auditSchema, audit));
   }
 
   // ---------------------------------------------------------------- aliases
@@ -349,11 +259,7 @@ export class ModelRegistry implements ModelLoader {
    */
   async setAlias(name: string, alias: string, target: number | ModelRef, audit: AuditOptions = {}): Promise<AliasMove> {
     this.live();
-    checkStringArgument("model", name);
-    checkAlias(alias);
-    if (typeof target === "number" && (!Number.isInteger(target) || target < 1))
-      throw invalid(["target"], `must be a positive integer version or a reference, got ${target}`);
-    return this.aliasMoves.set(name, alias, target, parseArgument("audit", auditSchema, audit));
+    return this.parts.aliases.set(name, alias, target, audit);
   }
 
   /** Alias of {@link setAlias}, for the vocabulary of promotions. */
@@ -376,28 +282,28 @@ export class ModelRegistry implements ModelLoader {
   async rollback(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
     this.live();
     checkStringArgument("model", name);
-    return this.aliasMoves.rollback(name, alias, parseArgument("audit", auditSchema, audit));
+    return this.parts.aliases.rollback(name, alias, parseArgument("audit", auditSchema, audit));
   }
 
   /** Removes an alias (audited as `delete`); `NOT_FOUND` when it does not exist. */
   async deleteAlias(name: string, alias: string, audit: AuditOptions = {}): Promise<AliasMove> {
     this.live();
     checkStringArgument("model", name);
-    return this.aliasMoves.delete(name, alias, parseArgument("audit", auditSchema, audit));
+    return this.parts.aliases.delete(name, alias, parseArgument("audit", auditSchema, audit));
   }
 
   /** Where each alias of a model points: alias → version number. */
   async aliases(name: string): Promise<Record<string, number>> {
     this.live();
     checkStringArgument("model", name);
-    return this.aliasMoves.current(name);
+    return this.parts.aliases.current(name);
   }
 
   /** The audit trail of a model's aliases (one alias when given), newest first. */
   async aliasHistory(name: string, alias?: string, options: { limit?: number } = {}): Promise<AliasMove[]> {
     this.live();
     checkStringArgument("model", name);
-    return this.aliasMoves.history(name, alias, parseArgument("options", historyOptionsSchema, options));
+    return this.parts.aliases.history(name, alias, parseArgument("options", historyOptionsSchema, options));
   }
 
   // ---------------------------------------------------------------- policies, approvals, evaluations
@@ -416,7 +322,7 @@ export class ModelRegistry implements ModelLoader {
     this.live();
     checkStringArgument("model", name);
     parseArgument("policy", policySchema, policy ?? null);
-    return this.policies.set(name, alias, policy);
+    return this.parts.policies.set(name, alias, policy);
   }
 
   /** The policy of an alias, or undefined. */
@@ -424,7 +330,7 @@ export class ModelRegistry implements ModelLoader {
     this.live();
     checkStringArgument("model", name);
     checkAlias(alias);
-    return this.policies.get(name, alias);
+    return this.parts.policies.get(name, alias);
   }
 
   /** Removes the policy of an alias. */
@@ -432,7 +338,7 @@ export class ModelRegistry implements ModelLoader {
     this.live();
     checkStringArgument("model", name);
     checkAlias(alias);
-    return this.policies.remove(name, alias);
+    return this.parts.policies.remove(name, alias);
   }
 
   /**
@@ -446,13 +352,13 @@ export class ModelRegistry implements ModelLoader {
    */
   async approve(ref: ModelRef, options: { actor?: string; comment?: string } = {}): Promise<ApprovalRecord> {
     this.live();
-    return this.policies.approve(ref, parseArgument("options", approveOptionsSchema, options));
+    return this.parts.policies.approve(ref, parseArgument("options", approveOptionsSchema, options));
   }
 
   /** Approvals of a version, oldest first. */
   async approvals(ref: ModelRef): Promise<ApprovalRecord[]> {
     this.live();
-    return this.policies.approvals(ref);
+    return this.parts.policies.approvals(ref);
   }
 
   /**
@@ -468,13 +374,13 @@ export class ModelRegistry implements ModelLoader {
   async recordEvaluation(ref: ModelRef, options: RecordEvaluationOptions): Promise<EvaluationRecord> {
     this.live();
     parseArgument("options", recordEvaluationOptionsSchema, options ?? null);
-    return this.evaluationsOf.record(ref, options);
+    return this.parts.evaluations.record(ref, options);
   }
 
   /** Stored evaluations of a version, oldest first. */
   async evaluations(ref: ModelRef): Promise<EvaluationRecord[]> {
     this.live();
-    return this.evaluationsOf.list(ref);
+    return this.parts.evaluations.list(ref);
   }
 
   /**
@@ -500,7 +406,7 @@ export class ModelRegistry implements ModelLoader {
   async evaluate(candidateRef: ModelRef, options: EvaluateVersionOptions): Promise<EvaluateVersionResult> {
     this.live();
     parseArgument("options", evaluateOptionsSchema, options ?? null);
-    return this.evaluationsOf.evaluate(candidateRef, options);
+    return this.parts.evaluations.evaluate(candidateRef, options);
   }
 
   // ---------------------------------------------------------------- loading
@@ -519,13 +425,13 @@ export class ModelRegistry implements ModelLoader {
   async load<I = any, O = any>(ref: ModelRef, options: LoadOptions = {}): Promise<LoadedModel<I, O>> {
     this.live();
     parseArgument("options", loadOptionsSchema, options);
-    return this.loader.load<I, O>(ref, options);
+    return this.parts.loader.load<I, O>(ref, options);
   }
 
   /** Resolves a reference to its model and version records; `NOT_FOUND` naming what is missing. */
   async resolve(ref: ModelRef): Promise<ResolvedVersion> {
     this.live();
-    return this.resolver.resolve(ref);
+    return this.parts.resolver.resolve(ref);
   }
 
   /**
@@ -534,7 +440,7 @@ export class ModelRegistry implements ModelLoader {
    */
   async close(): Promise<void> {
     this.closed = true;
-    this.schemas.clear();
+    this.parts.schemas.clear();
   }
 
   private live(): void {

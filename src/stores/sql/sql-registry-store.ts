@@ -18,17 +18,11 @@ import {
   type VersionPatch,
 } from "../registry-store.js";
 import type { LineageNode } from "../lineage-store.js";
-import {
-  compileWithSlots,
-  type SlottedQuery,
-  type SqlAccelerator,
-  type SqlPreparedStatement,
-  slot,
-} from "./sql-accelerator.js";
 import { SqlAliasStore } from "./sql-alias-store.js";
 import type { SqlLineageStore } from "./sql-lineage-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import type { EvaluationRow, ModelRow, Tables, VersionRow } from "./sql-registry-tables.js";
+import { SqlVersionWriter } from "./sql-version-writer.js";
 
 const toVersion = (r: VersionRow): ModelVersionRecord => {
   const v: ModelVersionRecord = {
@@ -54,51 +48,6 @@ const toVersion = (r: VersionRow): ModelVersionRecord => {
   if (r.deleted_at !== null && r.deleted_at !== undefined) v.deletedAt = Number(r.deleted_at);
   return v;
 };
-
-/** The `registry_versions` row of version `n` of `input`. */
-const versionRow = (id: string, n: number, input: ModelVersionInput): VersionRow => ({
-  id,
-  model_id: input.modelId,
-  version: n,
-  flavor: input.flavor,
-  flavor_meta: JSON.stringify(input.flavorMeta),
-  digest: input.digest,
-  size: input.size,
-  signature: input.signature ? JSON.stringify(input.signature) : null,
-  run_id: input.runId ?? null,
-  pipeline_run_id: input.pipelineRunId ?? null,
-  step: input.step ?? null,
-  metrics: JSON.stringify(input.metrics),
-  tags: JSON.stringify(input.tags),
-  model_card: input.modelCard,
-  description: input.description,
-  feature_service: input.featureService ?? null,
-  created_by: input.createdBy ?? null,
-  created_at: input.createdAt,
-});
-
-/** Any version input: only its keys are read, to list the columns of the prepared insert. */
-const SAMPLE_VERSION: ModelVersionInput = {
-  modelId: "",
-  flavor: "",
-  flavorMeta: {},
-  digest: "",
-  size: 0,
-  metrics: {},
-  tags: {},
-  modelCard: "",
-  description: "",
-  createdAt: 0,
-};
-
-type Prepared = { stmt: SqlPreparedStatement; query: SlottedQuery };
-
-interface VersionStatements {
-  modelExists: Prepared;
-  maxVersion: Prepared;
-  insertVersion: Prepared;
-  touchModel: Prepared;
-}
 
 const toEvaluation = (r: EvaluationRow): EvaluationRecord => {
   const e: EvaluationRecord = {
@@ -131,13 +80,14 @@ export interface SqlRegistryStoreOptions {
 
 /**
  * The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). Models, versions, approvals and
- * evaluations are written here; aliases, their audit trail and policies live in
- * `sql-alias-store.ts`, which this class delegates to.
+ * evaluations are written here; versions are numbered and inserted by `sql-version-writer.ts`, and
+ * aliases, their audit trail and policies live in `sql-alias-store.ts`, both of which this class
+ * delegates to.
  */
 export class SqlRegistryStore implements RegistryStore {
   private readonly db: Kysely<Tables>;
   private readonly aliases: SqlAliasStore;
-  private versionStatements?: VersionStatements;
+  private readonly versions: SqlVersionWriter;
 
   /** Present when the store was built with a lineage store (see {@link RegistryStore.createVersionWithLineage}). */
   readonly createVersionWithLineage?: (
@@ -151,8 +101,10 @@ export class SqlRegistryStore implements RegistryStore {
   ) {
     this.db = database.db as Kysely<Tables>;
     this.aliases = new SqlAliasStore(database);
+    this.versions = new SqlVersionWriter(database);
     const { lineage } = options;
-    if (lineage) this.createVersionWithLineage = (input, build) => this.versionWithLineage(lineage, input, build);
+    if (lineage)
+      this.createVersionWithLineage = (input, build) => this.versions.createWithLineage(lineage, input, build);
   }
 
   async createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord> {
@@ -269,107 +221,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async createVersion(input: ModelVersionInput): Promise<ModelVersionRecord> {
-    const id = newId();
-    const version = await writeTransaction(this.database, (trx) =>
-      this.insertVersionIn(trx as Kysely<Tables>, id, input),
-    );
-    return { ...structuredClone(input), id, version };
-  }
-
-  /**
-   * The version and its lineage in one transaction: numbered and inserted, then `build` runs on the
-   * numbered version and its batch is written before the commit; anything thrown rolls back both.
-   * With an accelerator, the whole is one synchronous work of its group commit.
-   */
-  private async versionWithLineage(
-    lineage: SqlLineageStore,
-    input: ModelVersionInput,
-    build: VersionLineageBuilder,
-  ): Promise<{ version: ModelVersionRecord; lineage: LineageNode[] }> {
-    const id = newId();
-    const fast = this.database.accelerator;
-    if (fast) {
-      const st = this.prepareVersionStatements(fast);
-      return fast.write(() => {
-        if (!st.modelExists.stmt.get(st.modelExists.query.bind({ model_id: input.modelId })))
-          throw notFound("registered model", input.modelId);
-        const top = st.maxVersion.stmt.get(st.maxVersion.query.bind({ model_id: input.modelId })) as
-          | { max: number | string | null }
-          | undefined;
-        const n = Number(top?.max ?? 0) + 1;
-        st.insertVersion.stmt.run(
-          st.insertVersion.query.bind(versionRow(id, n, input) as unknown as Record<string, unknown>),
-        );
-        st.touchModel.stmt.run(st.touchModel.query.bind({ model_id: input.modelId, updated_at: input.createdAt }));
-        const version: ModelVersionRecord = { ...structuredClone(input), id, version: n };
-        const batch = build(structuredClone(version));
-        const nodes = lineage.putBatchPrepared(fast, batch.nodes, batch.edges)();
-        return { version, lineage: nodes };
-      });
-    }
-    return writeTransaction(this.database, async (trx) => {
-      const n = await this.insertVersionIn(trx as Kysely<Tables>, id, input);
-      const version: ModelVersionRecord = { ...structuredClone(input), id, version: n };
-      const batch = build(structuredClone(version));
-      const nodes = await lineage.putBatchIn(trx, batch.nodes, batch.edges);
-      return { version, lineage: nodes };
-    });
-  }
-
-  /** Numbers and inserts a version inside the caller's transaction; returns its number. */
-  private async insertVersionIn(db: Kysely<Tables>, id: string, input: ModelVersionInput): Promise<number> {
-    const model = await db
-      .selectFrom("registry_models")
-      .select("id")
-      .where("id", "=", input.modelId)
-      .executeTakeFirst();
-    if (!model) throw notFound("registered model", input.modelId);
-    const top = await db
-      .selectFrom("registry_versions")
-      .select((eb) => eb.fn.max("version").as("max"))
-      .where("model_id", "=", input.modelId)
-      .executeTakeFirst();
-    const n = Number(top?.max ?? 0) + 1;
-    await db
-      .insertInto("registry_versions")
-      .values(versionRow(id, n, input))
-      .execute();
-    await db
-      .updateTable("registry_models")
-      .set({ updated_at: input.createdAt })
-      .where("id", "=", input.modelId)
-      .execute();
-    return n;
-  }
-
-  private prepareVersionStatements(fast: SqlAccelerator): VersionStatements {
-    if (this.versionStatements) return this.versionStatements;
-    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => {
-      const q = compileWithSlots(query);
-      return { stmt: fast.prepare(q.sql), query: q };
-    };
-    const columns = Object.keys(versionRow("", 0, SAMPLE_VERSION)) as Array<keyof VersionRow>;
-    this.versionStatements = {
-      modelExists: prepared(this.db.selectFrom("registry_models").select("id").where("id", "=", slot("model_id"))),
-      maxVersion: prepared(
-        this.db
-          .selectFrom("registry_versions")
-          .select((eb) => eb.fn.max("version").as("max"))
-          .where("model_id", "=", slot("model_id")),
-      ),
-      insertVersion: prepared(
-        this.db
-          .insertInto("registry_versions")
-          .values(Object.fromEntries(columns.map((c) => [c, slot(c)])) as unknown as VersionRow),
-      ),
-      touchModel: prepared(
-        this.db
-          .updateTable("registry_models")
-          .set({ updated_at: slot("updated_at") })
-          .where("id", "=", slot("model_id")),
-      ),
-    };
-    return this.versionStatements;
+    return this.versions.create(input);
   }
 
   async getVersion(modelId: string, version: number) {
