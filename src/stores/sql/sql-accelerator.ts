@@ -115,3 +115,23 @@ export function compileWithSlots(query: { compile(): { sql: string; parameters: 
     },
   };
 }
+
+/** A statement prepared on an accelerator beside the slotted query that binds its values. */
+export interface SlottedStatement {
+  stmt: SqlPreparedStatement;
+  query: SlottedQuery;
+}
+
+/**
+ * Compiles a Kysely query built with {@link slot}s and prepares it on `fast`.
+ *
+ * @example
+ * ```ts
+ * const find = prepareSlotted(accelerator, db.selectFrom("t").selectAll().where("id", "=", slot("id")));
+ * find.stmt.get(find.query.bind({ id }));
+ * ```
+ */
+export function prepareSlotted(fast: SqlAccelerator, query: Parameters<typeof compileWithSlots>[0]): SlottedStatement {
+  const q = compileWithSlots(query);
+  return { stmt: fast.prepare(q.sql), query: q };
+}

@@ -10,10 +10,10 @@ import {
   resolveBatchEdge,
 } from "../lineage-store.js";
 import {
-  compileWithSlots,
-  type SlottedQuery,
+  type compileWithSlots,
+  prepareSlotted,
+  type SlottedStatement,
   type SqlAccelerator,
-  type SqlPreparedStatement,
   slot,
 } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
@@ -96,7 +96,7 @@ function fresh(input: LineageNodeInput, now: number): NodeRow {
   };
 }
 
-type Prepared = { stmt: SqlPreparedStatement; query: SlottedQuery };
+type Prepared = SlottedStatement;
 
 interface FastStatements {
   find: Prepared;
@@ -185,10 +185,7 @@ export class SqlLineageStore implements LineageStore {
 
   private prepare(fast: SqlAccelerator): FastStatements {
     if (this.statements) return this.statements;
-    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => {
-      const q = compileWithSlots(query);
-      return { stmt: fast.prepare(q.sql), query: q };
-    };
+    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => prepareSlotted(fast, query);
     const slots = <K extends string>(names: readonly K[]) =>
       Object.fromEntries(names.map((n) => [n, slot(n)])) as Record<K, never>;
     this.statements = {

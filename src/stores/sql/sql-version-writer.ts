@@ -4,10 +4,10 @@ import { newId } from "../../core/ids.js";
 import type { LineageNode } from "../lineage-store.js";
 import type { ModelVersionInput, ModelVersionRecord, VersionLineageBuilder } from "../registry-store.js";
 import {
-  compileWithSlots,
-  type SlottedQuery,
+  type compileWithSlots,
+  prepareSlotted,
+  type SlottedStatement,
   type SqlAccelerator,
-  type SqlPreparedStatement,
   slot,
 } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
@@ -50,7 +50,7 @@ const SAMPLE_VERSION: ModelVersionInput = {
   createdAt: 0,
 };
 
-type Prepared = { stmt: SqlPreparedStatement; query: SlottedQuery };
+type Prepared = SlottedStatement;
 
 interface VersionStatements {
   modelExists: Prepared;
@@ -147,10 +147,7 @@ export class SqlVersionWriter {
 
   private prepare(fast: SqlAccelerator): VersionStatements {
     if (this.statements) return this.statements;
-    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => {
-      const q = compileWithSlots(query);
-      return { stmt: fast.prepare(q.sql), query: q };
-    };
+    const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => prepareSlotted(fast, query);
     const columns = Object.keys(versionRow("", 0, SAMPLE_VERSION)) as Array<keyof VersionRow>;
     this.statements = {
       modelExists: prepared(this.db.selectFrom("registry_models").select("id").where("id", "=", slot("model_id"))),
