@@ -146,7 +146,7 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       ws.closed = true;
       const errors: unknown[] = [];
       // Domain modules first (they flush into the stores), then the stores.
-      for (const m of [ws.pipelines, ws.features, ws.registry, ws.experiments]) {
+      for (const m of [ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
       await artifacts.close?.().catch((e: unknown) => errors.push(e));

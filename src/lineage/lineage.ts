@@ -1,4 +1,4 @@
-import { invalid, notFound } from "../core/errors.js";
+import { closedError, invalid, notFound } from "../core/errors.js";
 import {
   type LineageBatchEdge,
   putLineageBatch,
@@ -58,14 +58,27 @@ export class Lineage {
     this.store = store;
   }
 
+  private closed = false;
+
+  /** The store, or the closed error once the workspace closed this module. */
+  private get open(): LineageStore {
+    if (this.closed) throw closedError();
+    return this.store;
+  }
+
+  /** Refuses every later call with the closed error (the store belongs to the workspace). */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
   /** Records (or updates, by `externalId`) an artifact node. */
-  recordArtifact(node: Omit<LineageNodeInput, "kind">): Promise<LineageNode> {
-    return this.store.putNode({ ...node, kind: "artifact" });
+  async recordArtifact(node: Omit<LineageNodeInput, "kind">): Promise<LineageNode> {
+    return this.open.putNode({ ...node, kind: "artifact" });
   }
 
   /** Records (or updates) a context node: a pipeline run, an experiment. */
-  recordContext(node: Omit<LineageNodeInput, "kind">): Promise<LineageNode> {
-    return this.store.putNode({ ...node, kind: "context" });
+  async recordContext(node: Omit<LineageNodeInput, "kind">): Promise<LineageNode> {
+    return this.open.putNode({ ...node, kind: "context" });
   }
 
   /**
@@ -98,7 +111,7 @@ export class Lineage {
       })),
       ...contexts.map((c) => ({ type: "association" as const, from: 0, to: c })),
     ];
-    const [execution] = await putLineageBatch(this.store, [{ ...rest, kind: "execution" }], edges);
+    const [execution] = await putLineageBatch(this.open, [{ ...rest, kind: "execution" }], edges);
     return execution as LineageNode;
   }
 
@@ -106,21 +119,21 @@ export class Lineage {
   async addEvent(executionId: string, artifactId: string, direction: LineageDirection, slot?: string): Promise<void> {
     await this.expectKind(executionId, "execution");
     await this.expectKind(artifactId, "artifact");
-    await this.store.addEdge({ type: "event", from: executionId, to: artifactId, direction, slot });
+    await this.open.addEdge({ type: "event", from: executionId, to: artifactId, direction, slot });
   }
 
   /** Puts an artifact in a context (MLMD attribution). */
   async attribute(artifactId: string, contextId: string): Promise<void> {
     await this.expectKind(artifactId, "artifact");
     await this.expectKind(contextId, "context");
-    await this.store.addEdge({ type: "attribution", from: artifactId, to: contextId });
+    await this.open.addEdge({ type: "attribution", from: artifactId, to: contextId });
   }
 
   /** Puts an execution in a context (MLMD association). */
   async associate(executionId: string, contextId: string): Promise<void> {
     await this.expectKind(executionId, "execution");
     await this.expectKind(contextId, "context");
-    await this.store.addEdge({ type: "association", from: executionId, to: contextId });
+    await this.open.addEdge({ type: "association", from: executionId, to: contextId });
   }
 
   /** A node by id or external id; `NOT_FOUND` when absent. */
@@ -131,25 +144,25 @@ export class Lineage {
   }
 
   /** A node by id or external id, or undefined. */
-  find(ref: LineageRef): Promise<LineageNode | undefined> {
-    return typeof ref === "string" ? this.store.getNode(ref) : this.store.findByExternalId(ref.kind, ref.externalId);
+  async find(ref: LineageRef): Promise<LineageNode | undefined> {
+    return typeof ref === "string" ? this.open.getNode(ref) : this.open.findByExternalId(ref.kind, ref.externalId);
   }
 
   /** Nodes of a type, name or digest. */
-  list(filter: { kind?: LineageNodeKind; type?: string; name?: string; digest?: string; limit?: number } = {}) {
-    return this.store.listNodes(filter);
+  async list(filter: { kind?: LineageNodeKind; type?: string; name?: string; digest?: string; limit?: number } = {}) {
+    return this.open.listNodes(filter);
   }
 
   /**
    * What `ref` was derived from: walks from artifacts to the executions that output them, and from
    * executions to the artifacts they read, up to `maxHops` edges.
    */
-  upstream(ref: LineageRef, options: LineageQueryOptions = {}): Promise<LineageGraph> {
+  async upstream(ref: LineageRef, options: LineageQueryOptions = {}): Promise<LineageGraph> {
     return this.walk(ref, "up", options);
   }
 
   /** What was derived from `ref`: artifacts → executions that read them → their outputs… */
-  downstream(ref: LineageRef, options: LineageQueryOptions = {}): Promise<LineageGraph> {
+  async downstream(ref: LineageRef, options: LineageQueryOptions = {}): Promise<LineageGraph> {
     return this.walk(ref, "down", options);
   }
 
@@ -163,7 +176,7 @@ export class Lineage {
     let frontier = [root];
     for (let h = 1; h <= maxHops && frontier.length > 0; h++) {
       const byId = new Map(frontier.map((n) => [n.id, n]));
-      const found = await this.store.edgesOf([...byId.keys()]);
+      const found = await this.open.edgesOf([...byId.keys()]);
       const next: string[] = [];
       for (const e of found) {
         const step = this.follow(e, byId, way, options.includeContexts ?? false);
@@ -176,7 +189,7 @@ export class Lineage {
       }
       frontier = [];
       for (const id of next) {
-        const n = await this.store.getNode(id);
+        const n = await this.open.getNode(id);
         if (n) {
           nodes.set(id, n);
           frontier.push(n);
@@ -215,7 +228,7 @@ export class Lineage {
   }
 
   private async expectKind(id: string, kind: LineageNodeKind): Promise<void> {
-    const n = await this.store.getNode(id);
+    const n = await this.open.getNode(id);
     if (!n) throw notFound(`lineage ${kind}`, id);
     if (n.kind !== kind) throw invalid([kind], `node ${id} is a ${n.kind}, not a ${kind}`);
   }

@@ -22,6 +22,19 @@ const workspaces: Array<[string, () => Promise<Workspace>]> = [
 ];
 
 describe.each(workspaces)("ws.lineage on %s", (_name, open) => {
+  // Regression: on SQLite a call after close() was a raw "driver has already been destroyed".
+  it("answers every call after the workspace closed with the closed error", async () => {
+    const ws = await open();
+    const node = await ws.lineage.recordArtifact({ type: "dataset", name: "d" });
+    await ws.close();
+    const closed = (e: unknown) => isMlcycleError(e, "UNAVAILABLE") && e.details.closed === true;
+    await expect(ws.lineage.recordArtifact({ type: "dataset", name: "e" })).rejects.toSatisfy(closed);
+    await expect(ws.lineage.recordExecution({ type: "run", name: "r" })).rejects.toSatisfy(closed);
+    await expect(ws.lineage.get(node.id)).rejects.toSatisfy(closed);
+    await expect(ws.lineage.list()).rejects.toSatisfy(closed);
+    await expect(ws.lineage.upstream(node.id)).rejects.toSatisfy(closed);
+  });
+
   it("answers upstream and downstream with a hop limit", async () => {
     await using ws = await open();
     const raw = await ws.lineage.recordArtifact({ type: "dataset", name: "raw.csv" });
