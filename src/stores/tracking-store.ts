@@ -239,6 +239,18 @@ export interface TrackingStore {
     range?: { startStep?: number; endStep?: number },
   ): Promise<Array<{ value: number; step: number; timestamp: number }>>;
 
+  /**
+   * Optional: `limit` points of a metric's history starting at index `offset` of the order
+   * `metricHistory` gives (step, then timestamp) — exactly `metricHistory(runId, key).slice(offset,
+   * offset + limit)` — read where the points are, so the memory a page takes does not grow with the
+   * history's length. `NOT_FOUND` for an unknown run. Without it, tracking slices the whole history.
+   */
+  metricHistoryPage?(
+    runId: string,
+    key: string,
+    page: { offset: number; limit: number },
+  ): Promise<Array<{ value: number; step: number; timestamp: number }>>;
+
   /** Records (or replaces) the digest behind a run-relative artifact path. */
   putArtifact(runId: string, artifact: RunArtifactRecord): Promise<void>;
   /** A run's artifacts ordered by path. */

@@ -13,6 +13,8 @@ import type { DatasetInput, Run, RunEndStatus } from "./run.js";
 import { recordRunInput } from "./run-input-lineage.js";
 import {
   type MetricHistoryOptions,
+  type MetricHistoryPage,
+  type MetricHistoryPageOptions,
   type RunComparison,
   type RunInfo,
   type RunPage,
@@ -37,6 +39,8 @@ export type { Experiment } from "./experiment-catalog.js";
 export type { StartRunOptions } from "./open-runs.js";
 export type {
   MetricHistoryOptions,
+  MetricHistoryPage,
+  MetricHistoryPageOptions,
   RunComparison,
   RunComparisonRow,
   RunInfo,
@@ -324,6 +328,17 @@ export class Experiments {
    */
   async metricHistory(runId: string, key: string, opts: MetricHistoryOptions = {}): Promise<MetricObservation[]> {
     return this.queries.metricHistory(runId, key, opts);
+  }
+
+  /**
+   * One page of a metric's history, in the order of {@link metricHistory}: at most `maxResults`
+   * points (default and at most 25000, as MLflow's `get_metric_history`), and a `nextPageToken`
+   * while more follow. The memory a page takes does not grow with the history's length when the
+   * store reads pages itself. A token is bound to its run and key (`VALIDATION` elsewhere).
+   * Buffered points are flushed first.
+   */
+  async metricHistoryPage(runId: string, key: string, opts: MetricHistoryPageOptions = {}): Promise<MetricHistoryPage> {
+    return this.queries.metricHistoryPage(runId, key, opts);
   }
 
   /**

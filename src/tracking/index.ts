@@ -3,6 +3,8 @@ export {
   type ExperimentsOptions,
   Experiments,
   type MetricHistoryOptions,
+  type MetricHistoryPage,
+  type MetricHistoryPageOptions,
   type RunComparison,
   type RunComparisonRow,
   type RunInfo,

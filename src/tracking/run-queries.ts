@@ -8,7 +8,9 @@ import type { MetricBuffer } from "./metric-buffer.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { runsToCsv } from "./runs-csv.js";
 import {
+  MAX_METRIC_HISTORY_PAGE,
   metricHistoryOptionsSchema,
+  metricHistoryPageOptionsSchema,
   parseOptions,
   searchRunsCsvOptionsSchema,
   searchRunsOptionsSchema,
@@ -63,6 +65,22 @@ export interface MetricHistoryOptions {
   maxPoints?: number;
   startStep?: number;
   endStep?: number;
+}
+
+/** Options of {@link Experiments.metricHistoryPage}. */
+export interface MetricHistoryPageOptions {
+  /** Page size (default and at most 25000, as MLflow's `get_metric_history`). */
+  maxResults?: number;
+  /** The `nextPageToken` of the previous page (of the same run and key). */
+  pageToken?: string;
+}
+
+/** One page of {@link Experiments.metricHistoryPage}. */
+export interface MetricHistoryPage {
+  /** Points in the order of {@link Experiments.metricHistory} (step, then timestamp). */
+  points: MetricObservation[];
+  /** Present when more points may follow: pass it as `pageToken`. */
+  nextPageToken?: string;
 }
 
 /**
@@ -186,6 +204,30 @@ export class RunQueries {
       return this.call("read a metric history", () => store.metricHistoryDownsampled!(runId, key, maxPoints, range));
     const points = await this.call("read a metric history", () => store.metricHistory(runId, key, range));
     return downsampleMinMax(points, maxPoints);
+  }
+
+  /** See {@link Experiments.metricHistoryPage}. */
+  async metricHistoryPage(runId: string, key: string, opts: MetricHistoryPageOptions = {}): Promise<MetricHistoryPage> {
+    this.assertOpen();
+    checkKey("metric key", key);
+    const { maxResults, pageToken } = parseOptions(metricHistoryPageOptionsSchema, opts, "metricHistoryPage options");
+    const limit = maxResults ?? MAX_METRIC_HISTORY_PAGE;
+    const fingerprint = { metricHistory: { runId, key } };
+    const offset = decodePageToken(pageToken, fingerprint, "metricHistoryPage", "another run or metric key");
+    await this.getRun(runId);
+    if (this.buffer.pending > 0) await this.buffer.settle();
+    // One point past the page tells whether another follows.
+    const page = { offset, limit: limit + 1 };
+    const store = this.store;
+    const rows = store.metricHistoryPage
+      ? await this.call("read a metric history", () => store.metricHistoryPage!(runId, key, page))
+      : (await this.call("read a metric history", () => store.metricHistory(runId, key))).slice(
+          offset,
+          offset + limit + 1,
+        );
+    const out: MetricHistoryPage = { points: rows.slice(0, limit) };
+    if (rows.length > limit) out.nextPageToken = encodePageToken(offset + limit, fingerprint);
+    return out;
   }
 
   /** See {@link Experiments.searchRuns}. */

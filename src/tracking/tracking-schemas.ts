@@ -40,6 +40,15 @@ export const metricHistoryOptionsSchema = z.strictObject({
   endStep: safeInt.optional(),
 });
 
+/** The largest (and default) page of `ws.experiments.metricHistoryPage`, as MLflow's `get_metric_history`. */
+export const MAX_METRIC_HISTORY_PAGE = 25_000;
+
+/** `ws.experiments.metricHistoryPage` options. */
+export const metricHistoryPageOptionsSchema = z.strictObject({
+  maxResults: z.number().int().min(1).max(MAX_METRIC_HISTORY_PAGE).optional(),
+  pageToken: z.string().optional(),
+});
+
 /** `ws.experiments.list` options. */
 export const listExperimentsOptionsSchema = z.strictObject({
   lifecycle: lifecycle.optional(),

@@ -1,4 +1,5 @@
 import { downsampleMinMax } from "../metric-downsample.js";
+import { checkMetricHistoryPage } from "../metric-history-page.js";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import type {
   DatasetInputRecord,
@@ -201,6 +202,11 @@ export class MemoryTrackingStore implements TrackingStore {
     range: { startStep?: number; endStep?: number } = {},
   ) {
     return downsampleMinMax(await this.metricHistory(runId, key, range), maxPoints);
+  }
+
+  async metricHistoryPage(runId: string, key: string, page: { offset: number; limit: number }) {
+    checkMetricHistoryPage(page);
+    return (await this.metricHistory(runId, key)).slice(page.offset, page.offset + page.limit);
   }
 
   async putArtifact(runId: string, artifact: RunArtifactRecord) {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { checkMetricHistoryPage } from "../metric-history-page.js";
 import { invalid, notFound } from "../../core/errors.js";
 import { downsampleBuckets } from "../metric-downsample.js";
 import { supersedes } from "../newest-wins.js";
@@ -113,6 +114,20 @@ export class SqlMetricStore {
       .select(["value", "negative_zero", "step", "timestamp"])
       .orderBy("step", "asc")
       .orderBy("timestamp", "asc")
+      .execute()) as MetricRow[];
+    if (rows.length === 0) await requireRun(this.db, runId);
+    return rows.map(toPoint);
+  }
+
+  /** See `TrackingStore.metricHistoryPage`: LIMIT/OFFSET on the ordered series. */
+  async metricHistoryPage(runId: string, key: string, page: { offset: number; limit: number }) {
+    checkMetricHistoryPage(page);
+    const rows = (await this.series(runId, key, {})
+      .select(["value", "negative_zero", "step", "timestamp"])
+      .orderBy("step", "asc")
+      .orderBy("timestamp", "asc")
+      .limit(page.limit)
+      .offset(page.offset)
       .execute()) as MetricRow[];
     if (rows.length === 0) await requireRun(this.db, runId);
     return rows.map(toPoint);

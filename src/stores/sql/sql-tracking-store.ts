@@ -376,6 +376,10 @@ export class SqlTrackingStore implements TrackingStore {
     return this.metrics.metricHistoryDownsampled(runId, key, maxPoints, range);
   }
 
+  metricHistoryPage(runId: string, key: string, page: { offset: number; limit: number }) {
+    return this.metrics.metricHistoryPage(runId, key, page);
+  }
+
   // -- search -----------------------------------------------------------------------------------
 
   searchRuns(query: RunQuery): Promise<StoredRun[]> {
