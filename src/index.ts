@@ -47,6 +47,7 @@ export {
   type SqliteHandle,
   type SqliteStatementHandle,
   SqliteAccelerator,
+  type SqliteAcceleratorOptions,
   SqliteGroupCommit,
   SqlitePointInTime,
   SqliteSqlDialect,
