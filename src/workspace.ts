@@ -1,8 +1,9 @@
 import { mkdir } from "node:fs/promises";
+import { z } from "zod";
 import { join, resolve } from "node:path";
 import { sqliteBackend } from "./adapters/sqlite/sqlite-backend.js";
 import { type Clock, systemClock } from "./core/clock.js";
-import { MlcycleError } from "./core/errors.js";
+import { fromZodError, invalid, MlcycleError } from "./core/errors.js";
 import { EventBus } from "./core/events.js";
 import { FeatureStore } from "./features/feature-store.js";
 import { Lineage } from "./lineage/lineage.js";
@@ -85,6 +86,7 @@ export interface Workspace extends AsyncDisposable {
  */
 export async function createWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   // Options are checked before any store is opened, so a bad option leaves nothing open behind it.
+  checkWorkspaceOptions(options);
   resolveTrackingOptions(options.tracking);
   const metadata = options.metadata ?? memoryStore();
   const artifacts = options.artifacts ?? memoryArtifactStore();
@@ -178,6 +180,13 @@ export interface OpenWorkspaceOptions extends Omit<WorkspaceOptions, "metadata" 
  * ```
  */
 export async function openWorkspace(dir = "./.mlcycle", options: OpenWorkspaceOptions = {}): Promise<Workspace> {
+  if (typeof dir !== "string" || dir.trim() === "")
+    throw invalid(["dir"], "must be a folder path (a non-empty string)");
+  checkWorkspaceOptions(options);
+  if (options.busyTimeoutMs !== undefined) {
+    const parsed = busyTimeoutSchema.safeParse(options.busyTimeoutMs);
+    if (!parsed.success) throw fromZodError(parsed.error, "busyTimeoutMs");
+  }
   const root = resolve(dir);
   await mkdir(root, { recursive: true });
   const { busyTimeoutMs, ...rest } = options;
@@ -189,4 +198,32 @@ export async function openWorkspace(dir = "./.mlcycle", options: OpenWorkspaceOp
     online: rest.online ?? backend.online,
     artifacts: localArtifactStore({ root: join(root, "artifacts") }),
   });
+}
+
+const store = z.custom<object>((v) => typeof v === "object" && v !== null, { message: "must be a store object" });
+/**
+ * The members of {@link WorkspaceOptions}, each of the right kind. Other members are let through: a
+ * backend bundle spread into the options may carry its own (e.g. `database`).
+ */
+const workspaceOptionsSchema = z.object({
+  metadata: store.optional(),
+  artifacts: store.optional(),
+  online: store.optional(),
+  offline: store.optional(),
+  executor: store.optional(),
+  pipelines: store.optional(),
+  tracking: store.optional(),
+  clock: z
+    .custom<Clock>((v) => typeof (v as Partial<Clock> | null)?.now === "function", {
+      message: "must be a clock (an object with now())",
+    })
+    .optional(),
+});
+const busyTimeoutSchema = z.number().int().min(0).max(2_147_483_647);
+
+function checkWorkspaceOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw invalid(["options"], "must be an object of workspace options");
+  const parsed = workspaceOptionsSchema.safeParse(options);
+  if (!parsed.success) throw fromZodError(parsed.error, "workspace options");
 }

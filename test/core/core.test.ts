@@ -100,3 +100,20 @@ describe("fromZodError", () => {
     expect(wrongType).not.toHaveProperty("input");
   });
 });
+
+describe("workspace options", () => {
+  // Regression: openWorkspace(5) made a folder named "5"; a bad clock or busy timeout reached the driver.
+  it("refuses a wrong folder, store, clock or busy timeout with VALIDATION before opening anything", async () => {
+    const { createWorkspace, openWorkspace, isMlcycleError } = await import("../../src/index.js");
+    const refused = (e: unknown) => isMlcycleError(e, "VALIDATION");
+    await expect(openWorkspace(5 as never)).rejects.toSatisfy(refused);
+    await expect(openWorkspace("")).rejects.toSatisfy(refused);
+    await expect(openWorkspace("./never-opened", { busyTimeoutMs: -5 })).rejects.toSatisfy(refused);
+    await expect(openWorkspace("./never-opened", { busyTimeoutMs: 1.5 })).rejects.toSatisfy(refused);
+    await expect(createWorkspace(5 as never)).rejects.toSatisfy(refused);
+    await expect(createWorkspace({ clock: 5 as never })).rejects.toThrow(/clock/);
+    await expect(createWorkspace({ metadata: 5 as never })).rejects.toThrow(/metadata/);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync("./never-opened")).toBe(false);
+  });
+});
