@@ -18,6 +18,8 @@ export interface StepRun {
 export interface TrackedRun extends StepRun {
   flush?(): Promise<unknown>;
   end(status?: "finished" | "failed" | "killed", options?: { error?: unknown }): Promise<unknown>;
+  /** Marks the run ended when its end was committed with the step's records (writes nothing). */
+  markEnded?(status: "finished" | "failed" | "killed"): Promise<unknown>;
 }
 
 /** What pipelines need of the tracking module (`ws.experiments`): start and reopen runs. */
@@ -112,6 +114,13 @@ export class LazyStepRun implements StepRun {
   async flush(): Promise<unknown> {
     if (!this.starting) return undefined;
     return (await this.starting).flush?.();
+  }
+
+  /** Marks the run ended, its end committed elsewhere, when the step used it (a no-op otherwise). */
+  async markEnded(status: "finished" | "failed" | "killed"): Promise<unknown> {
+    if (!this.starting) return undefined;
+    const run = await this.starting;
+    return run.markEnded ? run.markEnded(status) : run.end(status);
   }
 
   /** Ends the run when the step used it (a no-op otherwise). */

@@ -34,7 +34,7 @@ export interface StepCommitStores {
   pipelines: PipelineStore;
   lineage: LineageStore;
   /** The step's tracking run: its metrics are flushed and its end recorded through tracking's API. */
-  trackingRun?: Pick<TrackedRun, "end" | "flush">;
+  trackingRun?: Pick<TrackedRun, "end" | "flush" | "markEnded">;
 }
 
 type RunEndStatus = "finished" | "failed" | "killed";
@@ -57,8 +57,10 @@ export async function commitStepRecords(
     // The run's end is committed with the outcome: its metrics must be in the store before it.
     await run?.flush?.();
     const result = await store.commitStep(commit);
-    // The tracking module still holds the run open (heartbeat, `run.ended`): close it there.
-    await run?.end(status, endOptions).catch(() => undefined);
+    // The tracking module still holds the run open (heartbeat, `run.ended`): close it there — without
+    // a second write when the commit carried its end; with one when the commit was refused.
+    const close = result.committed && run?.markEnded ? run.markEnded(status) : run?.end(status, endOptions);
+    await close?.catch(() => undefined);
     return result;
   }
   const [committed, , lineage] = await Promise.all([

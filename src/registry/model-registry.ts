@@ -22,6 +22,7 @@ import type {
   RegisterOptions,
   ResolvedVersion,
   SlicedEvaluateVersionResult,
+  VersionUpdate,
 } from "./registry-types.js";
 import { checkAlias, checkModelName } from "./registry-validation.js";
 import {
@@ -206,15 +207,7 @@ export class ModelRegistry implements ModelLoader {
   }
 
   /** Updates a version's description, model card, tags (null deletes) or adds metrics. */
-  async updateVersion(
-    ref: ModelRef,
-    patch: {
-      description?: string;
-      modelCard?: string;
-      tags?: Record<string, string | null>;
-      metrics?: Record<string, number>;
-    },
-  ): Promise<ModelVersion> {
+  async updateVersion(ref: ModelRef, patch: VersionUpdate): Promise<ModelVersion> {
     this.live();
     parseArgument("patch", versionPatchSchema, patch);
     return this.parts.versions.update(ref, patch);

@@ -11,7 +11,7 @@ import type { ModelRef } from "./model-ref.js";
 import type { ModelResolver } from "./model-resolver.js";
 import type { RegistryEvents } from "./registry-events.js";
 import type { RegistryLineage, RegistryRunAccess } from "./registry-options.js";
-import type { AuditOptions, ModelVersion, RegisterOptions } from "./registry-types.js";
+import type { AuditOptions, ModelVersion, RegisterOptions, VersionUpdate } from "./registry-types.js";
 import { checkActor, checkMetrics, checkModelName, checkTags } from "./registry-validation.js";
 import { isRunUri, parseRunUri, type RunArtifactRef } from "./run-uri.js";
 import { isZodSchema, type SchemaLike, signatureRecord, validatorFor } from "./signature.js";
@@ -159,15 +159,7 @@ export class ModelVersions {
   }
 
   /** See `ModelRegistry.updateVersion`. */
-  async update(
-    ref: ModelRef,
-    patch: {
-      description?: string;
-      modelCard?: string;
-      tags?: Record<string, string | null>;
-      metrics?: Record<string, number>;
-    },
-  ): Promise<ModelVersion> {
+  async update(ref: ModelRef, patch: VersionUpdate): Promise<ModelVersion> {
     const { model, version } = await this.deps.resolver.resolve(ref);
     const tags: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(patch.tags ?? {})) {

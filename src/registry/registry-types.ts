@@ -100,6 +100,16 @@ export interface RegisterOptions {
   createModel?: boolean;
 }
 
+/** What `ModelRegistry.updateVersion` changes on a version. */
+export interface VersionUpdate {
+  description?: string;
+  modelCard?: string;
+  /** Tags to set; `null` deletes one. */
+  tags?: Record<string, string | null>;
+  /** Metrics to add. */
+  metrics?: Record<string, number>;
+}
+
 /** Options of {@link ModelRegistry.setPolicy}. */
 export interface PolicyOptions {
   /** The version must have an approval (default false). */

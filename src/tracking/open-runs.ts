@@ -70,7 +70,10 @@ export class OpenRuns {
     this.clock = options.clock;
     this.catalog = options.catalog;
     this.deps = options;
-    this.host = { ...options.host, finishRun: (run, status, error) => this.finishRun(run, status, error) };
+    this.host = {
+      ...options.host,
+      finishRun: (run, status, error, options) => this.finishRun(run, status, error, options),
+    };
   }
 
   private assertOpen(): void {
@@ -194,14 +197,20 @@ export class OpenRuns {
     this.events.emit("run.ended", { runId, experimentId: r.experimentId, status });
   }
 
-  private async finishRun(run: Run, status: RunEndStatus, error?: string): Promise<void> {
+  private async finishRun(
+    run: Run,
+    status: RunEndStatus,
+    error?: string,
+    options: { recorded?: boolean } = {},
+  ): Promise<void> {
     this.openRuns.delete(run.id);
     if (this.openRuns.size === 0) this.stopHeartbeat();
-    await this.store.updateRun(run.id, {
-      status,
-      endTime: this.clock.now(),
-      ...(error !== undefined ? { error } : {}),
-    });
+    if (!options.recorded)
+      await this.store.updateRun(run.id, {
+        status,
+        endTime: this.clock.now(),
+        ...(error !== undefined ? { error } : {}),
+      });
     this.events.emit("run.ended", { runId: run.id, experimentId: run.experimentId, status });
   }
 

@@ -68,7 +68,7 @@ export interface RunHost {
   /** Stores a dataset input and records it in lineage. */
   recordInput(run: Run, input: DatasetInput): Promise<void>;
   /** Marks the run ended in the store and emits `run.ended`. */
-  finishRun(run: Run, status: RunEndStatus, error?: string): Promise<void>;
+  finishRun(run: Run, status: RunEndStatus, error?: string, options?: { recorded?: boolean }): Promise<void>;
 }
 
 /** Formats an error for a run's `error` field (name, message and stack, within 8000 characters). */
@@ -344,6 +344,21 @@ export class Run implements AsyncDisposable {
       ),
     );
     if (flushError) throw fromStoreError(flushError, "write metrics", this.host.isClosed());
+  }
+
+  /**
+   * Marks the run ended when its end (`status`, end time) was already committed by another writer as
+   * part of a larger unit of work — a pipeline step commits its tracking run's end with its outcome:
+   * stops its heartbeat and emits `run.ended`, writing nothing. Flush the run's metrics before that
+   * unit is committed. Marking an ended run does nothing.
+   */
+  async markEnded(status: RunEndStatus): Promise<void> {
+    if (this.host.isClosed()) throw closedError();
+    if (this.ended) return;
+    if (status !== "finished" && status !== "failed" && status !== "killed")
+      throw invalid(["status"], `must be finished, failed or killed, got '${String(status)}'`);
+    this.ended = true;
+    await this.host.finishRun(this, status, undefined, { recorded: true });
   }
 
   /** Ends the run as `finished` when still open (for `await using`). */
