@@ -19,6 +19,7 @@ export * from "./stores/model-flavor.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
+export * from "./stores/prediction-log-store.js";
 export * from "./stores/backend.js";
 export { supersedes } from "./stores/newest-wins.js";
 export * from "./stores/executor.js";
@@ -26,6 +27,7 @@ export { inProcessExecutor, type InProcessExecutorOptions } from "./stores/in-pr
 export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 export { memoryStore } from "./stores/memory/memory-metadata-store.js";
 export { memoryBackend } from "./stores/memory/memory-backend.js";
+export { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
 export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";
 export { sqlStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
 export { migrate, writeTransaction, type SqlDatabase, type SqlMigration } from "./stores/sql/sql-database.js";

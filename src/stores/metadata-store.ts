@@ -1,6 +1,7 @@
 import type { FeatureRegistryStore } from "./feature-registry-store.js";
 import type { LineageStore } from "./lineage-store.js";
 import type { PipelineStore } from "./pipeline-store.js";
+import type { PredictionLogStore } from "./prediction-log-store.js";
 import type { RegistryStore } from "./registry-store.js";
 import type { TrackingStore } from "./tracking-store.js";
 
@@ -26,6 +27,11 @@ export interface MetadataStore {
   readonly registry: RegistryStore;
   readonly lineage: LineageStore;
   readonly features: FeatureRegistryStore;
+  /**
+   * The prediction log of served calls and their feedback. Optional: without it the workspace keeps
+   * the log in memory for its own life.
+   */
+  readonly predictions?: PredictionLogStore;
   /** Prepares the store (migrations); the workspace calls it once before use. */
   init?(): Promise<void>;
   /** Releases what the store opened. */

@@ -2,6 +2,7 @@ import type { MetadataStore } from "../metadata-store.js";
 import { MemoryFeatureRegistryStore } from "./memory-feature-registry-store.js";
 import { MemoryLineageStore } from "./memory-lineage-store.js";
 import { MemoryPipelineStore } from "./memory-pipeline-store.js";
+import { MemoryPredictionLogStore } from "./memory-prediction-log-store.js";
 import { MemoryRegistryStore } from "./memory-registry-store.js";
 import { MemoryTrackingStore } from "./memory-tracking-store.js";
 
@@ -24,6 +25,7 @@ export function memoryStore(): MetadataStore {
     registry: new MemoryRegistryStore({ lineage }),
     lineage,
     features: new MemoryFeatureRegistryStore(),
+    predictions: new MemoryPredictionLogStore(),
     async close() {},
   };
 }

@@ -1,0 +1,132 @@
+import { notFound } from "../../core/errors.js";
+import {
+  checkFeedbackRecord,
+  checkPredictionQuery,
+  checkPredictionRecord,
+  encodePredictionPageToken,
+  mergeFeedback,
+} from "../prediction-log-rules.js";
+import type {
+  FeedbackRecord,
+  LoggedPrediction,
+  PredictionLogStore,
+  PredictionPage,
+  PredictionQuery,
+  PredictionRecord,
+} from "../prediction-log-store.js";
+
+const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
+
+/** The in-memory {@link PredictionLogStore}: the reference implementation. */
+export class MemoryPredictionLogStore implements PredictionLogStore {
+  private readonly predictions = new Map<string, PredictionRecord>();
+  private readonly feedback = new Map<string, FeedbackRecord>();
+  /** Ids ordered by (at, id), kept sorted on insert. */
+  private ordered: PredictionRecord[] = [];
+
+  async putPredictions(records: readonly PredictionRecord[]): Promise<void> {
+    records.forEach((r, i) => checkPredictionRecord(r, i));
+    const fresh: PredictionRecord[] = [];
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (this.predictions.has(r.id) || seen.has(r.id)) continue;
+      seen.add(r.id);
+      fresh.push(clone(stripUndefined(r)));
+    }
+    if (!fresh.length) return;
+    for (const r of fresh) this.predictions.set(r.id, r);
+    const last = this.ordered[this.ordered.length - 1];
+    fresh.sort(byTimeThenId);
+    if (!last || byTimeThenId(last, fresh[0]) < 0) this.ordered.push(...fresh);
+    else this.ordered = [...this.ordered, ...fresh].sort(byTimeThenId);
+  }
+
+  async getPrediction(id: string): Promise<LoggedPrediction | undefined> {
+    const r = this.predictions.get(id);
+    return r ? this.logged(r) : undefined;
+  }
+
+  async listPredictions(query: PredictionQuery = {}): Promise<PredictionPage> {
+    const q = checkPredictionQuery(query);
+    const out: LoggedPrediction[] = [];
+    let start = 0;
+    if (q.after) {
+      const after = q.after;
+      start = lowerBound(this.ordered, (r) => byTimeThenId(r, { at: after.at, id: after.id }) <= 0);
+    }
+    let more = false;
+    for (let i = start; i < this.ordered.length; i++) {
+      const r = this.ordered[i];
+      if (q.to !== undefined && r.at >= q.to) break;
+      if (q.from !== undefined && r.at < q.from) continue;
+      if (q.deployment !== undefined && r.deployment !== q.deployment) continue;
+      if (q.model !== undefined && r.model !== q.model) continue;
+      if (q.version !== undefined && r.version !== q.version) continue;
+      if (q.variant !== undefined && r.variant !== q.variant) continue;
+      if (q.withFeedback !== undefined && this.feedback.has(r.id) !== q.withFeedback) continue;
+      if (out.length === q.limit) {
+        more = true;
+        break;
+      }
+      out.push(this.logged(r));
+    }
+    const last = out[out.length - 1];
+    return more && last
+      ? { predictions: out, nextPageToken: encodePredictionPageToken(last.at, last.id) }
+      : { predictions: out };
+  }
+
+  async putFeedback(records: readonly FeedbackRecord[]): Promise<void> {
+    records.forEach((f, i) => checkFeedbackRecord(f, i));
+    for (const f of records) if (!this.predictions.has(f.predictionId)) throw notFound("prediction", f.predictionId);
+    for (const f of records)
+      this.feedback.set(f.predictionId, mergeFeedback(this.feedback.get(f.predictionId), clone(f)));
+  }
+
+  async deletePredictionsBefore(before: number, options: { deployment?: string } = {}): Promise<number> {
+    checkPredictionQuery({
+      to: before,
+      ...(options.deployment !== undefined ? { deployment: options.deployment } : {}),
+    });
+    const keep: PredictionRecord[] = [];
+    let removed = 0;
+    for (const r of this.ordered) {
+      if (r.at < before && (options.deployment === undefined || r.deployment === options.deployment)) {
+        this.predictions.delete(r.id);
+        this.feedback.delete(r.id);
+        removed++;
+      } else keep.push(r);
+    }
+    this.ordered = keep;
+    return removed;
+  }
+
+  private logged(r: PredictionRecord): LoggedPrediction {
+    const f = this.feedback.get(r.id);
+    const out: LoggedPrediction = clone(r);
+    if (f) out.feedback = clone(f);
+    return out;
+  }
+}
+
+function byTimeThenId(a: { at: number; id: string }, b: { at: number; id: string }): number {
+  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** First index whose element does not satisfy `before` (the array is partitioned by it). */
+function lowerBound<T>(xs: readonly T[], before: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(xs[mid])) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function stripUndefined(r: PredictionRecord): PredictionRecord {
+  const out = { ...r } as Record<string, unknown>;
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out as unknown as PredictionRecord;
+}

@@ -1,0 +1,122 @@
+import { invalid } from "../core/errors.js";
+import { checkJsonValue, checkName } from "../core/validation.js";
+import {
+  type FeedbackRecord,
+  PREDICTION_PAGE_DEFAULT,
+  PREDICTION_PAGE_MAX,
+  type PredictionQuery,
+  type PredictionRecord,
+} from "./prediction-log-store.js";
+
+/**
+ * The checks every prediction log store applies, so memory, SQL and third-party stores refuse the
+ * same input with the same `VALIDATION`.
+ */
+
+const PAYLOAD_STATES = new Set(["full", "sampled_out", "truncated"]);
+
+function checkTime(what: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || !Number.isInteger(v) || v < 0)
+    throw invalid([what], `must be a time in ms since the epoch (a non-negative integer), got ${String(v)}`);
+  return v;
+}
+
+function checkVersion(what: string, v: unknown): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+    throw invalid([what], `must be a positive integer, got ${String(v)}`);
+}
+
+/** `VALIDATION` naming the first member of a prediction record that is not well formed. */
+export function checkPredictionRecord(r: PredictionRecord, i = 0): void {
+  const at = (k: string) => `predictions.${i}.${k}`;
+  if (typeof r !== "object" || r === null) throw invalid([`predictions.${i}`], "must be a prediction record");
+  checkName(at("id"), r.id);
+  checkName(at("deployment"), r.deployment);
+  checkName(at("model"), r.model);
+  checkVersion(at("version"), r.version);
+  checkName(at("versionId"), r.versionId);
+  if (r.variant !== undefined) checkName(at("variant"), r.variant);
+  if (!Number.isInteger(r.rows) || r.rows < 0)
+    throw invalid([at("rows")], `must be a non-negative integer, got ${String(r.rows)}`);
+  if (typeof r.latencyMs !== "number" || !Number.isFinite(r.latencyMs) || r.latencyMs < 0)
+    throw invalid([at("latencyMs")], `must be a non-negative number of ms, got ${String(r.latencyMs)}`);
+  checkTime(at("at"), r.at);
+  if (!PAYLOAD_STATES.has(r.payload)) throw invalid([at("payload")], "must be full, sampled_out or truncated");
+  if (r.inputs !== undefined) checkJsonValue(at("inputs"), r.inputs);
+  if (r.outputs !== undefined) checkJsonValue(at("outputs"), r.outputs);
+  if (r.models !== undefined) {
+    if (!Array.isArray(r.models)) throw invalid([at("models")], "must be an array of model versions");
+    r.models.forEach((m, j) => {
+      checkName(`${at("models")}.${j}.model`, m?.model);
+      checkVersion(`${at("models")}.${j}.version`, m?.version);
+      checkName(`${at("models")}.${j}.versionId`, m?.versionId);
+      if (m.step !== undefined) checkName(`${at("models")}.${j}.step`, m.step);
+    });
+  }
+}
+
+/** `VALIDATION` naming the first member of a feedback record that is not well formed. */
+export function checkFeedbackRecord(f: FeedbackRecord, i = 0): void {
+  const at = (k: string) => `feedback.${i}.${k}`;
+  if (typeof f !== "object" || f === null) throw invalid([`feedback.${i}`], "must be a feedback record");
+  checkName(at("predictionId"), f.predictionId);
+  if (f.label === undefined && f.outcome === undefined)
+    throw invalid([`feedback.${i}`], "must give a label or an outcome");
+  if (f.label !== undefined) checkJsonValue(at("label"), f.label);
+  if (f.outcome !== undefined && (typeof f.outcome !== "number" || !Number.isFinite(f.outcome)))
+    throw invalid([at("outcome")], `must be a finite number, got ${String(f.outcome)}`);
+  checkTime(at("at"), f.at);
+}
+
+/** A query with its page size and decoded cursor. */
+export interface CheckedPredictionQuery extends PredictionQuery {
+  limit: number;
+  /** Predictions strictly after (at, id). */
+  after?: { at: number; id: string };
+}
+
+/** Checks a query and decodes its page token (`VALIDATION` for a bad one). */
+export function checkPredictionQuery(query: PredictionQuery = {}): CheckedPredictionQuery {
+  if (typeof query !== "object" || query === null) throw invalid(["query"], "must be an object");
+  for (const k of ["deployment", "model", "variant"] as const) if (query[k] !== undefined) checkName(k, query[k]);
+  if (query.version !== undefined) checkVersion("version", query.version);
+  if (query.from !== undefined) checkTime("from", query.from);
+  if (query.to !== undefined) checkTime("to", query.to);
+  if (query.withFeedback !== undefined && typeof query.withFeedback !== "boolean")
+    throw invalid(["withFeedback"], "must be a boolean");
+  const limit = query.limit ?? PREDICTION_PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PREDICTION_PAGE_MAX)
+    throw invalid(["limit"], `must be an integer from 1 to ${PREDICTION_PAGE_MAX}, got ${String(limit)}`, "too_big");
+  const out: CheckedPredictionQuery = { ...query, limit };
+  if (query.pageToken !== undefined) out.after = decodePredictionPageToken(query.pageToken);
+  return out;
+}
+
+/** The opaque token of the page after the prediction (at, id). */
+export function encodePredictionPageToken(at: number, id: string): string {
+  return Buffer.from(JSON.stringify([at, id]), "utf8").toString("base64url");
+}
+
+function decodePredictionPageToken(token: unknown): { at: number; id: string } {
+  const bad = () => invalid(["pageToken"], "is not a page token of this prediction log");
+  if (typeof token !== "string" || token.length === 0 || token.length > 1000) throw bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !Number.isInteger(parsed[0]) || typeof parsed[1] !== "string")
+    throw bad();
+  return { at: parsed[0], id: parsed[1] };
+}
+
+/** Merges new feedback into stored feedback (see `PredictionLogStore.putFeedback`). */
+export function mergeFeedback(stored: FeedbackRecord | undefined, next: FeedbackRecord): FeedbackRecord {
+  const merged: FeedbackRecord = { predictionId: next.predictionId, at: Math.max(stored?.at ?? 0, next.at) };
+  const label = next.label !== undefined ? next.label : stored?.label;
+  const outcome = next.outcome !== undefined ? next.outcome : stored?.outcome;
+  if (label !== undefined) merged.label = label;
+  if (outcome !== undefined) merged.outcome = outcome;
+  return merged;
+}
