@@ -68,6 +68,18 @@ export function checkFeedbackRecord(f: FeedbackRecord, i = 0): void {
   checkTime(at("at"), f.at);
 }
 
+/** Checks every record of a batch given to `putPredictions`. */
+export function checkPredictionBatch(records: readonly PredictionRecord[]): void {
+  if (!Array.isArray(records)) throw invalid(["predictions"], "must be an array of prediction records");
+  for (let i = 0; i < records.length; i++) checkPredictionRecord(records[i], i);
+}
+
+/** Checks every record of a batch given to `putFeedback`. */
+export function checkFeedbackBatch(records: readonly FeedbackRecord[]): void {
+  if (!Array.isArray(records)) throw invalid(["feedback"], "must be an array of feedback records");
+  for (let i = 0; i < records.length; i++) checkFeedbackRecord(records[i], i);
+}
+
 /** A query with its page size and decoded cursor. */
 export interface CheckedPredictionQuery extends PredictionQuery {
   limit: number;

@@ -1,8 +1,8 @@
 import { notFound } from "../../core/errors.js";
 import {
-  checkFeedbackRecord,
+  checkFeedbackBatch,
   checkPredictionQuery,
-  checkPredictionRecord,
+  checkPredictionBatch,
   encodePredictionPageToken,
   mergeFeedback,
 } from "../prediction-log-rules.js";
@@ -25,7 +25,7 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
   private ordered: PredictionRecord[] = [];
 
   async putPredictions(records: readonly PredictionRecord[]): Promise<void> {
-    records.forEach((r, i) => checkPredictionRecord(r, i));
+    checkPredictionBatch(records);
     const fresh: PredictionRecord[] = [];
     const seen = new Set<string>();
     for (const r of records) {
@@ -77,7 +77,7 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
   }
 
   async putFeedback(records: readonly FeedbackRecord[]): Promise<void> {
-    records.forEach((f, i) => checkFeedbackRecord(f, i));
+    checkFeedbackBatch(records);
     for (const f of records) if (!this.predictions.has(f.predictionId)) throw notFound("prediction", f.predictionId);
     for (const f of records)
       this.feedback.set(f.predictionId, mergeFeedback(this.feedback.get(f.predictionId), clone(f)));
