@@ -20,6 +20,7 @@ export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
 export * from "./stores/prediction-log-store.js";
+export * from "./stores/online-experiment-store.js";
 export * from "./stores/backend.js";
 export { supersedes } from "./stores/newest-wins.js";
 export * from "./stores/executor.js";
