@@ -29,6 +29,7 @@ export { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 export { memoryStore } from "./stores/memory/memory-metadata-store.js";
 export { memoryBackend } from "./stores/memory/memory-backend.js";
 export { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
+export { MemoryOnlineExperimentStore } from "./stores/memory/memory-online-experiment-store.js";
 export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";
 export { sqlStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
 export { migrate, writeTransaction, type SqlDatabase, type SqlMigration } from "./stores/sql/sql-database.js";
