@@ -139,8 +139,8 @@ function toFeedbackRow(f: FeedbackRecord): FeedbackRow {
  *   retried batch writes nothing twice.
  * - `listPredictions` is a keyset page on (time, id) over the index of the filter (the time, the
  *   deployment, its variant, or the model version), feedback joined in.
- * - `putFeedback` reads the predictions and their stored feedback, merges, and upserts, in one write
- *   transaction.
+ * - `putFeedback` checks the predictions exist and upserts the feedback merged as `mergeFeedback`
+ *   merges (in SQL: `coalesce` keeps a stored member the new record lacks), in one write transaction.
  * - `deletePredictionsBefore` removes the oldest predictions and their feedback a few thousand at a
  *   time, each batch its own transaction, so serving's writes never wait behind a long delete.
  *
@@ -207,43 +207,34 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     await writeTransaction(this.database, async (trx) => {
       const t = trx as Kysely<Tables>;
       const known = new Set<string>();
-      const stored = new Map<string, FeedbackRecord>();
       for (let i = 0; i < ids.length; i += perList) {
-        const chunk = ids.slice(i, i + perList);
         const found = await t
           .selectFrom("prediction_log")
           .select("id")
-          .where(this.database.dialect.inList(sql.ref("id"), chunk, false))
+          .where(this.database.dialect.inList(sql.ref("id"), ids.slice(i, i + perList), false))
           .execute();
         for (const r of found) known.add(r.id);
       }
       for (const f of records) if (!known.has(f.predictionId)) throw notFound("prediction", f.predictionId);
-      for (let i = 0; i < ids.length; i += perList) {
-        const chunk = ids.slice(i, i + perList);
-        const rows = await t
-          .selectFrom("prediction_feedback")
-          .selectAll()
-          .where(this.database.dialect.inList(sql.ref("prediction_id"), chunk, false))
-          .execute();
-        for (const r of rows) stored.set(r.prediction_id, fromFeedbackRow(r));
-      }
+      // The batch's records for one prediction merged in order, then merged into the stored row by
+      // the upsert itself — mergeFeedback's rule in SQL (a given label or outcome replaces the stored
+      // one, an absent one is NULL and keeps it; the newest time wins), so two writers at once on a
+      // backend without a database-wide write lock never lose each other's label or outcome.
       const merged = new Map<string, FeedbackRecord>();
-      for (const f of records)
-        merged.set(
-          f.predictionId,
-          mergeFeedback(merged.get(f.predictionId) ?? stored.get(f.predictionId), storedFeedback(f)),
-        );
+      for (const f of records) merged.set(f.predictionId, mergeFeedback(merged.get(f.predictionId), storedFeedback(f)));
       const rows = [...merged.values()].map(toFeedbackRow);
+      const stored = (c: string) => sql.ref(`prediction_feedback.${c}`);
+      const incoming = (c: string) => sql.ref(`excluded.${c}`);
       for (let i = 0; i < rows.length; i += perStatement)
         await t
           .insertInto("prediction_feedback")
           .values(rows.slice(i, i + perStatement))
           .onConflict((oc) =>
-            oc.column("prediction_id").doUpdateSet((eb) => ({
-              label: eb.ref("excluded.label"),
-              outcome: eb.ref("excluded.outcome"),
-              recorded_at: eb.ref("excluded.recorded_at"),
-            })),
+            oc.column("prediction_id").doUpdateSet({
+              label: sql`coalesce(${incoming("label")}, ${stored("label")})`,
+              outcome: sql`coalesce(${incoming("outcome")}, ${stored("outcome")})`,
+              recorded_at: sql`case when ${incoming("recorded_at")} > ${stored("recorded_at")} then ${incoming("recorded_at")} else ${stored("recorded_at")} end`,
+            }),
           )
           .execute();
     });
