@@ -75,4 +75,5 @@ export { MemoryOfflineStore, memoryOfflineStore } from "./stores/memory/memory-o
 export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-online-store.js";
 export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";
 export { SqlOnlineStore, sqlOnlineStore } from "./stores/sql/sql-online-store.js";
+export { SqlPredictionLogStore } from "./stores/sql/sql-prediction-log-store.js";
 export { SqliteOnlineStore, sqliteOnlineStore } from "./adapters/sqlite/sqlite-online-store.js";
