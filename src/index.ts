@@ -76,4 +76,5 @@ export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-onl
 export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";
 export { SqlOnlineStore, sqlOnlineStore } from "./stores/sql/sql-online-store.js";
 export { SqlPredictionLogStore } from "./stores/sql/sql-prediction-log-store.js";
+export { SqlOnlineExperimentStore } from "./stores/sql/sql-online-experiment-store.js";
 export { SqliteOnlineStore, sqliteOnlineStore } from "./adapters/sqlite/sqlite-online-store.js";
