@@ -17,14 +17,24 @@ export interface PredictionLogOptions {
   enabled?: boolean;
   /** Share of calls whose inputs and outputs are kept, 0..1 (default 1). Every call gets a row. */
   sampleRate?: number;
+  /** Seed of the sampling choice, for a reproducible choice of the calls kept (default: random). */
+  sampleSeed?: number;
   /** Largest JSON size of inputs + outputs kept per row, in bytes (default 64 KiB); larger ones are dropped. */
   maxPayloadBytes?: number;
   /** Rows buffered before a write (default 500). */
   flushSize?: number;
   /** Longest a row waits in the buffer, in ms (default 1,000). */
   flushIntervalMs?: number;
-  /** Predictions older than this are removed (ms; default: kept). */
+  /**
+   * Predictions of this deployment older than this are removed (ms; default: kept), at each
+   * `flush()` and periodically (every `retentionMs`, at most every minute).
+   */
   retentionMs?: number;
+  /**
+   * Most rows kept while the store cannot be written (default 100,000): failed writes are retried at
+   * the next interval, and beyond this bound the oldest rows are dropped (`deployment.log_failed`).
+   */
+  maxBacklog?: number;
 }
 
 /** Feature-enriched serving: where a deployment gets the features of entity keys. */
@@ -105,6 +115,12 @@ export interface BatchPredictionOptions<O = unknown> {
   onChunk?(outputs: O, info: { chunk: number; rows: number }): void | Promise<void>;
   /** Reported after each chunk. */
   onProgress?(progress: { chunks: number; rows: number }): void;
+  /**
+   * Turns one chunk of rows into the model's inputs (default: the array of rows as it is), e.g.
+   * `(rows) => ({ input: rows })` for a model with named inputs.
+   */
+  toInputs?(rows: unknown[]): unknown;
+  /** Stops between chunks (`CANCELLED`); nothing is stored or recorded for a stopped run. */
   signal?: AbortSignal;
 }
 
@@ -130,6 +146,8 @@ export interface DeploymentDescription {
   flavor: string;
   featureService?: string;
   signature?: { inputs?: JsonSchema; outputs?: JsonSchema };
+  /** Every model version of a composite routine (whose `model` and `version` are its first model's). */
+  models?: PredictionModelRef[];
 }
 
 /** Readiness and health of a deployment. */
