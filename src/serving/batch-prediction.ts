@@ -148,7 +148,7 @@ async function modelNode(lineage: ServingLineage, ref: PredictionModelRef): Prom
 async function recordLineage(ctx: BatchPredictionContext, digest: string, rows: number, chunks: number) {
   const { lineage, lease, deployment, clock } = ctx;
   const primary = lease.primary;
-  const models = await Promise.all(lease.versions.map((v) => modelNode(lineage, v)));
+  const models = [...new Set(await Promise.all(lease.versions.map((v) => modelNode(lineage, v))))];
   const predictions = await lineage.recordArtifact({
     type: "predictions",
     name: `${deployment}/${digest.slice(0, 12)}`,

@@ -1,22 +1,51 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   createWorkspace,
   isMlcycleError,
+  localArtifactStore,
+  memoryStore,
   type MlcycleError,
   type MlcycleEvents,
-  openWorkspace,
+  type PredictionLogStore,
+  sqliteBackend,
   type Workspace,
   type WorkspaceOptions,
 } from "../../src/index.js";
 import { tempDir } from "../helpers.js";
 
-/** The memory and SQLite workspaces every serving test runs on. */
-export function servingWorkspaces(): Array<[string, (options?: WorkspaceOptions) => Promise<Workspace>]> {
+/** Options of a test workspace: a workspace's, plus the prediction log store to use. */
+export type ServingWorkspaceOptions = Omit<WorkspaceOptions, "metadata"> & { predictions?: PredictionLogStore };
+
+/**
+ * The memory and SQLite workspaces every serving test runs on (the SQLite one as `openWorkspace`
+ * builds it: a database file and a local artifact folder), optionally with a given prediction log.
+ */
+export function servingWorkspaces(): Array<[string, (options?: ServingWorkspaceOptions) => Promise<Workspace>]> {
   const dir = tempDir("mlcycle-serving-");
   let n = 0;
   return [
-    ["memory", (options) => createWorkspace(options)],
-    ["sqlite", (options) => openWorkspace(join(dir, `ws-${n++}`), options)],
+    [
+      "memory",
+      ({ predictions, ...options } = {}) => {
+        const metadata = memoryStore();
+        return createWorkspace({ ...options, metadata: predictions ? { ...metadata, predictions } : metadata });
+      },
+    ],
+    [
+      "sqlite",
+      ({ predictions, ...options } = {}) => {
+        const root = join(dir, `ws-${n++}`);
+        mkdirSync(root, { recursive: true });
+        const backend = sqliteBackend({ path: join(root, "mlcycle.db") });
+        return createWorkspace({
+          ...backend,
+          artifacts: localArtifactStore({ root: join(root, "artifacts") }),
+          ...options,
+          metadata: predictions ? { ...backend.metadata, predictions } : backend.metadata,
+        });
+      },
+    ],
   ];
 }
 
