@@ -47,6 +47,8 @@ interface Answer {
   rows: number;
 }
 
+const NO_OPTIONS: EngineRunOptions = Object.freeze({});
+
 function rowsOf(inputs: unknown): number {
   return rowShape(inputs)?.rows ?? 1;
 }
@@ -170,17 +172,18 @@ export class ServedDeployment<I = any, O = any> implements Deployment<I, O> {
   /** Runs one call on the version(s) serving now, held until it is answered. */
   private runAlone(inputs: unknown, options: PredictOptions | undefined): Promise<Answer> {
     const lease = this.parts.engine.acquire();
-    let running: Promise<Answer>;
+    let running: Promise<EngineCall>;
     try {
-      running = this.runHeld(lease, inputs, options);
+      running = lease.run(lease.validateInputs(inputs), options ?? NO_OPTIONS);
     } catch (error) {
       lease.release();
-      throw error;
+      return Promise.reject(error);
     }
     return running.then(
-      (a) => {
+      (call) => {
         lease.release();
-        return a;
+        lease.validateOutputs(call.outputs);
+        return { outputs: call.outputs, models: call.models, rows: rowsOf(inputs) };
       },
       (error) => {
         lease.release();

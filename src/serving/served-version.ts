@@ -81,8 +81,10 @@ export class ServedVersion implements EngineLease {
   run(inputs: unknown): Promise<EngineCall> {
     try {
       const out = this.model.predictor.predict(inputs);
-      const versions = this.versions;
-      return Promise.resolve(out).then((outputs) => ({ outputs, models: versions }));
+      const models = this.versions;
+      if (typeof (out as PromiseLike<unknown> | null)?.then !== "function")
+        return Promise.resolve({ outputs: out, models });
+      return Promise.resolve(out).then((outputs) => ({ outputs, models }));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -107,6 +107,26 @@ describe.each(servingWorkspaces())("the prediction log on %s", (_name, open) => 
     expect(truncated).not.toHaveProperty("outputs");
   });
 
+  it("keeps payloads JSON can hold: bigints as numbers, unpaired surrogates replaced, typed arrays as arrays", async () => {
+    await using ws = await open();
+    ws.registry.registerFunction("odd", () => (rows: number[][]) => ({
+      ids: BigInt64Array.from(rows.map((r) => BigInt(r[0]))),
+      big: 2n ** 70n,
+      text: "broken \uD800 pair",
+      scores: rows.map((r) => Float64Array.from([r[0], Number.NaN])),
+    }));
+    await ws.registry.register("odd", { model: functionModel("odd", {}) });
+    const d = await ws.serving.deploy("odd@1");
+    const p = await d.predict([[7]]);
+    await d.flush();
+    expect((await ws.serving.getPrediction(p.predictionId))?.outputs).toEqual({
+      ids: [7],
+      big: (2n ** 70n).toString(),
+      text: "broken \uFFFD pair",
+      scores: [[7, null]],
+    });
+  });
+
   it("keeps rows the store could not write (bounded), retries them, and reports it in health()", async () => {
     const store = new OutageStore();
     await using ws = await open({ predictions: store });
