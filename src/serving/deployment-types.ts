@@ -86,7 +86,7 @@ export interface Prediction<O = unknown> {
   /** The prediction id (ULID): give it to `feedback`. */
   predictionId: string;
   outputs: O;
-  /** The model and version that answered. */
+  /** The model and version that answered (a routine's: the last model it called). */
   model: string;
   version: number;
   /** Every model version called (composite routines), in order. */
@@ -139,7 +139,9 @@ export interface BatchPredictionResult {
 /** What `/metadata` reports and {@link Deployment.describe} returns. */
 export interface DeploymentDescription {
   name: string;
+  /** The reference served, or `routine:<name>` for a composite routine. */
   ref: string;
+  /** The model and version serving now (a routine's: its first model's). */
   model: string;
   version: number;
   versionId: string;
@@ -155,6 +157,7 @@ export interface DeploymentHealth {
   /** Loaded and taking traffic. */
   ready: boolean;
   state: "loading" | "ready" | "closing" | "closed";
+  /** The model and version serving now (a routine's: its first model's). */
   model: string;
   version: number;
   /** Calls in flight. */
@@ -174,14 +177,15 @@ export interface DeploymentHealth {
  */
 export interface Deployment<I = any, O = any> extends AsyncDisposable {
   readonly name: string;
-  /** The reference served (`churn@champion`, `churn@3`…). */
+  /** The reference served (`churn@champion`, `churn@3`…), or `routine:<name>`. */
   readonly ref: string;
   /** Validates inputs (and outputs), calls the version serving now, logs the call. */
   predict(inputs: I, options?: PredictOptions): Promise<Prediction<O>>;
   /**
    * Predicts for entity keys: reads the feature service's online features (request values in
    * `values` are merged over them, row by row), applies on-demand transforms as in training, and
-   * calls the model.
+   * calls the model. The version is held from the read to the answer, so the features are those of
+   * the service of the version that answers. These calls are not micro-batched.
    */
   predictEntities(
     entities: ReadonlyArray<Record<string, unknown>>,

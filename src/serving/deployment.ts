@@ -2,7 +2,6 @@ import type { Clock } from "../core/clock.js";
 import { closedError, invalid, isMlcycleError, MlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import { newId } from "../core/ids.js";
-import { checkName } from "../core/validation.js";
 import type { PredictionLogStore, PredictionModelRef } from "../stores/prediction-log-store.js";
 import { runBatchPrediction } from "./batch-prediction.js";
 import type { DeploymentEngine, EngineCall, EngineLease, EngineRunOptions } from "./deployment-engine.js";
@@ -18,6 +17,7 @@ import type {
   PredictOptions,
 } from "./deployment-types.js";
 import { entityInputs, noFeatureService, readEntityFeatures } from "./entity-features.js";
+import { recordFeedback } from "./feedback.js";
 import { type BatchedCall, MicroBatcher } from "./micro-batcher.js";
 import { PredictionLogger } from "./prediction-logger.js";
 import { mergeRows, rowShape, splitRows } from "./row-batches.js";
@@ -341,24 +341,9 @@ export class ServedDeployment<I = any, O = any> implements Deployment<I, O> {
 
   async feedback(predictionId: string, feedback: Feedback): Promise<void> {
     if (this.state === "closed") throw this.closedError();
-    checkName("predictionId", predictionId);
-    if (typeof feedback !== "object" || feedback === null || Array.isArray(feedback))
-      throw invalid(["feedback"], "must be an object with a label, an outcome, or both");
-    const { label, outcome, ...rest } = feedback;
-    const unknown = Object.keys(rest);
-    if (unknown.length > 0) throw invalid(["feedback", unknown[0]], "is not a member of feedback (label, outcome)");
-    if (label === undefined && outcome === undefined)
-      throw invalid(["feedback"], "must give a label, an outcome, or both");
     // Rows still in the buffer are written first, so feedback to a fresh prediction finds it.
     await this.logger.flush();
-    await this.parts.predictions.putFeedback([
-      {
-        predictionId,
-        ...(label !== undefined ? { label } : {}),
-        ...(outcome !== undefined ? { outcome } : {}),
-        at: Math.floor(this.parts.clock.now()),
-      },
-    ]);
+    await recordFeedback(this.parts.predictions, this.parts.clock, predictionId, feedback);
   }
 
   flush(): Promise<void> {

@@ -59,11 +59,24 @@ export class ModelSlot {
   /** Resolves the reference, loads and warms the version; `NOT_FOUND`, `VALIDATION`… as the loader says. */
   static async open(options: ModelSlotOptions): Promise<ModelSlot> {
     const parsed = parseModelRef(options.ref);
-    const { version } = await options.loader.resolve(options.ref);
-    const first = await loadVersion(options, version.id);
-    const slot = new ModelSlot(options, first);
-    if (parsed.kind === "alias") slot.watch();
-    return slot;
+    // A move made while the first version loads is noted, and checked once the slot is watching.
+    let movedMeanwhile = false;
+    const off =
+      parsed.kind === "alias"
+        ? options.events.on("model.alias.moved", (e) => {
+            if (e.model === parsed.model && e.alias === parsed.alias) movedMeanwhile = true;
+          })
+        : undefined;
+    try {
+      const { version } = await options.loader.resolve(options.ref);
+      const first = await loadVersion(options, version.id);
+      const slot = new ModelSlot(options, first);
+      if (parsed.kind === "alias") slot.watch();
+      if (movedMeanwhile) void slot.refresh();
+      return slot;
+    } finally {
+      off?.();
+    }
   }
 
   /** The version taking calls now. */

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { closedError, fromZodError, invalid, MlcycleError, notFound } from "../core/errors.js";
+import { closedError, fromZodError, MlcycleError, notFound } from "../core/errors.js";
 import { checkName } from "../core/validation.js";
 import { type ModelRef, parseModelRef } from "../registry/model-ref.js";
 import { ServedDeployment } from "./deployment.js";
+import { recordFeedback } from "./feedback.js";
 import type { DeploymentEngine } from "./deployment-engine.js";
 import type { Deployment, DeployOptions, Feedback } from "./deployment-types.js";
 import { ModelEngine } from "./model-engine.js";
@@ -177,15 +178,8 @@ export class Serving {
    */
   async feedback(predictionId: string, feedback: Feedback): Promise<void> {
     this.live();
-    const any = this.deployments.values().next().value as ServedDeployment | undefined;
     await Promise.all([...this.deployments.values()].map((d) => d.flush()));
-    if (any) return any.feedback(predictionId, feedback);
-    checkName("predictionId", predictionId);
-    if (typeof feedback !== "object" || feedback === null)
-      throw invalid(["feedback"], "must be an object with a label, an outcome, or both");
-    await this.options.predictions.putFeedback([
-      { predictionId, ...feedback, at: Math.floor(this.options.clock.now()) },
-    ]);
+    await recordFeedback(this.options.predictions, this.options.clock, predictionId, feedback);
   }
 
   /**

@@ -173,6 +173,31 @@ describe.each(servingWorkspaces())("hot swap on %s", (_name, open) => {
     expect(closed).toEqual([1]);
   });
 
+  it("a move made while the deployment is still loading its first version is not missed", async () => {
+    await using ws = await open();
+    let entered!: () => void;
+    const loading = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ws.registry.registerFunction("late", async (s: { value: number }) => {
+      if (s.value === 1) {
+        entered();
+        await gate;
+      }
+      return (rows: number[][]) => rows.map(() => s.value);
+    });
+    for (const value of [1, 2]) await ws.registry.register("late", { model: functionModel("late", { value }) });
+    await ws.registry.setAlias("late", "live", 1);
+    const deploying = ws.serving.deploy("late@live", { pollIntervalMs: false });
+    await loading;
+    const swapped = next(ws, "deployment.swapped");
+    await ws.registry.setAlias("late", "live", 2);
+    release();
+    const d = await deploying;
+    expect(await swapped).toMatchObject({ from: 1, to: 2 });
+    expect((await d.predict([[1]])).outputs).toEqual([2]);
+  });
+
   it("a version that cannot load or warm keeps the old one serving, with lastError and an event", async () => {
     await using ws = await open();
     registerConstant(ws);
