@@ -10,6 +10,7 @@ import { Lineage } from "./lineage/lineage.js";
 import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import type { PipelineSettings } from "./pipeline/pipelines-options.js";
+import { Monitors } from "./monitoring/monitors.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { Serving } from "./serving/serving.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
@@ -19,6 +20,7 @@ import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
 import { memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
+import { MemoryMonitorStore } from "./stores/memory/memory-monitor-store.js";
 import { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
@@ -62,6 +64,8 @@ export interface Workspace extends AsyncDisposable {
   readonly features: FeatureStore;
   /** Deployments: registry versions served in process, hot-swapped, logged. */
   readonly serving: Serving;
+  /** Monitors: drift, data quality, performance and alerts over deployments or rows given directly. */
+  readonly monitors: Monitors;
   /** The lineage graph. */
   readonly lineage: Lineage;
   /** Typed events of every domain. */
@@ -136,12 +140,22 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     events,
     clock,
   });
+  // A metadata store without a prediction log keeps the log in memory for the workspace's life.
+  const predictions = metadata.predictions ?? new MemoryPredictionLogStore();
   ws.serving = new Serving({
     loader: ws.registry,
     features: ws.features,
-    // A metadata store without a prediction log keeps the log in memory for the workspace's life.
-    predictions: metadata.predictions ?? new MemoryPredictionLogStore(),
+    predictions,
     artifacts,
+    lineage: ws.lineage,
+    events,
+    clock,
+  });
+  ws.monitors = new Monitors({
+    // A metadata store without a monitor store keeps monitors in memory for the workspace's life.
+    store: metadata.monitors ?? new MemoryMonitorStore(),
+    predictions,
+    deployments: ws.serving,
     lineage: ws.lineage,
     events,
     clock,
@@ -161,9 +175,10 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     closing ??= (async () => {
       ws.closed = true;
       const errors: unknown[] = [];
-      // Domain modules first (they flush into the stores), then the stores. Serving goes first of
-      // all: its calls in flight still use the registry, features and lineage while they drain.
-      for (const m of [ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
+      // Domain modules first (they flush into the stores), then the stores. Monitors go first of all
+      // (they write what they aggregated and read the deployments' counters), then serving: its
+      // calls in flight still use the registry, features and lineage while they drain.
+      for (const m of [ws.monitors, ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
       await artifacts.close?.().catch((e: unknown) => errors.push(e));

@@ -33,4 +33,8 @@ export const lineageIds = {
   predictions: (digest: string) => `predictions:${digest}`,
   /** One batch prediction run of a deployment (execution). */
   batchPrediction: (id: string) => `batch_prediction:${id}`,
+  /** A monitor's reference profile, by version (artifact). */
+  referenceProfile: (monitor: string, version: number) => `reference_profile:${monitor}/${version}`,
+  /** The profiling that built a monitor's reference profile (execution). */
+  profiling: (monitor: string, version: number) => `profiling:${monitor}/${version}`,
 } as const;
