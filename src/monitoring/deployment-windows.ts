@@ -48,8 +48,8 @@ const PAGE = 1_000;
 /**
  * Reads one window of a deployment's prediction log (its feedback included) into an aggregate, a
  * page at a time: every call counts for latency and throughput; calls whose payload was kept give
- * rows (the monitor's `toRows`, else {@link defaultPredictionRows}), each hashed by prediction id
- * and row position so that any process reading the same log samples the same rows.
+ * rows (the monitor's `toRows`, else {@link defaultPredictionRows}), each hashed by its time,
+ * position and values so that any process reading the same log samples the same rows.
  */
 export async function readDeploymentWindow(q: DeploymentWindowQuery): Promise<DeploymentWindowRead> {
   const aggregate = new WindowAggregate(q.config, q.reference);
@@ -80,11 +80,10 @@ export async function readDeploymentWindow(q: DeploymentWindowQuery): Promise<De
         else
           for (let i = 0; i < rows.length; i++) {
             const r = rows[i] ?? {};
-            aggregate.addRow(
-              names.map((n) => r[n]),
-              rowHash(`${p.id}/${i}`),
-              p.at,
-            );
+            const values = names.map((n) => r[n]);
+            // By time, position and content (not by the random prediction id): the same rows are
+            // sampled by every process and on every run of the same traffic.
+            aggregate.addRow(values, rowHash(`${p.at}/${i}/${JSON.stringify(values)}`), p.at);
           }
       }
       if (q.maxRows !== undefined && aggregate.rows >= q.maxRows) {

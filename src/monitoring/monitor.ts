@@ -156,10 +156,9 @@ export class Monitor implements AsyncDisposable {
     await this.refreshReferences();
     const d = this.deployment ? this.ctx.deployment(this.deployment) : undefined;
     if (d) this.failedBaseline = d.health().failed;
-    if (!this.deployment) {
-      this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), this.local.flushIntervalMs);
-      this.flushTimer.unref?.();
-    }
+    // Streams write their partials; deployments sample the deployment's failed calls.
+    this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), this.local.flushIntervalMs);
+    this.flushTimer.unref?.();
     if (this.local.checkIntervalMs !== false) {
       this.checkTimer = setInterval(() => void this.check().catch(() => undefined), this.local.checkIntervalMs);
       this.checkTimer.unref?.();
@@ -224,7 +223,11 @@ export class Monitor implements AsyncDisposable {
     if (this.bufferedRows() >= this.local.flushSize) void this.flush().catch(() => undefined);
   }
 
-  /** Writes what this process aggregated as partials (and the deployment's failed calls). */
+  /**
+   * Writes what this process aggregated as partials. A deployment's monitor samples the
+   * deployment's failed calls instead (every `flushIntervalMs` and at each check), counting them in
+   * the window of the sampling time.
+   */
   flush(): Promise<void> {
     return this.serial(() => this.flushNow());
   }
