@@ -95,3 +95,31 @@ export async function readDeploymentWindow(q: DeploymentWindowQuery): Promise<De
     pageToken = page.nextPageToken;
   }
 }
+
+/** The rows of every call of a deployment answered in [from, to) whose payload was kept (read into memory). */
+export async function readLogRows(
+  predictions: PredictionLogStore,
+  deployment: string,
+  from: number | undefined,
+  to: number | undefined,
+  toRows: (p: LoggedPrediction) => Array<Record<string, unknown>> | undefined,
+): Promise<Array<Record<string, unknown>>> {
+  const rows: Array<Record<string, unknown>> = [];
+  let pageToken: string | undefined;
+  for (;;) {
+    const page = await predictions.listPredictions({
+      deployment,
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      limit: PAGE,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    for (const p of page.predictions) {
+      if (p.payload !== "full") continue;
+      const got = toRows(p);
+      if (got) rows.push(...got);
+    }
+    if (!page.nextPageToken) return rows;
+    pageToken = page.nextPageToken;
+  }
+}

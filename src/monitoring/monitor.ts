@@ -2,8 +2,6 @@ import type { Clock } from "../core/clock.js";
 import { closedError, invalid, MlcycleError } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
 import { newId } from "../core/ids.js";
-import type { TrainingSet } from "../features/feature-types.js";
-import type { FeatureViewStatistics } from "../features/statistics.js";
 import type { Lineage } from "../lineage/lineage.js";
 import type {
   AlertRecord,
@@ -11,36 +9,30 @@ import type {
   MonitorModelRef,
   MonitorRecord,
   MonitorStore,
-  ReferenceProfileInfo,
   WindowPartialRecord,
   WindowResultQuery,
   WindowResultRecord,
 } from "../stores/monitor-store.js";
 import type { LoggedPrediction, PredictionLogStore } from "../stores/prediction-log-store.js";
-import { applyRules } from "./alert-rules.js";
-import { type DeploymentWindowRead, type LogCursor, readDeploymentWindow } from "./deployment-windows.js";
 import type { MonitorEvents } from "./monitor-events.js";
 import type { LocalMonitorSettings, MonitorConfig } from "./monitor-settings.js";
 import { defaultPredictionRows } from "./prediction-rows.js";
-import {
-  type ProfileSettings,
-  profileFromStatistics,
-  profiledColumns,
-  profileRows,
-  type ReferenceProfile,
-} from "./reference-profile.js";
+import type { ReferenceProfile } from "./reference-profile.js";
 import {
   type MonitorReference,
   profileDigest,
+  profileSource,
   type ReferenceSource,
   recordReferenceLineage,
   referenceModel,
   type SetReferenceOptions,
-  sourceKind,
 } from "./reference-sources.js";
+import { ReferenceCache } from "./reference-cache.js";
 import { rowHash } from "./row-hash.js";
-import { type AggregateState, type ReferenceContext, referenceContext, WindowAggregate } from "./window-aggregate.js";
-import { reportFigures, type WindowReport, windowReport } from "./window-report.js";
+import { type ReferenceContext, referenceContext, WindowAggregate } from "./window-aggregate.js";
+import { jsonObject, WindowCloser } from "./window-closer.js";
+import { readLogRows } from "./deployment-windows.js";
+import type { WindowReport } from "./window-report.js";
 
 /** The deployment a monitor watches, as far as it needs it in this process. */
 export interface WatchedDeployment {
@@ -68,18 +60,7 @@ export interface ObserveOptions {
   at?: number;
 }
 
-interface LoadedReference {
-  version: number;
-  model?: MonitorModelRef;
-  profile: ReferenceProfile;
-}
-
 const MAX_UNSENT = 10_000;
-
-/** A JSON copy with non-finite numbers as null (JSON cannot hold them) and undefined members dropped. */
-function jsonObject<T>(value: T): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)));
-}
 
 function timeOf(v: unknown): number | undefined {
   if (typeof v === "number" && Number.isFinite(v)) return Math.floor(v);
@@ -89,12 +70,6 @@ function timeOf(v: unknown): number | undefined {
     return Number.isNaN(t) ? undefined : t;
   }
   return undefined;
-}
-
-function sameModel(a: MonitorModelRef | undefined, b: MonitorModelRef | undefined): boolean {
-  if (!a || !b) return false;
-  if (a.versionId !== undefined && b.versionId !== undefined) return a.versionId === b.versionId;
-  return a.model === b.model && a.version === b.version;
 }
 
 /**
@@ -119,8 +94,8 @@ export class Monitor implements AsyncDisposable {
   private readonly pending = new Map<number, WindowAggregate>();
   private countBuffer: Array<{ values: unknown[]; hash: number; at: number }> = [];
   private unsent: WindowPartialRecord[] = [];
-  private references: ReferenceProfileInfo[] = [];
-  private readonly loaded = new Map<number, LoadedReference>();
+  private readonly references: ReferenceCache;
+  private readonly closer: WindowCloser;
   private current: { version?: number; context: ReferenceContext } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private flushTimer: ReturnType<typeof setInterval> | undefined;
@@ -139,6 +114,33 @@ export class Monitor implements AsyncDisposable {
     private readonly ctx: MonitorContext,
   ) {
     this.record = record;
+    this.references = new ReferenceCache(ctx.store, record.name);
+    this.closer = new WindowCloser({
+      name: record.name,
+      config,
+      store: ctx.store,
+      predictions: ctx.predictions,
+      events: ctx.events,
+      clock: ctx.clock,
+      references: this.references,
+      createdAt: record.createdAt,
+      flushIntervalMs: local.flushIntervalMs,
+      ...(local.toRows ? { toRows: local.toRows } : {}),
+      ...(config.source.kind === "deployment" ? { deployment: config.source.deployment } : {}),
+      flushDeployment: async () => {
+        if (this.deployment) await this.ctx.deployment(this.deployment)?.flush();
+      },
+      servingModel: {
+        get: () => this.servingModel,
+        set: (m) => {
+          this.servingModel = m;
+        },
+      },
+      onLate: (rows) => {
+        this.stats.lateRows += rows;
+      },
+      onWindow: (r) => this.ctx.onWindow(r),
+    });
   }
 
   /** The monitor's name. */
@@ -244,7 +246,7 @@ export class Monitor implements AsyncDisposable {
       await this.flushNow();
       await this.refreshReferences();
       try {
-        const reports = this.deployment ? await this.closeDeploymentWindows() : await this.closeStreamWindows();
+        const reports = await this.closer.close();
         this.stats.lastError = undefined;
         return reports;
       } catch (error) {
@@ -269,44 +271,15 @@ export class Monitor implements AsyncDisposable {
    */
   async setReference(source: ReferenceSource, options: SetReferenceOptions = {}): Promise<MonitorReference> {
     this.live();
-    const kind = sourceKind(source);
     const model = referenceModel(options.model);
-    const settings: ProfileSettings = {
-      sampleSize: this.config.sampleSize,
-      maxCategories: this.config.maxCategories,
-      ...(this.config.idColumn !== undefined ? { idColumn: this.config.idColumn } : {}),
-    };
-    const columns = profiledColumns(this.config);
-    let profile: ReferenceProfile;
-    let described: Record<string, unknown>;
-    const lineageInputs: { trainingSetArtifact?: string; featureView?: string } = {};
-    if (kind === "rows") {
-      const s = source as { rows: ReadonlyArray<Record<string, unknown>>; name?: string };
-      profile = profileRows(s.rows, columns, settings);
-      described = { kind: "rows", ...(s.name !== undefined ? { name: String(s.name) } : {}) };
-    } else if (kind === "trainingSet") {
-      const set = (source as { trainingSet: TrainingSet }).trainingSet;
-      profile = profileRows(set.rows, columns, settings);
-      described = { kind: "training_set", name: set.name, digest: set.digest };
-      if (set.artifactId) lineageInputs.trainingSetArtifact = set.artifactId;
-    } else if (kind === "statistics") {
-      const stats = (source as { statistics: FeatureViewStatistics }).statistics;
-      profile = profileFromStatistics(stats, columns, settings);
-      described = { kind: "feature_view_statistics", view: stats.view, version: stats.version };
-      lineageInputs.featureView = stats.view;
-    } else {
-      const range = (source as { predictions: { from?: number; to?: number; deployment?: string } }).predictions ?? {};
-      const deployment = range.deployment ?? this.deployment;
-      if (!deployment) throw invalid(["source", "predictions", "deployment"], "name the deployment whose log to read");
-      const rows = await this.logRows(deployment, range.from, range.to);
-      profile = profileRows(rows, columns, settings);
-      described = {
-        kind: "predictions",
-        deployment,
-        ...(range.from !== undefined ? { from: range.from } : {}),
-        ...(range.to !== undefined ? { to: range.to } : {}),
-      };
-    }
+    const {
+      profile,
+      source: described,
+      lineage,
+    } = await profileSource(source, this.config, {
+      ...(this.deployment ? { deployment: this.deployment } : {}),
+      readLog: (deployment, from, to) => readLogRows(this.ctx.predictions, deployment, from, to, (p) => this.toRows(p)),
+    });
     const body = jsonObject(profile);
     const stored = await this.ctx.store.addReference({
       monitor: this.name,
@@ -317,7 +290,7 @@ export class Monitor implements AsyncDisposable {
       profile: body,
       createdAt: Math.floor(this.ctx.clock.now()),
     });
-    await recordReferenceLineage(this.ctx.lineage, stored, lineageInputs);
+    await recordReferenceLineage(this.ctx.lineage, stored, lineage);
     // Rows aggregated so far were compared with the previous reference: written before the switch.
     await this.serial(() => this.refreshReferences());
     this.ctx.events.emit("monitor.reference.added", {
@@ -498,13 +471,11 @@ export class Monitor implements AsyncDisposable {
   }
 
   private async refreshReferences(): Promise<void> {
-    const infos = await this.ctx.store.listReferences(this.name);
-    const newest = infos[infos.length - 1];
-    const changed = newest?.version !== this.references[this.references.length - 1]?.version;
-    this.references = infos;
+    const changed = await this.references.refresh();
     if (changed || !this.current) {
-      const loaded = newest ? await this.load(newest.version) : undefined;
-      const target = this.deployment ? await this.referenceFor(this.servingModel) : loaded;
+      const target = this.deployment
+        ? await this.references.forModel(this.servingModel)
+        : await this.references.newest();
       this.current = {
         ...(target ? { version: target.version } : {}),
         context: referenceContext(this.config, target?.profile, target?.version),
@@ -518,295 +489,11 @@ export class Monitor implements AsyncDisposable {
     return this.current?.context ?? referenceContext(this.config);
   }
 
-  private async load(version: number): Promise<LoadedReference | undefined> {
-    const hit = this.loaded.get(version);
-    if (hit) return hit;
-    const r = await this.ctx.store.getReference(this.name, version);
-    if (!r) return undefined;
-    const loaded: LoadedReference = {
-      version: r.version,
-      ...(r.model ? { model: r.model } : {}),
-      profile: r.profile as unknown as ReferenceProfile,
-    };
-    this.loaded.set(version, loaded);
-    return loaded;
-  }
-
-  /** The reference of a model version (the newest describing it), else the newest reference. */
-  private async referenceFor(model: MonitorModelRef | undefined): Promise<LoadedReference | undefined> {
-    const match = model ? [...this.references].reverse().find((r) => sameModel(r.model, model)) : undefined;
-    const pick = match ?? this.references[this.references.length - 1];
-    return pick ? this.load(pick.version) : undefined;
-  }
-
-  private async logRows(deployment: string, from?: number, to?: number): Promise<Array<Record<string, unknown>>> {
-    const rows: Array<Record<string, unknown>> = [];
-    let pageToken: string | undefined;
-    for (;;) {
-      const page = await this.ctx.predictions.listPredictions({
-        deployment,
-        ...(from !== undefined ? { from } : {}),
-        ...(to !== undefined ? { to } : {}),
-        limit: 1_000,
-        ...(pageToken ? { pageToken } : {}),
-      });
-      for (const p of page.predictions) {
-        if (p.payload !== "full") continue;
-        const got = this.toRows(p);
-        if (got) rows.push(...got);
-      }
-      if (!page.nextPageToken) return rows;
-      pageToken = page.nextPageToken;
-    }
-  }
-
   private toRows(p: LoggedPrediction): Array<Record<string, unknown>> | undefined {
     try {
       return this.local.toRows ? this.local.toRows(p) : defaultPredictionRows(p, this.config);
     } catch {
       return undefined;
     }
-  }
-
-  /** Merges the partials of a window into an aggregate against `reference`. */
-  private async mergePartials(window: number, into: WindowAggregate): Promise<number> {
-    const partials = await this.ctx.store.listPartials(this.name, window);
-    let other = 0;
-    for (const p of partials) {
-      into.merge(p.data as unknown as AggregateState, p.reference);
-      if (p.rows > 0 && p.reference !== into.reference.version) other += p.rows;
-    }
-    return other;
-  }
-
-  /** Stores a closed window's report; when this process closed it, applies the rules and tells. */
-  private async finish(
-    window: number,
-    report: WindowReport,
-    reference: LoadedReference | undefined,
-  ): Promise<WindowReport | undefined> {
-    const figures = reportFigures(report);
-    const result: WindowResultRecord = {
-      monitor: this.name,
-      window,
-      start: report.start,
-      end: Math.max(report.end, report.start),
-      rows: report.rows,
-      ...(reference ? { reference: reference.version } : {}),
-      ...(report.model ? { model: report.model } : {}),
-      figures,
-      report: jsonObject(report),
-      closedAt: Math.floor(this.ctx.clock.now()),
-    };
-    const created = await this.ctx.store.createWindowResult(result);
-    await this.ctx.store.deletePartials(this.name, window);
-    if (!created) return undefined;
-    this.ctx.events.emit("monitor.window.closed", {
-      monitor: this.name,
-      window,
-      start: result.start,
-      end: result.end,
-      rows: result.rows,
-      figures,
-      ...(result.reference !== undefined ? { reference: result.reference } : {}),
-      ...(result.model ? { model: result.model } : {}),
-      at: result.closedAt,
-    });
-    await applyRules(
-      {
-        store: this.ctx.store,
-        events: this.ctx.events,
-        clock: this.ctx.clock,
-        monitor: this.name,
-        config: this.config,
-        ...(this.deployment ? { deployment: this.deployment } : {}),
-      },
-      result,
-    );
-    this.ctx.onWindow(result);
-    return report;
-  }
-
-  private async closeStreamWindows(): Promise<WindowReport[]> {
-    const { config } = this;
-    const now = this.ctx.clock.now();
-    const windows = await this.ctx.store.listPartialWindows(this.name);
-    const reports: WindowReport[] = [];
-    for (let i = 0; i < windows.length; i++) {
-      const w = windows[i];
-      if (await this.ctx.store.getWindowResult(this.name, w.window)) {
-        // Rows that reached the store after their window closed.
-        this.stats.lateRows += w.rows;
-        await this.ctx.store.deletePartials(this.name, w.window);
-        continue;
-      }
-      let start: number | undefined;
-      let end: number | undefined;
-      const notes: string[] = [];
-      if (config.window.kind === "time") {
-        start = w.window * config.window.ms;
-        end = start + config.window.ms;
-        if (end + config.graceMs > now) break;
-      } else {
-        const complete = w.rows >= config.window.rows;
-        const stale =
-          i < windows.length - 1 && now - w.lastAt >= Math.max(config.graceMs, 10 * this.local.flushIntervalMs);
-        if (!complete && !stale) break;
-        if (!complete)
-          notes.push(`closed with ${w.rows} of ${config.window.rows} rows: a writer reserved rows it never wrote`);
-      }
-      const reference = await this.newestReferenceOf(w.window);
-      const agg = new WindowAggregate(config, referenceContext(config, reference?.profile, reference?.version));
-      const other = await this.mergePartials(w.window, agg);
-      if (other > 0 && agg.rows > config.sampleSize)
-        notes.push(`${other} rows were aggregated against another reference: their binned counts are left out`);
-      const report = windowReport({
-        monitor: this.name,
-        config,
-        window: w.window,
-        start: start ?? (agg.rows ? agg.from : w.firstAt),
-        end: end ?? (agg.rows ? agg.to : w.lastAt),
-        aggregate: agg,
-        ...(reference ? { reference } : {}),
-        deployment: false,
-        notes,
-      });
-      const done = await this.finish(w.window, report, reference);
-      if (done) reports.push(done);
-    }
-    return reports;
-  }
-
-  /** The reference a stream window is compared with: the newest its partials were aggregated against, else the newest. */
-  private async newestReferenceOf(window: number): Promise<LoadedReference | undefined> {
-    const partials = await this.ctx.store.listPartials(this.name, window);
-    let version: number | undefined;
-    for (const p of partials)
-      if (p.reference !== undefined && (version === undefined || p.reference > version)) version = p.reference;
-    if (version !== undefined) return this.load(version);
-    const newest = this.references[this.references.length - 1];
-    return newest ? this.load(newest.version) : undefined;
-  }
-
-  private async closeDeploymentWindows(): Promise<WindowReport[]> {
-    const deployment = this.deployment as string;
-    await this.ctx
-      .deployment(deployment)
-      ?.flush()
-      .catch(() => undefined);
-    const { config } = this;
-    const now = this.ctx.clock.now();
-    const reports: WindowReport[] = [];
-    const last = (await this.ctx.store.listWindowResults(this.name, { order: "desc", limit: 1 }))[0];
-    const read = async (
-      reference: LoadedReference | undefined,
-      q: { from?: number; to: number; after?: LogCursor; maxRows?: number },
-    ) =>
-      readDeploymentWindow({
-        predictions: this.ctx.predictions,
-        deployment,
-        config,
-        reference: referenceContext(config, reference?.profile, reference?.version),
-        ...(this.local.toRows ? { toRows: this.local.toRows } : {}),
-        ...q,
-      });
-    /** Reads a window with the reference of the version serving now, and again when its last row's version has another and the window is past the bound. */
-    const readWithReference = async (q: { from?: number; to: number; after?: LogCursor; maxRows?: number }) => {
-      let reference = await this.referenceFor(this.servingModel);
-      let got: DeploymentWindowRead = await read(reference, q);
-      const right = await this.referenceFor(got.lastModel ?? this.servingModel);
-      if (right?.version !== reference?.version) {
-        reference = right;
-        if (got.aggregate.rows > config.sampleSize) got = await read(reference, q);
-        else {
-          // Every row is in the sample: the report recounts against the right reference.
-          const again = new WindowAggregate(config, referenceContext(config, right?.profile, right?.version));
-          again.merge(got.aggregate.state(), undefined);
-          got = { ...got, aggregate: again };
-        }
-      }
-      if (got.lastModel) this.servingModel = got.lastModel;
-      return { got, reference };
-    };
-    const notesOf = (got: DeploymentWindowRead) => {
-      const notes: string[] = [];
-      if (got.notKept)
-        notes.push(
-          `${got.notKept} calls' inputs and outputs were not kept (sampling or size cap): rows cover the others`,
-        );
-      if (got.unreadable)
-        notes.push(`${got.unreadable} calls' payloads could not be read as rows: give the monitor toRows`);
-      return notes;
-    };
-
-    if (config.window.kind === "time") {
-      const ms = config.window.ms;
-      const due = (w: number) => (w + 1) * ms + config.graceMs <= now;
-      let w = last ? last.window + 1 : Math.floor(this.record.createdAt / ms);
-      // Partials of windows already closed (failed calls counted late) are dropped.
-      const partialWindows = (await this.ctx.store.listPartialWindows(this.name)).map((p) => p.window);
-      for (const pw of partialWindows)
-        if (last && pw <= last.window) await this.ctx.store.deletePartials(this.name, pw);
-      while (due(w)) {
-        // Skip windows without traffic: the next call's window, or the next with failed calls.
-        const first = await this.ctx.predictions.listPredictions({ deployment, from: w * ms, limit: 1 });
-        const t = first.predictions[0]?.at;
-        const next = Math.min(
-          t !== undefined ? Math.floor(t / ms) : Number.POSITIVE_INFINITY,
-          partialWindows.find((p) => p >= w) ?? Number.POSITIVE_INFINITY,
-        );
-        if (!Number.isFinite(next) || !due(next)) break;
-        w = next;
-        const { got, reference } = await readWithReference({ from: w * ms, to: (w + 1) * ms });
-        await this.mergePartials(w, got.aggregate);
-        const report = windowReport({
-          monitor: this.name,
-          config,
-          window: w,
-          start: w * ms,
-          end: (w + 1) * ms,
-          aggregate: got.aggregate,
-          ...(reference ? { reference } : {}),
-          ...(got.lastModel ? { model: got.lastModel } : {}),
-          deployment: true,
-          notes: notesOf(got),
-        });
-        const done = await this.finish(w, report, reference);
-        if (done) reports.push(done);
-        w++;
-      }
-      return reports;
-    }
-
-    // Count windows: the log read in order from where the last window stopped.
-    let w = last ? last.window + 1 : 0;
-    let after = (last?.report as { cursor?: LogCursor } | undefined)?.cursor;
-    for (;;) {
-      const q = {
-        ...(after ? { after } : { from: this.record.createdAt }),
-        to: Math.max(0, Math.floor(now - config.graceMs)),
-        maxRows: config.window.rows,
-      };
-      const { got, reference } = await readWithReference(q);
-      if (!got.complete || !got.last) break;
-      await this.mergePartials(w, got.aggregate);
-      const report = windowReport({
-        monitor: this.name,
-        config,
-        window: w,
-        start: got.aggregate.from,
-        end: got.aggregate.to,
-        aggregate: got.aggregate,
-        ...(reference ? { reference } : {}),
-        ...(got.lastModel ? { model: got.lastModel } : {}),
-        deployment: true,
-        notes: notesOf(got),
-      });
-      const done = await this.finish(w, { ...report, cursor: got.last }, reference);
-      if (done) reports.push(done);
-      after = got.last;
-      w++;
-    }
-    return reports;
   }
 }

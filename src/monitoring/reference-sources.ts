@@ -5,6 +5,14 @@ import type { TrainingSet } from "../features/feature-types.js";
 import type { Lineage } from "../lineage/lineage.js";
 import { lineageIds } from "../lineage/external-ids.js";
 import type { MonitorModelRef, ReferenceProfileRecord } from "../stores/monitor-store.js";
+import type { MonitorConfig } from "./monitor-settings.js";
+import {
+  type ProfileSettings,
+  profileFromStatistics,
+  profiledColumns,
+  profileRows,
+  type ReferenceProfile,
+} from "./reference-profile.js";
 
 /**
  * Where a reference profile comes from:
@@ -127,4 +135,71 @@ export async function recordReferenceLineage(
     outputs: [{ artifact: profile.id, slot: "reference" }],
   });
   return profile.id;
+}
+
+/** A profile built from a source, with how the source is described and what lineage links it to. */
+export interface ProfiledSource {
+  profile: ReferenceProfile;
+  source: Record<string, unknown>;
+  lineage: { trainingSetArtifact?: string; featureView?: string };
+}
+
+/**
+ * Profiles a reference source for a monitor's columns: rows and training sets row by row, a feature
+ * view's statistics from its samples and top categories, a prediction log range from the rows
+ * `readLog` gives (the monitored deployment's unless the source names another).
+ */
+export async function profileSource(
+  source: ReferenceSource,
+  config: MonitorConfig,
+  log: {
+    deployment?: string;
+    readLog(deployment: string, from?: number, to?: number): Promise<Array<Record<string, unknown>>>;
+  },
+): Promise<ProfiledSource> {
+  const kind = sourceKind(source);
+  const settings: ProfileSettings = {
+    sampleSize: config.sampleSize,
+    maxCategories: config.maxCategories,
+    ...(config.idColumn !== undefined ? { idColumn: config.idColumn } : {}),
+  };
+  const columns = profiledColumns(config);
+  if (kind === "rows") {
+    const s = source as { rows: ReadonlyArray<Record<string, unknown>>; name?: string };
+    return {
+      profile: profileRows(s.rows, columns, settings),
+      source: { kind: "rows", ...(s.name !== undefined ? { name: String(s.name) } : {}) },
+      lineage: {},
+    };
+  }
+  if (kind === "trainingSet") {
+    const set = (source as { trainingSet: TrainingSet }).trainingSet;
+    return {
+      profile: profileRows(set.rows, columns, settings),
+      source: { kind: "training_set", name: set.name, digest: set.digest },
+      lineage: set.artifactId ? { trainingSetArtifact: set.artifactId } : {},
+    };
+  }
+  if (kind === "statistics") {
+    const stats = (source as { statistics: FeatureViewStatistics }).statistics;
+    return {
+      profile: profileFromStatistics(stats, columns, settings),
+      source: { kind: "feature_view_statistics", view: stats.view, version: stats.version },
+      lineage: { featureView: stats.view },
+    };
+  }
+  const range = (source as { predictions: { from?: number; to?: number; deployment?: string } }).predictions ?? {};
+  const deployment = range.deployment ?? log.deployment;
+  if (!deployment) throw invalid(["source", "predictions", "deployment"], "name the deployment whose log to read");
+  const rows = await log.readLog(deployment, range.from, range.to);
+  return {
+    profile: profileRows(rows, columns, settings),
+    source: {
+      kind: "predictions",
+      deployment,
+      ...(range.from !== undefined ? { from: range.from } : {}),
+      ...(range.to !== undefined ? { to: range.to } : {}),
+    },
+    lineage: {},
+  };
 }
