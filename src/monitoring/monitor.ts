@@ -159,10 +159,14 @@ export class Monitor implements AsyncDisposable {
     const d = this.deployment ? this.ctx.deployment(this.deployment) : undefined;
     if (d) this.failedBaseline = d.health().failed;
     // Streams write their partials; deployments sample the deployment's failed calls.
-    this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), this.local.flushIntervalMs);
+    this.flushTimer = setInterval(() => {
+      if (!this.closing) void this.flush().catch(() => undefined);
+    }, this.local.flushIntervalMs);
     this.flushTimer.unref?.();
     if (this.local.checkIntervalMs !== false) {
-      this.checkTimer = setInterval(() => void this.check().catch(() => undefined), this.local.checkIntervalMs);
+      this.checkTimer = setInterval(() => {
+        if (!this.closing) void this.check().catch(() => undefined);
+      }, this.local.checkIntervalMs);
       this.checkTimer.unref?.();
     }
   }
@@ -231,6 +235,7 @@ export class Monitor implements AsyncDisposable {
    * the window of the sampling time.
    */
   flush(): Promise<void> {
+    this.live();
     return this.serial(() => this.flushNow());
   }
 
@@ -242,6 +247,7 @@ export class Monitor implements AsyncDisposable {
    * closed twice).
    */
   check(): Promise<WindowReport[]> {
+    this.live();
     return this.serial(async () => {
       await this.flushNow();
       await this.refreshReferences();

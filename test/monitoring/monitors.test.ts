@@ -38,6 +38,10 @@ describe.each(monitorWorkspaces())("ws.monitors (%s)", (kind, open) => {
     expect((await caught(deployed.setReference({ rows: [], statistics: {} } as never))).message).toMatch(/exactly one/);
     await m.close();
     expect((await caught(() => m.observe([{ x: 1 }]))).code).toBe("UNAVAILABLE");
+    expect((await caught(() => m.check())).code).toBe("UNAVAILABLE");
+    expect((await caught(() => m.flush())).code).toBe("UNAVAILABLE");
+    // Closed here, it can be opened again.
+    expect(await ws.monitors.open("m", options)).not.toBe(m);
   });
 
   it("shares a stored monitor between workspaces: settings updated by revision, windows fixed", async () => {
