@@ -5,6 +5,7 @@ export default defineConfig({
     index: "src/index.ts",
     testing: "src/testing/index.ts",
     onnx: "src/adapters/onnx/index.ts",
+    http: "src/http/index.ts",
   },
   format: ["esm"],
   dts: true,
