@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -64,6 +65,17 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     });
     expect(await res.json()).toEqual({ predictions: [2, 4] });
     await server.close();
+  });
+
+  it("the bin `mlcycle` is dist/cli.js: an executable node script that runs", () => {
+    const bin = (pkg as unknown as { bin: Record<string, string> }).bin.mlcycle;
+    expect(bin).toBe("./dist/cli.js");
+    const file = join(root, bin);
+    expect(readFileSync(file, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(file).mode & 0o111).not.toBe(0);
+    expect(execFileSync(process.execPath, [file, "--version"], { encoding: "utf8" }).trim()).toBe(
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+    );
   });
 
   it("the main entry opens a workspace from dist", async () => {
