@@ -1,5 +1,6 @@
 import type { FeatureRegistryStore } from "./feature-registry-store.js";
 import type { LineageStore } from "./lineage-store.js";
+import type { OnlineExperimentStore } from "./online-experiment-store.js";
 import type { PipelineStore } from "./pipeline-store.js";
 import type { PredictionLogStore } from "./prediction-log-store.js";
 import type { RegistryStore } from "./registry-store.js";
@@ -32,6 +33,11 @@ export interface MetadataStore {
    * the log in memory for its own life.
    */
   readonly predictions?: PredictionLogStore;
+  /**
+   * Online experiments (splits, canaries, shadows, bandits), their audit trail and outcome sums.
+   * Optional: without it the workspace keeps them in memory for its own life.
+   */
+  readonly onlineExperiments?: OnlineExperimentStore;
   /** Prepares the store (migrations); the workspace calls it once before use. */
   init?(): Promise<void>;
   /** Releases what the store opened. */

@@ -4,6 +4,7 @@ import {
   type FeedbackRecord,
   PREDICTION_PAGE_DEFAULT,
   PREDICTION_PAGE_MAX,
+  type PredictionModelRef,
   type PredictionQuery,
   type PredictionRecord,
 } from "./prediction-log-store.js";
@@ -15,15 +16,18 @@ import {
 
 const PAYLOAD_STATES = new Set(["full", "sampled_out", "truncated"]);
 
+// Integers are safe integers (at most 2^53 - 1): what a number holds exactly and a 64-bit column
+// stores, so every store reads back the value it was given.
+
 function checkTime(what: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || !Number.isInteger(v) || v < 0)
-    throw invalid([what], `must be a time in ms since the epoch (a non-negative integer), got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    throw invalid([what], `must be a time in ms since the epoch (a non-negative safe integer), got ${String(v)}`);
   return v;
 }
 
 function checkVersion(what: string, v: unknown): void {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
-    throw invalid([what], `must be a positive integer, got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1)
+    throw invalid([what], `must be a positive safe integer, got ${String(v)}`);
 }
 
 /** `VALIDATION` naming the first member of a prediction record that is not well formed. */
@@ -36,8 +40,8 @@ export function checkPredictionRecord(r: PredictionRecord, i = 0): void {
   checkVersion(at("version"), r.version);
   checkName(at("versionId"), r.versionId);
   if (r.variant !== undefined) checkName(at("variant"), r.variant);
-  if (!Number.isInteger(r.rows) || r.rows < 0)
-    throw invalid([at("rows")], `must be a non-negative integer, got ${String(r.rows)}`);
+  if (!Number.isSafeInteger(r.rows) || r.rows < 0)
+    throw invalid([at("rows")], `must be a non-negative safe integer, got ${String(r.rows)}`);
   if (typeof r.latencyMs !== "number" || !Number.isFinite(r.latencyMs) || r.latencyMs < 0)
     throw invalid([at("latencyMs")], `must be a non-negative number of ms, got ${String(r.latencyMs)}`);
   checkTime(at("at"), r.at);
@@ -118,7 +122,13 @@ function decodePredictionPageToken(token: unknown): { at: number; id: string } {
   } catch {
     throw bad();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !Number.isInteger(parsed[0]) || typeof parsed[1] !== "string")
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    !Number.isSafeInteger(parsed[0]) ||
+    parsed[0] < 0 ||
+    typeof parsed[1] !== "string"
+  )
     throw bad();
   return { at: parsed[0], id: parsed[1] };
 }
@@ -131,4 +141,82 @@ export function mergeFeedback(stored: FeedbackRecord | undefined, next: Feedback
   if (label !== undefined) merged.label = label;
   if (outcome !== undefined) merged.outcome = outcome;
   return merged;
+}
+
+/**
+ * The order of predictions in every store: by time, then by id compared code point by code point
+ * (which is the byte order of the ids' UTF-8, the order a SQL index on a binary-collated column
+ * keeps; JavaScript's `<` compares UTF-16 code units, which differs for characters past U+FFFF).
+ */
+export function comparePredictionOrder(a: { at: number; id: string }, b: { at: number; id: string }): number {
+  return a.at - b.at || compareCodePoints(a.id, b.id);
+}
+
+/** `a` and `b` compared by code point (well-formed strings: no lone surrogate). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+// A code unit's rank in code point order: surrogates (which start characters past U+FFFF) after
+// every other code unit, the units from U+E000 moved down into the gap they leave.
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/**
+ * A JSON value as every store gives it back: what `JSON.parse(JSON.stringify(value))` is, the
+ * stored text read back. `-0` becomes `0`, a `Date` its ISO string (any `toJSON` is followed), a
+ * member that is `undefined` is dropped. The value has passed `checkJsonValue`.
+ */
+export function storedJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
+// `-0` reads back as `0` from a SQL column (and from JSON): the stores keep `0`.
+const num = (v: number): number => v + 0;
+
+/**
+ * A (checked) prediction record as every store keeps and returns it: its members only, in this
+ * order, optional ones absent when not given, JSON members as {@link storedJson} gives them, `-0`
+ * as `0`. A store writes this and reads back exactly it.
+ */
+export function storedPrediction(r: PredictionRecord): PredictionRecord {
+  const out: PredictionRecord = {
+    id: r.id,
+    deployment: r.deployment,
+    model: r.model,
+    version: r.version,
+    versionId: r.versionId,
+    rows: num(r.rows),
+    payload: r.payload,
+    latencyMs: num(r.latencyMs),
+    at: num(r.at),
+  };
+  if (r.variant !== undefined) out.variant = r.variant;
+  if (r.models !== undefined) out.models = r.models.map(storedModelRef);
+  if (r.inputs !== undefined) out.inputs = storedJson(r.inputs);
+  if (r.outputs !== undefined) out.outputs = storedJson(r.outputs);
+  return out;
+}
+
+/** A (checked) model reference as every store keeps it (see {@link storedPrediction}). */
+export function storedModelRef(m: PredictionModelRef): PredictionModelRef {
+  const out: PredictionModelRef = { model: m.model, version: m.version, versionId: m.versionId };
+  if (m.step !== undefined) out.step = m.step;
+  return out;
+}
+
+/** A (checked) feedback record as every store keeps it (see {@link storedPrediction}). */
+export function storedFeedback(f: FeedbackRecord): FeedbackRecord {
+  const out: FeedbackRecord = { predictionId: f.predictionId, at: num(f.at) };
+  if (f.label !== undefined) out.label = storedJson(f.label);
+  if (f.outcome !== undefined) out.outcome = num(f.outcome);
+  return out;
 }

@@ -12,4 +12,5 @@ export * from "./offline-store-suite.js";
 export * from "./online-store-suite.js";
 export * from "./tracking-store-suite.js";
 export * from "./pipeline-store-suite.js";
+export * from "./prediction-log-store-suite.js";
 export * from "./executor-suite.js";

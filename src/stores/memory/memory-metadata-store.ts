@@ -1,6 +1,7 @@
 import type { MetadataStore } from "../metadata-store.js";
 import { MemoryFeatureRegistryStore } from "./memory-feature-registry-store.js";
 import { MemoryLineageStore } from "./memory-lineage-store.js";
+import { MemoryOnlineExperimentStore } from "./memory-online-experiment-store.js";
 import { MemoryPipelineStore } from "./memory-pipeline-store.js";
 import { MemoryPredictionLogStore } from "./memory-prediction-log-store.js";
 import { MemoryRegistryStore } from "./memory-registry-store.js";
@@ -26,6 +27,7 @@ export function memoryStore(): MetadataStore {
     lineage,
     features: new MemoryFeatureRegistryStore(),
     predictions: new MemoryPredictionLogStore(),
+    onlineExperiments: new MemoryOnlineExperimentStore(),
     async close() {},
   };
 }

@@ -1,10 +1,13 @@
 import { notFound } from "../../core/errors.js";
 import {
   checkFeedbackBatch,
-  checkPredictionQuery,
   checkPredictionBatch,
+  checkPredictionQuery,
+  comparePredictionOrder,
   encodePredictionPageToken,
   mergeFeedback,
+  storedFeedback,
+  storedPrediction,
 } from "../prediction-log-rules.js";
 import type {
   FeedbackRecord,
@@ -15,9 +18,13 @@ import type {
   PredictionRecord,
 } from "../prediction-log-store.js";
 
-const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
+const clone = <T>(v: T): T => structuredClone(v);
 
-/** The in-memory {@link PredictionLogStore}: the reference implementation. */
+/**
+ * The in-memory {@link PredictionLogStore}: the reference implementation. Records are kept as
+ * `storedPrediction` and `storedFeedback` give them (JSON values as their JSON text reads back), so
+ * it answers exactly what a SQL store reads back.
+ */
 export class MemoryPredictionLogStore implements PredictionLogStore {
   private readonly predictions = new Map<string, PredictionRecord>();
   private readonly feedback = new Map<string, FeedbackRecord>();
@@ -31,14 +38,14 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     for (const r of records) {
       if (this.predictions.has(r.id) || seen.has(r.id)) continue;
       seen.add(r.id);
-      fresh.push(clone(stripUndefined(r)));
+      fresh.push(storedPrediction(r));
     }
     if (!fresh.length) return;
     for (const r of fresh) this.predictions.set(r.id, r);
     const last = this.ordered[this.ordered.length - 1];
-    fresh.sort(byTimeThenId);
-    if (!last || byTimeThenId(last, fresh[0]) < 0) this.ordered.push(...fresh);
-    else this.ordered = [...this.ordered, ...fresh].sort(byTimeThenId);
+    fresh.sort(comparePredictionOrder);
+    if (!last || comparePredictionOrder(last, fresh[0]) < 0) for (const r of fresh) this.ordered.push(r);
+    else this.ordered = mergeSorted(this.ordered, fresh);
   }
 
   async getPrediction(id: string): Promise<LoggedPrediction | undefined> {
@@ -52,7 +59,7 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     let start = 0;
     if (q.after) {
       const after = q.after;
-      start = lowerBound(this.ordered, (r) => byTimeThenId(r, { at: after.at, id: after.id }) <= 0);
+      start = lowerBound(this.ordered, (r) => comparePredictionOrder(r, after) <= 0);
     }
     let more = false;
     for (let i = start; i < this.ordered.length; i++) {
@@ -80,7 +87,7 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     checkFeedbackBatch(records);
     for (const f of records) if (!this.predictions.has(f.predictionId)) throw notFound("prediction", f.predictionId);
     for (const f of records)
-      this.feedback.set(f.predictionId, mergeFeedback(this.feedback.get(f.predictionId), clone(f)));
+      this.feedback.set(f.predictionId, mergeFeedback(this.feedback.get(f.predictionId), storedFeedback(f)));
   }
 
   async deletePredictionsBefore(before: number, options: { deployment?: string } = {}): Promise<number> {
@@ -109,10 +116,6 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
   }
 }
 
-function byTimeThenId(a: { at: number; id: string }, b: { at: number; id: string }): number {
-  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 /** First index whose element does not satisfy `before` (the array is partitioned by it). */
 function lowerBound<T>(xs: readonly T[], before: (x: T) => boolean): number {
   let lo = 0;
@@ -125,8 +128,14 @@ function lowerBound<T>(xs: readonly T[], before: (x: T) => boolean): number {
   return lo;
 }
 
-function stripUndefined(r: PredictionRecord): PredictionRecord {
-  const out = { ...r } as Record<string, unknown>;
-  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-  return out as unknown as PredictionRecord;
+/** The two sorted lists as one, in prediction order. */
+function mergeSorted(a: readonly PredictionRecord[], b: readonly PredictionRecord[]): PredictionRecord[] {
+  const out: PredictionRecord[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = comparePredictionOrder(a[i], b[j]) <= 0 ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }

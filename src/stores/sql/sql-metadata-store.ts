@@ -4,6 +4,7 @@ import { migrate, type SqlDatabase } from "./sql-database.js";
 import { SqlFeatureRegistryStore } from "./sql-feature-registry-store.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
 import { SqlPipelineStore } from "./sql-pipeline-store.js";
+import { SqlPredictionLogStore } from "./sql-prediction-log-store.js";
 import { SqlRegistryStore } from "./sql-registry-store.js";
 import { SqlTrackingStore } from "./sql-tracking-store.js";
 
@@ -34,6 +35,7 @@ export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): 
     registry: new SqlRegistryStore(database, { lineage }),
     lineage,
     features: new SqlFeatureRegistryStore(database),
+    predictions: new SqlPredictionLogStore(database),
     init() {
       initialised ??= migrate(database, allMigrations).then(() => undefined);
       return initialised;

@@ -2,6 +2,7 @@ import type { SqlMigration } from "../sql-database.js";
 import { featureRegistryMigrations } from "./feature-registry.js";
 import { lineageMigrations } from "./lineage.js";
 import { pipelineMigrations } from "./pipeline.js";
+import { predictionLogMigrations } from "./prediction-log.js";
 import { registryMigrations } from "./registry.js";
 import { trackingMigrations } from "./tracking.js";
 import { trackingNegativeZeroMigrations } from "./tracking-negative-zero.js";
@@ -14,4 +15,5 @@ export const allMigrations: readonly SqlMigration[] = [
   ...pipelineMigrations,
   ...registryMigrations,
   ...featureRegistryMigrations,
+  ...predictionLogMigrations,
 ];
