@@ -3,7 +3,7 @@
  *
  *   features → point-in-time training set → typed pipeline (train, register, gate against the
  *   champion, promote) → online features + the champion answer requests → new data arrives → a
- *   trigger retrains → the gate passes → the alias moves → the serving loop hot-swaps → lineage
+ *   trigger retrains → the gate passes → the alias moves → the deployment hot-swaps → lineage
  *   traces the champion back to its step runs, training set and feature views.
  *
  *   npm run demo
@@ -199,32 +199,29 @@ console.log(`run 1 ${first.status}: churn@${p1.version} accuracy ${p1.accuracy.t
 // From now on the champion alias refuses any version without a passing "beats-champion" result.
 await ws.registry.setPolicy("churn", "champion", { gate });
 
-// ---------------------------------------------------------------- serving: online features + champion
+// ---------------------------------------------------------------- serving: the champion, deployed
 await ws.features.materializeIncremental();
-let live = await ws.registry.load("churn@champion");
-let swapping: Promise<void> = Promise.resolve();
-ws.events.on("model.alias.moved", (e) => {
-  if (e.model !== "churn" || e.alias !== "champion") return;
-  // Hot swap: load the new champion beside the old one; requests use it once it is ready.
-  swapping = swapping.then(async () => {
-    live = await ws.registry.load("churn@champion");
-    console.log(`  serving: champion moved v${e.from ?? "-"} → v${e.to}, now serving v${live.version.version}`);
-  });
+// The deployment follows the alias: when the champion moves it loads the new version and swaps.
+// Calls by customer id read the version's feature service (churn_v1) online; a missing value counts as 0.
+const churn = await ws.serving.deploy<number[][], number[]>("churn@champion", {
+  features: { toInputs: (rows, columns) => rows.map((r) => columns.map((c) => Number(r[c]))) },
 });
+ws.events.on("deployment.swapped", (e) => console.log(`  serving: champion moved v${e.from} → v${e.to}, swapped`));
 async function score(ids: number[]) {
-  await swapping;
-  const { rows } = await ws.features.getOnlineFeatures(
-    ids.map((customer_id) => ({ customer_id })),
-    { service: "churn_v1" },
-  );
-  const x = rows.map((r) => [Number(r.values.sessions_7d), Number(r.values.spend_30d)]);
-  const stale = rows.filter((r) => r.status.sessions_7d !== "present").length;
-  return { version: live.version.version, churn: (await live.predict(x)) as number[], stale };
+  const p = await churn.predictEntities(ids.map((customer_id) => ({ customer_id })));
+  const stale = p.features.rows.filter((r) => r.status.sessions_7d !== "present").length;
+  return { version: p.version, churn: p.outputs, stale };
 }
 console.log("serving customers 1-5:", await score([1, 2, 3, 4, 5]));
 
 // ---------------------------------------------------------------- continuous training
 // New data arrives; the ingestion event starts the training pipeline (queued, never overlapping).
+const swapped = new Promise<void>((resolve) => {
+  const off = ws.events.on("deployment.swapped", () => {
+    off();
+    resolve();
+  });
+});
 const retrain = ws.pipelines.onEvent(training, "features.ingested", {
   filter: (e) => e.view === "customer_activity",
   params: () => ({ day: 85 }),
@@ -240,9 +237,11 @@ console.log(
     ` accuracy ${latest.accuracy.toFixed(3)} vs champion ${latest.champion?.toFixed(3)} → promoted: ${latest.promoted}`,
 );
 await ws.features.materializeIncremental();
+if (latest.promoted) await swapped;
 console.log("serving customers 1-5:", await score([1, 2, 3, 4, 5]));
-
-await swapping;
+await churn.flush();
+const logged = (await ws.serving.listPredictions({ deployment: churn.name })).predictions;
+console.log(`prediction log: ${logged.map((p) => `${p.rows} rows by v${p.version}`).join(", ")}`);
 
 // ---------------------------------------------------------------- audit, search, lineage
 for (const m of await ws.registry.aliasHistory("churn", "champion"))

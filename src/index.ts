@@ -66,6 +66,7 @@ export * from "./pipeline/index.js";
 export * from "./registry/index.js";
 export * from "./evaluation/index.js";
 export * from "./features/index.js";
+export * from "./serving/index.js";
 // Types that public signatures and comments name, exported so that users (and the API reference) can.
 export type { JsonSchema } from "./registry/signature.js";
 export type { ResolvedTrackingOptions } from "./tracking/tracking-options.js";
@@ -76,4 +77,5 @@ export { MemoryOnlineStore, memoryOnlineStore } from "./stores/memory/memory-onl
 export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from "./stores/sql/sql-offline-store.js";
 export { SqlOnlineStore, sqlOnlineStore } from "./stores/sql/sql-online-store.js";
 export { SqlPredictionLogStore } from "./stores/sql/sql-prediction-log-store.js";
+export { SqlOnlineExperimentStore } from "./stores/sql/sql-online-experiment-store.js";
 export { SqliteOnlineStore, sqliteOnlineStore } from "./adapters/sqlite/sqlite-online-store.js";

@@ -1,6 +1,7 @@
 import type { FeatureEvents } from "./features/feature-events.js";
 import type { PipelineEvents } from "./pipeline/pipeline-events.js";
 import type { RegistryEvents } from "./registry/registry-events.js";
+import type { ServingEvents } from "./serving/serving-events.js";
 import type { TrackingEvents } from "./tracking/tracking-events.js";
 
 /**
@@ -11,6 +12,7 @@ import type { TrackingEvents } from "./tracking/tracking-events.js";
  * ```ts
  * ws.events.on("run.ended", (e) => console.log(e.runId, e.status));
  * ws.events.on("model.alias.moved", (e) => console.log(`${e.model}@${e.alias}: v${e.from} → v${e.to}`));
+ * ws.events.on("deployment.swapped", (e) => console.log(`${e.deployment}: v${e.from} → v${e.to}`));
  * ```
  */
-export interface MlcycleEvents extends TrackingEvents, PipelineEvents, RegistryEvents, FeatureEvents {}
+export interface MlcycleEvents extends TrackingEvents, PipelineEvents, RegistryEvents, FeatureEvents, ServingEvents {}

@@ -11,6 +11,7 @@ import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import type { PipelineSettings } from "./pipeline/pipelines-options.js";
 import { ModelRegistry } from "./registry/model-registry.js";
+import { Serving } from "./serving/serving.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
 import type { Backend } from "./stores/backend.js";
 import { localArtifactStore } from "./stores/local/local-artifact-store.js";
@@ -18,6 +19,7 @@ import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
 import { memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
+import { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
 import type { OnlineStore } from "./stores/online-store.js";
@@ -58,6 +60,8 @@ export interface Workspace extends AsyncDisposable {
   readonly registry: ModelRegistry;
   /** Entities, feature views, training sets, online features. */
   readonly features: FeatureStore;
+  /** Deployments: registry versions served in process, hot-swapped, logged. */
+  readonly serving: Serving;
   /** The lineage graph. */
   readonly lineage: Lineage;
   /** Typed events of every domain. */
@@ -132,6 +136,16 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     events,
     clock,
   });
+  ws.serving = new Serving({
+    loader: ws.registry,
+    features: ws.features,
+    // A metadata store without a prediction log keeps the log in memory for the workspace's life.
+    predictions: metadata.predictions ?? new MemoryPredictionLogStore(),
+    artifacts,
+    lineage: ws.lineage,
+    events,
+    clock,
+  });
   ws.pipelines = new Pipelines({
     metadata,
     artifacts,
@@ -147,8 +161,9 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     closing ??= (async () => {
       ws.closed = true;
       const errors: unknown[] = [];
-      // Domain modules first (they flush into the stores), then the stores.
-      for (const m of [ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
+      // Domain modules first (they flush into the stores), then the stores. Serving goes first of
+      // all: its calls in flight still use the registry, features and lineage while they drain.
+      for (const m of [ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
       await artifacts.close?.().catch((e: unknown) => errors.push(e));

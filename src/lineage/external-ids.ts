@@ -29,4 +29,8 @@ export const lineageIds = {
   featureService: (name: string) => `feature_service:${name}`,
   /** A point-in-time training set, by digest (artifact). */
   trainingSet: (digest: string) => `training_set:${digest}`,
+  /** The stored outputs of a batch prediction, by digest (artifact). */
+  predictions: (digest: string) => `predictions:${digest}`,
+  /** One batch prediction run of a deployment (execution). */
+  batchPrediction: (id: string) => `batch_prediction:${id}`,
 } as const;

@@ -17,14 +17,24 @@ export interface PredictionLogOptions {
   enabled?: boolean;
   /** Share of calls whose inputs and outputs are kept, 0..1 (default 1). Every call gets a row. */
   sampleRate?: number;
+  /** Seed of the sampling choice, for a reproducible choice of the calls kept (default: random). */
+  sampleSeed?: number;
   /** Largest JSON size of inputs + outputs kept per row, in bytes (default 64 KiB); larger ones are dropped. */
   maxPayloadBytes?: number;
   /** Rows buffered before a write (default 500). */
   flushSize?: number;
   /** Longest a row waits in the buffer, in ms (default 1,000). */
   flushIntervalMs?: number;
-  /** Predictions older than this are removed (ms; default: kept). */
+  /**
+   * Predictions of this deployment older than this are removed (ms; default: kept), at each
+   * `flush()` and periodically (every `retentionMs`, at most every minute).
+   */
   retentionMs?: number;
+  /**
+   * Most rows kept while the store cannot be written (default 100,000): failed writes are retried at
+   * the next interval, and beyond this bound the oldest rows are dropped (`deployment.log_failed`).
+   */
+  maxBacklog?: number;
 }
 
 /** Feature-enriched serving: where a deployment gets the features of entity keys. */
@@ -76,7 +86,7 @@ export interface Prediction<O = unknown> {
   /** The prediction id (ULID): give it to `feedback`. */
   predictionId: string;
   outputs: O;
-  /** The model and version that answered. */
+  /** The model and version that answered (a routine's: the last model it called). */
   model: string;
   version: number;
   /** Every model version called (composite routines), in order. */
@@ -105,6 +115,12 @@ export interface BatchPredictionOptions<O = unknown> {
   onChunk?(outputs: O, info: { chunk: number; rows: number }): void | Promise<void>;
   /** Reported after each chunk. */
   onProgress?(progress: { chunks: number; rows: number }): void;
+  /**
+   * Turns one chunk of rows into the model's inputs (default: the array of rows as it is), e.g.
+   * `(rows) => ({ input: rows })` for a model with named inputs.
+   */
+  toInputs?(rows: unknown[]): unknown;
+  /** Stops between chunks (`CANCELLED`); nothing is stored or recorded for a stopped run. */
   signal?: AbortSignal;
 }
 
@@ -123,13 +139,17 @@ export interface BatchPredictionResult {
 /** What `/metadata` reports and {@link Deployment.describe} returns. */
 export interface DeploymentDescription {
   name: string;
+  /** The reference served, or `routine:<name>` for a composite routine. */
   ref: string;
+  /** The model and version serving now (a routine's: its first model's). */
   model: string;
   version: number;
   versionId: string;
   flavor: string;
   featureService?: string;
   signature?: { inputs?: JsonSchema; outputs?: JsonSchema };
+  /** Every model version of a composite routine (whose `model` and `version` are its first model's). */
+  models?: PredictionModelRef[];
 }
 
 /** Readiness and health of a deployment. */
@@ -137,6 +157,7 @@ export interface DeploymentHealth {
   /** Loaded and taking traffic. */
   ready: boolean;
   state: "loading" | "ready" | "closing" | "closed";
+  /** The model and version serving now (a routine's: its first model's). */
   model: string;
   version: number;
   /** Calls in flight. */
@@ -156,14 +177,15 @@ export interface DeploymentHealth {
  */
 export interface Deployment<I = any, O = any> extends AsyncDisposable {
   readonly name: string;
-  /** The reference served (`churn@champion`, `churn@3`…). */
+  /** The reference served (`churn@champion`, `churn@3`…), or `routine:<name>`. */
   readonly ref: string;
   /** Validates inputs (and outputs), calls the version serving now, logs the call. */
   predict(inputs: I, options?: PredictOptions): Promise<Prediction<O>>;
   /**
    * Predicts for entity keys: reads the feature service's online features (request values in
    * `values` are merged over them, row by row), applies on-demand transforms as in training, and
-   * calls the model.
+   * calls the model. The version is held from the read to the answer, so the features are those of
+   * the service of the version that answers. These calls are not micro-batched.
    */
   predictEntities(
     entities: ReadonlyArray<Record<string, unknown>>,

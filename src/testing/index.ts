@@ -13,4 +13,5 @@ export * from "./online-store-suite.js";
 export * from "./tracking-store-suite.js";
 export * from "./pipeline-store-suite.js";
 export * from "./prediction-log-store-suite.js";
+export * from "./online-experiment-store-suite.js";
 export * from "./executor-suite.js";

@@ -1,14 +1,20 @@
 import { notFound } from "../../core/errors.js";
 import { checkName } from "../../core/validation.js";
 import {
+  aggregateKey,
   addSums,
   checkAggregateDeltas,
   checkEvent,
+  checkExperimentFilter,
   checkNewExperiment,
   checkPatch,
+  compareAggregates,
+  compareExperiments,
+  mergeAggregateDeltas,
   nameTaken,
   staleRevision,
-  zeroSums,
+  storedEvent,
+  storedExperiment,
 } from "../online-experiment-rules.js";
 import type {
   NewOnlineExperiment,
@@ -26,35 +32,38 @@ interface Entry {
   sums: Map<string, VariantAggregateRecord>;
 }
 
-/** The in-memory {@link OnlineExperimentStore}: the reference implementation. */
+const clone = <T>(v: T): T => structuredClone(v);
+
+/**
+ * The in-memory {@link OnlineExperimentStore}: the reference implementation. Records are kept as
+ * `storedExperiment` and `storedEvent` give them (JSON values as their JSON text reads back), so it
+ * answers exactly what a SQL store reads back.
+ */
 export class MemoryOnlineExperimentStore implements OnlineExperimentStore {
   private readonly entries = new Map<string, Entry>();
 
   async createExperiment(experiment: NewOnlineExperiment): Promise<OnlineExperimentRecord> {
     checkNewExperiment(experiment);
     if (this.entries.has(experiment.name)) throw nameTaken(experiment.name);
-    const record: OnlineExperimentRecord = structuredClone({
-      ...experiment,
-      revision: 1,
-      updatedAt: experiment.createdAt,
-    });
+    const record = storedExperiment({ ...experiment, revision: 1, updatedAt: experiment.createdAt });
     this.entries.set(record.name, { record, events: [], sums: new Map() });
-    return structuredClone(record);
+    return clone(record);
   }
 
   async getExperiment(name: string): Promise<OnlineExperimentRecord | undefined> {
     checkName("name", name);
     const e = this.entries.get(name);
-    return e ? structuredClone(e.record) : undefined;
+    return e ? clone(e.record) : undefined;
   }
 
   async listExperiments(filter: { deployment?: string; status?: OnlineExperimentStatus } = {}) {
+    checkExperimentFilter(filter);
     return [...this.entries.values()]
       .map((e) => e.record)
       .filter((r) => filter.deployment === undefined || r.deployment === filter.deployment)
       .filter((r) => filter.status === undefined || r.status === filter.status)
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((r) => structuredClone(r));
+      .sort(compareExperiments)
+      .map(clone);
   }
 
   async updateExperiment(
@@ -66,14 +75,18 @@ export class MemoryOnlineExperimentStore implements OnlineExperimentStore {
     checkPatch(expectedRevision, patch, event);
     const e = this.entry(name);
     if (e.record.revision !== expectedRevision) throw staleRevision(name, expectedRevision, e.record.revision);
-    const next: OnlineExperimentRecord = { ...e.record, revision: e.record.revision + 1, updatedAt: patch.updatedAt };
-    if (patch.status !== undefined) next.status = patch.status;
-    if (patch.variants !== undefined) next.variants = structuredClone(patch.variants);
-    if (patch.config !== undefined) next.config = structuredClone(patch.config);
-    if (patch.state !== undefined) next.state = structuredClone(patch.state);
-    e.record = next;
+    const prev = e.record;
+    e.record = storedExperiment({
+      ...prev,
+      status: patch.status ?? prev.status,
+      variants: patch.variants ?? prev.variants,
+      config: patch.config ?? prev.config,
+      state: patch.state ?? prev.state,
+      revision: prev.revision + 1,
+      updatedAt: patch.updatedAt,
+    });
     if (event) this.push(e, event);
-    return structuredClone(next);
+    return clone(e.record);
   }
 
   async appendEvent(
@@ -81,27 +94,25 @@ export class MemoryOnlineExperimentStore implements OnlineExperimentStore {
     event: Omit<OnlineExperimentEventRecord, "seq" | "experiment">,
   ): Promise<OnlineExperimentEventRecord> {
     checkEvent(event);
-    return structuredClone(this.push(this.entry(name), event));
+    return clone(this.push(this.entry(name), event));
   }
 
   async listEvents(name: string): Promise<OnlineExperimentEventRecord[]> {
-    return structuredClone(this.entry(name).events);
+    return clone(this.entry(name).events);
   }
 
   async addAggregates(name: string, deltas: readonly VariantAggregateRecord[]): Promise<void> {
     checkAggregateDeltas(deltas);
     const e = this.entry(name);
-    for (const d of deltas) {
-      const key = `${d.variant}\u0000${d.metric}`;
+    for (const d of mergeAggregateDeltas(deltas)) {
+      const key = aggregateKey(d.variant, d.metric);
       const prev = e.sums.get(key);
-      e.sums.set(key, { variant: d.variant, metric: d.metric, sums: addSums(prev?.sums ?? zeroSums(), d.sums) });
+      e.sums.set(key, prev ? { ...prev, sums: addSums(prev.sums, d.sums) } : d);
     }
   }
 
   async getAggregates(name: string): Promise<VariantAggregateRecord[]> {
-    return [...this.entry(name).sums.values()]
-      .sort((a, b) => cmp(a.variant, b.variant) || cmp(a.metric, b.metric))
-      .map((r) => structuredClone(r));
+    return [...this.entry(name).sums.values()].sort(compareAggregates).map(clone);
   }
 
   async deleteExperiment(name: string): Promise<boolean> {
@@ -117,14 +128,8 @@ export class MemoryOnlineExperimentStore implements OnlineExperimentStore {
   }
 
   private push(e: Entry, event: Omit<OnlineExperimentEventRecord, "seq" | "experiment">): OnlineExperimentEventRecord {
-    const stored: OnlineExperimentEventRecord = {
-      ...structuredClone(event),
-      seq: e.events.length + 1,
-      experiment: e.record.name,
-    };
+    const stored = storedEvent(e.record.name, e.events.length + 1, event);
     e.events.push(stored);
     return stored;
   }
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,6 +1,7 @@
 import type { SqlMigration } from "../sql-database.js";
 import { featureRegistryMigrations } from "./feature-registry.js";
 import { lineageMigrations } from "./lineage.js";
+import { onlineExperimentMigrations } from "./online-experiments.js";
 import { pipelineMigrations } from "./pipeline.js";
 import { predictionLogMigrations } from "./prediction-log.js";
 import { registryMigrations } from "./registry.js";
@@ -16,4 +17,5 @@ export const allMigrations: readonly SqlMigration[] = [
   ...registryMigrations,
   ...featureRegistryMigrations,
   ...predictionLogMigrations,
+  ...onlineExperimentMigrations,
 ];
