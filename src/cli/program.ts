@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { packageVersion } from "../http/index.js";
 import { type CliOutput, EXIT, reportError } from "./cli-errors.js";
 import { addModelsCommands } from "./models-register-command.js";
+import { addServeCommand } from "./serve-command.js";
 
 /** The standard streams. */
 export const stdio: CliOutput = {
@@ -21,6 +22,7 @@ export function createProgram(io: CliOutput = stdio): Command {
       outputError: (s, write) => write(`mlcycle: ${s.replace(/^error: /, "")}`),
     })
     .showSuggestionAfterError();
+  addServeCommand(program, io);
   addModelsCommands(program, io);
   return program;
 }

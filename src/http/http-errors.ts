@@ -91,7 +91,8 @@ export function toErrorResponse(error: unknown, unexpected: (error: unknown) => 
     return errorResponse(error.status, error.code, error.message, error.issues, error.headers);
   if (isMlcycleError(error)) {
     const status = STATUS[error.code] ?? 500;
-    if (status >= 500) unexpected(error);
+    // A call aborted because its client went away is nobody's fault: not reported.
+    if (status >= 500 && error.code !== "CANCELLED") unexpected(error);
     if (!SHOWN.has(error.code)) return errorResponse(status, error.code, "internal error");
     return errorResponse(status, error.code, oneLine(error.message), error.issues);
   }

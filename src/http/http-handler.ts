@@ -1,7 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { fromZodError, invalid } from "../index.js";
-import type { Deployment } from "../serving/deployment-types.js";
+import { type Deployment, fromZodError, invalid } from "../index.js";
 import { authenticator, type HttpAuth } from "./auth.js";
 import { parseCsv } from "./csv.js";
 import { errorResponse, HttpError, toErrorResponse } from "./http-errors.js";

@@ -2,8 +2,7 @@
 // or a custom async check. /ping and /health stay open for probes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler, type HttpErrorBody } from "../../src/http/index.js";
-import { isMlcycleError, type Workspace } from "../../src/index.js";
-import type { Deployment } from "../../src/serving/deployment-types.js";
+import { isMlcycleError, type Workspace, type Deployment } from "../../src/index.js";
 import { deploy, logged } from "./deploy.js";
 import { httpWorkspaces, iris, registerModels } from "./models.js";
 

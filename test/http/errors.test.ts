@@ -2,8 +2,7 @@
 // failed request is never logged as a prediction.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler, type FetchHandler, type HttpErrorBody } from "../../src/http/index.js";
-import { functionModel, type Workspace } from "../../src/index.js";
-import type { Deployment } from "../../src/serving/deployment-types.js";
+import { functionModel, type Workspace, type Deployment } from "../../src/index.js";
 import { deploy, logged } from "./deploy.js";
 import { httpWorkspaces, iris, registerModels } from "./models.js";
 

@@ -1,9 +1,9 @@
 // POST /invocations speaks MLflow's scoring protocol: every input format, mapped onto the model's
 // signature, answered as MLflow's server answers ({"predictions": …}).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createHttpHandler, type FetchHandler } from "../../src/http/index.js";
-import type { Workspace } from "../../src/index.js";
-import type { Deployment } from "../../src/serving/deployment-types.js";
+import { type Deployment, functionModel, type Workspace } from "../../src/index.js";
 import { deploy, logged } from "./deploy.js";
 import { closeTo, httpWorkspaces, iris, registerModels } from "./models.js";
 
@@ -194,5 +194,44 @@ describe.each(httpWorkspaces())("POST /invocations on %s", (_name, open) => {
     }
     const csv = await post(handler, "left,right\n1,2\n3,4\n", "text/csv");
     expect(await csv.json()).toEqual({ predictions: [3, 7] });
+  });
+});
+
+describe.each(httpWorkspaces())("POST /invocations with entities on %s", (_name, open) => {
+  it("{entities, values} → the feature service's online features, with values passed directly merged over them", async () => {
+    await using ws = await open();
+    await ws.features.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
+    await ws.features.applyFeatureView({
+      name: "driver_stats",
+      entities: ["driver"],
+      schema: z.object({ conv_rate: z.number(), trips: z.number().int() }),
+    });
+    await ws.features.applyFeatureService({ name: "eta", features: ["driver_stats:trips", "driver_stats:conv_rate"] });
+    await ws.features.ingest("driver_stats", [
+      { driver_id: 1, event_timestamp: Date.now() - 60_000, conv_rate: 0.5, trips: 10 },
+      { driver_id: 2, event_timestamp: Date.now() - 60_000, conv_rate: 0.25, trips: 4 },
+    ]);
+    await ws.features.materialize();
+    ws.registry.registerFunction(
+      "eta",
+      () => (rows: Array<[number | null, number | null]>) => rows.map(([trips, rate]) => (trips ?? 0) * (rate ?? 0)),
+    );
+    await ws.registry.register("eta", {
+      model: functionModel("eta", {}),
+      featureService: "eta",
+      signature: { inputs: z.array(z.tuple([z.number().nullable(), z.number().nullable()])) },
+    });
+    await using d = await deploy(ws, "eta@1");
+    const handler = createHttpHandler(d, { auth: false });
+    const res = await post(handler, { entities: [{ driver_id: 1 }, { driver_id: 2 }], values: [{}, { trips: 8 }] });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toEqual({ predictions: [5, 2] });
+    const log = await logged(ws, d);
+    expect(log.map((p) => p.id)).toEqual([res.headers.get("x-prediction-id")]);
+    const mismatched = await post(handler, { entities: [{ driver_id: 1 }], values: [{}, {}] });
+    expect(mismatched.status).toBe(400);
+    expect(((await mismatched.json()) as { error: { message: string } }).error.message).toBe(
+      "values: has 2 rows, and there are 1 entities",
+    );
   });
 });

@@ -7,8 +7,7 @@ import Fastify from "fastify";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler, serveHttp, toNodeHandler } from "../../src/http/index.js";
-import type { Workspace } from "../../src/index.js";
-import type { Deployment } from "../../src/serving/deployment-types.js";
+import type { Workspace, Deployment } from "../../src/index.js";
 import { deploy } from "./deploy.js";
 import { closeTo, httpWorkspaces, iris, registerModels } from "./models.js";
 
