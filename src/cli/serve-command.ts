@@ -82,6 +82,8 @@ export function addServeCommand(program: Command, io: CliOutput): void {
         generated = token === undefined;
         auth = { token: token ?? randomBytes(24).toString("base64url") };
       }
+      // Listening from the start: a signal during start-up stops the server as soon as it is up.
+      const stopped = nextSignal();
       const ws = await openCliWorkspace(workspaceDir(options.workspace), { mustExist: true });
       try {
         if (options.module) await loadUserModule(options.module, ws);
@@ -94,7 +96,6 @@ export function addServeCommand(program: Command, io: CliOutput): void {
             host: options.host,
             drainTimeoutMs: options.drainTimeout,
           });
-          const stopped = nextSignal();
           const d = deployment.describe();
           if (generated && auth)
             io.out(
