@@ -170,7 +170,9 @@ describe("the packed package in a new project", () => {
       expect(seen.testing).toMatch(/^MlcycleError: mlcycle\/testing needs vitest/);
       // The bin is installed with the package.
       const bin = await exec(join(dir, "node_modules", ".bin", "mlcycle"), ["--version"], { cwd: dir, env });
-      expect(bin.stdout.trim()).toBe((JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version);
+      expect(bin.stdout.trim()).toBe(
+        (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+      );
     },
     TIMEOUT_MS,
   );
