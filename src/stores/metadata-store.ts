@@ -1,5 +1,6 @@
 import type { FeatureRegistryStore } from "./feature-registry-store.js";
 import type { LineageStore } from "./lineage-store.js";
+import type { MonitorStore } from "./monitor-store.js";
 import type { OnlineExperimentStore } from "./online-experiment-store.js";
 import type { PipelineStore } from "./pipeline-store.js";
 import type { PredictionLogStore } from "./prediction-log-store.js";
@@ -38,6 +39,11 @@ export interface MetadataStore {
    * Optional: without it the workspace keeps them in memory for its own life.
    */
   readonly onlineExperiments?: OnlineExperimentStore;
+  /**
+   * Monitors, their reference profiles, window partials and results, and alerts. Optional: without
+   * it the workspace keeps them in memory for its own life.
+   */
+  readonly monitors?: MonitorStore;
   /** Prepares the store (migrations); the workspace calls it once before use. */
   init?(): Promise<void>;
   /** Releases what the store opened. */

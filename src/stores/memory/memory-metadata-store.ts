@@ -1,6 +1,7 @@
 import type { MetadataStore } from "../metadata-store.js";
 import { MemoryFeatureRegistryStore } from "./memory-feature-registry-store.js";
 import { MemoryLineageStore } from "./memory-lineage-store.js";
+import { MemoryMonitorStore } from "./memory-monitor-store.js";
 import { MemoryOnlineExperimentStore } from "./memory-online-experiment-store.js";
 import { MemoryPipelineStore } from "./memory-pipeline-store.js";
 import { MemoryPredictionLogStore } from "./memory-prediction-log-store.js";
@@ -28,6 +29,7 @@ export function memoryStore(): MetadataStore {
     features: new MemoryFeatureRegistryStore(),
     predictions: new MemoryPredictionLogStore(),
     onlineExperiments: new MemoryOnlineExperimentStore(),
+    monitors: new MemoryMonitorStore(),
     async close() {},
   };
 }
