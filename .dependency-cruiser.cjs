@@ -116,10 +116,15 @@ module.exports = {
     },
     {
       name: "surface-uses-public-modules",
-      comment: "http and cli use the public surface (index and subpath entries), not internals",
+      comment:
+        "http and cli use the public surface — src/index.ts and the subpath entries (an adapter's or testing's " +
+        "index.ts, http/) — never a port, a store, core or a domain module directly",
       severity: "error",
       from: { path: "^src/(http|cli)/" },
-      to: { path: "^src/(stores|core)/" },
+      to: {
+        path: "^src/",
+        pathNot: "^src/(index[.]ts$|http/|cli/|testing/index[.]ts$|adapters/[^/]+/index[.]ts$)",
+      },
     },
   ],
   options: {

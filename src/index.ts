@@ -81,4 +81,5 @@ export { SqlOfflineStore, sqlOfflineStore, type SqlOfflineStoreOptions } from ".
 export { SqlOnlineStore, sqlOnlineStore } from "./stores/sql/sql-online-store.js";
 export { SqlPredictionLogStore } from "./stores/sql/sql-prediction-log-store.js";
 export { SqlOnlineExperimentStore } from "./stores/sql/sql-online-experiment-store.js";
+export { SqlMonitorStore } from "./stores/sql/sql-monitor-store.js";
 export { SqliteOnlineStore, sqliteOnlineStore } from "./adapters/sqlite/sqlite-online-store.js";

@@ -334,9 +334,12 @@ export function openedAlert(a: NewAlert): AlertRecord {
 
 // -------------------------------------------------------------------------------- orders
 
-/** The order of `listMonitors` in every store: by creation time, then id (code point order). */
+/**
+ * The order of `listMonitors` in every store: by creation time, then id, then name (ids and names in
+ * code point order; the name settles monitors that share a time and an id).
+ */
 export function compareMonitors(a: MonitorRecord, b: MonitorRecord): number {
-  return a.createdAt - b.createdAt || compareCodePoints(a.id, b.id);
+  return a.createdAt - b.createdAt || compareCodePoints(a.id, b.id) || compareCodePoints(a.name, b.name);
 }
 
 /** The order of `listPartials` in every store: by producer (code point order), then seq. */
@@ -373,6 +376,13 @@ export function monitorNameTaken(name: string): MlcycleError {
 /** The `CONFLICT` of a change to a resolved alert. */
 export function alertResolved(id: string): MlcycleError {
   return new MlcycleError("CONFLICT", `alert '${id}' is resolved: only an open alert can be updated or resolved`, {
+    details: { alert: id },
+  });
+}
+
+/** The `CONFLICT` of a new alert whose id is another alert's. */
+export function alertIdTaken(id: string): MlcycleError {
+  return new MlcycleError("CONFLICT", `an alert with id '${id}' already exists: give the new alert its own id`, {
     details: { alert: id },
   });
 }

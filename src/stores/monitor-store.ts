@@ -211,7 +211,7 @@ export interface MonitorStore {
   createMonitor(monitor: NewMonitor): Promise<MonitorRecord>;
   /** A monitor by name, or undefined. */
   getMonitor(name: string): Promise<MonitorRecord | undefined>;
-  /** Every monitor, by creation time, then id. */
+  /** Every monitor, by creation time, then id, then name. */
   listMonitors(): Promise<MonitorRecord[]>;
   /**
    * Replaces a monitor's settings if its stored revision is `expectedRevision`; returns the new
@@ -260,7 +260,8 @@ export interface MonitorStore {
 
   /**
    * Opens an alert unless one is open for its (monitor, rule): returns the open alert and whether
-   * this call opened it (false: the one already open, nothing written). `NOT_FOUND` for an unknown monitor.
+   * this call opened it (false: the one already open, nothing written). `NOT_FOUND` for an unknown
+   * monitor; `CONFLICT` when none is open for the rule but the id is another alert's (nothing written).
    */
   openAlert(alert: NewAlert): Promise<{ alert: AlertRecord; opened: boolean }>;
   /** Records a further breach of an open alert; `NOT_FOUND` for an unknown id, `CONFLICT` when it is resolved. */

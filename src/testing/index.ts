@@ -14,4 +14,5 @@ export * from "./tracking-store-suite.js";
 export * from "./pipeline-store-suite.js";
 export * from "./prediction-log-store-suite.js";
 export * from "./online-experiment-store-suite.js";
+export * from "./monitor-store-suite.js";
 export * from "./executor-suite.js";

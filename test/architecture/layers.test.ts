@@ -71,4 +71,24 @@ describe("the layer check run by lint", () => {
       "testing-only-ports",
     ]);
   });
+
+  it("lets http and cli use the public entries only", async () => {
+    const publicTree = {
+      "src/core/errors.ts": "export class E extends Error {}\n",
+      "src/registry/r.ts": 'import { E } from "../core/errors.js";\nexport const r = E;\n',
+      "src/index.ts": 'export { r } from "./registry/r.js";\n',
+      "src/adapters/x/index.ts": 'import { E } from "../../core/errors.js";\nexport const x = E;\n',
+      "src/http/index.ts": 'import { r } from "../index.js";\nexport const h = r;\n',
+      "src/cli/main.ts":
+        'import { h } from "../http/index.js";\nimport { x } from "../adapters/x/index.js";\nexport const m = [h, x];\n',
+    };
+    expect(await violations(publicTree)).toEqual([]);
+    expect(
+      await violations({
+        ...publicTree,
+        "src/http/bad.ts": 'import { E } from "../core/errors.js";\nexport const b = E;\n',
+        "src/cli/bad.ts": 'import { r } from "../registry/r.js";\nexport const b = r;\n',
+      }),
+    ).toEqual(["surface-uses-public-modules"]);
+  });
 });

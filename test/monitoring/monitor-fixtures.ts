@@ -21,8 +21,8 @@ export type MonitorWorkspaceOptions = Omit<WorkspaceOptions, "metadata"> & { mon
 
 /**
  * The memory and SQLite workspaces every monitoring test runs on (the SQLite one as `openWorkspace`
- * builds it: a database file and a local artifact folder; its monitors in memory until the SQL
- * monitor store exists), optionally with a given monitor store.
+ * builds it: a database file and a local artifact folder, its monitors in the SQL monitor store),
+ * optionally with a given monitor store.
  */
 export function monitorWorkspaces(): Array<[string, (options?: MonitorWorkspaceOptions) => Promise<Workspace>]> {
   const dir = tempDir("mlcycle-monitoring-");

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { functionModel, lineageIds, MemoryMonitorStore, type Workspace } from "../../src/index.js";
+import {
+  createWorkspace,
+  functionModel,
+  lineageIds,
+  MemoryMonitorStore,
+  memoryStore,
+  type Workspace,
+} from "../../src/index.js";
 import { caught, monitorWorkspaces, normal, seeded, testClock } from "./monitor-fixtures.js";
 
 const MINUTE = 60_000;
@@ -64,12 +71,12 @@ describe.each(monitorWorkspaces())("ws.monitors (%s)", (kind, open) => {
     expect(await a.monitors.delete("other-name-same")).toBe(false);
   });
 
-  it("keeps monitors in memory when the metadata store has no monitor store", async () => {
+  it("keeps its monitors in the metadata store's monitor store", async () => {
     await using ws = await open();
-    if (kind === "sqlite") expect(ws.metadata.monitors).toBeUndefined();
+    expect(ws.metadata.monitors?.constructor.name).toBe(kind === "sqlite" ? "SqlMonitorStore" : "MemoryMonitorStore");
     const m = await ws.monitors.open("m", { features: ["x"], checkIntervalMs: false });
     await m.setReference({ rows: rows(1, 10) });
-    expect((await ws.monitors.status("m")).references).toHaveLength(1);
+    expect((await ws.metadata.monitors?.listReferences("m"))?.map((r) => r.version)).toEqual([1]);
   });
 
   it("cuts count windows of rows given directly by reserved positions", async () => {
@@ -194,6 +201,15 @@ describe.each(monitorWorkspaces())("ws.monitors (%s)", (kind, open) => {
 });
 
 describe("monitoring inside a workspace's life", () => {
+  it("keeps monitors in memory when the metadata store has no monitor store", async () => {
+    const { monitors: _none, ...metadata } = memoryStore();
+    await using ws = await createWorkspace({ metadata });
+    expect(ws.metadata.monitors).toBeUndefined();
+    const m = await ws.monitors.open("m", { features: ["x"], checkIntervalMs: false });
+    await m.setReference({ rows: rows(1, 10) });
+    expect((await ws.monitors.status("m")).references).toHaveLength(1);
+  });
+
   it("closes monitors with the workspace, writing what they aggregated", async () => {
     const store = new MemoryMonitorStore();
     const clock = testClock(0);

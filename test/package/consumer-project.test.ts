@@ -38,6 +38,7 @@ const program = `
 import { z } from "zod";
 import { createWorkspace, evaluate, functionModel, isMlcycleError, pipeline, step, type MlcycleEvents } from "mlcycle";
 import { onnxFlavor } from "mlcycle/onnx";
+import { createHttpHandler, serveHttp } from "mlcycle/http";
 
 const seen: Array<keyof MlcycleEvents> = [];
 await using ws = await createWorkspace();
@@ -89,6 +90,17 @@ const online = await ws.features.getOnlineFeatures([{ user_id: "u1" }], ["activi
 // lineage
 const up = await ws.lineage.upstream({ kind: "artifact", externalId: \`model_version:consumer/\${v.version}\` }, { maxHops: 4 });
 
+// serving over HTTP
+const deployment = await ws.serving.deploy(\`consumer@\${v.version}\`);
+const server = await serveHttp(createHttpHandler(deployment, { auth: { token: "t" } }), { port: 0, closeAfterDrain: [deployment] });
+const res = await fetch(\`\${server.url}/invocations\`, {
+  method: "POST",
+  headers: { "content-type": "application/json", authorization: "Bearer t" },
+  body: JSON.stringify({ inputs: [[0], [1]] }),
+});
+const http = ((await res.json()) as { predictions: number[] }).predictions;
+await server.close();
+
 // mlcycle/testing without vitest installed: an error that says what is missing
 let testing = "loaded";
 try {
@@ -98,7 +110,7 @@ try {
 }
 
 console.log(JSON.stringify({
-  runs: runs.length, y, predictions, mae: metrics.mean_absolute_error, clicks: online.rows[0]?.values.clicks,
+  runs: runs.length, y, predictions, http, mae: metrics.mean_absolute_error, clicks: online.rows[0]?.values.clicks,
   lineage: up.nodes.length > 1, events: [...new Set(seen)].sort(), testing,
 }));
 `;
@@ -149,12 +161,18 @@ describe("the packed package in a new project", () => {
         runs: 1,
         y: 42,
         predictions: [1, 1],
+        http: [1, 1],
         mae: 1 / 3,
         clicks: 3,
         lineage: true,
         events: ["features.ingested", "model.version.created", "pipeline.run.finished", "run.ended"],
       });
       expect(seen.testing).toMatch(/^MlcycleError: mlcycle\/testing needs vitest/);
+      // The bin is installed with the package.
+      const bin = await exec(join(dir, "node_modules", ".bin", "mlcycle"), ["--version"], { cwd: dir, env });
+      expect(bin.stdout.trim()).toBe(
+        (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+      );
     },
     TIMEOUT_MS,
   );

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -21,20 +22,60 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
   });
 
-  it("the main entry loads no optional peer: none is imported statically by dist/index.js or its chunks", () => {
-    const seen = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = readFileSync(file, "utf8");
-      for (const peer of optionalPeers) {
-        const staticImport = new RegExp(`(?:^|\\n)\\s*import[^;]*?from\\s*["']${peer}["']`);
-        expect(staticImport.test(text), `${file} imports ${peer}`).toBe(false);
-      }
-      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+  it.each(["index.js", "http.js"])(
+    "dist/%s loads no optional peer: none is imported statically by it or its chunks",
+    (entry) => {
+      const seen = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const text = readFileSync(file, "utf8");
+        for (const peer of optionalPeers) {
+          const staticImport = new RegExp(`(?:^|\\n)\\s*import[^;]*?from\\s*["']${peer}["']`);
+          expect(staticImport.test(text), `${file} imports ${peer}`).toBe(false);
+        }
+        for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+      };
+      visit(join(root, "dist", entry));
+      expect(seen.size).toBeGreaterThan(0);
+    },
+  );
+
+  it("the http entry serves a deployment-like object from dist over a socket", async () => {
+    const http = await import(pathToFileURL(join(root, "dist", "http.js")).href);
+    const deployment = {
+      name: "d",
+      ref: "m@1",
+      predict: async (rows: number[][]) => ({
+        predictionId: "01J00000000000000000000000",
+        outputs: rows.map((r) => r[0] * 2),
+        model: "m",
+        version: 1,
+        models: [],
+        latencyMs: 0,
+      }),
+      describe: () => ({ name: "d", ref: "m@1", model: "m", version: 1, versionId: "v", flavor: "function" }),
+      health: () => ({ ready: true, state: "ready" }),
     };
-    visit(join(root, "dist", "index.js"));
-    expect(seen.size).toBeGreaterThan(0);
+    const server = await http.serveHttp(http.createHttpHandler(deployment, { auth: { token: "t" } }), { port: 0 });
+    const res = await fetch(`${server.url}/invocations`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer t" },
+      body: JSON.stringify({ inputs: [[1], [2]] }),
+    });
+    expect(await res.json()).toEqual({ predictions: [2, 4] });
+    await server.close();
+  });
+
+  it("the bin `mlcycle` is dist/cli.js: an executable node script that runs", () => {
+    const bin = (pkg as unknown as { bin: Record<string, string> }).bin.mlcycle;
+    expect(bin).toBe("./dist/cli.js");
+    const file = join(root, bin);
+    expect(readFileSync(file, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(file).mode & 0o111).not.toBe(0);
+    expect(execFileSync(process.execPath, [file, "--version"], { encoding: "utf8" }).trim()).toBe(
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
+    );
   });
 
   it("the main entry opens a workspace from dist", async () => {

@@ -1,6 +1,7 @@
 import { notFound } from "../../core/errors.js";
 import { checkName } from "../../core/validation.js";
 import {
+  alertIdTaken,
   alertResolved,
   checkAlertQuery,
   checkAlertResolution,
@@ -228,6 +229,7 @@ export class MemoryMonitorStore implements MonitorStore {
     for (const a of this.alerts.values())
       if (a.monitor === alert.monitor && a.rule === alert.rule && a.status === "open")
         return { alert: clone(a), opened: false };
+    if (this.alerts.has(alert.id)) throw alertIdTaken(alert.id);
     const record = openedAlert(alert);
     this.alerts.set(record.id, record);
     return { alert: clone(record), opened: true };

@@ -3,6 +3,7 @@ import { allMigrations } from "./migrations/index.js";
 import { migrate, type SqlDatabase } from "./sql-database.js";
 import { SqlFeatureRegistryStore } from "./sql-feature-registry-store.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
+import { SqlMonitorStore } from "./sql-monitor-store.js";
 import { SqlOnlineExperimentStore } from "./sql-online-experiment-store.js";
 import { SqlPipelineStore } from "./sql-pipeline-store.js";
 import { SqlPredictionLogStore } from "./sql-prediction-log-store.js";
@@ -38,6 +39,7 @@ export function sqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): 
     features: new SqlFeatureRegistryStore(database),
     predictions: new SqlPredictionLogStore(database),
     onlineExperiments: new SqlOnlineExperimentStore(database),
+    monitors: new SqlMonitorStore(database),
     init() {
       initialised ??= migrate(database, allMigrations).then(() => undefined);
       return initialised;

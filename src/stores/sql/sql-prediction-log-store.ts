@@ -19,6 +19,7 @@ import type {
   PredictionQuery,
   PredictionRecord,
 } from "../prediction-log-store.js";
+import { prepareSlotted, type SlottedStatement, slot } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 
 interface PredictionRow {
@@ -55,7 +56,22 @@ interface JoinedRow extends PredictionRow {
   f_at: number | string | null;
 }
 
-const PREDICTION_COLUMNS = 13;
+const PREDICTION_COLUMN_NAMES = [
+  "id",
+  "deployment",
+  "model",
+  "version",
+  "version_id",
+  "variant",
+  "models",
+  "row_count",
+  "inputs",
+  "outputs",
+  "payload",
+  "latency_ms",
+  "answered_at",
+] as const satisfies ReadonlyArray<keyof PredictionRow>;
+const PREDICTION_COLUMNS = PREDICTION_COLUMN_NAMES.length;
 const FEEDBACK_COLUMNS = 4;
 /** The most rows one retention statement removes; each batch is its own short write transaction. */
 const DELETE_BATCH = 5_000;
@@ -151,6 +167,8 @@ function toFeedbackRow(f: FeedbackRecord): FeedbackRow {
  */
 export class SqlPredictionLogStore implements PredictionLogStore {
   private readonly db: Kysely<Tables>;
+  /** The one-row insert prepared on the database's accelerator, when it has one. */
+  private insertOne?: SlottedStatement;
 
   constructor(readonly database: SqlDatabase) {
     this.db = database.db as Kysely<Tables>;
@@ -166,6 +184,22 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       rows.push(toRow(r));
     }
     if (rows.length === 0) return;
+    const fast = this.database.accelerator;
+    if (fast && !fast.inTransaction) {
+      // Serving's hot path: the same insert, prepared once and run per row in the write group of this turn.
+      this.insertOne ??= prepareSlotted(
+        fast,
+        this.db
+          .insertInto("prediction_log")
+          .values(Object.fromEntries(PREDICTION_COLUMN_NAMES.map((c) => [c, slot(c)])) as unknown as PredictionRow)
+          .onConflict((oc) => oc.column("id").doNothing()),
+      );
+      const { stmt, query } = this.insertOne;
+      await fast.write(() => {
+        for (const row of rows) stmt.run(query.bind(row as unknown as Record<string, unknown>));
+      });
+      return;
+    }
     const perStatement = this.rowsPerStatement(PREDICTION_COLUMNS);
     await writeTransaction(this.database, async (trx) => {
       const t = trx as Kysely<Tables>;

@@ -1,6 +1,7 @@
 import type { SqlMigration } from "../sql-database.js";
 import { featureRegistryMigrations } from "./feature-registry.js";
 import { lineageMigrations } from "./lineage.js";
+import { monitorMigrations } from "./monitors.js";
 import { onlineExperimentMigrations } from "./online-experiments.js";
 import { pipelineMigrations } from "./pipeline.js";
 import { predictionLogMigrations } from "./prediction-log.js";
@@ -18,4 +19,5 @@ export const allMigrations: readonly SqlMigration[] = [
   ...featureRegistryMigrations,
   ...predictionLogMigrations,
   ...onlineExperimentMigrations,
+  ...monitorMigrations,
 ];

@@ -1,0 +1,157 @@
+/**
+ * Serving costs on the embedded default (SQLite file + artifact folder), with the iris ONNX model.
+ * Each figure is printed beside a baseline measured in the same run:
+ *
+ * - in-process `predict` through a deployment (batching off: validation, prediction id, log) against
+ *   calling the model's predictor directly (target ≥ 80% of direct);
+ * - 64 concurrent single-row callers with micro-batching on, against the same callers with it off;
+ * - HTTP requests per second and p50/p99 latency of `serveHttp` + `createHttpHandler` against a bare
+ *   `node:http` server that parses the same JSON and calls the same predictor, both driven by
+ *   autocannon (target ≥ 70% of bare).
+ *
+ *   npm run bench -- serving
+ */
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { onnxFlavor } from "../src/adapters/onnx/index.js";
+import { createHttpHandler, serveHttp } from "../src/http/index.js";
+import { openWorkspace } from "../src/index.js";
+
+const fixtures = process.env.MLCYCLE_FIXTURES ?? join(import.meta.dirname, "..", "test", "fixtures", "reference");
+const expected = JSON.parse(readFileSync(join(fixtures, "models", "iris-logreg.expected.json"), "utf8")) as {
+  test_rows: number[][];
+};
+const rows = expected.test_rows;
+
+const dir = mkdtempSync(join(tmpdir(), "mlcycle-serving-bench-"));
+const ws = await openWorkspace(dir);
+ws.registry.registerFlavor(onnxFlavor());
+await ws.registry.register("iris", { model: join(fixtures, "models", "iris-logreg.onnx"), flavor: "onnx" });
+await ws.registry.setAlias("iris", "champion", 1, { actor: "bench" });
+
+const direct = await ws.registry.load("iris@champion", { validate: false });
+const deployment = await ws.serving.deploy("iris@champion", { pollIntervalMs: false });
+
+const line = (label: string, value: string, base: string, ratio: string) =>
+  console.log(`${label.padEnd(44)} ${value.padStart(14)}   baseline ${base.padStart(14)}   ${ratio}`);
+
+async function time(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+// 1. In-process predict, one row per call, batching off.
+const N = 20_000;
+const one = (i: number) => [rows[i % rows.length]];
+for (let i = 0; i < 2_000; i++) {
+  await deployment.predict(one(i));
+  await direct.predictor.predict(one(i));
+}
+const samples: Array<{ deployed: number; base: number }> = [];
+for (let round = 0; round < 3; round++) {
+  const base = await time(async () => {
+    for (let i = 0; i < N; i++) await direct.predictor.predict(one(i));
+  });
+  const deployed = await time(async () => {
+    for (let i = 0; i < N; i++) await deployment.predict(one(i));
+  });
+  samples.push({ deployed, base });
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const dMs = median(samples.map((s) => s.deployed));
+const bMs = median(samples.map((s) => s.base));
+line(
+  `deployment.predict (1 row) x${N}`,
+  `${((N / dMs) * 1000).toFixed(0)} /s`,
+  `${((N / bMs) * 1000).toFixed(0)} /s`,
+  `${((bMs / dMs) * 100).toFixed(0)}% of direct (target ≥ 80%)`,
+);
+await deployment.flush();
+
+// 2. 64 concurrent callers, single rows, batching on vs off.
+const CALLERS = 64;
+const PER_CALLER = 300;
+async function concurrent(predict: (inputs: number[][]) => Promise<unknown>): Promise<number> {
+  return time(async () => {
+    await Promise.all(
+      Array.from({ length: CALLERS }, async (_, c) => {
+        for (let i = 0; i < PER_CALLER; i++) await predict(one(c * PER_CALLER + i));
+      }),
+    );
+  });
+}
+const batched = await ws.serving.deploy("iris@champion", {
+  name: "iris-batched",
+  pollIntervalMs: false,
+  batching: { maxBatchSize: 64, maxWaitMs: 2 },
+});
+await concurrent((x) => batched.predict(x));
+await concurrent((x) => deployment.predict(x));
+const onMs = await concurrent((x) => batched.predict(x));
+const offMs = await concurrent((x) => deployment.predict(x));
+const calls = CALLERS * PER_CALLER;
+line(
+  `64 callers, batching on vs off x${calls}`,
+  `${((calls / onMs) * 1000).toFixed(0)} /s`,
+  `${((calls / offMs) * 1000).toFixed(0)} /s`,
+  `${(offMs / onMs).toFixed(2)}x the throughput`,
+);
+await batched.close();
+
+// 3. HTTP: serveHttp + handler against bare node:http calling the same predictor.
+const body = JSON.stringify({ dataframe_split: { columns: ["a", "b", "c", "d"], data: [rows[0]] } });
+const token = "bench-token";
+const server = await serveHttp(createHttpHandler(deployment, { auth: { token } }), { port: 0, host: "127.0.0.1" });
+const bare = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", async () => {
+    try {
+      const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { dataframe_split: { data: number[][] } };
+      const out = await direct.predictor.predict(parsed.dataframe_split.data);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ predictions: out }));
+    } catch (error) {
+      res.writeHead(400);
+      res.end(String(error));
+    }
+  });
+});
+await new Promise<void>((r) => bare.listen(0, "127.0.0.1", r));
+const barePort = (bare.address() as AddressInfo).port;
+
+async function cannon(url: string, headers: Record<string, string>) {
+  const result = await autocannon({
+    url,
+    method: "POST",
+    connections: 16,
+    duration: 5,
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
+await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
+const bareR = await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
+const ours = await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
+line(
+  "HTTP /invocations req/s (16 connections)",
+  `${ours.rps.toFixed(0)} /s`,
+  `${bareR.rps.toFixed(0)} /s`,
+  `${((ours.rps / bareR.rps) * 100).toFixed(0)}% of bare (target ≥ 70%)`,
+);
+line("HTTP latency p50 / p99", `${ours.p50} / ${ours.p99} ms`, `${bareR.p50} / ${bareR.p99} ms`, "");
+
+await server.close();
+await new Promise<void>((r) => bare.close(() => r()));
+await deployment.close();
+await direct.close();
+await ws.close();
+rmSync(dir, { recursive: true, force: true });
