@@ -1,4 +1,20 @@
-export * from "./drift/index.js";
+// The drift statistics (drift/index.ts), but for the two-proportion z-test, which is exported under a
+// name of its own: `twoProportionZTest` is the online experiments' (arms in, a comparison out).
+export * from "./drift/category-counts.js";
+export * from "./drift/chi-square-test.js";
+export * from "./drift/column-drift.js";
+export * from "./drift/dataset-drift.js";
+export * from "./drift/divergences.js";
+export * from "./drift/histogram.js";
+export { kolmogorovSmirnovCdf, kolmogorovSmirnovSf, smirnovSf } from "./drift/kolmogorov-distribution.js";
+export * from "./drift/ks-two-sample.js";
+export * from "./drift/numeric-sample.js";
+export * from "./drift/sort-float64.js";
+export * from "./drift/wasserstein.js";
+export {
+  type TwoProportionZTestResult as DriftTwoProportionZTestResult,
+  twoProportionZTest as driftTwoProportionZTest,
+} from "./drift/two-proportion-z-test.js";
 export {
   Monitors,
   type MonitorsOptions,

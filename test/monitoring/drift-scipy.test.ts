@@ -11,9 +11,9 @@ import {
   numericBins,
   psi,
   sortedSample,
-  twoProportionZTest,
   wassersteinDistance,
 } from "../../src/monitoring/index.js";
+import { twoProportionZTest } from "../../src/monitoring/drift/index.js";
 import { fixturePath } from "../helpers.js";
 
 interface NumericCase {

@@ -23,9 +23,9 @@ import {
   smirnovSf,
   sortedSample,
   sortFloat64,
-  twoProportionZTest,
   wassersteinDistance,
 } from "../../src/monitoring/index.js";
+import { twoProportionZTest } from "../../src/monitoring/drift/index.js";
 import { fixturePath } from "../helpers.js";
 
 function validationError(fn: () => unknown): { message: string; path: PropertyKey[] } {
