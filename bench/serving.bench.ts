@@ -7,16 +7,17 @@
  * - 64 concurrent single-row callers with micro-batching on, against the same callers with it off;
  * - HTTP requests per second and p50/p99 latency of `serveHttp` + `createHttpHandler` against a bare
  *   `node:http` server that parses the same JSON and calls the same predictor, both driven by
- *   autocannon (target ≥ 70% of bare).
+ *   autocannon running in a process of its own (target ≥ 70% of bare).
  *
  *   npm run bench -- serving
  */
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import { onnxFlavor } from "../src/adapters/onnx/index.js";
 import { createHttpHandler, serveHttp } from "../src/http/index.js";
 import { openWorkspace } from "../src/index.js";
@@ -26,6 +27,7 @@ const expected = JSON.parse(readFileSync(join(fixtures, "models", "iris-logreg.e
   test_rows: number[][];
 };
 const rows = expected.test_rows;
+const cannonBin = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
 
 const dir = mkdtempSync(join(tmpdir(), "mlcycle-serving-bench-"));
 const ws = await openWorkspace(dir);
@@ -125,17 +127,46 @@ const bare = createServer((req, res) => {
 await new Promise<void>((r) => bare.listen(0, "127.0.0.1", r));
 const barePort = (bare.address() as AddressInfo).port;
 
-async function cannon(url: string, headers: Record<string, string>) {
-  const result = await autocannon({
-    url,
-    method: "POST",
-    connections: 16,
-    duration: 5,
+/**
+ * autocannon in its own process (so the load generator does not share the server's event loop),
+ * JSON results read from its output.
+ */
+function cannon(url: string, headers: Record<string, string>): Promise<{ rps: number; p50: number; p99: number }> {
+  const args = [
+    cannonBin,
+    "--json",
+    "-c",
+    "16",
+    "-d",
+    "5",
+    "-m",
+    "POST",
+    "-b",
     body,
-    headers: { "content-type": "application/json", ...headers },
+    "-H",
+    "content-type=application/json",
+  ];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}=${v}`);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
+      const r = JSON.parse(out) as {
+        non2xx: number;
+        errors: number;
+        requests: { average: number };
+        latency: { p50: number; p99: number };
+      };
+      if (r.non2xx || r.errors) return reject(new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`));
+      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+    });
   });
-  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
 await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
