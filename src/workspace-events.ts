@@ -1,3 +1,4 @@
+import type { OnlineExperimentEvents } from "./experimentation/online-events.js";
 import type { FeatureEvents } from "./features/feature-events.js";
 import type { PipelineEvents } from "./pipeline/pipeline-events.js";
 import type { RegistryEvents } from "./registry/registry-events.js";
@@ -15,4 +16,10 @@ import type { TrackingEvents } from "./tracking/tracking-events.js";
  * ws.events.on("deployment.swapped", (e) => console.log(`${e.deployment}: v${e.from} → v${e.to}`));
  * ```
  */
-export interface MlcycleEvents extends TrackingEvents, PipelineEvents, RegistryEvents, FeatureEvents, ServingEvents {}
+export interface MlcycleEvents
+  extends TrackingEvents,
+    PipelineEvents,
+    RegistryEvents,
+    FeatureEvents,
+    ServingEvents,
+    OnlineExperimentEvents {}

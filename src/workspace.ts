@@ -11,6 +11,7 @@ import type { Executor } from "./stores/executor.js";
 import { Pipelines } from "./pipeline/pipelines.js";
 import type { PipelineSettings } from "./pipeline/pipelines-options.js";
 import { ModelRegistry } from "./registry/model-registry.js";
+import { OnlineExperiments } from "./experimentation/online-experiments.js";
 import { Serving } from "./serving/serving.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
 import type { Backend } from "./stores/backend.js";
@@ -19,6 +20,7 @@ import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
 import { memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
+import { MemoryOnlineExperimentStore } from "./stores/memory/memory-online-experiment-store.js";
 import { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
@@ -62,6 +64,8 @@ export interface Workspace extends AsyncDisposable {
   readonly features: FeatureStore;
   /** Deployments: registry versions served in process, hot-swapped, logged. */
   readonly serving: Serving;
+  /** Online experiments on deployments: splits, canaries, shadows, bandits, and their analysis. */
+  readonly online: OnlineExperiments;
   /** The lineage graph. */
   readonly lineage: Lineage;
   /** Typed events of every domain. */
@@ -146,6 +150,14 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     events,
     clock,
   });
+  ws.online = new OnlineExperiments({
+    // A metadata store without the port keeps experiments in memory for the workspace's life.
+    store: metadata.onlineExperiments ?? new MemoryOnlineExperimentStore(),
+    serving: ws.serving,
+    registry: ws.registry,
+    events,
+    clock,
+  });
   ws.pipelines = new Pipelines({
     metadata,
     artifacts,
@@ -161,9 +173,10 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     closing ??= (async () => {
       ws.closed = true;
       const errors: unknown[] = [];
-      // Domain modules first (they flush into the stores), then the stores. Serving goes first of
-      // all: its calls in flight still use the registry, features and lineage while they drain.
-      for (const m of [ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
+      // Domain modules first (they flush into the stores), then the stores. Online experiments go
+      // first of all (their routed deployments drain into serving's), then serving: its calls in
+      // flight still use the registry, features and lineage while they drain.
+      for (const m of [ws.online, ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
       await artifacts.close?.().catch((e: unknown) => errors.push(e));

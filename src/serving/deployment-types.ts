@@ -79,6 +79,12 @@ export interface PredictOptions {
   params?: Record<string, unknown>;
   /** Aborts waiting (the model call itself is not interrupted). */
   signal?: AbortSignal;
+  /**
+   * The unit (user, session, customer id) the call is made for. An online experiment's routed
+   * deployment assigns it to a variant by a hash of salt + unit, so a unit keeps its variant across
+   * calls, processes and restarts; a plain deployment ignores it.
+   */
+  unit?: string;
 }
 
 /** What a call of {@link Deployment.predict} returns. */
@@ -91,7 +97,10 @@ export interface Prediction<O = unknown> {
   version: number;
   /** Every model version called (composite routines), in order. */
   models: PredictionModelRef[];
+  /** The variant that answered, when the deployment is one arm of an online experiment. */
   variant?: string;
+  /** The online experiment that routed the call, when one did. */
+  experiment?: string;
   latencyMs: number;
 }
 

@@ -74,6 +74,7 @@ const routineDeployOptionsSchema = z.strictObject(routineOptionsShape);
 const predictOptionsSchema = z.strictObject({
   params: object.optional(),
   signal: signal.optional(),
+  unit: z.string().optional(),
 });
 
 const batchPredictionOptionsSchema = z.strictObject({
