@@ -342,14 +342,16 @@ export async function promoteCanary(
       ? completeChange(r, actor, `${target.model}@${target.alias} → version ${version}`, promotion, "promoted")
       : undefined,
   );
-  events.emit("online.promoted", {
-    experiment: name,
-    model: target.model,
-    alias: target.alias,
-    ...(move.from !== undefined ? { from: move.from } : {}),
-    to: version,
-    at: clock.now(),
-  });
+  // Two processes may finish one ramp at once: the one whose write completed it announces it.
+  if (done.change)
+    events.emit("online.promoted", {
+      experiment: name,
+      model: target.model,
+      alias: target.alias,
+      ...(move.from !== undefined ? { from: move.from } : {}),
+      to: version,
+      at: clock.now(),
+    });
   return {
     action: "promoted",
     reason: `${target.model}@${target.alias} → version ${version}`,

@@ -91,7 +91,6 @@ export class OnlineExperiments {
       serving: options.serving,
       random: this.random,
       routed: (name) => this.opened.entries.get(name)?.routed,
-      allRouted: () => [...this.opened.entries.values()].map((e) => e.routed),
     });
     this.opened = new OpenExperiments({
       serving: options.serving,

@@ -5,8 +5,11 @@ import type { Serving } from "../serving/serving.js";
 import type { OnlineExperimentStore } from "../stores/online-experiment-store.js";
 import type { OnlineExperimentEvents } from "./online-events.js";
 
-/** What `ws.online` uses of serving (`ws.serving` is one): deploying each variant, the prediction log and feedback. */
-export type OnlineServing = Pick<Serving, "deploy" | "getPrediction" | "feedback">;
+/**
+ * What `ws.online` uses of serving (`ws.serving` is one): deploying each variant, the open deployments
+ * (flushed before a prediction is looked up), the prediction log and feedback.
+ */
+export type OnlineServing = Pick<Serving, "deploy" | "list" | "getPrediction" | "feedback">;
 
 /** What `ws.online` uses of the registry (`ws.registry` is one): resolving references and moving an alias. */
 export type OnlineRegistry = Pick<ModelRegistry, "resolve" | "setAlias">;

@@ -22,8 +22,6 @@ export interface OutcomeRecorderDeps {
   random: () => number;
   /** The routed deployment of an experiment open in this workspace. */
   routed(name: string): RoutedDeployment | undefined;
-  /** Every routed deployment open in this workspace. */
-  allRouted(): RoutedDeployment[];
 }
 
 /**
@@ -55,7 +53,8 @@ export class OutcomeRecorder {
       throw invalid(["feedback"], "must be an object with a label, an outcome, or both");
     const { covariate, metric = "outcome", ...logged } = feedback;
     this.checkOutcome(metric, logged.outcome, covariate);
-    await Promise.all([...this.deps.allRouted()].map((r) => r.flushLogs()));
+    // Rows still buffered by a deployment are written first, so feedback to a fresh prediction finds it.
+    await Promise.all(this.deps.serving.list().map((d) => d.flush()));
     const p = await this.deps.serving.getPrediction(predictionId);
     if (!p) throw notFound("prediction", predictionId, "it is not in the prediction log");
     const variant = p.variant;

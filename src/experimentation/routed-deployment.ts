@@ -348,8 +348,12 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
     await Promise.all(arms.map((a) => a.deployment.flush()));
   }
 
-  /** Writes buffered log rows and adds the counted exposures and outcomes to the store. */
+  /**
+   * Writes buffered log rows and adds the counted exposures and outcomes to the store, after the
+   * shadow copies in flight have finished (each within its `timeoutMs`).
+   */
   async flush(): Promise<void> {
+    await Promise.allSettled([...this.shadowRuns]);
     await this.flushLogs();
     this.foldCounters();
     await this.parts.pending.flush(this.parts.store, this.experiment);
