@@ -71,6 +71,14 @@ export function canaryLayout(layout: BucketLayout, percent: number): BucketLayou
   );
 }
 
+/** A duration for a person: `850 ms`, `42 s`, `10 min`, `2.5 h`. */
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
+  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))} min`;
+  return `${Number((ms / 3_600_000).toFixed(1))} h`;
+}
+
 const percentOf = (config: CanaryConfig, state: CanaryState) => config.steps[state.step];
 
 /**
@@ -152,7 +160,7 @@ export async function tickCanary(deps: CanaryDeps, name: string): Promise<TickRe
         event: {
           action: "ramp_step",
           actor: config.actor,
-          reason: `step ${state.step} (${percent}%) baked ${now - state.stepStartedAt} ms with every rule passing`,
+          reason: `step ${state.step} (${percent}%) baked ${duration(now - state.stepStartedAt)} with every rule passing`,
           details: { from: { step: state.step, percent }, to: { step: next, percent: to }, rules: rulesJson(rules) },
         },
       };
