@@ -31,17 +31,29 @@ export function fnv1a32(text: string, state = FNV_OFFSET_BASIS): number {
   return h >>> 0;
 }
 
-/** FNV-1a 32-bit of the decimal text of an unsigned 32-bit integer, without building the string. */
+/** Continues FNV-1a over the decimal digits of `x` (0 ≤ x < 100,000): `width` 5 keeps leading zeros. */
+function fnvDigits(h: number, x: number, width: 0 | 5): number {
+  const d4 = (x / 10000) | 0;
+  const d3 = ((x / 1000) | 0) % 10;
+  const d2 = ((x / 100) | 0) % 10;
+  const d1 = ((x / 10) | 0) % 10;
+  const d0 = x % 10;
+  if (width === 5 || x >= 10000) h = Math.imul(h ^ (48 + d4), FNV_PRIME);
+  if (width === 5 || x >= 1000) h = Math.imul(h ^ (48 + d3), FNV_PRIME);
+  if (width === 5 || x >= 100) h = Math.imul(h ^ (48 + d2), FNV_PRIME);
+  if (width === 5 || x >= 10) h = Math.imul(h ^ (48 + d1), FNV_PRIME);
+  return Math.imul(h ^ (48 + d0), FNV_PRIME);
+}
+
+/**
+ * FNV-1a 32-bit of the decimal text of an unsigned 32-bit integer (`String(value)`), without building
+ * the string: the value is split into its digits above and below 10⁵, each part in int32 arithmetic.
+ */
 function fnv1a32OfDecimal(value: number): number {
-  let divisor = 1;
-  while (divisor * 10 <= value) divisor *= 10;
-  let h = FNV_OFFSET_BASIS | 0;
-  let rest = value;
-  for (; divisor >= 1; divisor /= 10) {
-    const digit = Math.floor(rest / divisor);
-    rest -= digit * divisor;
-    h = Math.imul(h ^ (48 + digit), FNV_PRIME);
-  }
+  const high = Math.floor(value / 100000);
+  const low = value - high * 100000;
+  const h =
+    high > 0 ? fnvDigits(fnvDigits(FNV_OFFSET_BASIS | 0, high, 0), low, 5) : fnvDigits(FNV_OFFSET_BASIS | 0, low, 0);
   return h >>> 0;
 }
 

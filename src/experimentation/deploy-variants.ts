@@ -1,4 +1,5 @@
 import type { Deployment } from "../serving/deployment-types.js";
+import { ArmCounters } from "./arm-counters.js";
 import type { OnlineExperimentRecord } from "../stores/online-experiment-store.js";
 import { routedVariants, type ShadowConfig } from "./experiment-records.js";
 import type { OnlineServing } from "./online-options.js";
@@ -7,7 +8,8 @@ import { type RoutedArm, SHADOW_VARIANT, type ShadowSettings } from "./routed-de
 
 /**
  * Deploys each variant of an experiment through serving, named `<experiment>/<variant>` and with its
- * variant set, so each of its prediction log rows carries the variant (and names the experiment).
+ * variant set, so each of its prediction log rows carries the variant (and names the experiment);
+ * each routed variant's calls are counted by its observer.
  * All or none: when one fails to deploy, the others are closed and the error is thrown.
  */
 export async function deployVariants(
@@ -18,8 +20,17 @@ export async function deployVariants(
   const routed = routedVariants(record);
   const shadowVariant = record.kind === "shadow" ? record.variants.find((v) => v.name === SHADOW_VARIANT) : undefined;
   const wanted = [...routed, ...(shadowVariant ? [shadowVariant] : [])];
+  const counters = routed.map(() => new ArmCounters(record.name));
   const opened = await Promise.allSettled(
-    wanted.map((v) => serving.deploy(v.ref, { ...(deploy ?? {}), name: `${record.name}/${v.name}`, variant: v.name })),
+    wanted.map((v, i) =>
+      serving.deploy(v.ref, {
+        ...(deploy ?? {}),
+        name: `${record.name}/${v.name}`,
+        variant: v.name,
+        // The routed arms are counted by their observers; the shadow's copies are counted where they are sent.
+        ...(i < counters.length ? { observer: counters[i] } : {}),
+      }),
+    ),
   );
   const failure = opened.find((r) => r.status === "rejected");
   if (failure) {
@@ -29,7 +40,7 @@ export async function deployVariants(
     throw failure.reason;
   }
   const deployments = opened.map((r) => (r as PromiseFulfilledResult<Deployment>).value);
-  const arms = routed.map((v, i) => ({ name: v.name, deployment: deployments[i] }));
+  const arms = routed.map((v, i) => ({ name: v.name, deployment: deployments[i], counters: counters[i] }));
   if (!shadowVariant) return { arms };
   const config = record.config as unknown as ShadowConfig;
   return {

@@ -129,8 +129,11 @@ function parse<T>(schema: z.ZodType, value: unknown, what: string): T {
 }
 
 function checkDeploy(deploy: object | undefined, what: string): void {
-  if (deploy && ("name" in deploy || "variant" in deploy))
-    throw invalid([what, "deploy"], "must not set name or variant: the experiment names each variant's deployment");
+  if (deploy && ("name" in deploy || "variant" in deploy || "observer" in deploy))
+    throw invalid(
+      [what, "deploy"],
+      "must not set name, variant or observer: the experiment sets them for each variant",
+    );
 }
 
 function checkRef(what: string, ref: string): void {

@@ -9,8 +9,8 @@ export interface OnlineAudit {
   reason?: string;
 }
 
-/** Options of each variant's deployment (`ws.serving.deploy`); its name and variant are set by the experiment. */
-export type VariantDeployOptions = Omit<DeployOptions, "name" | "variant">;
+/** Options of each variant's deployment (`ws.serving.deploy`); its name, variant and observer are the experiment's. */
+export type VariantDeployOptions = Omit<DeployOptions, "name" | "variant" | "observer">;
 
 /** Settings of a routed deployment in this process (not stored: give them again to `ws.online.open`). */
 export interface RoutingOptions {

@@ -21,14 +21,16 @@ import { BucketRouter } from "./bucket-router.js";
 import type { OnlineFeedback } from "./online-types.js";
 import type { PendingAggregates } from "./pending-aggregates.js";
 import { compareAnswers, type ShadowCompareMode } from "./shadow-compare.js";
+import type { ArmCounters } from "./arm-counters.js";
 
 /** The variant name of a shadow's answers in the prediction log and the aggregates. */
 export const SHADOW_VARIANT = "shadow";
 
-/** One arm: a variant and the deployment serving it. */
+/** One arm: a variant, the deployment serving it, and its counts (the deployment's observer). */
 export interface RoutedArm {
   name: string;
   deployment: Deployment;
+  counters: ArmCounters;
 }
 
 /** How a shadow gets its copies. */
@@ -59,17 +61,6 @@ export interface RoutedParts {
   onClosed(): void;
 }
 
-/** Calls, failures and latency of one arm since the last flush. */
-interface ArmCounters {
-  calls: number;
-  answered: number;
-  errors: number;
-  latencySum: number;
-  latencySquares: number;
-}
-
-const zero = (): ArmCounters => ({ calls: 0, answered: 0, errors: 0, latencySum: 0, latencySquares: 0 });
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -96,7 +87,6 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
   private weights: number[] = [];
   private revision = 0;
   private recording = false;
-  private counters: ArmCounters[];
   private epochCalls = 0;
   private inFlight = 0;
   private idle: (() => void) | undefined;
@@ -110,7 +100,6 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
     this.name = parts.name;
     this.experiment = parts.experiment;
     this.ref = `experiment:${parts.experiment}`;
-    this.counters = parts.arms.map(zero);
     this.shadowSalt = saltState(`${parts.record.salt}/shadow`);
     this.apply(parts.record);
   }
@@ -184,12 +173,9 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
     const unit = options?.unit;
     if (unit !== undefined && typeof unit !== "string")
       return Promise.reject(invalid(["predict options", "unit"], "must be a string"));
-    const i = this.router.pick(unit, this.parts.random);
-    const arm = this.parts.arms[i];
-    const c = this.counters[i];
-    c.calls++;
+    const arm = this.parts.arms[this.router.pick(unit, this.parts.random)];
+    arm.counters.calls++;
     this.epochCalls++;
-    this.inFlight++;
     // The unit is ours: the arm gets the other options only (and none on the fast path).
     const passed =
       options === undefined || (options.params === undefined && options.signal === undefined)
@@ -198,18 +184,16 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
             ...(options.params ? { params: options.params } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           };
+    // The arm's observer counts the call as it ends: no promise step is added here.
+    if (this.parts.shadow === undefined) return arm.deployment.predict(inputs, passed);
+    this.inFlight++;
     return arm.deployment.predict(inputs, passed).then(
       (p: Prediction<O>) => {
-        c.answered++;
-        c.latencySum += p.latencyMs;
-        c.latencySquares += p.latencyMs * p.latencyMs;
-        p.experiment = this.experiment;
-        if (this.parts.shadow) this.copyToShadow(inputs, p, unit);
+        this.copyToShadow(inputs, p, unit);
         this.settle();
         return p;
       },
       (error: unknown) => {
-        c.errors++;
         this.settle();
         throw error;
       },
@@ -224,24 +208,10 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
     if (typeof options !== "object" || options === null) throw invalid(["options"], "must be an object");
     const { unit, ...rest } = options;
     if (unit !== undefined && typeof unit !== "string") throw invalid(["predict options", "unit"], "must be a string");
-    const i = this.router.pick(unit, this.parts.random);
-    const c = this.counters[i];
-    c.calls++;
+    const arm = this.parts.arms[this.router.pick(unit, this.parts.random)];
+    arm.counters.calls++;
     this.epochCalls++;
-    this.inFlight++;
-    try {
-      const p = (await this.parts.arms[i].deployment.predictEntities(entities, rest)) as EntityPrediction<O>;
-      c.answered++;
-      c.latencySum += p.latencyMs;
-      c.latencySquares += p.latencyMs * p.latencyMs;
-      p.experiment = this.experiment;
-      return p;
-    } catch (error) {
-      c.errors++;
-      throw error;
-    } finally {
-      this.settle();
-    }
+    return (await arm.deployment.predictEntities(entities, rest)) as EntityPrediction<O>;
   }
 
   /** Batch scoring is not part of the experiment: it runs on the first variant (control, stable, primary). */
@@ -327,17 +297,17 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
     const pending = this.parts.pending;
     const calls = this.epochCalls;
     this.parts.arms.forEach((arm, i) => {
-      const c = this.counters[i];
+      const c = arm.counters;
       if (this.recording) {
         if (c.calls > 0) pending.addSums(arm.name, "exposures", { n: c.calls, sum: c.calls, sumSquares: c.calls });
-        const done = c.answered + c.errors;
-        if (done > 0) pending.addSums(arm.name, "errors", { n: done, sum: c.errors, sumSquares: c.errors });
-        if (c.answered > 0)
-          pending.addSums(arm.name, "latency_ms", { n: c.answered, sum: c.latencySum, sumSquares: c.latencySquares });
+        const ended = c.done + c.failures;
+        if (ended > 0) pending.addSums(arm.name, "errors", { n: ended, sum: c.failures, sumSquares: c.failures });
+        if (c.done > 0)
+          pending.addSums(arm.name, "latency_ms", { n: c.done, sum: c.latencySum, sumSquares: c.latencySquares });
         if (calls > 0 && this.weights[i] > 0)
           pending.addSums(arm.name, "expected_exposures", { sum: calls * this.weights[i] });
       }
-      this.counters[i] = zero();
+      c.reset();
     });
     this.epochCalls = 0;
   }
@@ -379,7 +349,7 @@ export class RoutedDeployment<I = any, O = any> implements Deployment<I, O> {
       state: this.state === "ready" ? first.state : this.state,
       model: first.model,
       version: first.version,
-      inFlight: this.inFlight,
+      inFlight: arms.reduce((s, h) => s + h.inFlight, 0),
       served: arms.reduce((s, h) => s + h.served, 0),
       failed: arms.reduce((s, h) => s + h.failed, 0),
       logBacklog: arms.reduce((s, h) => s + h.logBacklog, 0),

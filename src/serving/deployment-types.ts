@@ -71,6 +71,26 @@ export interface DeployOptions {
   load?: LoadOptions;
   /** The variant name recorded with each prediction (online experiments set it). */
   variant?: string;
+  /** Told of every call as it ends (online experiments count their variants' calls with it). */
+  observer?: DeploymentObserver;
+}
+
+/**
+ * Told of every call of a deployment synchronously as it ends, before the caller gets the answer:
+ * no promise step is added per call. `answered` may add to the prediction (online experiments add
+ * `experiment`); an observer that throws is ignored.
+ *
+ * @example
+ * ```ts
+ * let failed = 0;
+ * await ws.serving.deploy("churn@champion", { observer: { failed: () => void failed++ } });
+ * ```
+ */
+export interface DeploymentObserver {
+  /** A call was answered (its prediction is what the caller gets). */
+  answered?(prediction: Prediction): void;
+  /** A call failed (validation, the model, a timeout…). */
+  failed?(error: unknown): void;
 }
 
 /** Per-call options of {@link Deployment.predict}. */
