@@ -49,7 +49,7 @@ function fnvDigits(h: number, x: number, width: 0 | 5): number {
  * FNV-1a 32-bit of the decimal text of an unsigned 32-bit integer (`String(value)`), without building
  * the string: the value is split into its digits above and below 10⁵, each part in int32 arithmetic.
  */
-function fnv1a32OfDecimal(value: number): number {
+export function fnv1a32OfDecimal(value: number): number {
   const high = Math.floor(value / 100000);
   const low = value - high * 100000;
   const h =

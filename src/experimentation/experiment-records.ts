@@ -84,7 +84,7 @@ export function newShadow(name: string, o: ShadowOptions, now: number): NewOnlin
   const config: ShadowConfig = {
     sample: o.sample ?? 1,
     timeoutMs: o.timeoutMs ?? 5000,
-    maxInFlight: o.maxInFlight ?? 64,
+    maxInFlight: o.maxInFlight ?? 1000,
     compare: o.compare ?? "auto",
   };
   return {

@@ -170,7 +170,11 @@ export interface ShadowOptions extends StartOptions {
   sample?: number;
   /** Longest wait for the shadow's answer before it counts as a timeout, in ms (default 5,000). */
   timeoutMs?: number;
-  /** Shadow calls in flight at most; beyond it copies are skipped (counted), default 64. */
+  /**
+   * Shadow copies pending at most — running, or waiting for the caller's turn of the event loop to
+   * end — beyond which copies are skipped and counted (default 1,000): a slow shadow holds memory
+   * for this many calls at most.
+   */
   maxInFlight?: number;
   /**
    * How answers are compared: `labels` (agreement rate of equal values), `numbers` (mean absolute

@@ -7,7 +7,9 @@ import {
   fnv1a32,
   initialLayout,
   relayout,
+  seededRandom,
 } from "../../../src/index.js";
+import { fnv1a32OfDecimal } from "../../../src/experimentation/bucket-hash.js";
 
 /** The variant owning a position in [0, 1) under a layout. */
 function variantAt(layout: BucketLayout, position: number): string {
@@ -32,6 +34,13 @@ describe("assignment hash (GrowthBook FNV-1a 32-bit, v2)", () => {
     expect(fnv1a32("")).toBe(0x811c9dc5);
     expect(fnv1a32("a")).toBe(0xe40c292c);
     expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+  });
+
+  it("hashes the decimal text of the first hash without building it, digit for digit", () => {
+    const random = seededRandom(1);
+    const values = [0, 9, 10, 99, 100, 9999, 10000, 99999, 100000, 100001, 1000000, 4294900000, 4294967295];
+    for (let i = 0; i < 10_000; i++) values.push(Math.floor(random() * 2 ** 32));
+    for (const v of values) expect(fnv1a32OfDecimal(v)).toBe(fnv1a32(String(v)));
   });
 
   it("equals GrowthBook's hash(seed, value, 2) on its SDK test cases", () => {

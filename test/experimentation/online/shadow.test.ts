@@ -50,8 +50,6 @@ describe.each(onlineWorkspaces())("shadow on %s", (_kind, open) => {
       shadow: "price@2",
       sample: 0.3,
       compare: "labels",
-      // A loop of in-process calls never yields to the copies: let them all wait.
-      maxInFlight: 1000,
       pollIntervalMs: false,
       deploy: { log: { enabled: false } },
     });
