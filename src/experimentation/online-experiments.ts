@@ -1,4 +1,4 @@
-import { closedError, fromZodError, invalid, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
+import { closedError, fromZodError, isMlcycleError, MlcycleError, notFound } from "../core/errors.js";
 import { checkName, checkString } from "../core/validation.js";
 import { checkActor } from "../registry/registry-validation.js";
 import type {
@@ -8,11 +8,8 @@ import type {
   OnlineExperimentStatus,
 } from "../stores/online-experiment-store.js";
 import { z } from "zod";
-import { tickBandit } from "./bandit-schedule.js";
-import { type CanaryDeps, emitRolledBack, promoteCanary, rollbackChange, tickCanary } from "./canary-ramp.js";
 import { newBandit, newCanary, newShadow, newSplit } from "./experiment-records.js";
-import { stopChange, weightsChange } from "./experiment-changes.js";
-import { changeExperiment, readExperiment } from "./experiment-writer.js";
+import { readExperiment } from "./experiment-writer.js";
 import { type AnalyzeOptions, analyzeAggregates, type OnlineAnalysis } from "./online-analysis.js";
 import {
   checkAnalyzeOptions,
@@ -38,6 +35,7 @@ import type {
 } from "./online-types.js";
 import { OutcomeRecorder } from "./online-outcomes.js";
 import { OpenExperiments } from "./open-experiments.js";
+import { ExperimentControls } from "./experiment-controls.js";
 import type { RoutedDeployment } from "./routed-deployment.js";
 import { type ShadowReport, shadowReport } from "./shadow-report.js";
 
@@ -76,7 +74,7 @@ const optionsSchema = z.object({
 export class OnlineExperiments {
   private readonly opened: OpenExperiments;
   private readonly outcomes: OutcomeRecorder;
-  private readonly checks = new Map<string, CanaryCheck>();
+  private readonly controls: ExperimentControls;
   private readonly random: () => number;
   private readonly flushTimer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
@@ -98,7 +96,12 @@ export class OnlineExperiments {
       clock: options.clock,
       random: this.random,
       outcomes: this.outcomes,
-      onTick: (name) => void this.scheduledTick(name),
+      onTick: (name) => void this.controls.scheduledTick(name),
+    });
+    this.controls = new ExperimentControls({
+      options,
+      opened: this.opened,
+      flushExperiment: (name) => this.flushExperiment(name),
     });
     this.flushTimer = setInterval(
       () => void this.flushAggregates().catch(() => undefined),
@@ -305,24 +308,7 @@ export class OnlineExperiments {
   ): Promise<OnlineExperimentRecord> {
     this.live();
     checkName("name", name);
-    if (typeof weights !== "object" || weights === null)
-      throw invalid(["weights"], "must be an object variant → weight");
-    const actor = checkActor(audit.actor);
-    const reason = checkString("reason", audit.reason ?? "", 8000);
-    const { record, change } = await changeExperiment(this.options.store, this.options.clock, name, (r) =>
-      weightsChange(r, weights, actor, reason),
-    );
-    this.followLocally(record);
-    if (change) {
-      const total = record.variants.reduce((s, v) => s + v.weight, 0);
-      this.options.events.emit("online.weights_changed", {
-        experiment: name,
-        weights: Object.fromEntries(record.variants.map((v) => [v.name, v.weight / total])),
-        reason: audit.reason ?? "",
-        at: this.now(),
-      });
-    }
-    return record;
+    return this.controls.setWeights(name, weights, audit);
   }
 
   /**
@@ -333,54 +319,14 @@ export class OnlineExperiments {
   async tick(name: string): Promise<TickResult> {
     this.live();
     checkName("name", name);
-    const entry = this.opened.entries.get(name);
-    if (entry?.ticking) return entry.ticking;
-    const run = this.runTick(name);
-    if (entry) entry.ticking = run.finally(() => (entry.ticking = undefined));
-    return run;
-  }
-
-  private async runTick(name: string): Promise<TickResult> {
-    await this.flushExperiment(name);
-    const record = await readExperiment(this.options.store, name);
-    let result: TickResult;
-    if (record.kind === "canary") result = await tickCanary(this.canaryDeps(name), name);
-    else if (record.kind === "bandit") result = await tickBandit(this.options, name);
-    else return { experiment: name, action: "none", reason: `a ${record.kind} has no schedule` };
-    await this.opened.entries.get(name)?.routed.refresh();
-    return result;
-  }
-
-  private async scheduledTick(name: string): Promise<void> {
-    try {
-      await this.tick(name);
-    } catch (error) {
-      this.opened.entries.get(name)?.routed.recordError(error);
-      this.options.events.emit("online.tick_failed", {
-        experiment: name,
-        code: isMlcycleError(error) ? error.code : "INTERNAL",
-        error: error instanceof Error ? error.message : String(error),
-        at: this.now(),
-      });
-    }
+    return this.controls.tick(name);
   }
 
   /** Rolls a running canary back by hand: every call to stable, `rolled_back`, audited with who and why. */
   async rollback(name: string, audit: OnlineAudit = {}): Promise<OnlineExperimentRecord> {
     this.live();
     checkName("name", name);
-    const actor = checkActor(audit.actor);
-    const { record, change } = await changeExperiment(this.options.store, this.options.clock, name, (r) => {
-      if (r.kind !== "canary")
-        throw new MlcycleError("PRECONDITION", `'${name}' is a ${r.kind}, not a canary: stop it instead`, {
-          details: { experiment: name },
-        });
-      if (r.status !== "running") return undefined;
-      return rollbackChange(r, actor, checkString("reason", audit.reason ?? "rolled back by hand", 8000), "manual");
-    });
-    emitRolledBack(this.options, name, change);
-    this.followLocally(record);
-    return record;
+    return this.controls.rollback(name, audit);
   }
 
   /**
@@ -391,22 +337,7 @@ export class OnlineExperiments {
   async promote(name: string, audit: OnlineAudit = {}): Promise<TickResult> {
     this.live();
     checkName("name", name);
-    const record = await readExperiment(this.options.store, name);
-    if (record.kind !== "canary")
-      throw new MlcycleError("PRECONDITION", `'${name}' is a ${record.kind}, not a canary`, {
-        details: { experiment: name },
-      });
-    await this.flushExperiment(name);
-    const result = await promoteCanary(this.canaryDeps(name), name, {
-      actor: checkActor(audit.actor),
-      ...(audit.reason !== undefined ? { reason: audit.reason } : {}),
-    });
-    await this.opened.entries.get(name)?.routed.refresh();
-    if (result.action === "promotion_refused")
-      throw new MlcycleError("PRECONDITION", `the registry refused the promotion of '${name}': ${result.reason}`, {
-        details: { experiment: name },
-      });
-    return { experiment: name, ...result };
+    return this.controls.promote(name, audit);
   }
 
   /**
@@ -416,14 +347,7 @@ export class OnlineExperiments {
   async stop(name: string, audit: OnlineAudit = {}): Promise<OnlineExperimentRecord> {
     this.live();
     checkName("name", name);
-    const actor = checkActor(audit.actor);
-    const reason = checkString("reason", audit.reason ?? "", 8000);
-    const { record, change } = await changeExperiment(this.options.store, this.options.clock, name, (r) =>
-      stopChange(r, actor, reason),
-    );
-    if (change) this.options.events.emit("online.stopped", { experiment: name, reason, at: this.now() });
-    this.followLocally(record);
-    return record;
+    return this.controls.stop(name, audit);
   }
 
   /**
@@ -432,27 +356,7 @@ export class OnlineExperiments {
    * name. Returns a function that removes it.
    */
   registerCheck(name: string, check: CanaryCheck): () => void {
-    checkName("name", name);
-    if (typeof check !== "function") throw invalid(["check"], "must be a function");
-    this.checks.set(name, check);
-    return () => {
-      if (this.checks.get(name) === check) this.checks.delete(name);
-    };
-  }
-
-  private canaryDeps(name: string): CanaryDeps {
-    const { store, clock, events, registry } = this.options;
-    return {
-      store,
-      clock,
-      events,
-      registry,
-      findCheck: (check) => this.opened.entries.get(name)?.checks[check] ?? this.checks.get(check),
-    };
-  }
-
-  private followLocally(record: OnlineExperimentRecord): void {
-    this.opened.entries.get(record.name)?.routed.apply(record);
+    return this.controls.registerCheck(name, check);
   }
 
   // ---------------------------------------------------------------- outcomes
