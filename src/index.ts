@@ -69,6 +69,7 @@ export * from "./registry/index.js";
 export * from "./evaluation/index.js";
 export * from "./features/index.js";
 export * from "./serving/index.js";
+export * from "./experimentation/index.js";
 export * from "./monitoring/index.js";
 // Types that public signatures and comments name, exported so that users (and the API reference) can.
 export type { JsonSchema } from "./registry/signature.js";

@@ -1,3 +1,4 @@
+import type { OnlineExperimentEvents } from "./experimentation/online-events.js";
 import type { FeatureEvents } from "./features/feature-events.js";
 import type { MonitorEvents } from "./monitoring/monitor-events.js";
 import type { PipelineEvents } from "./pipeline/pipeline-events.js";
@@ -23,4 +24,5 @@ export interface MlcycleEvents
     RegistryEvents,
     FeatureEvents,
     ServingEvents,
+    OnlineExperimentEvents,
     MonitorEvents {}

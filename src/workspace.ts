@@ -12,6 +12,7 @@ import { Pipelines } from "./pipeline/pipelines.js";
 import type { PipelineSettings } from "./pipeline/pipelines-options.js";
 import { Monitors } from "./monitoring/monitors.js";
 import { ModelRegistry } from "./registry/model-registry.js";
+import { OnlineExperiments } from "./experimentation/online-experiments.js";
 import { Serving } from "./serving/serving.js";
 import type { ArtifactStore } from "./stores/artifact-store.js";
 import type { Backend } from "./stores/backend.js";
@@ -20,6 +21,7 @@ import { memoryArtifactStore } from "./stores/memory/memory-artifact-store.js";
 import { memoryStore } from "./stores/memory/memory-metadata-store.js";
 import { memoryOfflineStore } from "./stores/memory/memory-offline-store.js";
 import { memoryOnlineStore } from "./stores/memory/memory-online-store.js";
+import { MemoryOnlineExperimentStore } from "./stores/memory/memory-online-experiment-store.js";
 import { MemoryMonitorStore } from "./stores/memory/memory-monitor-store.js";
 import { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-store.js";
 import type { MetadataStore } from "./stores/metadata-store.js";
@@ -64,6 +66,8 @@ export interface Workspace extends AsyncDisposable {
   readonly features: FeatureStore;
   /** Deployments: registry versions served in process, hot-swapped, logged. */
   readonly serving: Serving;
+  /** Online experiments on deployments: splits, canaries, shadows, bandits, and their analysis. */
+  readonly online: OnlineExperiments;
   /** Monitors: drift, data quality, performance and alerts over deployments or rows given directly. */
   readonly monitors: Monitors;
   /** The lineage graph. */
@@ -151,6 +155,14 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     events,
     clock,
   });
+  ws.online = new OnlineExperiments({
+    // A metadata store without the port keeps experiments in memory for the workspace's life.
+    store: metadata.onlineExperiments ?? new MemoryOnlineExperimentStore(),
+    serving: ws.serving,
+    registry: ws.registry,
+    events,
+    clock,
+  });
   ws.monitors = new Monitors({
     // A metadata store without a monitor store keeps monitors in memory for the workspace's life.
     store: metadata.monitors ?? new MemoryMonitorStore(),
@@ -176,9 +188,19 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       ws.closed = true;
       const errors: unknown[] = [];
       // Domain modules first (they flush into the stores), then the stores. Monitors go first of all
-      // (they write what they aggregated and read the deployments' counters), then serving: its
-      // calls in flight still use the registry, features and lineage while they drain.
-      for (const m of [ws.monitors, ws.serving, ws.pipelines, ws.features, ws.registry, ws.experiments, ws.lineage]) {
+      // (they write what they aggregated and read the deployments' counters), then online experiments
+      // (their routed deployments drain into serving's), then serving: its calls in flight still use
+      // the registry, features and lineage while they drain.
+      for (const m of [
+        ws.monitors,
+        ws.online,
+        ws.serving,
+        ws.pipelines,
+        ws.features,
+        ws.registry,
+        ws.experiments,
+        ws.lineage,
+      ]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
       await artifacts.close?.().catch((e: unknown) => errors.push(e));

@@ -1,1 +1,13 @@
 export * from "./statistics/index.js";
+export { formatAnalysis } from "./analysis-table.js";
+export { assignmentHash, BUCKETS, fnv1a32 } from "./bucket-hash.js";
+export { type BucketLayout, bucketCounts, initialLayout, relayout } from "./bucket-layout.js";
+export type { AnalyzeOptions, OnlineAnalysis, VariantComparison, VariantSummary } from "./online-analysis.js";
+export * from "./online-events.js";
+export { OnlineExperiments } from "./online-experiments.js";
+export type { OnlineExperimentsOptions, OnlineRegistry, OnlineServing } from "./online-options.js";
+export * from "./online-types.js";
+export { RandomVariates } from "./random-variates.js";
+export { RoutedDeployment } from "./routed-deployment.js";
+export type { ShadowReport } from "./shadow-report.js";
+export { chanceToBeBest, flooredWeights, type RewardKind } from "./thompson-sampling.js";

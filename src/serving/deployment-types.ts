@@ -71,6 +71,26 @@ export interface DeployOptions {
   load?: LoadOptions;
   /** The variant name recorded with each prediction (online experiments set it). */
   variant?: string;
+  /** Told of every call as it ends (online experiments count their variants' calls with it). */
+  observer?: DeploymentObserver;
+}
+
+/**
+ * Told of every call of a deployment synchronously as it ends, before the caller gets the answer:
+ * no promise step is added per call. `answered` may add to the prediction (online experiments add
+ * `experiment`); an observer that throws is ignored.
+ *
+ * @example
+ * ```ts
+ * let failed = 0;
+ * await ws.serving.deploy("churn@champion", { observer: { failed: () => void failed++ } });
+ * ```
+ */
+export interface DeploymentObserver {
+  /** A call was answered (its prediction is what the caller gets). */
+  answered?(prediction: Prediction): void;
+  /** A call failed (validation, the model, a timeout…). */
+  failed?(error: unknown): void;
 }
 
 /** Per-call options of {@link Deployment.predict}. */
@@ -79,6 +99,12 @@ export interface PredictOptions {
   params?: Record<string, unknown>;
   /** Aborts waiting (the model call itself is not interrupted). */
   signal?: AbortSignal;
+  /**
+   * The unit (user, session, customer id) the call is made for. An online experiment's routed
+   * deployment assigns it to a variant by a hash of salt + unit, so a unit keeps its variant across
+   * calls, processes and restarts; a plain deployment ignores it.
+   */
+  unit?: string;
 }
 
 /** What a call of {@link Deployment.predict} returns. */
@@ -91,7 +117,10 @@ export interface Prediction<O = unknown> {
   version: number;
   /** Every model version called (composite routines), in order. */
   models: PredictionModelRef[];
+  /** The variant that answered, when the deployment is one arm of an online experiment. */
   variant?: string;
+  /** The online experiment that routed the call, when one did. */
+  experiment?: string;
   latencyMs: number;
 }
 

@@ -4,6 +4,7 @@ import { checkName } from "../core/validation.js";
 import { type ModelRef, parseModelRef } from "../registry/model-ref.js";
 import type {
   BatchPredictionOptions,
+  DeploymentObserver,
   DeployOptions,
   FeatureServingOptions,
   PredictOptions,
@@ -60,6 +61,19 @@ const routineOptionsShape = {
   log: logSchema.optional(),
   features: featuresSchema.optional(),
   variant: z.string().optional(),
+  // Kept as given (a class instance's methods live on its prototype, which a parsed copy would lose).
+  observer: z
+    .custom<DeploymentObserver>(
+      (v) =>
+        typeof v === "object" &&
+        v !== null &&
+        ["answered", "failed"].every((k) => {
+          const f = (v as Record<string, unknown>)[k];
+          return f === undefined || typeof f === "function";
+        }),
+      { message: "must be an object with answered() and/or failed() functions" },
+    )
+    .optional(),
 };
 
 const deployOptionsSchema = z.strictObject({
@@ -74,6 +88,7 @@ const routineDeployOptionsSchema = z.strictObject(routineOptionsShape);
 const predictOptionsSchema = z.strictObject({
   params: object.optional(),
   signal: signal.optional(),
+  unit: z.string().optional(),
 });
 
 const batchPredictionOptionsSchema = z.strictObject({
@@ -113,6 +128,7 @@ export interface DeploySettings {
   log: PredictionLogSettings;
   features: FeatureServingOptions | undefined;
   variant: string | undefined;
+  observer: DeploymentObserver | undefined;
 }
 
 /** Checks the options of `deploy` / `deployRoutine` and applies the defaults. */
@@ -143,6 +159,7 @@ export function deploySettings(options: DeployOptions | RoutineDeployOptions, ro
     },
     features: o.features,
     variant: o.variant,
+    observer: o.observer,
   };
 }
 
