@@ -9,6 +9,9 @@ import { packageVersion } from "./package-version.js";
 import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "./read-body.js";
 import { readCsvRequest, readJsonRequest, type ScoringRequest } from "./scoring-input.js";
 
+/** The request header naming the unit (user, session…) an online experiment assigns the call by. */
+export const UNIT_HEADER = "x-unit-id";
+
 /**
  * A fetch-standard request handler (`Request` → `Response`), as `createHttpHandler` returns and as
  * `hono`'s `app.fetch`, Bun and Deno take and give.
@@ -213,7 +216,17 @@ export function createHttpHandler(
     const shape = currentShape();
     const scoring: ScoringRequest =
       mime === "text/csv" ? readCsvRequest(parseCsv(text), shape) : readJsonRequest(parseJson(text), shape);
-    const call = { signal: request.signal, ...(scoring.params ? { params: scoring.params } : {}) };
+    const unit = request.headers.get(UNIT_HEADER) ?? undefined;
+    if (unit !== undefined && (unit.length === 0 || unit.length > 500))
+      throw invalid(
+        [UNIT_HEADER],
+        "must be a unit id of 1 to 500 characters (the user, session or customer the call is for)",
+      );
+    const call = {
+      signal: request.signal,
+      ...(scoring.params ? { params: scoring.params } : {}),
+      ...(unit !== undefined ? { unit } : {}),
+    };
     const prediction =
       scoring.kind === "predict"
         ? await deployment.predict(scoring.inputs, call)
@@ -228,6 +241,8 @@ export function createHttpHandler(
         "x-prediction-id": prediction.predictionId,
         "x-model": prediction.model,
         "x-model-version": String(prediction.version),
+        ...(prediction.variant !== undefined ? { "x-variant": prediction.variant } : {}),
+        ...(prediction.experiment !== undefined ? { "x-experiment": prediction.experiment } : {}),
       },
     });
   });
