@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { packageVersion } from "../http/index.js";
+import { addAbCommands } from "./ab-command.js";
 import { type CliOutput, EXIT, reportError } from "./cli-errors.js";
 import { addModelsCommands } from "./models-register-command.js";
 import { addServeCommand } from "./serve-command.js";
@@ -24,6 +25,7 @@ export function createProgram(io: CliOutput = stdio): Command {
     .showSuggestionAfterError();
   addServeCommand(program, io);
   addModelsCommands(program, io);
+  addAbCommands(program, io);
   return program;
 }
 
