@@ -28,8 +28,13 @@ const clone = <T>(v: T): T => structuredClone(v);
 export class MemoryPredictionLogStore implements PredictionLogStore {
   private readonly predictions = new Map<string, PredictionRecord>();
   private readonly feedback = new Map<string, FeedbackRecord>();
-  /** Ids ordered by (at, id), kept sorted on insert. */
+  /** Records ordered by (at, id); see {@link sorted}. */
   private ordered: PredictionRecord[] = [];
+  /**
+   * Records written out of order (several deployments flushing their buffers), merged into
+   * `ordered` once at the next read, so a write never costs the size of the log.
+   */
+  private pending: PredictionRecord[] = [];
 
   async putPredictions(records: readonly PredictionRecord[]): Promise<void> {
     checkPredictionBatch(records);
@@ -42,10 +47,11 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     }
     if (!fresh.length) return;
     for (const r of fresh) this.predictions.set(r.id, r);
-    const last = this.ordered[this.ordered.length - 1];
     fresh.sort(comparePredictionOrder);
-    if (!last || comparePredictionOrder(last, fresh[0]) < 0) for (const r of fresh) this.ordered.push(r);
-    else this.ordered = mergeSorted(this.ordered, fresh);
+    const last = this.ordered[this.ordered.length - 1];
+    if (this.pending.length === 0 && (!last || comparePredictionOrder(last, fresh[0]) < 0))
+      for (const r of fresh) this.ordered.push(r);
+    else for (const r of fresh) this.pending.push(r);
   }
 
   async getPrediction(id: string): Promise<LoggedPrediction | undefined> {
@@ -56,14 +62,22 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
   async listPredictions(query: PredictionQuery = {}): Promise<PredictionPage> {
     const q = checkPredictionQuery(query);
     const out: LoggedPrediction[] = [];
+    const ordered = this.sorted();
     let start = 0;
     if (q.after) {
       const after = q.after;
-      start = lowerBound(this.ordered, (r) => comparePredictionOrder(r, after) <= 0);
+      start = lowerBound(ordered, (r) => comparePredictionOrder(r, after) <= 0);
+    }
+    if (q.from !== undefined) {
+      const from = q.from;
+      start = Math.max(
+        start,
+        lowerBound(ordered, (r) => r.at < from),
+      );
     }
     let more = false;
-    for (let i = start; i < this.ordered.length; i++) {
-      const r = this.ordered[i];
+    for (let i = start; i < ordered.length; i++) {
+      const r = ordered[i];
       if (q.to !== undefined && r.at >= q.to) break;
       if (q.from !== undefined && r.at < q.from) continue;
       if (q.deployment !== undefined && r.deployment !== q.deployment) continue;
@@ -97,7 +111,7 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     });
     const keep: PredictionRecord[] = [];
     let removed = 0;
-    for (const r of this.ordered) {
+    for (const r of this.sorted()) {
       if (r.at < before && (options.deployment === undefined || r.deployment === options.deployment)) {
         this.predictions.delete(r.id);
         this.feedback.delete(r.id);
@@ -106,6 +120,16 @@ export class MemoryPredictionLogStore implements PredictionLogStore {
     }
     this.ordered = keep;
     return removed;
+  }
+
+  /** The records in (at, id) order, with those written out of order merged in. */
+  private sorted(): PredictionRecord[] {
+    if (this.pending.length) {
+      this.pending.sort(comparePredictionOrder);
+      this.ordered = mergeSorted(this.ordered, this.pending);
+      this.pending = [];
+    }
+    return this.ordered;
   }
 
   private logged(r: PredictionRecord): LoggedPrediction {
