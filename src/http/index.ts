@@ -14,7 +14,13 @@
  */
 export type { HttpAuth } from "./auth.js";
 export type { HttpErrorBody, HttpErrorCode } from "./http-errors.js";
-export { createHttpHandler, type FeedbackRequest, type FetchHandler, type HttpHandlerOptions } from "./http-handler.js";
+export {
+  createHttpHandler,
+  type FeedbackRequest,
+  type FetchHandler,
+  type HttpHandlerOptions,
+  type HttpMetricsRoute,
+} from "./http-handler.js";
 export { toNodeHandler, type NodeRequestListener } from "./node-handler.js";
 export { packageVersion } from "./package-version.js";
 export { DEFAULT_MAX_BODY_BYTES } from "./read-body.js";
