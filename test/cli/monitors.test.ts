@@ -1,7 +1,7 @@
 // `mlcycle monitors list | status | alerts` on a workspace prepared here with the library: three
 // monitors (one whose alert opened and resolved, one whose alert is open, one that closed no window
 // yet) and a deployment's monitor with labels; each command's table and --json, and its exit codes.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -14,7 +14,7 @@ import {
 } from "../../src/index.js";
 import { tempDir } from "../helpers.js";
 import { normal, seeded, testClock } from "../monitoring/monitor-fixtures.js";
-import { runCli } from "./run-cli.js";
+import { runCli, startServe } from "./run-cli.js";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2025, 2, 1);
@@ -234,6 +234,31 @@ describe("mlcycle monitors", () => {
     expect(orders.stdout).toMatch(
       /\nopen alerts\n {2}ID +MONITOR .*\n {2}[0-9A-Z]{26} +orders +drift +critical +open /,
     );
+  });
+
+  it("mlcycle serve --metrics: the workspace's monitor figures on GET /metrics, behind the serving token", async () => {
+    const module = join(cwd, "register.mjs");
+    writeFileSync(
+      module,
+      `export default (ws) => ws.registry.registerFunction("elder", (s) => (rows) => rows.map(([age]) => (age > s.cut ? 1 : 0)));\n`,
+    );
+    const served = await startServe(
+      ["churn@champion", "--port", "0", "--token", "t0ken", "--metrics", "--module", module, "--workspace", ws],
+      { cwd },
+    );
+    try {
+      expect(served.output().stdout).toContain(`metrics on ${served.url}/metrics\n`);
+      const res = await fetch(`${served.url}/metrics`, { headers: { authorization: "Bearer t0ken" } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      const text = await res.text();
+      expect(text).toMatch(/^mlcycle_monitor_rows\{monitor="churn",deployment="churn"\} 60$/m);
+      expect(text).toMatch(/^mlcycle_monitor_alert_open\{monitor="orders",rule="drift",severity="critical"\} 1$/m);
+      expect((await fetch(`${served.url}/metrics`)).status).toBe(401);
+    } finally {
+      served.child.kill("SIGTERM");
+      expect(await served.exited).toBe(0);
+    }
   });
 
   it.each([
