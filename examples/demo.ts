@@ -1,45 +1,53 @@
 /**
- * The whole loop on the embedded default (SQLite file + artifact folder in ./.mlcycle/demo):
+ * The whole loop on the embedded default (SQLite file + artifact folder in ./.mlcycle/demo), closed
+ * by the monitor:
  *
- *   features → point-in-time training set → typed pipeline (train, register, gate against the
- *   champion, promote) → online features + the champion answer requests → new data arrives → a
- *   trigger retrains → the gate passes → the alias moves → the deployment hot-swaps → lineage
- *   traces the champion back to its step runs, training set and feature views.
+ *   features → point-in-time training set → typed pipeline (train, register, gate, promote) → a
+ *   deployment serves the champion with online features → a monitor watches its traffic → half-way
+ *   the traffic drifts → the monitor alerts → a trigger on `monitor.alert` runs the pipeline on fresh
+ *   data → the gate compares the candidate with the champion → the alias moves, its audit record
+ *   naming the alert → the deployment hot-swaps → the monitor goes on with the new version's
+ *   reference and the alert resolves → audit trail, run search, lineage as a tree.
+ *
+ * Deterministic: a fixed clock (1 January 2025 onwards) and data made from hashes give the same
+ * digests and numbers on every run. Each run starts its workspace afresh, so running it twice works
+ * and the folder always holds the last run.
  *
  *   npm run demo
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { z } from "zod";
-import { functionModel, openWorkspace, pipeline, step } from "../src/index.js";
+import {
+  type DeploymentSwappedEvent,
+  lineageIds,
+  type MonitorAlertEvent,
+  type MonitorResolvedEvent,
+  manualClock,
+  openWorkspace,
+  type WindowReport,
+} from "../src/index.js";
+import { churnPipeline, FEATURES, gate, registerChurnModel } from "./demo/churn-pipeline.js";
+import { upstreamTree } from "./demo/lineage-tree.js";
+import { activity, callers, churned, DAY, HOUR, LIVE, PRICE_CHANGE, T0 } from "./demo/world.js";
 
 const DIR = "./.mlcycle/demo";
-rmSync(DIR, { recursive: true, force: true }); // the demo starts from nothing each time
-await using ws = await openWorkspace(DIR);
+const WINDOWS = 8; // hours of traffic; prices change at the start of the fifth
+const CALLS = 50; // calls per hour, each for 4 customers: 200 rows a window
 
-const DAY = 86_400_000;
-// Day 0 is 90 days ago, so the newest data of the story (day 84) is fresh today.
-const T0 = Date.now() - 90 * DAY;
+rmSync(DIR, { recursive: true, force: true }); // a fresh workspace each run
+const clock = manualClock(T0);
+await using ws = await openWorkspace(DIR, { clock });
+registerChurnModel(ws);
 
-// ---------------------------------------------------------------- a small world to learn from
-// 400 customers with a hidden engagement level. Until day 60, customers who use the product little
-// churn; from day 60 on a price change makes big spenders churn too: the data drifts.
-let seed = 11;
-const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const customers = Array.from({ length: 400 }, (_, id) => ({ id, engagement: rand(), budget: rand() }));
-function activity(day: number) {
-  return customers.map((c) => ({
-    customer_id: c.id,
-    event_timestamp: T0 + day * DAY,
-    sessions_7d: Math.max(0, Math.round(20 * c.engagement + 4 * (rand() - 0.5))),
-    spend_30d: Math.max(0, Math.round(100 * c.budget + 10 * (rand() - 0.5))),
-  }));
-}
-function churned(c: (typeof customers)[number], day: number): number {
-  const risk = day < 60 ? 1 - c.engagement : Math.max(1 - c.engagement, c.budget) - 0.15;
-  return risk + 0.2 * (rand() - 0.5) > 0.55 ? 1 : 0;
-}
+const num = (x: number) => String(Number(x.toFixed(3)));
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const phase = (title: string) => console.log(`\n── ${title} ${"─".repeat(Math.max(3, 72 - title.length))}`);
+console.log(`mlcycle demo: a monitor closes the loop. Workspace: ${resolve(DIR)} (started afresh)`);
 
 // ---------------------------------------------------------------- features
+phase("features");
 await ws.features.applyEntity({ name: "customer", joinKeys: { customer_id: "int" } });
 await ws.features.applyFeatureView({
   name: "customer_activity",
@@ -50,213 +58,210 @@ await ws.features.applyFeatureView({
 });
 await ws.features.applyFeatureService({
   name: "churn_v1",
-  features: ["customer_activity:sessions_7d", "customer_activity:spend_30d"],
+  features: FEATURES.map((f) => `customer_activity:${f}`),
 });
-for (const day of [0, 14, 28, 42]) await ws.features.ingest("customer_activity", activity(day));
-console.log("features: 4 weekly snapshots of 400 customers ingested");
+for (const day of [0, 14, 28, 42]) {
+  clock.set(T0 + day * DAY);
+  await ws.features.ingest("customer_activity", activity(T0 + day * DAY));
+}
+console.log("customer_activity: snapshots of 600 customers on days 0, 14, 28 and 42; feature service churn_v1");
 
-// ---------------------------------------------------------------- the model: logistic regression
-type Model = { w: number[]; b: number; mean: number[]; std: number[] };
-ws.registry.registerFunction(
-  "logistic",
-  (m: Model) => (rows: number[][]) =>
-    rows.map((r) => {
-      const z = r.reduce((s, x, i) => s + m.w[i]! * ((x - m.mean[i]!) / m.std[i]!), m.b);
-      return 1 / (1 + Math.exp(-z)) > 0.5 ? 1 : 0;
-    }),
-);
-const Rows = z.array(z.tuple([z.number(), z.number()])).min(1);
-const Dataset = z.object({ x: z.array(z.array(z.number())), y: z.array(z.number()) });
-// The first model must clear 70% accuracy; every later one must also beat the champion by a point.
-const firstGate = { name: "first-model", thresholds: [{ metric: "accuracy_score", threshold: 0.7 }] };
-const gate = {
-  name: "beats-champion",
-  thresholds: [{ metric: "accuracy_score", threshold: 0.7, minAbsoluteChange: 0.01 }],
-};
-await ws.registry.createModel("churn", { description: "Will a customer leave within 30 days?" });
-
-// ---------------------------------------------------------------- the training pipeline
-const buildSet = step({
-  name: "build-training-set",
-  version: "1",
-  input: z.object({ day: z.number(), service: z.string() }),
-  output: z.object({ train: Dataset, test: Dataset, digest: z.string() }),
-  // It reads live feature data, which its input does not describe: caching it could be wrong.
-  cache: false,
-  run: async ({ day, service }, ctx) => {
-    const labels = customers.map((c) => ({
-      customer_id: c.id,
-      event_timestamp: T0 + day * DAY,
-      churned: churned(c, day),
-    }));
-    const set = await ctx.workspace.features.getHistoricalFeatures({ entityRows: labels, features: { service } });
-    const rows = set.rows.filter((r) => r.sessions_7d !== null && r.spend_30d !== null);
-    const pick = (test: boolean) => {
-      const part = rows.filter((r) => (Number(r.customer_id) % 4 === 0) === test);
-      return {
-        x: part.map((r) => [Number(r.sessions_7d), Number(r.spend_30d)]),
-        y: part.map((r) => Number(r.churned)),
-      };
-    };
-    ctx.log.info("training set", { rows: rows.length, digest: set.digest });
-    // Link the training set (itself derived from the feature views) into this step run's lineage.
-    if (set.artifactId)
-      await ctx.workspace.lineage.recordExecution({
-        type: "step_run",
-        name: ctx.stepName,
-        externalId: `step_run:${ctx.runId}/${ctx.stepName}`,
-        inputs: [{ artifact: set.artifactId, slot: "training_set" }],
-      });
-    return { train: pick(false), test: pick(true), digest: set.digest };
-  },
+// ---------------------------------------------------------------- the monitor, and the first model
+// The monitor exists before the first model, so that every version the pipeline registers sets
+// its reference: its training set with its own answers.
+const MONITOR = "churn";
+const monitor = await ws.monitors.open(MONITOR, {
+  deployment: "churn",
+  features: [...FEATURES],
+  label: "churned", // the feedback's label
+  window: { ms: HOUR },
+  graceMs: 0,
+  checkIntervalMs: false, // the demo closes windows itself, as its clock moves
+  rules: [
+    { name: "drift", figure: "dataset_drift", threshold: 1, windows: 2, minRows: 100, severity: "critical" },
+    { name: "accuracy", figure: "performance.accuracy_score", op: "<", threshold: 0.75, minRows: 100 },
+  ],
 });
+const churnTraining = churnPipeline(monitor);
 
-const train = step({
-  name: "train",
-  version: "1",
-  input: z.object({ data: Dataset, epochs: z.number().int(), lr: z.number() }),
-  output: z.object({ w: z.array(z.number()), b: z.number(), mean: z.array(z.number()), std: z.array(z.number()) }),
-  run: async ({ data, epochs, lr }, ctx) => {
-    const d = data.x[0]!.length;
-    const mean = Array.from({ length: d }, (_, j) => data.x.reduce((s, r) => s + r[j]!, 0) / data.x.length);
-    const std = mean.map((m, j) => Math.sqrt(data.x.reduce((s, r) => s + (r[j]! - m) ** 2, 0) / data.x.length) || 1);
-    const xs = data.x.map((r) => r.map((v, j) => (v - mean[j]!) / std[j]!));
-    const w = new Array<number>(d).fill(0);
-    let b = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const gw = new Array<number>(d).fill(0);
-      let gb = 0;
-      let loss = 0;
-      xs.forEach((r, i) => {
-        const p = 1 / (1 + Math.exp(-r.reduce((s, x, j) => s + w[j]! * x, b)));
-        const y = data.y[i]!;
-        loss -= y * Math.log(p + 1e-12) + (1 - y) * Math.log(1 - p + 1e-12);
-        for (let j = 0; j < d; j++) gw[j]! += (p - y) * r[j]!;
-        gb += p - y;
-      });
-      for (let j = 0; j < d; j++) w[j]! -= (lr * gw[j]!) / xs.length;
-      b -= (lr * gb) / xs.length;
-      if (epoch % 50 === 0) ctx.run.logMetric("train_log_loss", loss / xs.length, { step: epoch });
-    }
-    return { w, b, mean, std };
-  },
-});
-
-const publish = step({
-  name: "register-and-gate",
-  version: "1",
-  input: z.object({ model: train.output, test: Dataset, digest: z.string() }),
-  output: z.object({
-    version: z.number(),
-    accuracy: z.number(),
-    champion: z.number().optional(),
-    promoted: z.boolean(),
-  }),
-  cache: false, // registering is a side effect
-  run: async ({ model, test, digest }, ctx) => {
-    const reg = ctx.workspace.registry;
-    const v = await reg.register("churn", {
-      model: functionModel("logistic", model),
-      signature: { inputs: Rows },
-      runId: ctx.run.id,
-      pipelineRunId: ctx.runId,
-      step: ctx.stepName,
-      featureService: "churn_v1",
-      tags: { training_set: digest.slice(0, 12) },
-    });
-    const hasChampion = "champion" in (await reg.aliases("churn"));
-    const r = await reg.evaluate(`churn@${v.version}`, {
-      data: { inputs: test.x, yTrue: test.y }, // the candidate and the champion predict the same rows
-      task: "classification",
-      gate: hasChampion ? gate : firstGate,
-      ...(hasChampion ? { baseline: "champion" } : {}),
-      runId: ctx.run.id,
-    });
-    const accuracy = r.evaluation.metrics.accuracy_score!;
-    const champion = r.baselineEvaluation?.metrics.accuracy_score;
-    if (r.gateResult.passed)
-      await reg.setAlias("churn", "champion", v.version, {
-        actor: "churn-train",
-        reason: `accuracy ${accuracy.toFixed(3)}`,
-      });
-    return { version: v.version, accuracy, champion, promoted: r.gateResult.passed };
-  },
-});
-
-const training = pipeline("churn-train", {
-  params: z.object({ day: z.number(), epochs: z.number().int().default(300), lr: z.number().default(0.5) }),
-})
-  .step("data", buildSet, ({ params }) => ({ day: params.day, service: "churn_v1" }))
-  .step("train", train, ({ data, params }) => ({ data: data.train, epochs: params.epochs, lr: params.lr }))
-  .step("publish", publish, ({ train, data }) => ({ model: train, test: data.test, digest: data.digest }));
-
-console.log(`\n${training.graph().toString()}\n`);
-ws.events.on("pipeline.step.finished", (e) => console.log(`  step ${e.step}: ${e.status} in ${e.durationMs} ms`));
-
-const first = await ws.pipelines.run(training, { day: 50 });
+phase("training");
+console.log(churnTraining.graph().toString());
+const steps: string[] = [];
+ws.events.on("pipeline.step.finished", (e) => steps.push(`  step ${e.step}: ${e.status}`));
+clock.set(T0 + 50 * DAY);
+const first = await ws.pipelines.run(churnTraining, { at: clock.now(), reason: "first model" });
+for (const s of steps.splice(0)) console.log(s);
 const p1 = first.outputs.publish!;
-console.log(`run 1 ${first.status}: churn@${p1.version} accuracy ${p1.accuracy.toFixed(3)}, promoted: ${p1.promoted}`);
+console.log(
+  `run 1 (labels of ${date(clock.now())}): churn@${p1.version} (sha256 ${p1.digest.slice(0, 12)}) accuracy ` +
+    `${p1.accuracy.toFixed(3)}, ${p1.gate} ${p1.promoted ? "passed → champion" : "failed"}; reference ${p1.reference.version} (${p1.reference.digest.slice(0, 12)})`,
+);
 // From now on the champion alias refuses any version without a passing "beats-champion" result.
 await ws.registry.setPolicy("churn", "champion", { gate });
 
-// ---------------------------------------------------------------- serving: the champion, deployed
+// ---------------------------------------------------------------- serving
+phase("serving");
+clock.set(LIVE);
 await ws.features.materializeIncremental();
 // The deployment follows the alias: when the champion moves it loads the new version and swaps.
-// Calls by customer id read the version's feature service (churn_v1) online; a missing value counts as 0.
+// Calls by customer id read the version's feature service (churn_v1) online.
 const churn = await ws.serving.deploy<number[][], number[]>("churn@champion", {
+  name: "churn",
+  pollIntervalMs: false, // moves come from this process
   features: { toInputs: (rows, columns) => rows.map((r) => columns.map((c) => Number(r[c]))) },
 });
-ws.events.on("deployment.swapped", (e) => console.log(`  serving: champion moved v${e.from} → v${e.to}, swapped`));
-async function score(ids: number[]) {
-  const p = await churn.predictEntities(ids.map((customer_id) => ({ customer_id })));
-  const stale = p.features.rows.filter((r) => r.status.sessions_7d !== "present").length;
-  return { version: p.version, churn: p.outputs, stale };
-}
-console.log("serving customers 1-5:", await score([1, 2, 3, 4, 5]));
+console.log(
+  `deployment churn serves churn@champion (v${churn.describe().version}) from ${date(LIVE)}, features read online from churn_v1`,
+);
+console.log(
+  `monitor churn: ${FEATURES.join(", ")} → prediction, label churned from feedback; hourly windows; rules: ` +
+    "drift (dataset_drift >= 1 for 2 windows, critical), accuracy (accuracy_score < 0.75)",
+);
 
-// ---------------------------------------------------------------- continuous training
-// New data arrives; the ingestion event starts the training pipeline (queued, never overlapping).
-const swapped = new Promise<void>((resolve) => {
-  const off = ws.events.on("deployment.swapped", () => {
-    off();
-    resolve();
-  });
-});
-const retrain = ws.pipelines.onEvent(training, "features.ingested", {
-  filter: (e) => e.view === "customer_activity",
-  params: () => ({ day: 85 }),
+// ---------------------------------------------------------------- traffic, drift, alert, retrain, gate, swap
+const alerts: MonitorAlertEvent[] = [];
+const resolved: MonitorResolvedEvent[] = [];
+const swaps: DeploymentSwappedEvent[] = [];
+ws.events.on("monitor.alert", (a) => alerts.push(a));
+ws.events.on("monitor.resolved", (r) => resolved.push(r));
+ws.events.on("deployment.swapped", (s) => swaps.push(s));
+
+// The loop: a critical alert of the monitor runs the training pipeline on fresh data, naming the alert.
+const retrain = ws.pipelines.onEvent(churnTraining, "monitor.alert", {
+  filter: (a: MonitorAlertEvent) => a.monitor === MONITOR && a.severity === "critical",
+  params: (a: MonitorAlertEvent) => ({
+    at: clock.now(),
+    alert: a.id,
+    reason: `monitor alert ${a.id} (${a.rule} on ${a.monitor}: ${a.figure} = ${a.value} ${a.op} ${a.threshold} in window ${time(a.start)}–${time(a.end)})`,
+  }),
   overlap: "queue",
 });
-await ws.features.ingest("customer_activity", [56, 70, 84].flatMap(activity));
-await new Promise((r) => setTimeout(r, 10));
-await retrain.idle();
+
+function describeWindow(r: WindowReport): string {
+  const drift = r.drift?.columns
+    .map(
+      (c) =>
+        `${c.column} ${c.pValue === undefined ? `${c.method} ${num(c.statistic)}` : c.pValue < 0.001 ? "p<0.001" : `p=${c.pValue.toFixed(3)}`}`,
+    )
+    .join(", ");
+  const accuracy = r.performance?.metrics.accuracy_score;
+  return (
+    `window ${time(r.start)}–${time(r.end)}: ${r.rows} rows by churn@${r.model?.version} vs reference ${r.reference?.version}; ` +
+    `drift ${r.drift?.drifted ? "YES" : "no"} (${drift}); accuracy ${accuracy?.toFixed(3)}`
+  );
+}
+
+phase("traffic");
+let retrained = false;
+for (let w = 0; w < WINDOWS; w++) {
+  const start = LIVE + w * HOUR;
+  if (start === PRICE_CHANGE) {
+    phase("drift injected");
+    clock.set(PRICE_CHANGE);
+    await ws.features.ingest("customer_activity", activity(PRICE_CHANGE));
+    await ws.features.materializeIncremental();
+    console.log(
+      `${time(PRICE_CHANGE)} prices change: spend up 40%, sessions down 30%, and big spenders start to churn.\n` +
+        "A new activity snapshot is ingested and materialized: from now on the traffic's features drift.",
+    );
+  }
+  for (let call = 0; call < CALLS; call++) {
+    clock.set(start + Math.floor(((call + 0.5) * HOUR) / CALLS));
+    const who = callers(w, call, 4);
+    const p = await churn.predictEntities(who.map((c) => ({ customer_id: c.id })));
+    // The truth arrives later, joined to the prediction by its id.
+    await churn.feedback(p.predictionId, { label: who.map((c) => churned(c, clock.now())) });
+  }
+  clock.set(start + HOUR);
+  const opened = alerts.length;
+  const closed = resolved.length;
+  for (const r of await monitor.check()) console.log(describeWindow(r));
+  for (const a of alerts.slice(opened)) {
+    if (a.severity === "critical") phase("alert");
+    console.log(
+      `  ALERT ${a.rule} (${a.severity}): ${a.figure} = ${num(a.value)} ${a.op} ${a.threshold}` +
+        (a.severity === "critical" ? ` for 2 windows in a row — alert ${a.id}` : ""),
+    );
+  }
+  for (const r of resolved.slice(closed)) console.log(`  resolved ${r.rule}: the figure is ${num(r.value)} now`);
+
+  if (retrain.started + retrain.queued > 0 && !retrained) {
+    retrained = true;
+    phase("retrain");
+    console.log(
+      `trigger on monitor.alert: churn-train runs on fresh data (labels of ${date(clock.now())} ${time(clock.now())})`,
+    );
+    await retrain.idle();
+    for (const s of steps.splice(0)) console.log(s);
+    const run = await ws.pipelines.output(churnTraining, retrain.runIds.at(-1)!, "publish");
+    phase("gate");
+    console.log(
+      `candidate churn@${run.version} (sha256 ${run.digest.slice(0, 12)}) accuracy ${run.accuracy.toFixed(3)} vs champion ` +
+        `churn@${run.champion?.version} ${run.champion?.accuracy.toFixed(3)} on the same fresh test rows: ` +
+        `${run.gate} ${run.promoted ? "passed" : "failed"}`,
+    );
+    const [move] = await ws.registry.aliasHistory("churn", "champion");
+    if (run.promoted && move) console.log(`champion ${move.from} → ${move.to}, audited: "${move.reason}"`);
+    phase("swap");
+    if (run.promoted && swaps.length === 0) await new Promise((done) => ws.events.once("deployment.swapped", done));
+    for (const s of swaps)
+      console.log(
+        `deployment ${s.deployment} hot-swapped v${s.from} → v${s.to}: the champion moved, the deployment followed`,
+      );
+    console.log(
+      `monitor churn now compares with reference ${run.reference.version} (${run.reference.digest.slice(0, 12)}): churn@${run.version}'s training set`,
+    );
+    phase("traffic goes on");
+  }
+}
 retrain.stop();
-const latest = await ws.pipelines.output(training, retrain.runIds.at(-1)!, "publish");
-console.log(
-  `retrain runs: ${retrain.started} started, ${retrain.queued} queued, ${retrain.skipped} skipped; last: churn@${latest.version}` +
-    ` accuracy ${latest.accuracy.toFixed(3)} vs champion ${latest.champion?.toFixed(3)} → promoted: ${latest.promoted}`,
-);
-await ws.features.materializeIncremental();
-if (latest.promoted) await swapped;
-console.log("serving customers 1-5:", await score([1, 2, 3, 4, 5]));
 await churn.flush();
-const logged = (await ws.serving.listPredictions({ deployment: churn.name })).predictions;
-console.log(`prediction log: ${logged.map((p) => `${p.rows} rows by v${p.version}`).join(", ")}`);
 
 // ---------------------------------------------------------------- audit, search, lineage
+phase("audit trail");
 for (const m of await ws.registry.aliasHistory("churn", "champion"))
-  console.log(`  audit: ${m.action} champion ${m.from ?? "-"} → ${m.to} by ${m.actor} (${m.reason})`);
+  console.log(`  ${m.action} champion ${m.from ?? "-"} → ${m.to} by ${m.actor}: ${m.reason}`);
+const stored = await ws.monitors.alerts({ monitor: MONITOR });
+for (const a of stored)
+  console.log(
+    `  alert ${a.id} ${a.rule} (${a.severity}): opened ${time(a.openedAt)}, ${a.status}${a.resolvedAt ? ` ${time(a.resolvedAt)}` : ""}`,
+  );
+const logged = (await ws.serving.listPredictions({ deployment: "churn", limit: 1000 })).predictions;
+const byVersion = new Map<number, number>();
+for (const p of logged) byVersion.set(p.version, (byVersion.get(p.version) ?? 0) + p.rows);
+console.log(`  prediction log: ${[...byVersion].map(([v, rows]) => `${rows} rows by v${v}`).join(", ")}`);
+
+phase("run search");
 const { runs } = await ws.experiments.searchRuns({
   experiments: ["churn-train"],
-  filter: "metrics.accuracy_score >= 0.7 and attributes.status = 'finished'",
+  filter: "metrics.accuracy_score >= 0.75 and attributes.status = 'finished'",
   orderBy: ["metrics.accuracy_score DESC"],
 });
 console.log(
-  `tracking: ${runs.length} step runs with accuracy ≥ 0.7; best ${runs[0]?.metrics.accuracy_score?.toFixed(3)}`,
+  `churn-train: ${runs.length} step runs with accuracy ≥ 0.75; best ${runs[0]?.metrics.accuracy_score?.toFixed(3)}`,
 );
 
+phase("lineage");
 const champion = await ws.registry.getVersion("churn@champion");
 const up = await ws.lineage.upstream({ kind: "artifact", externalId: `model_version:churn/${champion.version}` });
-console.log(`lineage of churn@${champion.version}:`);
-for (const n of up.nodes.sort((a, b) => a.hops - b.hops))
-  console.log(`  ${"  ".repeat(n.hops)}${n.kind} ${n.type} ${n.name}`);
+console.log(`churn@${champion.version}, the champion, came from:`);
+for (const line of upstreamTree(up)) console.log(`  ${line}`);
+const profile = await ws.lineage.upstream(
+  { kind: "artifact", externalId: lineageIds.referenceProfile(MONITOR, (await monitor.listReferences()).length) },
+  { maxHops: 2 },
+);
+console.log("the reference the monitor now compares traffic with:");
+for (const line of upstreamTree(profile)) console.log(`  ${line}`);
+
+phase("try next");
+const at = relative(process.cwd(), resolve(DIR)) || ".";
+console.log(`The workspace stays in ${at}; the next run starts it afresh.`);
+if (!existsSync(resolve("dist/cli.js")) && existsSync(resolve("package.json")))
+  console.log("(npx mlcycle runs the built CLI: npm run build first)");
+for (const cmd of [
+  `npx mlcycle monitors list --workspace ${at}`,
+  `npx mlcycle monitors status churn --workspace ${at}`,
+  `npx mlcycle monitors alerts --json --workspace ${at}`,
+])
+  console.log(`  ${cmd}`);
+await churn.close();

@@ -11,13 +11,17 @@ export function workspaceDir(option: string | undefined): string {
 /**
  * Opens the workspace with the flavors the CLI brings: `onnx` (its runtime, onnxruntime-node, is
  * imported when a model of that flavor is first saved or loaded; a clear UNAVAILABLE error says how
- * to install it when it is missing). `mustExist`: refuse a folder that holds no workspace yet.
+ * to install it when it is missing). `mustExist`: refuse a folder that holds no workspace yet (`NOT_FOUND`,
+ * followed by `hint`, or by how to make one).
  */
-export async function openCliWorkspace(dir: string, options: { mustExist?: boolean } = {}): Promise<Workspace> {
+export async function openCliWorkspace(
+  dir: string,
+  options: { mustExist?: boolean; hint?: string } = {},
+): Promise<Workspace> {
   if (options.mustExist && !existsSync(resolve(dir, "mlcycle.db")))
     throw new MlcycleError(
       "NOT_FOUND",
-      `no workspace at ${dir}: register a model first (mlcycle models register), or point --workspace or MLCYCLE_WORKSPACE at one`,
+      `no workspace at ${dir}: ${options.hint ?? "register a model first (mlcycle models register), or point --workspace or MLCYCLE_WORKSPACE at one"}`,
     );
   const ws = await openWorkspace(dir);
   try {

@@ -3,6 +3,7 @@ import { packageVersion } from "../http/index.js";
 import { addAbCommands } from "./ab-command.js";
 import { type CliOutput, EXIT, reportError } from "./cli-errors.js";
 import { addModelsCommands } from "./models-register-command.js";
+import { addMonitorsCommands } from "./monitors-command.js";
 import { addServeCommand } from "./serve-command.js";
 
 /** The standard streams. */
@@ -14,7 +15,7 @@ export const stdio: CliOutput = {
 /** The `mlcycle` command and its subcommands. Errors throw (exitOverride) instead of exiting. */
 export function createProgram(io: CliOutput = stdio): Command {
   const program = new Command("mlcycle")
-    .description("mlcycle: serve and register models from the command line")
+    .description("mlcycle: register and serve models, and read their monitors, from the command line")
     .version(packageVersion(), "-V, --version")
     .exitOverride()
     .configureOutput({
@@ -25,6 +26,7 @@ export function createProgram(io: CliOutput = stdio): Command {
     .showSuggestionAfterError();
   addServeCommand(program, io);
   addModelsCommands(program, io);
+  addMonitorsCommands(program, io);
   addAbCommands(program, io);
   return program;
 }

@@ -14,6 +14,7 @@ interface ServeOptions {
   module?: string;
   pollInterval?: number;
   drainTimeout: number;
+  metrics?: boolean;
 }
 
 /** Parses an integer option within bounds (a usage error otherwise). */
@@ -70,6 +71,10 @@ export function addServeCommand(program: Command, io: CliOutput): void {
         .default(10_000)
         .argParser(intOption("--drain-timeout", 0, 3_600_000)),
     )
+    .option(
+      "--metrics",
+      "also serve GET /metrics: the workspace's monitor figures in the Prometheus text format (authenticated as the other routes)",
+    )
     .helpOption("--help", "display help for command")
     .action(async (uri: string, options: ServeOptions) => {
       if (!options.auth && options.token !== undefined)
@@ -91,7 +96,11 @@ export function addServeCommand(program: Command, io: CliOutput): void {
           ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval || false } : {}),
         });
         try {
-          const server = await serveHttp(createHttpHandler(deployment, { auth }), {
+          const handler = createHttpHandler(deployment, {
+            auth,
+            ...(options.metrics ? { metrics: ws.monitors.metricsHandler() } : {}),
+          });
+          const server = await serveHttp(handler, {
             port: options.port,
             host: options.host,
             drainTimeoutMs: options.drainTimeout,
@@ -104,6 +113,7 @@ export function addServeCommand(program: Command, io: CliOutput): void {
           if (!auth)
             io.err("mlcycle: authentication is off (--no-auth): anyone who reaches this port can call the model");
           io.out(`serving ${d.model}@${d.version} (${d.flavor})`);
+          if (options.metrics) io.out(`metrics on ${server.url}/metrics`);
           io.out(`listening on ${server.url}`);
           const signal = await stopped;
           io.err(`mlcycle: ${signal}: draining requests in flight`);

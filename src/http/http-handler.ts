@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { type Deployment, fromZodError, invalid } from "../index.js";
-import { authenticator, type HttpAuth } from "./auth.js";
+import { type Deployment, fromZodError, invalid, isMlcycleError } from "../index.js";
+import { type Authenticator, authenticator, type HttpAuth } from "./auth.js";
 import { parseCsv } from "./csv.js";
 import { errorResponse, HttpError, toErrorResponse } from "./http-errors.js";
 import { type InputShape, inputShape } from "./input-shape.js";
@@ -35,6 +35,24 @@ export interface HttpHandlerOptions {
    * `internal error`); default: `console.error`.
    */
   onError?: (error: unknown, request: Request) => void;
+  /**
+   * Serves `GET /metrics` (and `HEAD`) from a handler of monitor figures in the Prometheus text
+   * format — `ws.monitors.metricsHandler()` (every monitor's latest stored window, whichever process
+   * closed it) or a `prometheusExporter()`'s `fetch` (the windows this process closed). The route
+   * needs the handler's authentication, as every route but the probes does: a Prometheus scrape sends
+   * a bearer token (`authorization: { credentials_file: … }` in its scrape config). Give
+   * `{ handler, auth }` for an authentication of its own: another token for the scraper, or `false`
+   * to leave the route open. Default: no `/metrics` route.
+   */
+  metrics?: FetchHandler | HttpMetricsRoute;
+}
+
+/** The `/metrics` route with an authentication of its own ({@link HttpHandlerOptions.metrics}). */
+export interface HttpMetricsRoute {
+  /** Answers the scrape: `ws.monitors.metricsHandler()` or `prometheusExporter().fetch`. */
+  handler: FetchHandler;
+  /** `{ token }`, `{ verify }`, or `false` for an open route; default: the handler's `auth`. */
+  auth?: HttpAuth | false;
 }
 
 /** The body of `POST /feedback`. */
@@ -64,7 +82,26 @@ const optionsSchema = z.object({
   onError: z
     .custom<(error: unknown, request: Request) => void>((v) => typeof v === "function", "must be a function")
     .optional(),
+  metrics: z
+    .custom<FetchHandler | HttpMetricsRoute>(
+      (v) =>
+        typeof v === "function" ||
+        (typeof v === "object" && v !== null && typeof (v as { handler?: unknown }).handler === "function"),
+      "must be a handler (Request) => Response, such as ws.monitors.metricsHandler(), or { handler, auth? }",
+    )
+    .optional(),
 });
+
+/** The check of the `/metrics` route's own `auth`, its mistakes reported under `metrics.auth`. */
+function metricsAuthenticator(auth: unknown): Authenticator | undefined {
+  try {
+    return authenticator(auth);
+  } catch (error) {
+    const issue = isMlcycleError(error, "VALIDATION") ? error.issues[0] : undefined;
+    if (issue) throw invalid(["metrics", ...issue.path], issue.message);
+    throw error;
+  }
+}
 
 /** A `Content-Type` taken apart: the media type, lowercased, and its parameters. */
 function contentType(request: Request): { mime: string; params: Record<string, string> } {
@@ -135,6 +172,7 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
  * | `GET /metadata` | model, version, flavor and signature (JSON Schema) serving now |
  * | `GET /version` | the mlcycle version |
  * | `GET /ping`, `GET /health` | 200 when the deployment takes traffic, 503 otherwise (open: no token needed) |
+ * | `GET /metrics` | with the `metrics` option: monitor figures in the Prometheus text format |
  *
  * Errors are JSON `{ error: { code, message, issues? } }`: 400 for bad JSON or inputs that break the
  * signature (with zod's issues), 401 without a valid token, 404 for an unknown route or prediction id,
@@ -197,6 +235,22 @@ export function createHttpHandler(
   only("/ping", "GET");
   app.get(path("/health"), probe);
   only("/health", "GET");
+
+  if (options.metrics) {
+    const route = typeof options.metrics === "function" ? { handler: options.metrics } : options.metrics;
+    // Its own check when it has one (an open route included), the handler's otherwise; before the
+    // handler's middleware, so that an open route needs no token.
+    const check = route.auth === undefined ? authenticate : metricsAuthenticator(route.auth);
+    const scrape = route.handler;
+    app.on(["GET", "HEAD"], path("/metrics"), async (c) => {
+      if (check) await check(c.req.raw);
+      return scrape(c.req.raw);
+    });
+    app.all(path("/metrics"), async (c) => {
+      if (check) await check(c.req.raw);
+      return errorResponse(405, "METHOD_NOT_ALLOWED", "/metrics takes GET", [], { allow: "GET, HEAD" });
+    });
+  }
 
   if (authenticate)
     app.use("*", async (c, next) => {

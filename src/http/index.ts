@@ -19,6 +19,7 @@ export {
   type FeedbackRequest,
   type FetchHandler,
   type HttpHandlerOptions,
+  type HttpMetricsRoute,
   UNIT_HEADER,
 } from "./http-handler.js";
 export { toNodeHandler, type NodeRequestListener } from "./node-handler.js";
