@@ -236,6 +236,50 @@ describe("s3ArtifactStore on s3rver", () => {
     expect(await bucketKeys(client, name, `${prefix}/`)).toEqual([]);
   });
 
+  /** A client that fails the `nth` command named `command` the way S3 does when it is overloaded. */
+  function failingClient(command: string, nth = 1) {
+    const recorder = recordingClient();
+    let seen = 0;
+    recorder.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (String(context.commandName) === `${command}Command` && ++seen === nth)
+          throw Object.assign(new Error("Please reduce your request rate."), {
+            name: "SlowDown",
+            Code: "SlowDown",
+            $metadata: { httpStatusCode: 503 },
+          });
+        return next(args);
+      },
+      { step: "initialize", name: "failCommand" },
+    );
+    return recorder;
+  }
+
+  it("a part the endpoint refuses: UNAVAILABLE with the S3 error as cause, the upload aborted, no blob", async () => {
+    const name = await fileBucket();
+    const prefix = freshPrefix();
+    const { client, sent } = failingClient("UploadPart", 2);
+    const store = s3ArtifactStore({ client, bucket: name, prefix, partSize: 5 * MiB });
+    const error = await caught(store.put(pattern(16 * MiB, MiB)));
+    expect(error.code).toBe("UNAVAILABLE");
+    expect(error.message).toContain("uploading part 2");
+    expect((error.cause as Error).name).toBe("SlowDown");
+    expect(sent.some((s) => s.command === "AbortMultipartUpload")).toBe(true);
+    expect(sent.some((s) => s.command === "CompleteMultipartUpload")).toBe(false);
+    expect(await bucketKeys(client, name, `${prefix}/`)).toEqual([]);
+  });
+
+  it("a copy the endpoint refuses: the error is thrown and the temporary object removed", async () => {
+    const name = await fileBucket();
+    const prefix = freshPrefix();
+    const { client, sent } = failingClient("CopyObject");
+    const store = s3ArtifactStore({ client, bucket: name, prefix, partSize: 5 * MiB });
+    const error = await caught(store.put(pattern(6 * MiB, MiB)));
+    expect(error.code).toBe("UNAVAILABLE");
+    expect(sent.map((s) => s.command).slice(-2)).toEqual(["CopyObject", "DeleteObject"]);
+    expect(await bucketKeys(client, name, `${prefix}/`)).toEqual([]);
+  });
+
   it("INTEGRITY when a multipart object's bytes were replaced, from get and from stream", async () => {
     const name = await fileBucket();
     const prefix = freshPrefix();
