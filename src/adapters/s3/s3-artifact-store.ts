@@ -221,7 +221,12 @@ export function s3ArtifactStore(options: S3ArtifactStoreOptions): S3ArtifactStor
         yield second.value as Uint8Array;
         yield* parts;
       }
-      return putStreamed(t, all());
+      try {
+        return await putStreamed(t, all());
+      } finally {
+        // Closes the body when the upload stopped before reading it to the end (a no-op otherwise).
+        await parts.return(undefined);
+      }
     },
     async get(digest) {
       const chunks: Uint8Array[] = [];

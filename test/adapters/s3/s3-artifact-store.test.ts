@@ -269,6 +269,21 @@ describe("s3ArtifactStore on s3rver", () => {
     expect(await bucketKeys(client, name, `${prefix}/`)).toEqual([]);
   });
 
+  it("a multipart upload the endpoint will not start: the error is thrown and the body closed", async () => {
+    const { client } = failingClient("CreateMultipartUpload");
+    const store = s3ArtifactStore({ client, bucket: await fileBucket(), prefix: freshPrefix(), partSize: 5 * MiB });
+    let closed = false;
+    async function* body() {
+      try {
+        yield* pattern(20 * MiB, MiB);
+      } finally {
+        closed = true;
+      }
+    }
+    expect((await caught(store.put(body()))).code).toBe("UNAVAILABLE");
+    expect(closed).toBe(true);
+  });
+
   it("a copy the endpoint refuses: the error is thrown and the temporary object removed", async () => {
     const name = await fileBucket();
     const prefix = freshPrefix();
