@@ -16,8 +16,8 @@ export type ArtifactBody = Uint8Array | string | AsyncIterable<Uint8Array> | Ite
  * stored once, writes are idempotent and a read can prove it returns what was written.
  *
  * Required: `put`, `get`, `has`, `delete`, `list`. Built-ins: {@link memoryArtifactStore},
- * {@link localArtifactStore} (an S3 adapter is planned). Third parties check theirs with
- * `artifactStoreSuite` from `mlcycle/testing`.
+ * {@link localArtifactStore}, and `s3ArtifactStore` from `mlcycle/s3` on S3-compatible object
+ * stores. Third parties check theirs with `artifactStoreSuite` from `mlcycle/testing`.
  *
  * @example
  * ```ts

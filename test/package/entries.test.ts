@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -22,7 +23,7 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
   });
 
-  it.each(["index.js", "http.js"])(
+  it.each(["index.js", "http.js", "s3.js"])(
     "dist/%s loads no optional peer: none is imported statically by it or its chunks",
     (entry) => {
       const seen = new Set<string>();
@@ -40,6 +41,12 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
       expect(seen.size).toBeGreaterThan(0);
     },
   );
+
+  it("dist/s3.d.ts imports nothing of @aws-sdk: mlcycle/s3 type-checks without the SDK installed", () => {
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(root, "dist", "s3.d.ts"), "utf8"), true, true);
+    expect(importedFiles.length).toBeGreaterThan(0);
+    expect(importedFiles.map((f) => f.fileName).filter((name) => name.startsWith("@aws-sdk"))).toEqual([]);
+  });
 
   it("the http entry serves a deployment-like object from dist over a socket", async () => {
     const http = await import(pathToFileURL(join(root, "dist", "http.js")).href);
