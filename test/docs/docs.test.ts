@@ -13,6 +13,7 @@ const modules = {
   mlcycle: join(root, "src", "index.js"),
   "mlcycle/testing": join(root, "src", "testing", "index.js"),
   "mlcycle/onnx": join(root, "src", "adapters", "onnx", "index.js"),
+  "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [
