@@ -102,18 +102,17 @@ export class RedisOnlineStore implements OnlineStore {
     if (n === 0) return [];
     try {
       if (n === 1) {
-        const key = base + entityKeys[0];
-        return [decode(key, await this.client.hmget(key, ...FIELDS))];
+        return [decode(await this.client.hmget(base + entityKeys[0], ...FIELDS), base, entityKeys[0])];
       }
       const pipeline = this.client.pipeline();
       for (let i = 0; i < n; i++) pipeline.hmget(base + entityKeys[i], ...FIELDS);
       const replies = await pipeline.exec();
+      if (!replies || replies.length !== n) throw new Error("Redis answered fewer replies than the pipelined HMGETs");
       const out = new Array<OnlineRecord | undefined>(n);
       for (let i = 0; i < n; i++) {
-        const reply = replies?.[i];
-        if (!reply) throw new Error("Redis answered no reply to a pipelined HMGET");
+        const reply = replies[i];
         if (reply[0]) throw reply[0];
-        out[i] = decode(base + entityKeys[i], reply[1] as Array<string | null>);
+        out[i] = decode(reply[1] as Array<string | null>, base, entityKeys[i]);
       }
       return out;
     } catch (e) {
@@ -139,13 +138,16 @@ export class RedisOnlineStore implements OnlineStore {
 }
 
 /** A hash's `e`, `c`, `v` fields as a record (undefined when the key does not exist). */
-function decode(key: string, fields: Array<string | null>): OnlineRecord | undefined {
-  const [e, c, v] = fields;
-  if (e === null || e === undefined) return undefined;
+function decode(fields: Array<string | null>, base: string, entityKey: string): OnlineRecord | undefined {
+  const e = fields[0];
+  if (e === null) return undefined;
+  const c = fields[1];
+  const v = fields[2];
   try {
-    if (c === null || c === undefined || v === null || v === undefined) throw new Error("a field is missing");
+    if (c === null || v === null) throw new Error("a field is missing");
     return { eventTime: Number(e), createdTime: Number(c), values: JSON.parse(v) };
   } catch (error) {
+    const key = base + entityKey;
     throw new MlcycleError(
       "INTEGRITY",
       `Redis online store: the hash at '${key}' is not a record the store wrote (fields e, c and v): ${(error as Error).message}`,
