@@ -6,6 +6,7 @@ export default defineConfig({
     testing: "src/testing/index.ts",
     onnx: "src/adapters/onnx/index.ts",
     s3: "src/adapters/s3/index.ts",
+    redis: "src/adapters/redis/index.ts",
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",

@@ -24,7 +24,7 @@ export interface OnlineWrite extends OnlineRecord {
  * least as late — so replays and out-of-order writes are harmless. Times and values follow the
  * offline store's rules (`checkOnlineWrite`: integer epoch ms within the `Date` range, values kept as
  * JSON does). TTL is checked by the feature store on read, so every backend honours it. Built-ins:
- * memory and SQLite (a Redis adapter is planned). Checked by `onlineStoreSuite` in `mlcycle/testing`.
+ * memory and SQLite; Redis in `mlcycle/redis`. Checked by `onlineStoreSuite` in `mlcycle/testing`.
  *
  * @example
  * ```ts

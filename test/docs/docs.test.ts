@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REDIS_URL, service } from "../services.js";
 import { type DocProgram, pagePrograms } from "./doc-program.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -14,6 +15,7 @@ const modules = {
   "mlcycle/testing": join(root, "src", "testing", "index.js"),
   "mlcycle/onnx": join(root, "src", "adapters", "onnx", "index.js"),
   "mlcycle/s3": join(root, "src", "adapters", "s3", "index.js"),
+  "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [
@@ -24,6 +26,14 @@ const pages = [
     .map((f) => `docs/${f}`),
 ];
 const RUN_TIMEOUT_MS = 60_000;
+/** Pages whose programs need a server of the test setup (test/services.ts): [name, URL]. */
+const pageServices: Record<string, [string, string]> = {
+  "docs/redis.md": ["Redis", REDIS_URL],
+};
+/** Pages that run: all but those whose server does not answer (skipped with a one-line reason). */
+const runnable = new Set(pages);
+for (const [page, [name, url]] of Object.entries(pageServices))
+  if (runnable.has(page) && !(await service(name, url))) runnable.delete(page);
 
 /**
  * The compiler options README.md tells users to set, plus what a test needs to find @types/node, and
@@ -102,7 +112,7 @@ interface RunOutcome {
  * each with its own empty folder as working directory. Resolves with each page's outcome.
  */
 function runPrograms(): Promise<Map<string, RunOutcome>> {
-  const jobs = pages.map((page) => {
+  const jobs = [...runnable].map((page) => {
     const cwd = join(dir, `${slug(page)}-workspace`);
     mkdirSync(cwd);
     return { page, file: (mains.get(page) as { file: string }).file, cwd };
@@ -167,7 +177,7 @@ describe("documentation code blocks", () => {
     expect(typeErrors.get(page)).toEqual([]);
   });
 
-  it.each(pages)("%s: the blocks run in order on a fresh folder", (page) => {
+  it.each([...runnable])("%s: the blocks run in order on a fresh folder", (page) => {
     const outcome = outcomes.get(page);
     expect(outcome?.error ?? "").toBe("");
     expect(outcome?.ok).toBe(true);

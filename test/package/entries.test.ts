@@ -48,6 +48,19 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(importedFiles.map((f) => f.fileName).filter((name) => name.startsWith("@aws-sdk"))).toEqual([]);
   });
 
+  it("dist/redis.js and its chunks never import ioredis: the store takes the caller's client", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      expect(/["']ioredis["']/.test(text), `${file} names ioredis`).toBe(false);
+      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+    };
+    visit(join(root, "dist", "redis.js"));
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
   it("the http entry serves a deployment-like object from dist over a socket", async () => {
     const http = await import(pathToFileURL(join(root, "dist", "http.js")).href);
     const deployment = {
