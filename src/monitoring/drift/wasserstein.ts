@@ -24,7 +24,7 @@ function wassersteinSorted(a: Float64Array, b: Float64Array): number {
   while (i < na && j < nb) {
     const endA = (i + 1) * nb;
     const endB = (j + 1) * na;
-    const end = endA < endB ? endA : endB;
+    const end = Math.min(endA, endB);
     sum += Math.abs(a[i] - b[j]) * (end - u);
     u = end;
     if (endA === end) i++;
