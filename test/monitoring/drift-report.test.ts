@@ -273,6 +273,18 @@ describe("driftReport data", () => {
     expect(report).toMatchObject({ driftedCount: report.columns.filter((c) => c.drifted).length, columnCount: 2 });
   });
 
+  it("takes any column name, those of Object.prototype included", async () => {
+    const report = await driftReport(
+      { toString: [1, 2, 3, 4, 5, 6], constructor: ["a", "b", "a", "b", "a", "b"] },
+      { toString: [1, 2, 3, 4, 5, 7], constructor: ["a", "a", "a", "b", "a", "b"] },
+      { columns: { toString: { method: "wasserstein" } } },
+    );
+    expect(report.columns.map((c) => [c.column, c.kind, c.method])).toEqual([
+      ["toString", "numeric", "wasserstein"],
+      ["constructor", "categorical", "z"],
+    ]);
+  });
+
   it("skips a column with no values on one side, and says why", async () => {
     const report = await driftReport({ a: [1, 2, 3], b: [1, 2, 3] }, { a: [2, 3, 4], b: [null, Number.NaN, null] });
     expect(report.columns.map((c) => c.column)).toEqual(["a"]);

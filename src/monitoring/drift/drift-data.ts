@@ -21,7 +21,9 @@ export interface DriftTable {
   rows: number;
   /** Column names, in the order the data gives them. */
   names: string[];
-  /** A column's values, or undefined when the data has no such column. */
+  /** Whether the data has the column. */
+  has(name: string): boolean;
+  /** A column's values, or undefined when the data has no such column (rows: read out of them on each call). */
   column(name: string): ArrayLike<unknown> | undefined;
 }
 
@@ -53,6 +55,7 @@ export function driftTable(data: DriftData, role: SampleRole): DriftTable {
     return {
       rows: rows.length,
       names: [...names],
+      has: (name) => names.has(name),
       column: (name) => (names.has(name) ? rows.map((r) => r[name]) : undefined),
     };
   }
@@ -68,7 +71,8 @@ export function driftTable(data: DriftData, role: SampleRole): DriftTable {
       throw dataError(role, `column '${name}' has ${values.length} values where the first column has ${rows}`, [name]);
     rows = values.length;
   }
-  return { rows: rows ?? 0, names, column: (name) => (Object.hasOwn(columns, name) ? columns[name] : undefined) };
+  const has = (name: string) => Object.hasOwn(columns, name);
+  return { rows: rows ?? 0, names, has, column: (name) => (has(name) ? columns[name] : undefined) };
 }
 
 function isNumericArray(values: ArrayLike<unknown>): boolean {

@@ -42,7 +42,9 @@ export interface DriftReportOptions {
   /**
    * Worker threads to spread the columns over; 0 computes them in this thread. Default: as many as
    * the machine's cores (`os.availableParallelism()`) when there are two columns or more and
-   * {@link DRIFT_WORKER_THRESHOLD} values or more, else 0.
+   * {@link DRIFT_WORKER_THRESHOLD} values or more, else 0. At most one per column. A bundle that
+   * left out the worker's module (`dist/drift-worker.js`, beside the library's) computes in this
+   * thread, and says so in {@link DriftReport.workers}.
    */
   workers?: number;
   /** Values from which the default `workers` starts a pool. Default {@link DRIFT_WORKER_THRESHOLD}. */
@@ -104,8 +106,8 @@ function selectedColumns(ref: DriftTable, cur: DriftTable, options: DriftReportO
   for (const name of names) {
     if (seen.has(name)) throw optionError(["select", name], `column '${name}' is selected twice`);
     seen.add(name);
-    if (!ref.column(name)) throw optionError(["select", name], `column '${name}' is not in the reference data`);
-    if (!cur.column(name)) throw optionError(["current", name], `column '${name}' is not in the current data`);
+    if (!ref.has(name)) throw optionError(["select", name], `column '${name}' is not in the reference data`);
+    if (!cur.has(name)) throw optionError(["current", name], `column '${name}' is not in the current data`);
   }
   for (const name of Object.keys(options.columns ?? {})) {
     if (!seen.has(name))
@@ -170,10 +172,11 @@ export async function driftReport(
   if (signal?.aborted) throw cancelled(signal);
 
   const missing = names.map(() => [0, 0]);
+  // In column order: jobs are prepared in order, on the pool too.
   const skipped: SkippedDriftColumn[] = [];
   const prepare = (i: number): ColumnJob | undefined => {
     const column = names[i];
-    const settings = options.columns?.[column];
+    const settings = options.columns && Object.hasOwn(options.columns, column) ? options.columns[column] : undefined;
     const { kind: given, ...columnOptions } = { ...options.defaults, ...settings };
     if (given !== undefined && given !== "numeric" && given !== "categorical")
       throw optionError(["columns", column, "kind"], `kind of column '${column}' must be 'numeric' or 'categorical'`);
@@ -230,7 +233,7 @@ export async function driftReport(
     ...driftShareOf(columns, driftShare),
     referenceRows: ref.rows,
     currentRows: cur.rows,
-    skipped: skipped.sort((a, b) => names.indexOf(a.column) - names.indexOf(b.column)),
+    skipped,
     workers,
   };
 }
