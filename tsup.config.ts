@@ -10,6 +10,8 @@ export default defineConfig({
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",
+    // The worker thread of large drift reports, started from the module that runs them (same folder).
+    "drift-worker": "src/monitoring/drift/drift-worker.ts",
   },
   format: ["esm"],
   dts: true,

@@ -5,6 +5,8 @@ export * from "./drift/chi-square-test.js";
 export * from "./drift/column-drift.js";
 export * from "./drift/dataset-drift.js";
 export * from "./drift/divergences.js";
+export type { DriftData } from "./drift/drift-data.js";
+export * from "./drift/drift-report.js";
 export * from "./drift/histogram.js";
 export { kolmogorovSmirnovCdf, kolmogorovSmirnovSf, smirnovSf } from "./drift/kolmogorov-distribution.js";
 export * from "./drift/ks-two-sample.js";

@@ -94,6 +94,15 @@ export interface AggregateState {
   failed: number;
 }
 
+/**
+ * A category as a key of a column's distinct counts: a number is its own key (a Map tells numbers
+ * from strings, and every value of a numeric column is counted, so no string is built for it);
+ * strings and booleans are {@link categoryKey}s, which never equal a number.
+ */
+function distinctKey(c: Category): string | number {
+  return typeof c === "number" ? c : categoryKey(c);
+}
+
 class ColumnAcc {
   missing = 0;
   invalid = 0;
@@ -103,7 +112,8 @@ class ColumnAcc {
   sumSq = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
-  distinct = new Map<string, [Category, number]>();
+  /** Keyed by {@link distinctKey}. */
+  distinct = new Map<string | number, [Category, number]>();
   other = 0;
   bins: number[] | undefined;
   outOfRange = 0;
@@ -149,7 +159,7 @@ class ColumnAcc {
   }
 
   count(value: Category, times: number): void {
-    const key = categoryKey(value);
+    const key = distinctKey(value);
     const c = this.distinct.get(key);
     if (c) c[1] += times;
     else if (this.distinct.size < this.maxCategories) this.distinct.set(key, [value, times]);
@@ -167,7 +177,7 @@ class ColumnAcc {
     if (s.max !== null && s.max > this.max) this.max = s.max;
     // Counts are merged whole, then cut back to the bound, so no category is folded early.
     for (const [v, c] of s.distinct) {
-      const key = categoryKey(v);
+      const key = distinctKey(v);
       const e = this.distinct.get(key);
       if (e) e[1] += c;
       else this.distinct.set(key, [v, c]);
@@ -175,7 +185,7 @@ class ColumnAcc {
     this.other += s.other;
     if (this.distinct.size > this.maxCategories) {
       const capped = capCategories(this.distinct.values(), this.maxCategories);
-      this.distinct = new Map(capped.categories.map((e) => [categoryKey(e[0]), e]));
+      this.distinct = new Map(capped.categories.map((e) => [distinctKey(e[0]), e]));
       this.other += capped.other;
     }
     if (!sameReference) return;

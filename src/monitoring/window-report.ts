@@ -15,6 +15,7 @@ import {
   isDrift,
 } from "./drift/column-drift.js";
 import { jensenShannonDistance, klDivergence, psi } from "./drift/divergences.js";
+import { driftShareOf } from "./drift/drift-share.js";
 import { SortedSample } from "./drift/numeric-sample.js";
 import { sortFloat64 } from "./drift/sort-float64.js";
 import { twoProportionZTest } from "./drift/two-proportion-z-test.js";
@@ -314,16 +315,7 @@ function columnDriftOf(
 }
 
 function datasetDriftOf(columns: MonitorColumnDrift[], driftShare: number): MonitorDatasetDrift {
-  const driftedCount = columns.filter((c) => c.drifted).length;
-  const share = columns.length ? driftedCount / columns.length : 0;
-  return {
-    columns,
-    columnCount: columns.length,
-    driftedCount,
-    share,
-    driftShare,
-    drifted: columns.length > 0 && share >= driftShare,
-  };
+  return { columns, ...driftShareOf(columns, driftShare) };
 }
 
 function qualityOf(input: ReportInput, c: ColumnConfig, i: number, exact: boolean): MonitorColumnQuality {

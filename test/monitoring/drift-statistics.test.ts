@@ -162,6 +162,39 @@ describe("sortedSample and sortFloat64", () => {
     }
   });
 
+  it("sorts large arrays whose values share their high 32 bits, in runs short and long, of either sign", () => {
+    let s = 11;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    const shuffled = (xs: number[]) => {
+      for (let i = xs.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [xs[i], xs[j]] = [xs[j], xs[i]];
+      }
+      return Float64Array.from(xs);
+    };
+    const cases = [
+      // One run of 10,000 values differing in their low word only (positive, then negative).
+      Array.from({ length: 10_000 }, (_, k) => 1 + k * 2 ** -40),
+      Array.from({ length: 10_000 }, (_, k) => -(1 + k * 2 ** -40)),
+      // Runs of 10 (insertion sort), of both signs, with -0 and 0.
+      Array.from({ length: 10_000 }, (_, k) => (k % 2 ? -1 : 1) * (Math.floor(k / 10) + (k % 10) * 2 ** -45)),
+      [...Array.from({ length: 5_000 }, () => -0), ...Array.from({ length: 5_000 }, () => 0)],
+      // Few distinct values: long runs already in order.
+      Array.from({ length: 10_000 }, (_, k) => k % 5),
+    ];
+    for (const values of cases) {
+      const a = shuffled(values);
+      const expected = a.slice().sort();
+      const actual = sortFloat64(a.slice());
+      expect(Array.from(actual).map((x) => (Object.is(x, -0) ? "-0" : x))).toEqual(
+        Array.from(expected).map((x) => (Object.is(x, -0) ? "-0" : x)),
+      );
+    }
+  });
+
   it("keeps the caller's array untouched and caches figures", () => {
     const input = [3, 1, 2, 2];
     const sample = sortedSample(input, { column: "x" });
@@ -508,5 +541,32 @@ describe("datasetDrift", () => {
     });
     expect(viaSorted.columns[0].statistic).toBeCloseTo(c.expected.wasserstein_normed as number, 9);
     expect(wassersteinDistance(ref, c.current as number[])).toBeCloseTo(c.expected.wasserstein as number, 9);
+  });
+});
+
+describe("wassersteinDistance", () => {
+  /** ∫ |F_a − F_b| straight from the definition: the CDFs at each value, times the gap to the next. */
+  function byDefinition(a: number[], b: number[]): number {
+    const all = [...a, ...b].sort((x, y) => x - y);
+    const cdf = (xs: number[], x: number) => xs.filter((v) => v <= x).length / xs.length;
+    let sum = 0;
+    for (let k = 0; k < all.length - 1; k++) sum += Math.abs(cdf(a, all[k]) - cdf(b, all[k])) * (all[k + 1] - all[k]);
+    return sum;
+  }
+
+  it("equals the definition on samples with ties, either one ending first", () => {
+    let s = 3;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    for (let t = 0; t < 200; t++) {
+      const a = Array.from({ length: 1 + Math.floor(rnd() * 25) }, () => Math.round(rnd() * 20) / 2);
+      const b = Array.from({ length: 1 + Math.floor(rnd() * 25) }, () => Math.round(rnd() * 24) / 2 - 1);
+      expect(wassersteinDistance(a, b)).toBeCloseTo(byDefinition(a, b), 12);
+      expect(wassersteinDistance(b, a)).toBeCloseTo(byDefinition(a, b), 12);
+    }
+    expect(wassersteinDistance([5], [5])).toBe(0);
+    expect(wassersteinDistance([0, 0, 0], [1])).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import type {
   WindowResultRecord,
   Workspace,
 } from "../../src/index.js";
+import { type DriftReport, driftReport } from "../../src/index.js";
 
 describe("ws.monitors types", () => {
   it("types monitors, their reports and their stored records", async () => {
@@ -37,5 +38,16 @@ describe("ws.monitors types", () => {
     ws.events.on("monitor.resolved", (e) => expectTypeOf(e).toEqualTypeOf<MonitorResolvedEvent>());
     ws.events.on("monitor.window.closed", (e) => expectTypeOf(e.figures).toEqualTypeOf<Record<string, number>>());
     expectTypeOf<MonitorWindowClosedEvent["window"]>().toEqualTypeOf<number>();
+  });
+
+  it("types drift reports: columns or rows in, a report out", async () => {
+    expectTypeOf(
+      await driftReport({ a: Float64Array.of(1), b: ["x"] }, [{ a: 1, b: "x" }]),
+    ).toEqualTypeOf<DriftReport>();
+    await driftReport({ a: [1, null] }, { a: [2] }, { columns: { a: { kind: "numeric", method: "ks" } }, workers: 0 });
+    // @ts-expect-error: a column's kind is numeric or categorical
+    await driftReport({ a: [1] }, { a: [1] }, { columns: { a: { kind: "text" } } });
+    // @ts-expect-error: a data set is columns or rows, not one value
+    await driftReport(42, { a: [1] });
   });
 });

@@ -1,5 +1,18 @@
-import chisquareCdf from "@stdlib/stats-base-dists-chisquare-cdf";
+import { createRequire } from "node:module";
 import { MlcycleError } from "../../core/errors.js";
+
+const require = createRequire(import.meta.url);
+let chisquareCdf: typeof import("@stdlib/stats-base-dists-chisquare-cdf") | undefined;
+
+/**
+ * @stdlib's chi-square CDF, loaded on first use: it is a few hundred small modules, and a drift
+ * worker comparing numbers never needs it (they are most of a worker's start-up).
+ */
+function chisquareCdfFn(): typeof import("@stdlib/stats-base-dists-chisquare-cdf") {
+  chisquareCdf ??=
+    require("@stdlib/stats-base-dists-chisquare-cdf") as typeof import("@stdlib/stats-base-dists-chisquare-cdf");
+  return chisquareCdf;
+}
 
 /** Result of {@link chiSquareTest}. */
 export interface ChiSquareTestResult {
@@ -82,6 +95,6 @@ export function chiSquareTest(
   const degreesOfFreedom = cells - 1;
   if (degreesOfFreedom < 1) return { statistic: 0, pValue: 1, degreesOfFreedom: 0 };
   if (statistic === Number.POSITIVE_INFINITY) return { statistic, pValue: 0, degreesOfFreedom };
-  const p = 1 - chisquareCdf(statistic, degreesOfFreedom);
+  const p = 1 - chisquareCdfFn()(statistic, degreesOfFreedom);
   return { statistic, pValue: Math.max(p, 0), degreesOfFreedom };
 }

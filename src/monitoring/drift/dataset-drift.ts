@@ -1,5 +1,6 @@
 import { MlcycleError } from "../../core/errors.js";
 import { type ColumnDriftOptions, type ColumnDriftResult, columnDrift, type DriftColumnData } from "./column-drift.js";
+import { checkDriftShare, driftShareOf } from "./drift-share.js";
 
 /** Options of {@link datasetDrift}. */
 export interface DatasetDriftOptions {
@@ -55,12 +56,7 @@ export function datasetDrift(
       issues: [{ code: "too_small", path: ["columns"], message: "at least one column is required" }],
     });
   }
-  const driftShare = options.driftShare ?? 0.5;
-  if (typeof driftShare !== "number" || !(driftShare > 0 && driftShare <= 1)) {
-    throw new MlcycleError("VALIDATION", `datasetDrift: driftShare must be in (0, 1] (got ${driftShare})`, {
-      issues: [{ code: "invalid_value", path: ["driftShare"], message: "expected a share in (0, 1]" }],
-    });
-  }
+  const driftShare = checkDriftShare(options.driftShare, "datasetDrift");
   const perColumn = options.columns ?? {};
   for (const name of Object.keys(perColumn)) {
     if (!Object.hasOwn(columns, name)) {
@@ -73,14 +69,5 @@ export function datasetDrift(
   const results = names.map((name) =>
     columnDrift(name, columns[name], { ...options.defaults, ...(perColumn[name] ?? {}) }),
   );
-  const driftedCount = results.filter((r) => r.drifted).length;
-  const share = driftedCount / results.length;
-  return {
-    columns: results,
-    columnCount: results.length,
-    driftedCount,
-    share,
-    driftShare,
-    drifted: share >= driftShare,
-  };
+  return { columns: results, ...driftShareOf(results, driftShare) };
 }

@@ -3,6 +3,8 @@ export * from "./chi-square-test.js";
 export * from "./column-drift.js";
 export * from "./dataset-drift.js";
 export * from "./divergences.js";
+export type { DriftData } from "./drift-data.js";
+export * from "./drift-report.js";
 export * from "./histogram.js";
 export { kolmogorovSmirnovCdf, kolmogorovSmirnovSf, smirnovSf } from "./kolmogorov-distribution.js";
 export * from "./ks-two-sample.js";

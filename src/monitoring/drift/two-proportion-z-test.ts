@@ -1,5 +1,14 @@
-import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
+import { createRequire } from "node:module";
 import { MlcycleError } from "../../core/errors.js";
+
+const require = createRequire(import.meta.url);
+let normalCdf: typeof import("@stdlib/stats-base-dists-normal-cdf") | undefined;
+
+/** @stdlib's normal CDF, loaded on first use (see `chiSquareTest`: a drift worker comparing numbers never needs it). */
+function normalCdfFn(): typeof import("@stdlib/stats-base-dists-normal-cdf") {
+  normalCdf ??= require("@stdlib/stats-base-dists-normal-cdf") as typeof import("@stdlib/stats-base-dists-normal-cdf");
+  return normalCdf;
+}
 
 /** Result of {@link twoProportionZTest}. */
 export interface TwoProportionZTestResult {
@@ -68,5 +77,5 @@ export function twoProportionZTest(
   const variance = pooled * (1 - pooled) * (1 / trialsA + 1 / trialsB);
   if (!(variance > 0)) return { statistic: 0, pValue: 1 };
   const z = (pB - pA) / Math.sqrt(variance);
-  return { statistic: z, pValue: Math.min(1, 2 * normalCdf(-Math.abs(z), 0, 1)) };
+  return { statistic: z, pValue: Math.min(1, 2 * normalCdfFn()(-Math.abs(z), 0, 1)) };
 }

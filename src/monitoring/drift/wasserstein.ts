@@ -6,27 +6,31 @@ export interface WassersteinOptions {
   column?: string;
 }
 
-/** ∫ |F_a − F_b| over two sorted samples, by one merge (scipy's `_cdf_distance` with p = 1). */
+/**
+ * ∫ |F_a − F_b| dx over two sorted samples (scipy's `_cdf_distance` with p = 1), computed as the
+ * equal area between the quantile functions, ∫₀¹ |F_a⁻¹(u) − F_b⁻¹(u)| du: one walk over the
+ * breakpoints u = i/na and j/nb, each step adding |a[i] − b[j]| times the length of its u-interval.
+ * Which side steps next depends on the sizes alone, not on the values, so the walk has no branch the
+ * data can mispredict (merging the values instead costs a misprediction every other step on
+ * overlapping samples). u is kept in units of 1/(na·nb), as integers (exact while na·nb < 2^53).
+ */
 function wassersteinSorted(a: Float64Array, b: Float64Array): number {
   const na = a.length;
   const nb = b.length;
   let i = 0;
   let j = 0;
-  let prev: number;
-  if (a[0] <= b[0]) prev = a[i++];
-  else prev = b[j++];
+  let u = 0;
   let sum = 0;
-  while (i < na || j < nb) {
-    let x: number;
-    const fa = i / na;
-    const fb = j / nb;
-    if (j >= nb || (i < na && a[i] <= b[j])) x = a[i++];
-    else x = b[j++];
-    const gap = fa - fb;
-    sum += (gap < 0 ? -gap : gap) * (x - prev);
-    prev = x;
+  while (i < na && j < nb) {
+    const endA = (i + 1) * nb;
+    const endB = (j + 1) * na;
+    const end = Math.min(endA, endB);
+    sum += Math.abs(a[i] - b[j]) * (end - u);
+    u = end;
+    if (endA === end) i++;
+    if (endB === end) j++;
   }
-  return sum;
+  return sum / na / nb;
 }
 
 /**

@@ -1,0 +1,292 @@
+/**
+ * Monitoring costs on synthetic data. Each figure is printed beside a baseline measured in the same
+ * run, as a ratio:
+ *
+ * - `driftReport` over 20 numeric columns × 1,000,000 reference and 1,000,000 current rows — exact,
+ *   Evidently's defaults (normed Wasserstein, as the reference has > 1,000 rows), every other
+ *   column shifted by 0.2 σ — against `Float64Array.prototype.sort` on the same 40 columns, the floor
+ *   of any exact Wasserstein or KS: target < 3 s and ≤ 2× the sort; with the default worker pool and
+ *   in the calling thread (`workers: 0`). Median of 3.
+ * - the same report over 1,000 columns × 100,000 rows on each side: target < 30 s.
+ * - peak memory of each: the RSS sampled every 5 ms by a thread of its own while it runs, above the
+ *   RSS before it (the data held), and `process.resourceUsage().maxRSS` before and after. Each run is
+ *   a process of its own, so each peak is its own.
+ * - `monitor.observe` rows per second into hourly windows against appending the same rows to an
+ *   array, with the partial writes to the store (SQLite, every 1,000 rows) and aggregated in memory.
+ *
+ * The report and the monitor are measured as built (`dist/`, rebuilt first when a source is newer):
+ * from the sources, each worker thread would first load TypeScript through tsx (~0.5 s per pool).
+ *
+ *   npm run bench -- monitoring
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+
+const root = join(import.meta.dirname, "..");
+const measuring = process.argv.indexOf("--measure");
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+if (measuring < 0) {
+  let built = 0;
+  try {
+    built = statSync(join(root, "dist", "drift-worker.js")).mtimeMs;
+  } catch {}
+  if (built < newestSource(join(root, "src"))) {
+    console.log("building dist/ (a source is newer)…");
+    const tsup = join(root, "node_modules", "tsup", "dist", "cli-default.js");
+    if (spawnSync(process.execPath, [tsup, "--silent"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
+  }
+}
+const { driftReport, openWorkspace } = (await import(
+  join(root, "dist", "index.js")
+)) as typeof import("../src/index.js");
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const MB = 1024 * 1024;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const line = (label: string, value: string, base: string, ratio: string) =>
+  console.log(`${label.padEnd(46)} ${value.padStart(12)}   baseline ${base.padStart(12)}   ${ratio}`);
+const maxRss = () => process.resourceUsage().maxRSS * 1024;
+
+/** Standard normal values from a fixed seed (xorshift32, Box-Muller: two values per draw). */
+function normals(seed: number): (out: Float64Array, mean: number) => Float64Array {
+  let x = seed >>> 0 || 1;
+  const uniform = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) + 0.5) / 4294967296;
+  };
+  return (out, mean) => {
+    for (let i = 0; i < out.length; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(uniform()));
+      const t = 2 * Math.PI * uniform();
+      out[i] = mean + r * Math.cos(t);
+      if (i + 1 < out.length) out[i + 1] = mean + r * Math.sin(t);
+    }
+    return out;
+  };
+}
+
+/** `columns` columns of `rows` normal values on each side; every other current column shifted by 0.2 σ. */
+function dataSets(columns: number, rows: number) {
+  const fill = normals(columns * 7919 + rows);
+  const reference: Record<string, Float64Array> = {};
+  const current: Record<string, Float64Array> = {};
+  for (let c = 0; c < columns; c++) {
+    reference[`f${c}`] = fill(new Float64Array(rows), 0);
+    current[`f${c}`] = fill(new Float64Array(rows), c % 2 ? 0.2 : 0);
+  }
+  return { reference, current };
+}
+
+/** Collects garbage and gives the heap a moment to hand freed pages back, so RSS shows what is held. */
+async function settle(): Promise<void> {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  gc();
+}
+
+/** What one child process measures: one report (or the sort) on one data set. */
+interface Measure {
+  columns: number;
+  rows: number;
+  run: "sort" | "thread" | "pool";
+}
+
+interface Measured {
+  ms: number;
+  /** CPU time of the process over the run, every thread included. */
+  cpuMs: number;
+  /** RSS with the data held, before the run; the highest RSS sampled while it ran. */
+  before: number;
+  peak: number;
+  maxRssBefore: number;
+  maxRssAfter: number;
+  summary?: string;
+}
+
+/** Runs `fn`, sampling the RSS every 5 ms from a thread of its own (a report in this thread blocks it). */
+async function measure(fn: () => Promise<string | undefined>): Promise<Measured> {
+  await settle();
+  const before = process.memoryUsage().rss;
+  const maxRssBefore = maxRss();
+  const sampler = new Worker(
+    `const { parentPort } = require("node:worker_threads");
+     let peak = 0;
+     const sample = () => { peak = Math.max(peak, process.memoryUsage.rss()); };
+     const timer = setInterval(sample, 5);
+     parentPort.on("message", () => { clearInterval(timer); sample(); parentPort.postMessage(peak); });`,
+    { eval: true },
+  );
+  await new Promise((resolve) => sampler.once("online", resolve));
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const summary = await fn();
+  const ms = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  const peak = await new Promise<number>((resolve) => {
+    sampler.once("message", resolve);
+    sampler.postMessage("stop");
+  });
+  await sampler.terminate();
+  const peakRss = Math.max(peak, process.memoryUsage().rss);
+  return { ms, cpuMs, before, peak: peakRss, maxRssBefore, maxRssAfter: maxRss(), summary };
+}
+
+/** The child's side: builds the data set, measures one run, prints the figures as JSON. */
+async function child(m: Measure): Promise<void> {
+  const { reference, current } = dataSets(m.columns, m.rows);
+  const out = await measure(async () => {
+    if (m.run === "sort") {
+      // Float64Array.prototype.sort on a copy of each column, one column at a time.
+      for (const set of [reference, current]) for (const values of Object.values(set)) values.slice().sort();
+      return undefined;
+    }
+    const r = await driftReport(reference, current, m.run === "thread" ? { workers: 0 } : {});
+    const c = r.columns[1];
+    return `${r.driftedCount} of ${r.columnCount} columns drifted (${c.method} ${c.statistic.toFixed(3)} on a 0.2 σ shift), ${r.workers} workers`;
+  });
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+if (measuring >= 0) {
+  await child(JSON.parse(process.argv[measuring + 1]) as Measure);
+  process.exit(0);
+}
+
+/** Measures in a process of its own. */
+function inChild(m: Measure): Measured {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--expose-gc", import.meta.filename, "--measure", JSON.stringify(m)],
+    { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  if (r.status !== 0) throw new Error(`measuring ${JSON.stringify(m)} failed (exit ${r.status})`);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1) as string) as Measured;
+}
+
+/** Sort, report in this thread and report on the pool, `rounds` times each, interleaved; medians printed. */
+function driftCase(columns: number, rows: number, rounds: number, limitMs: number, ratio?: number): void {
+  const runs = { sort: [] as Measured[], thread: [] as Measured[], pool: [] as Measured[] };
+  for (let round = 0; round < rounds; round++)
+    for (const run of ["sort", "pool", "thread"] as const) runs[run].push(inChild({ columns, rows, run }));
+  const ms = (run: keyof typeof runs) => median(runs[run].map((m) => m.ms));
+  const above = (run: keyof typeof runs) => median(runs[run].map((m) => m.peak - m.before));
+  const sort = ms("sort");
+  const target = `target < ${limitMs / 1000} s${ratio ? ` and ≤ ${ratio}× the sort` : ""}`;
+  const verdict = (t: number) => (t < limitMs && (ratio === undefined || t <= ratio * sort) ? "met" : "missed");
+  console.log(
+    `\ndrift report, ${columns.toLocaleString("en")} numeric columns × ${rows.toLocaleString("en")} rows on each side` +
+      ` (median of ${rounds}): ${runs.pool[0].summary}`,
+  );
+  line(`Float64Array.prototype.sort, ${(2 * columns).toLocaleString("en")} columns`, s(sort), "", "the floor");
+  for (const [label, run] of [
+    ["driftReport, default (worker pool)", "pool"],
+    ["driftReport, in this thread (workers: 0)", "thread"],
+  ] as const)
+    line(label, s(ms(run)), s(sort), `${(ms(run) / sort).toFixed(2)}× the sort; ${target}: ${verdict(ms(run))}`);
+  line("pool's speed-up over this thread", `${(ms("thread") / ms("pool")).toFixed(2)}×`, "", "");
+  const cpu = (run: keyof typeof runs) => s(median(runs[run].map((m) => m.cpuMs)));
+  line("CPU time: pool / this thread", `${cpu("pool")} / ${cpu("thread")}`, cpu("sort"), "(CPU time of the sort)");
+  const held = median(runs.sort.map((m) => m.before));
+  line("peak RSS above the data: pool", mb(above("pool")), mb(held), "(RSS with the data held)");
+  line("peak RSS above the data: this thread", mb(above("thread")), mb(held), "");
+  line("peak RSS above the data: sorting copies", mb(above("sort")), mb(held), "");
+  for (const run of ["pool", "thread"] as const)
+    line(
+      `maxRSS after the report: ${run}`,
+      mb(median(runs[run].map((m) => m.maxRssAfter))),
+      mb(median(runs[run].map((m) => m.maxRssBefore))),
+      "(before it)",
+    );
+}
+
+/** monitor.observe into hourly windows against appending the same rows to an array. */
+async function ingestCase(): Promise<void> {
+  const N = 200_000;
+  const BATCH = 1_000;
+  const PLANS = ["free", "pro", "team", "enterprise"];
+  const noise = normals(42)(new Float64Array(4 * (N + 20_000)), 0);
+  let k = 0;
+  const row = (shift: number) => ({
+    id: `r${k}`,
+    age: Math.round(40 + 10 * (noise[k++] + shift)),
+    income: 50_000 + 15_000 * noise[k++],
+    sessions: Math.abs(Math.round(10 * noise[k++])),
+    plan: PLANS[Math.abs(Math.round(noise[k++] * 2)) % 4],
+    score: Math.abs(noise[k - 1]) % 1,
+  });
+  const trainingRows = Array.from({ length: 20_000 }, () => row(0));
+  const rows = Array.from({ length: N }, () => row(0.3));
+  const dir = mkdtempSync(join(tmpdir(), "mlcycle-monitoring-bench-"));
+  const ws = await openWorkspace(dir);
+  const open = async (name: string, flushSize: number) => {
+    const monitor = await ws.monitors.open(name, {
+      features: ["age", "income", "sessions", "plan"],
+      predictions: ["score"],
+      idColumn: "id",
+      window: { ms: 3_600_000 },
+      checkIntervalMs: false,
+      flushIntervalMs: 600_000,
+      flushSize,
+    });
+    await monitor.setReference({ rows: trainingRows });
+    return monitor;
+  };
+  const writing = await open("ingest-writes", 1_000);
+  const inMemory = await open("ingest-memory", 1_000_000);
+  const at = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 60_000;
+  let sink: typeof rows = [];
+  /** Feeds every row in batches, letting the event loop run between batches (background writes run there). */
+  const ingest = async (take: (batch: typeof rows) => void, end?: () => Promise<void>) => {
+    const t = performance.now();
+    for (let b = 0; b < N; b += BATCH) {
+      take(rows.slice(b, b + BATCH));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await end?.();
+    return performance.now() - t;
+  };
+  const times = { array: [] as number[], writes: [] as number[], memory: [] as number[] };
+  for (let round = 0; round < 3; round++) {
+    sink = [];
+    times.array.push(await ingest((batch) => sink.push(...batch)));
+    times.writes.push(
+      await ingest(
+        (batch) => writing.observe(batch, { at }),
+        () => writing.flush(),
+      ),
+    );
+    times.memory.push(await ingest((batch) => inMemory.observe(batch, { at })));
+  }
+  const perSecond = (t: number) => `${Math.round((N / t) * 1000).toLocaleString("en")} /s`;
+  const array = median(times.array);
+  console.log(`\nmonitor.observe, ${N.toLocaleString("en")} rows of 5 columns in batches of ${BATCH} (median of 3)`);
+  for (const [label, t] of [
+    ["observe, partials written every 1,000 rows", median(times.writes)],
+    ["observe, aggregated in memory", median(times.memory)],
+  ] as const)
+    line(label, perSecond(t), perSecond(array), `${((array / t) * 100).toFixed(2)}% of appending to an array`);
+  await ws.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`${availableParallelism()} cores (os.availableParallelism)`);
+driftCase(20, 1_000_000, 3, 3_000, 2);
+driftCase(1_000, 100_000, 1, 30_000);
+await ingestCase();
