@@ -277,7 +277,7 @@ describe("driftReport data", () => {
     const report = await driftReport(
       { toString: [1, 2, 3, 4, 5, 6], constructor: ["a", "b", "a", "b", "a", "b"] },
       { toString: [1, 2, 3, 4, 5, 7], constructor: ["a", "a", "a", "b", "a", "b"] },
-      { columns: { toString: { method: "wasserstein" } } },
+      { columns: { toString: { method: "wasserstein" as const } } },
     );
     expect(report.columns.map((c) => [c.column, c.kind, c.method])).toEqual([
       ["toString", "numeric", "wasserstein"],
