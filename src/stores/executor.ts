@@ -37,8 +37,9 @@ export type StepTaskRunner = (task: StepTask, delivery?: StepDelivery) => Promis
  * (a step run is committed once per (run, step) by the store's claim).
  *
  * - In process (default): `inProcessExecutor`, a p-queue with a concurrency limit.
- * - Distributed (a BullMQ adapter is planned): `submit` enqueues a job, workers in other processes call
- *   their own workspace's runner, and `submit` resolves when the job completes.
+ * - Distributed: `bullmqExecutor` from `mlcycle/bullmq` — `submit` enqueues a job, workers in other
+ *   processes (`startWorker`) call their own workspace's runner, and `submit` resolves when the job
+ *   completes; a task whose worker died is redelivered (`StepDelivery.redelivered`).
  *
  * @example
  * ```ts

@@ -148,7 +148,7 @@ export function checkExecutorOptions(options: unknown): BullmqSettings {
       typeof bull.QueueEvents !== "function" ||
       typeof bull.Worker !== "function")
   )
-    throw invalid(["bullmq"], 'must be the bullmq module (`import * as bullmq from "bullmq"`)');
+    throw invalid(["bullmq"], "must be the bullmq module itself (with its Queue, QueueEvents and Worker classes)");
   return {
     connection: checkConnection(o.connection, "connection"),
     queue: name("queue", o.queue, QUEUE_NAME, "_ - .", DEFAULT_QUEUE),
