@@ -116,7 +116,9 @@ export function bullmqExecutor(options: BullmqExecutorOptions): BullmqExecutor {
       const { bull, own, queue } = await open();
       const eventsKey = queue.keys.events;
       if (!eventsKey) throw new MlcycleError("INTERNAL", "BullMQ executor: the queue names no events stream");
-      const last = (await own.call("XREVRANGE", eventsKey, "+", "-", "COUNT", 1)) as Array<[string, unknown]>;
+      const last = (await own.call("XREVRANGE", eventsKey, "+", "-", "COUNT", 1).catch((error: unknown) => {
+        throw bullmqError("reading the end of the queue's event stream", error);
+      })) as Array<[string, unknown]>;
       const reader = new bull.QueueEvents(queueName, {
         connection: own,
         prefix,
