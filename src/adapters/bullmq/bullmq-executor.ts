@@ -187,7 +187,9 @@ export function bullmqExecutor(options: BullmqExecutorOptions): BullmqExecutor {
 
   async function deliver(task: StepTask): Promise<void> {
     const { queue } = await open();
-    await listen();
+    await listen().catch((error: unknown) => {
+      throw bullmqError("starting the queue's event reader", error);
+    });
     const jobId = newId();
     const done = new Promise<void>((resolve, reject) => {
       waiters.set(jobId, { task, resolve, reject });
@@ -218,7 +220,10 @@ export function bullmqExecutor(options: BullmqExecutorOptions): BullmqExecutor {
     async attach(r) {
       if (closing) throw closedError("the BullMQ executor");
       runner = r;
-      if (settings.worker) await startConsumer();
+      if (settings.worker)
+        await startConsumer().catch((error: unknown) => {
+          throw bullmqError("starting the worker", error);
+        });
       attached = true;
     },
     async submit(task) {
