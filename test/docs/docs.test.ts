@@ -26,7 +26,8 @@ const pages = [
     .sort()
     .map((f) => `docs/${f}`),
 ];
-const RUN_TIMEOUT_MS = 60_000;
+/** A guard against a page that hangs, for all pages together: generous, as the machine may be shared. */
+const RUN_TIMEOUT_MS = 120_000;
 /** Pages whose programs need a server of the test setup (test/services.ts): [name, URL]. */
 const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
