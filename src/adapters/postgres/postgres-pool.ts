@@ -117,10 +117,28 @@ function typedClient(client: PostgresPoolClientLike): KyselyPoolClient {
     query(sql: unknown, parameters?: ReadonlyArray<unknown>): any {
       // Kysely streams through a cursor object only when configured with one (this adapter is not).
       if (typeof sql !== "string") throw new MlcycleError("INTERNAL", "the PostgreSQL adapter does not stream queries");
-      return client.query({ text: sql, values: [...(parameters ?? [])], types });
+      return client.query({ text: sql, values: [...(parameters ?? [])], types }).catch((error: unknown) => {
+        throw nulRefused(error) ?? error;
+      });
     },
     release(destroy?: boolean) {
       client.release(destroy);
     },
   } as KyselyPoolClient;
+}
+
+/**
+ * PostgreSQL's refusal of a string holding U+0000 (`22021`, "invalid byte sequence for encoding
+ * UTF8: 0x00": its text types cannot hold that character, SQLite's can) as `VALIDATION` naming the
+ * character, pg's error as `cause`; undefined for any other error.
+ */
+export function nulRefused(error: unknown): MlcycleError | undefined {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== "22021" || typeof e.message !== "string" || !e.message.includes("0x00")) return undefined;
+  const message =
+    "a string holds the character U+0000 (NUL), which PostgreSQL text cannot store: remove it from names, keys, params and tags";
+  return new MlcycleError("VALIDATION", message, {
+    cause: error,
+    issues: [{ code: "invalid_string", path: [], message }],
+  });
 }

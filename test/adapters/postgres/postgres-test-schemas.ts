@@ -12,9 +12,12 @@ import { allMigrations } from "../../../src/stores/sql/migrations/index.js";
 import { migrate } from "../../../src/stores/sql/sql-database.js";
 import { POSTGRES_URL, uniqueName } from "../../services.js";
 
-/** A pool on the test server and the schemas handed out on it, dropped by `drop()` and at `end()`. */
-export function testSchemas(prefix: string) {
-  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 8 });
+/**
+ * A pool on the test server (or the database at `url`) and the schemas handed out on it, dropped by
+ * `drop()` and at `end()`.
+ */
+export function testSchemas(prefix: string, url = POSTGRES_URL) {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
   const handed: string[] = [];
   const opened: Array<{ close(): Promise<void> }> = [];
   const next = () => {
