@@ -1,6 +1,6 @@
 import type { AliasMoveNotice, RegistryStore } from "../stores/registry-store.js";
 
-/** An alias move made by any process on the registry's store, as {@link AliasMoveFeed} reports it. */
+/** An alias move made by any process on the registry's store, as `ws.registry.watchAliasMoves` reports it. */
 export interface AliasMoveSeen {
   /** The registered model's name (as it is now). */
   model: string;

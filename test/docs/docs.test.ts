@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDIS_URL, service } from "../services.js";
+import { POSTGRES_URL, REDIS_URL, service } from "../services.js";
 import { type DocProgram, pagePrograms } from "./doc-program.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -30,6 +30,7 @@ const RUN_TIMEOUT_MS = 60_000;
 /** Pages whose programs need a server of the test setup (test/services.ts): [name, URL]. */
 const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
+  "docs/postgres.md": ["PostgreSQL", POSTGRES_URL],
 };
 /** Pages that run: all but those whose server does not answer (skipped with a one-line reason). */
 const runnable = new Set(pages);

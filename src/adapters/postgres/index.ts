@@ -10,11 +10,20 @@
  *
  * @packageDocumentation
  */
-export * from "./postgres-collation.js";
-export * from "./postgres-database.js";
-export * from "./postgres-dialect.js";
-export * from "./postgres-listener.js";
-export * from "./postgres-point-in-time.js";
-export * from "./postgres-pool.js";
-export * from "./postgres-schema.js";
-export * from "./postgres-store.js";
+export {
+  openPostgresDatabase,
+  type PostgresDatabase,
+  type PostgresDatabaseOptions,
+} from "./postgres-database.js";
+export { PostgresSqlDialect } from "./postgres-dialect.js";
+export { PostgresPointInTime } from "./postgres-point-in-time.js";
+export type {
+  PostgresNotification,
+  PostgresPoolClientLike,
+  PostgresPoolLike,
+  PostgresQueryConfig,
+  PostgresQueryResult,
+  PostgresTypeParser,
+} from "./postgres-pool.js";
+export { checkSchemaName, DEFAULT_POSTGRES_SCHEMA } from "./postgres-schema.js";
+export { type PostgresStore, type PostgresStoreOptions, postgresStore } from "./postgres-store.js";

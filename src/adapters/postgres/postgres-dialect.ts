@@ -99,7 +99,7 @@ export class PostgresSqlDialect extends SqlDialectBase {
     if (found.rows.length === 0) await sql`create schema ${sql.id(this.schema)}`.execute(trx);
   }
 
-  /** Migrations create string columns with `COLLATE "C"` (see {@link CodePointCollationPlugin}). */
+  /** Migrations create string columns with `COLLATE "C"` (the adapter's code point collation plugin). */
   override forMigrations(db: Kysely<any>): Kysely<any> {
     return db.withPlugin(this.collation);
   }

@@ -40,7 +40,7 @@ export class PostgresListener {
   }
 
   /** Calls `listener` with each payload notified on `channel` (a PostgreSQL channel name) until the returned function is called. */
-  async listen(channel: string, listener: Listener): Promise<() => Promise<void>> {
+  async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
     if (this.closed) throw closedError("the PostgreSQL store");
     let set = this.channels.get(channel);
     if (!set) {

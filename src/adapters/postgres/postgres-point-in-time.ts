@@ -17,7 +17,7 @@ const DEFAULT_BATCH = 20_000;
  *
  * The SQL of one batch, in the store's schema:
  *
- * ```sql
+ * ```text
  * select p.n, m.values_json
  * from unnest($1::text[], $2::int8[]) with ordinality as p(k, t, n)
  * cross join lateral (

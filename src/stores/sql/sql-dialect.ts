@@ -104,7 +104,7 @@ export interface SqlDialect {
   /**
    * The condition of an upsert's `DO UPDATE … WHERE` that keeps the newest row: the incoming row
    * (`excluded`) replaces the stored one of `table` when its first version column is greater, or equal
-   * and its second at least as great — the SQL form of {@link supersedes}. Default: that
+   * and its second at least as great — the SQL form of `supersedes` (`stores/newest-wins.ts`). Default: that
    * comparison written with `or`/`and`, valid on every backend with `ON CONFLICT`.
    */
   upsertIfNewer(table: string, columns: readonly [string, string]): RawBuilder<SqlBool>;

@@ -82,7 +82,7 @@ export interface SqlOfflineStoreOptions {
 }
 
 /**
- * The Kysely {@link OfflineStore} (SQLite; PostgreSQL-ready): one table of rows whose primary key is
+ * The Kysely {@link OfflineStore} (SQLite; PostgreSQL through `mlcycle/postgres`): one table of rows whose primary key is
  * the scan order (view id, entity key, event time, created time, write sequence) — clustered where
  * the dialect can (`clusterByPrimaryKey`), so rows are stored in that order — read with keyset
  * pagination so a scan holds one page at a time. With the database's accelerator, scans and inserts

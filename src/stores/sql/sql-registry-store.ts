@@ -80,7 +80,7 @@ export interface SqlRegistryStoreOptions {
 }
 
 /**
- * The Kysely {@link RegistryStore} (SQLite; PostgreSQL-ready). Models, versions, approvals and
+ * The Kysely {@link RegistryStore} (SQLite; PostgreSQL through `mlcycle/postgres`). Models, versions, approvals and
  * evaluations are written here; versions are numbered and inserted by `sql-version-writer.ts`, and
  * aliases, their audit trail and policies live in `sql-alias-store.ts`, both of which this class
  * delegates to.

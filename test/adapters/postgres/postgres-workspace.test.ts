@@ -151,6 +151,33 @@ describe.runIf(await service("PostgreSQL", POSTGRES_URL))("workspaces on Postgre
     expect(out.trim().split("\n")).toEqual(["ready 1", "swapped 2 5"]);
   }, 60_000);
 
+  it("listens again after its connection is cut, and the next move swaps the deployment", async () => {
+    const schema = schemas.name();
+    await using a = await workspace(schema);
+    await using b = await workspace(schema);
+    const v1 = await a.registry.register("price", { model: functionModel("scale", { factor: 1 }) });
+    const v2 = await a.registry.register("price", { model: functionModel("scale", { factor: 2 }) });
+    await a.registry.setAlias("price", "champion", v1.version);
+    const d = await b.serving.deploy<number[][], number[]>("price@champion", { pollIntervalMs: false });
+    const listener = async () =>
+      (
+        await schemas.pool.query<{ pid: number }>(
+          "select pid from pg_stat_activity where query ilike 'listen %' and query like $1",
+          [`%${schema}%`],
+        )
+      ).rows.map((r) => r.pid);
+    const [cut] = await listener();
+    expect(cut).toBeTypeOf("number");
+    await schemas.pool.query("select pg_terminate_backend($1)", [cut]);
+    // The listener connects again after a pause: wait for a LISTEN on another backend.
+    for (let pids = await listener(); pids.length === 0 || pids.includes(cut as number); pids = await listener())
+      await new Promise((r) => setTimeout(r, 50));
+    const swapped = new Promise((resolve) => b.events.on("deployment.swapped", resolve));
+    await a.registry.setAlias("price", "champion", v2.version);
+    expect(await swapped).toMatchObject({ from: 1, to: 2 });
+    expect((await d.predict([[1]])).outputs).toEqual([2]);
+  });
+
   it("holds one pool client for LISTEN while deployments follow aliases, and gives it back when they close", async () => {
     const schema = schemas.name();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 3 });
