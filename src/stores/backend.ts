@@ -6,8 +6,8 @@ import type { OnlineStore } from "./online-store.js";
 /**
  * A backend as a bundle of the ports a workspace needs: spread it into `createWorkspace` (members
  * given beside it win). `metadata` is required; the workspace puts memory stores where the bundle
- * leaves a port out. Built-ins: `sqliteBackend({ path })` (the embedded default) and
- * `memoryBackend()`.
+ * leaves a port out. Built-ins: `sqliteBackend({ path })` (the embedded default),
+ * `memoryBackend()` and `postgresStore({ pool, schema })` from `mlcycle/postgres`.
  *
  * @example
  * ```ts

@@ -9,8 +9,8 @@ import type { TrackingStore } from "./tracking-store.js";
 
 /**
  * All metadata ports of a workspace, one per domain. Built-ins: `memoryStore()` (the reference) and
- * `sqlStore(database)` on any SQL database (`sqliteStore({ path })` for SQLite; PostgreSQL through
- * its dialect). A metadata store is one member of a backend bundle (`Backend`): the offline and
+ * `sqlStore(database)` on any SQL database (`sqliteStore({ path })` for SQLite; `postgresStore({ pool })`
+ * from `mlcycle/postgres`, whose `metadata` it is, for PostgreSQL). A metadata store is one member of a backend bundle (`Backend`): the offline and
  * online feature stores are the bundle's other members, never derived from this one.
  *
  * Stability for third-party stores: the members below are what a store must have today. Ports

@@ -50,8 +50,8 @@ export interface PointInTimeBatch {
  * created time, write order) order — the order a streaming as-of join and materialisation need —
  * in pages, so a caller holds one page at a time. Every store refuses a time that is not an integer
  * within the `Date` range and keeps values as JSON does (`checkOfflineRow`), so all of them give back
- * the same rows. Built-ins: memory and SQL (Kysely; SQLite,
- * PostgreSQL-ready). Checked by `offlineStoreSuite` in `mlcycle/testing`.
+ * the same rows. Built-ins: memory and SQL (Kysely; SQLite, and PostgreSQL through `mlcycle/postgres`,
+ * its point-in-time lookup in SQL). Checked by `offlineStoreSuite` in `mlcycle/testing`.
  *
  * @example
  * ```ts

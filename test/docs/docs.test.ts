@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDIS_URL, service } from "../services.js";
+import { POSTGRES_URL, REDIS_URL, service } from "../services.js";
 import { type DocProgram, pagePrograms } from "./doc-program.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -17,6 +17,7 @@ const modules = {
   "mlcycle/s3": join(root, "src", "adapters", "s3", "index.js"),
   "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
   "mlcycle/bullmq": join(root, "src", "adapters", "bullmq", "index.js"),
+  "mlcycle/postgres": join(root, "src", "adapters", "postgres", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [
@@ -32,6 +33,7 @@ const RUN_TIMEOUT_MS = 120_000;
 const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
   "docs/bullmq.md": ["Redis", REDIS_URL],
+  "docs/postgres.md": ["PostgreSQL", POSTGRES_URL],
 };
 /** Pages that run: all but those whose server does not answer (skipped with a one-line reason). */
 const runnable = new Set(pages);

@@ -41,7 +41,7 @@ const searchText = (d: Searchable) =>
 /** Escapes LIKE wildcards so user text matches literally (with `escape '\'`). */
 const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** The Kysely {@link FeatureRegistryStore} (SQLite; PostgreSQL-ready): one table of definitions as JSON. */
+/** The Kysely {@link FeatureRegistryStore} (SQLite; PostgreSQL through `mlcycle/postgres`): one table of definitions as JSON. */
 export class SqlFeatureRegistryStore implements FeatureRegistryStore {
   private readonly db: Kysely<Tables>;
 
