@@ -7,6 +7,7 @@ export default defineConfig({
     onnx: "src/adapters/onnx/index.ts",
     s3: "src/adapters/s3/index.ts",
     redis: "src/adapters/redis/index.ts",
+    bullmq: "src/adapters/bullmq/index.ts",
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",

@@ -2,7 +2,7 @@ import type { EventBus } from "../core/events.js";
 import { fromZodError, MlcycleError, notFound } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { checkName } from "../core/validation.js";
-import type { Executor, StepTask } from "../stores/executor.js";
+import type { Executor, StepDelivery, StepTask } from "../stores/executor.js";
 import { inProcessExecutor } from "../stores/in-process-executor.js";
 import {
   COMPLETED_STEP_STATUSES,
@@ -86,7 +86,7 @@ export class PipelineEngine {
   executor(): Promise<Executor> {
     this.executorReady ??= (async () => {
       const ex = this.options.executor ?? inProcessExecutor();
-      await ex.attach((task) => this.runner.runTask(task));
+      await ex.attach((task, delivery) => this.runner.runTask(task, delivery));
       return ex;
     })();
     return this.executorReady;
@@ -211,7 +211,7 @@ export class PipelineEngine {
       values: new Map(),
       statuses: new Map(),
       artifactIds: new Map(),
-      handling: new Set(),
+      handling: new Map(),
       finishing: new Map(),
       options: {},
     };
@@ -432,7 +432,7 @@ export class PipelineEngine {
   }
 
   /** Runs one step task delivered to this process (see {@link StepRunner.runTask}). */
-  runTask(task: StepTask): Promise<void> {
-    return this.runner.runTask(task);
+  runTask(task: StepTask, delivery?: StepDelivery): Promise<void> {
+    return this.runner.runTask(task, delivery);
   }
 }

@@ -67,8 +67,8 @@ export interface ActiveRun {
   frozenParams?: unknown;
   /** True when the run was resumed (its completed steps are read from the store). */
   resumed?: boolean;
-  /** Steps whose task is being run by this process now. */
-  handling: Set<string>;
+  /** Steps whose task is being run by this process now, each with the promise of that run. */
+  handling: Map<string, Promise<void>>;
   /**
    * Set by the scheduler: called when a step's outcome has been handed to the store but is not yet
    * committed, so its dependants start (and their claims join the same commit on SQLite).

@@ -183,7 +183,8 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
    *
    * @example
    * ```ts
-   * // `queueExecutor` is your distributed Executor (a BullMQ adapter is planned).
+   * // `queueExecutor` is a distributed Executor that takes tasks in this process, such as
+   * // bullmqExecutor({ connection, worker: true }) from mlcycle/bullmq (whose startWorker does all this).
    * const worker = await openWorkspace(dir, { executor: queueExecutor });
    * worker.pipelines.register(trainPipeline);
    * await worker.pipelines.startWorker();

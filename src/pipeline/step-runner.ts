@@ -2,9 +2,16 @@ import type { Clock } from "../core/clock.js";
 import type { EventBus } from "../core/events.js";
 import { isMlcycleError, notFound } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { StepTask } from "../stores/executor.js";
+import type { StepDelivery, StepTask } from "../stores/executor.js";
 import { type LineageNode, type LineageStore, putLineageBatch } from "../stores/lineage-store.js";
-import type { CacheEntry, PipelineStore, StepCommit, StepRunRecord, StepRunStatus } from "../stores/pipeline-store.js";
+import type {
+  CacheEntry,
+  PipelineStore,
+  StepClaim,
+  StepCommit,
+  StepRunRecord,
+  StepRunStatus,
+} from "../stores/pipeline-store.js";
 import { baseCacheKey, cacheKey, entryMatches, inputHash, paramHashes } from "./cache-key.js";
 import type { AnyPipeline, PipelineNode } from "./pipeline.js";
 import type { PipelineEvents } from "./pipeline-events.js";
@@ -107,23 +114,37 @@ export class StepRunner {
 
   /**
    * Runs one step task (what executors call). Resolves once the outcome is committed; a task whose
-   * step is claimed elsewhere does nothing.
+   * step is claimed elsewhere does nothing — unless `delivery.redelivered` says the holder's delivery
+   * was abandoned: then the claim is taken over from it.
    */
-  async runTask(task: StepTask): Promise<void> {
+  async runTask(task: StepTask, delivery?: StepDelivery): Promise<void> {
     const active = this.deps.active(task.runId);
-    if (!active) return this.runStep(task, undefined);
+    if (!active) return this.runStep(task, undefined, delivery);
     // A duplicate delivery of a step this process already runs or ran would lose the claim: skip
-    // it before its inputs are read and a tracking run is opened for nothing.
-    if (active.statuses.has(task.step) || active.handling.has(task.step)) return;
-    active.handling.add(task.step);
-    try {
-      await this.runStep(task, active);
-    } finally {
-      active.handling.delete(task.step);
-    }
+    // it before its inputs are read and a tracking run is opened for nothing. It settles with the
+    // run in progress, so that an executor reporting it done reports the step committed.
+    if (active.statuses.has(task.step)) return;
+    const running = active.handling.get(task.step);
+    if (running) return running;
+    const work = this.runStep(task, active, delivery).finally(() => active.handling.delete(task.step));
+    active.handling.set(task.step, work);
+    return work;
   }
 
-  private async runStep(task: StepTask, active: ActiveRun | undefined): Promise<void> {
+  /**
+   * Claims the step; on a redelivery, takes the claim over from a holder whose delivery was
+   * abandoned (a `running` record under another token).
+   */
+  private async takeClaim(task: StepTask, claim: StepClaim, delivery: StepDelivery | undefined): Promise<boolean> {
+    const store = this.store;
+    if (await store.claimStep(task.runId, task.step, claim)) return true;
+    if (!delivery?.redelivered) return false;
+    const held = await store.getStep(task.runId, task.step);
+    if (held?.status !== "running" || held.claimToken === undefined || held.claimToken === claim.token) return false;
+    return (await store.claimStep(task.runId, task.step, { ...claim, replaces: held.claimToken })) !== undefined;
+  }
+
+  private async runStep(task: StepTask, active: ActiveRun | undefined, delivery?: StepDelivery): Promise<void> {
     const p = this.deps.definition(task.pipeline, task.version);
     const node = p.getNode(task.step);
     let params: unknown;
@@ -144,10 +165,7 @@ export class StepRunner {
     // The claim is taken once, when the step is about to write or run: the inputs and the cache
     // lookup are read before it. The step's tracking run is started only if the step uses it.
     let claiming: Promise<boolean> | undefined;
-    const claim = () =>
-      (claiming ??= this.store
-        .claimStep(task.runId, node.name, { token, now: startedAt })
-        .then((c) => c !== undefined));
+    const claim = () => (claiming ??= this.takeClaim(task, { token, now: startedAt }, delivery));
     const events = this.deps.events;
     const base = { runId: task.runId, pipeline: p.name, step: node.name };
     const logger = new BufferedStepLogger(() => this.now());

@@ -8,11 +8,28 @@ export interface StepTask {
 }
 
 /**
+ * What an executor knows about one delivery of a task, handed to the runner beside it. Every member
+ * is optional: an executor that knows nothing passes nothing.
+ */
+export interface StepDelivery {
+  /**
+   * True when an earlier delivery of this task was abandoned — its worker died or stopped renewing
+   * its hold on the task (a job queue's stalled job), or its attempt ended without settling the step
+   * — so that whoever holds the step's claim from it will never commit. The runner then takes the
+   * claim over from that holder (`StepClaim.replaces`); should the old holder come back, its commit
+   * is refused, so the step is still committed once. Leave it false for a duplicate that may run
+   * beside a live delivery (default `false`).
+   */
+  redelivered?: boolean;
+}
+
+/**
  * Runs a task where the executor delivers it: claims the step, runs it with retries and timeout,
  * commits the outcome. Resolves once the step run is committed (whatever its status); the outcome
- * is read from the pipeline store, never from the executor.
+ * is read from the pipeline store, never from the executor. A duplicate of a task this process is
+ * running resolves when that one does.
  */
-export type StepTaskRunner = (task: StepTask) => Promise<void>;
+export type StepTaskRunner = (task: StepTask, delivery?: StepDelivery) => Promise<void>;
 
 /**
  * The executor port: carries only "run step S of run R". The engine — graph, caching, retries,
@@ -20,8 +37,9 @@ export type StepTaskRunner = (task: StepTask) => Promise<void>;
  * (a step run is committed once per (run, step) by the store's claim).
  *
  * - In process (default): `inProcessExecutor`, a p-queue with a concurrency limit.
- * - Distributed (a BullMQ adapter is planned): `submit` enqueues a job, workers in other processes call
- *   their own workspace's runner, and `submit` resolves when the job completes.
+ * - Distributed: `bullmqExecutor` from `mlcycle/bullmq` — `submit` enqueues a job, workers in other
+ *   processes (`startWorker`) call their own workspace's runner, and `submit` resolves when the job
+ *   completes; a task whose worker died is redelivered (`StepDelivery.redelivered`).
  *
  * @example
  * ```ts

@@ -140,6 +140,14 @@ export interface CacheEntry {
 export interface StepClaim {
   token: string;
   now: number;
+  /**
+   * Takes the claim over from the holder with this token: the claim then also succeeds when the
+   * step is `running` under exactly this token. The engine passes it when an executor redelivers a
+   * task whose earlier delivery was abandoned (its worker died), so that the step does not stay with
+   * a holder that will never commit; the old holder's commit is then refused, so the step is still
+   * committed once.
+   */
+  replaces?: string;
 }
 
 /** The record of a step run just claimed with `claim`: what every store's `claimStep` returns. */
@@ -217,9 +225,13 @@ export interface PipelineStore {
   renewLease?(runId: string, lease: RunLease): Promise<boolean>;
 
   /**
-   * Atomically claims (run, step): succeeds when no record exists or the record is `queued`, and the
-   * run is `running`. The claimed record becomes `running` with the claim's token. Returns undefined
-   * when someone else holds or has completed the step, or the run is not running.
+   * Atomically claims (run, step): succeeds when no record exists or the record is `queued` — or
+   * `running` under the token `claim.replaces` names — and the run is `running`. The claimed record
+   * becomes `running` with the claim's token. Returns undefined when someone else holds or has
+   * completed the step, or the run is not running.
+   *
+   * A store written before `replaces` existed refuses such a claim: a step whose worker died then
+   * stays `running`, its run fails once the executor gives up, and `resume` runs the step again.
    */
   claimStep(runId: string, step: string, claim: StepClaim): Promise<StepRunRecord | undefined>;
   /**

@@ -102,6 +102,37 @@ export function pipelineStoreSuite(name: string, factory: () => Promise<Pipeline
       expect(await s.claimStep("r1", "q", { token: "b", now: 3 })).toBeUndefined();
     });
 
+    it("takes a claim over only from the holder it names, one winner at a time (claimStep with replaces)", async () => {
+      const s = await store();
+      await s.createRun(run("r1"));
+      await s.claimStep("r1", "fit", { token: "dead", now: 1 });
+      expect(await s.claimStep("r1", "fit", { token: "b", now: 2, replaces: "someone-else" })).toBeUndefined();
+      expect((await s.getStep("r1", "fit"))?.claimToken).toBe("dead");
+      const claims = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => s.claimStep("r1", "fit", { token: `n${i}`, now: 3, replaces: "dead" })),
+      );
+      const won = claims.filter((c) => c !== undefined);
+      expect(won).toHaveLength(1);
+      expect(won[0]).toMatchObject({ runId: "r1", step: "fit", status: "running", startedAt: 3, attempts: 0 });
+      const winner = won[0]!.claimToken!;
+      expect(await s.getStep("r1", "fit")).toMatchObject({ status: "running", claimToken: winner, startedAt: 3 });
+      const done = { status: "succeeded" as const, attempts: 1, cacheHit: false, updatedAt: 4 };
+      // The old holder's commit is refused; the new holder's goes through, once.
+      expect(await s.completeStep("r1", "fit", "dead", { ...done, reason: "late" })).toBe(false);
+      expect(await s.completeStep("r1", "fit", winner, done)).toBe(true);
+      expect(await s.getStep("r1", "fit")).toMatchObject(done);
+      // A completed step is never taken over, whatever the token named.
+      expect(await s.claimStep("r1", "fit", { token: "late", now: 5, replaces: winner })).toBeUndefined();
+      expect(await s.claimStep("r1", "fit", { token: "late", now: 5, replaces: "dead" })).toBeUndefined();
+      // Naming a holder claims an unclaimed step as usual, and never on a run that is not running.
+      expect(await s.claimStep("r1", "fresh", { token: "x", now: 6, replaces: "nobody" })).toMatchObject({
+        status: "running",
+        claimToken: "x",
+      });
+      await s.updateRun("r1", { status: "failed" });
+      expect(await s.claimStep("r1", "fresh", { token: "y", now: 7, replaces: "x" })).toBeUndefined();
+    });
+
     it("commits a step only for the holder of the claim, once", async () => {
       const s = await store();
       await s.createRun(run("r1"));

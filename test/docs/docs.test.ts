@@ -16,6 +16,7 @@ const modules = {
   "mlcycle/onnx": join(root, "src", "adapters", "onnx", "index.js"),
   "mlcycle/s3": join(root, "src", "adapters", "s3", "index.js"),
   "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
+  "mlcycle/bullmq": join(root, "src", "adapters", "bullmq", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [
@@ -29,6 +30,7 @@ const RUN_TIMEOUT_MS = 60_000;
 /** Pages whose programs need a server of the test setup (test/services.ts): [name, URL]. */
 const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
+  "docs/bullmq.md": ["Redis", REDIS_URL],
 };
 /** Pages that run: all but those whose server does not answer (skipped with a one-line reason). */
 const runnable = new Set(pages);

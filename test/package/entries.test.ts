@@ -23,7 +23,7 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
   });
 
-  it.each(["index.js", "http.js", "s3.js"])(
+  it.each(["index.js", "http.js", "s3.js", "bullmq.js"])(
     "dist/%s loads no optional peer: none is imported statically by it or its chunks",
     (entry) => {
       const seen = new Set<string>();
@@ -59,6 +59,22 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     };
     visit(join(root, "dist", "redis.js"));
     expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it("dist/bullmq.js never imports ioredis, and bullmq only on first use; dist/bullmq.d.ts names neither", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      expect(/["']ioredis["']/.test(text), `${file} names ioredis`).toBe(false);
+      expect(/(?:from|import)\s*\(?\s*["']bullmq["']/.test(text), `${file} imports bullmq by name`).toBe(false);
+      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+    };
+    visit(join(root, "dist", "bullmq.js"));
+    expect(seen.size).toBeGreaterThan(1);
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(root, "dist", "bullmq.d.ts"), "utf8"), true, true);
+    expect(importedFiles.map((f) => f.fileName).filter((name) => name === "bullmq" || name === "ioredis")).toEqual([]);
   });
 
   it("the http entry serves a deployment-like object from dist over a socket", async () => {

@@ -118,7 +118,8 @@ export class MemoryPipelineStore implements PipelineStore {
     if (run?.status !== "running") return undefined;
     const steps = this.steps.get(runId)!;
     const cur = steps.get(step);
-    if (cur && cur.status !== "queued") return undefined;
+    const takeOver = cur?.status === "running" && claim.replaces !== undefined && cur.claimToken === claim.replaces;
+    if (cur && cur.status !== "queued" && !takeOver) return undefined;
     const rec = claimedStep(runId, step, claim);
     steps.set(step, rec);
     return { ...rec };

@@ -189,7 +189,8 @@ export class SqlPipelineStore implements PipelineStore {
     return rows.map(toRun);
   }
 
-  private claimQuery(values: { runId: string; step: string; token: string; now: number }) {
+  /** The claim's upsert; with `replaces`, it also takes a `running` step held under that token. */
+  private claimQuery(values: { runId: string; step: string; token: string; now: number }, replaces?: string) {
     return this.db
       .insertInto("pipeline_steps")
       .columns(["run_id", "step", "status", "attempts", "claim_token", "started_at", "cache_hit", "updated_at"])
@@ -219,12 +220,27 @@ export class SqlPipelineStore implements PipelineStore {
             started_at: values.now,
             updated_at: values.now,
           })
-          .where("pipeline_steps.status", "=", "queued"),
+          .where((eb) =>
+            replaces === undefined
+              ? eb("pipeline_steps.status", "=", "queued")
+              : eb.or([
+                  eb("pipeline_steps.status", "=", "queued"),
+                  eb.and([
+                    eb("pipeline_steps.status", "=", "running"),
+                    eb("pipeline_steps.claim_token", "=", replaces),
+                  ]),
+                ]),
+          ),
       );
   }
 
   async claimStep(runId: string, step: string, claim: StepClaim) {
     const values = { runId, step, token: claim.token, now: claim.now };
+    if (claim.replaces !== undefined) {
+      // A take-over is rare (a redelivery after a worker died): the plain query, not a prepared one.
+      const result = await this.claimQuery(values, claim.replaces).executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 0 ? undefined : claimedStep(runId, step, claim);
+    }
     const hot = this.hot.get("claim", () =>
       this.claimQuery({ runId: v("runId"), step: v("step"), token: v("token"), now: v("now") as never }),
     );
