@@ -8,6 +8,7 @@ export default defineConfig({
     s3: "src/adapters/s3/index.ts",
     redis: "src/adapters/redis/index.ts",
     bullmq: "src/adapters/bullmq/index.ts",
+    postgres: "src/adapters/postgres/index.ts",
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",

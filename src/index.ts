@@ -35,7 +35,7 @@ export { MemoryMonitorStore } from "./stores/memory/memory-monitor-store.js";
 export { localArtifactStore, type LocalArtifactStoreOptions } from "./stores/local/local-artifact-store.js";
 export { sqlStore, type SqlStoreOptions } from "./stores/sql/sql-metadata-store.js";
 export { migrate, writeTransaction, type SqlDatabase, type SqlMigration } from "./stores/sql/sql-database.js";
-export { PostgresSqlDialect, runWithRetries, type SqlDialect, SqlDialectBase } from "./stores/sql/sql-dialect.js";
+export { runWithRetries, type SqlDialect, SqlDialectBase } from "./stores/sql/sql-dialect.js";
 export {
   compileWithSlots,
   type SlottedQuery,

@@ -3,6 +3,7 @@ export * from "./registry-types.js";
 export * from "./registry-options.js";
 export { type ModelLoader, RegistryModelLoader, type RegistryModelLoaderOptions } from "./model-loader.js";
 export { ModelResolver } from "./model-resolver.js";
+export type { AliasMoveSeen } from "./alias-move-feed.js";
 export * from "./model-ref.js";
 export * from "./run-uri.js";
 export * from "./registry-events.js";

@@ -2,6 +2,7 @@ import { MlcycleError } from "../core/errors.js";
 import { sha256 } from "../core/hash.js";
 import type { ArtifactStore } from "../stores/artifact-store.js";
 import type { ModelFlavor } from "../stores/model-flavor.js";
+import type { AliasMoveSeen } from "./alias-move-feed.js";
 import type { ModelRef } from "./model-ref.js";
 import type { ModelResolver } from "./model-resolver.js";
 import type { LoadedModel, LoadOptions, ResolvedVersion } from "./registry-types.js";
@@ -30,6 +31,12 @@ export interface ModelLoader {
   resolve(ref: ModelRef): Promise<ResolvedVersion>;
   /** Loads the version a reference points at now, ready to predict (see {@link ModelLoader}). */
   load<I = any, O = any>(ref: ModelRef, options?: LoadOptions): Promise<LoadedModel<I, O>>;
+  /**
+   * Optional: calls `listener` with each alias move committed from now on by any process, until the
+   * returned function is called (undefined when the loader cannot hear other processes' moves).
+   * Serving uses it to hot-swap at once; without it, deployments re-read aliases on a timer.
+   */
+  watchAliasMoves?(listener: (move: AliasMoveSeen) => void): Promise<(() => Promise<void>) | undefined>;
 }
 
 /** What a {@link RegistryModelLoader} reads from. */

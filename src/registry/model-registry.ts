@@ -4,6 +4,7 @@ import type { EvaluationRecord, ApprovalRecord } from "../stores/registry-store.
 import type { ModelFlavor } from "../stores/model-flavor.js";
 import type { PredictFactory } from "./flavors/function-flavor.js";
 import type { JsonClassOptions, JsonModelClass } from "./flavors/json-flavor.js";
+import type { AliasMoveSeen } from "./alias-move-feed.js";
 import type { ModelLoader } from "./model-loader.js";
 import type { ModelRef } from "./model-ref.js";
 import type { ModelRegistryOptions } from "./registry-options.js";
@@ -428,12 +429,33 @@ export class ModelRegistry implements ModelLoader {
   }
 
   /**
+   * Calls `listener` with every alias move committed from now on by any process sharing the
+   * registry's store (this one included), as the store announces it (PostgreSQL: `LISTEN`/`NOTIFY`),
+   * until the returned function is called; resolves once the store listens. Resolves to undefined
+   * when the store cannot announce moves across processes (memory, SQLite): other processes' moves
+   * are then seen by re-reading the alias. Deployments following an alias use it to hot-swap at
+   * once; moves made through this registry are also `model.alias.moved` events.
+   *
+   * @example
+   * ```ts
+   * const stop = await ws.registry.watchAliasMoves((m) => console.log(`${m.model}@${m.alias} → ${m.to}`));
+   * await stop?.();
+   * ```
+   */
+  async watchAliasMoves(listener: (move: AliasMoveSeen) => void): Promise<(() => Promise<void>) | undefined> {
+    this.live();
+    if (!this.parts.aliasMoves.supported) return undefined;
+    return this.parts.aliasMoves.watch(listener);
+  }
+
+  /**
    * Nothing to flush: every write is committed when its call returns. Every call after it is
-   * `UNAVAILABLE` (`closedError()`); closing twice is fine.
+   * `UNAVAILABLE` (`closedError()`); closing twice is fine. Stops listening to alias moves.
    */
   async close(): Promise<void> {
     this.closed = true;
     this.parts.schemas.clear();
+    await this.parts.aliasMoves.close();
   }
 
   private live(): void {

@@ -1,3 +1,4 @@
+import { AliasMoveFeed } from "./alias-move-feed.js";
 import { AliasPolicies } from "./alias-policies.js";
 import { ModelFlavors } from "./flavors/model-flavors.js";
 import { guardedRegistryStore } from "./guarded-store.js";
@@ -22,6 +23,8 @@ export interface RegistryParts {
   policies: AliasPolicies;
   aliases: ModelAliases;
   evaluations: VersionEvaluations;
+  /** Alias moves of other processes, when the store announces them. */
+  aliasMoves: AliasMoveFeed;
 }
 
 /**
@@ -52,5 +55,7 @@ export function wireRegistry(options: ModelRegistryOptions, isClosed: () => bool
   const policies = new AliasPolicies({ store, clock, events, resolver });
   const aliases = new ModelAliases({ store, clock, events, resolver, policies });
   const evaluations = new VersionEvaluations({ store, clock, events, resolver, loader, tracking });
-  return { schemas, flavors, resolver, loader, models, versions, policies, aliases, evaluations };
+  // The unguarded store: a deployment stops listening while the registry closes.
+  const aliasMoves = new AliasMoveFeed(options.store);
+  return { schemas, flavors, resolver, loader, models, versions, policies, aliases, evaluations, aliasMoves };
 }

@@ -56,7 +56,9 @@ export interface DeployOptions {
   batching?: BatchingOptions | false;
   /**
    * How often the alias is re-read for moves made by another process, in ms (default 5,000; `false`
-   * turns polling off). Moves in this process are seen at once through `ws.events`.
+   * turns polling off). Moves in this process are seen at once through `ws.events`, and moves of
+   * other processes too when the metadata store announces them (PostgreSQL's `LISTEN`/`NOTIFY`:
+   * polling then only covers a notice missed while its connection was re-established).
    */
   pollIntervalMs?: number | false;
   /** Inputs predicted once with a newly loaded version before it takes traffic. */

@@ -22,7 +22,10 @@ export interface ModelSlotOptions {
   validateOutputs: boolean;
   events: EventBus<ServingEventMap>;
   clock: Clock;
-  /** How often an alias is re-read, in ms; `false`: only `model.alias.moved` events of this process. */
+  /**
+   * How often an alias is re-read, in ms; `false`: only `model.alias.moved` events of this process
+   * and the moves the loader hears from other processes (`ModelLoader.watchAliasMoves`).
+   */
   pollIntervalMs: number | false;
   /** Receives errors of swaps and of closing versions (the deployment's `lastError`). */
   onError(error: unknown): void;
@@ -30,8 +33,9 @@ export interface ModelSlotOptions {
 
 /**
  * One model reference of a deployment and the version serving it now. An alias reference is
- * watched — `model.alias.moved` events of this process at once, and the store every
- * `pollIntervalMs` for moves made by other processes — and swapped: the new version is loaded and
+ * watched — `model.alias.moved` events of this process at once, moves of other processes at once
+ * when the loader hears them (`watchAliasMoves`: PostgreSQL's `LISTEN`), and the store every
+ * `pollIntervalMs` for moves not heard otherwise — and swapped: the new version is loaded and
  * warmed beside the old one, then takes every new call; calls holding the old version finish on it,
  * and it is closed when they have drained. Swaps run one at a time; a failed one keeps the old
  * version serving. A fixed version (`churn@3`) is never swapped.
@@ -43,6 +47,11 @@ export class ModelSlot {
   /** A check waiting behind the one running: further requests join it. */
   private queued: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Stops hearing other processes' moves (see {@link ModelLoader.watchAliasMoves}). */
+  private unwatchRemote: (() => Promise<void>) | undefined;
+  /** Set once the slot watches: a move heard from another process then refreshes it. */
+  private onRemoteMove: ((move: { model: string; alias: string; to?: number }) => void) | undefined;
+  private unwatching: Promise<void> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly retiring = new Set<Promise<void>>();
   private lastFailure: string | undefined;
@@ -61,19 +70,35 @@ export class ModelSlot {
     const parsed = parseModelRef(options.ref);
     // A move made while the first version loads is noted, and checked once the slot is watching.
     let movedMeanwhile = false;
+    let slot: ModelSlot | undefined;
+    const follows = (e: { model: string; alias: string }) =>
+      parsed.kind === "alias" && e.model === parsed.model && e.alias === parsed.alias;
     const off =
       parsed.kind === "alias"
         ? options.events.on("model.alias.moved", (e) => {
-            if (e.model === parsed.model && e.alias === parsed.alias) movedMeanwhile = true;
+            if (follows(e)) movedMeanwhile = true;
+          })
+        : undefined;
+    // Other processes' moves are heard from before the alias is first read, so none falls between.
+    const unwatchRemote =
+      parsed.kind === "alias"
+        ? await watchRemote(options, (move) => {
+            if (!follows(move)) return;
+            if (slot?.onRemoteMove) slot.onRemoteMove(move);
+            else movedMeanwhile = true;
           })
         : undefined;
     try {
       const { version } = await options.loader.resolve(options.ref);
       const first = await loadVersion(options, version.id);
-      const slot = new ModelSlot(options, first);
+      slot = new ModelSlot(options, first);
+      slot.unwatchRemote = unwatchRemote;
       if (parsed.kind === "alias") slot.watch();
       if (movedMeanwhile) void slot.refresh();
       return slot;
+    } catch (error) {
+      await unwatchRemote?.().catch(() => undefined);
+      throw error;
     } finally {
       off?.();
     }
@@ -114,11 +139,13 @@ export class ModelSlot {
   private watch(): void {
     const follows = this.follows;
     if (!follows) return;
-    this.unsubscribe = this.options.events.on("model.alias.moved", (e) => {
+    const moved = (e: { model: string; alias: string; to?: number }) => {
       if (e.model !== follows.model || e.alias !== follows.alias) return;
       if (e.to !== undefined && e.to === this.current.ref.version) return;
       void this.refresh();
-    });
+    };
+    this.unsubscribe = this.options.events.on("model.alias.moved", moved);
+    this.onRemoteMove = moved;
     const every = this.options.pollIntervalMs;
     if (every !== false) {
       this.timer = setInterval(() => void this.refresh(), every);
@@ -186,6 +213,10 @@ export class ModelSlot {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.onRemoteMove = undefined;
+    const unwatch = this.unwatchRemote;
+    this.unwatchRemote = undefined;
+    if (unwatch) this.unwatching = unwatch().catch((error: unknown) => this.options.onError(error));
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -193,8 +224,26 @@ export class ModelSlot {
   /** Stops watching, waits for a swap in progress, and closes every version once its calls have drained. */
   async close(): Promise<void> {
     this.stopWatching();
+    await this.unwatching;
     await this.chain;
     await Promise.all([this.current.retire(), ...this.retiring]);
+  }
+}
+
+/**
+ * Hears alias moves of other processes through the loader, when it can; a loader that cannot, or a
+ * subscription that fails (reported to `onError`), leaves polling to see them.
+ */
+async function watchRemote(
+  options: ModelSlotOptions,
+  listener: (move: { model: string; alias: string; to?: number }) => void,
+): Promise<(() => Promise<void>) | undefined> {
+  if (!options.loader.watchAliasMoves) return undefined;
+  try {
+    return await options.loader.watchAliasMoves(listener);
+  } catch (error) {
+    options.onError(error);
+    return undefined;
   }
 }
 

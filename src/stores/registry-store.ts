@@ -90,6 +90,24 @@ export interface AliasEventRecord {
   at: number;
 }
 
+/**
+ * An alias move as a store announces it to every process using it ({@link RegistryStore.subscribeAliasMoves}):
+ * which alias moved, from and to which version; the full audit record (actor, reason) is
+ * `aliasEvents`' record of id `eventId`.
+ */
+export interface AliasMoveNotice {
+  modelId: string;
+  alias: string;
+  action: AliasAction;
+  /** Version before the move (undefined when the alias did not exist). */
+  from?: number;
+  /** Version after the move (undefined when the alias was deleted). */
+  to?: number;
+  /** The id of the move's audit record. */
+  eventId: string;
+  at: number;
+}
+
 /** A requested alias move, applied atomically with its audit record. */
 export interface AliasMoveInput {
   action: AliasAction;
@@ -252,6 +270,16 @@ export interface RegistryStore {
   moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord>;
   /** Audit records of a model's aliases (one alias when given), in reverse order of commit. */
   aliasEvents(modelId: string, alias?: string, limit?: number): Promise<AliasEventRecord[]>;
+  /**
+   * Optional: calls `listener` with every alias move committed from now on by any process using the
+   * same store (this one included), within moments of the commit, until the returned function is
+   * called. It resolves once listening has begun. A store that cannot announce moves across
+   * processes lacks it: deployments then learn of other processes' moves by polling the alias
+   * (`pollIntervalMs`), as they still do beside it, to cover a notice missed while a connection was
+   * re-established. Built-in: PostgreSQL (`LISTEN`/`NOTIFY`, the notice sent in the move's own
+   * transaction).
+   */
+  subscribeAliasMoves?(listener: (move: AliasMoveNotice) => void): Promise<() => Promise<void>>;
 
   /** Sets or (with `undefined`) removes the policy of an alias. */
   setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined): Promise<void>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
+import { byCodePoint, CODE_POINT_NAMES } from "./code-point-order.js";
 import type {
   FeatureRegistryStore,
   FeatureViewDefinition,
@@ -49,6 +50,17 @@ export function featureRegistryStoreSuite(name: string, factory: () => Promise<F
       expect(await s.getEntity("driver")).toEqual(b);
       expect(await s.getEntity("nope")).toBeUndefined();
       expect((await s.listEntities()).map((e) => e.name)).toEqual(["driver"]);
+    });
+
+    it("lists entities and views by name in code point order, whatever the database's collation", async () => {
+      const s = await factory();
+      for (const n of CODE_POINT_NAMES) {
+        await s.putEntity({ name: n, joinKeys: [{ name: "id", type: "int" }], tags: {} }, 1);
+        await s.applyFeatureView(view(n, "d1"), 1);
+      }
+      const sorted = [...CODE_POINT_NAMES].sort(byCodePoint);
+      expect((await s.listEntities()).map((e) => e.name)).toEqual(sorted);
+      expect((await s.listFeatureViews()).map((v) => v.name)).toEqual(sorted);
     });
 
     it("writes an entity with expectJoinKeys only when its stored join keys are those (CONFLICT otherwise, nothing written)", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
+import { byCodePoint, CODE_POINT_NAMES } from "./code-point-order.js";
 import type { OfflineRow, OfflineScanOptions, OfflineStore } from "../stores/offline-store.js";
 
 async function all(store: OfflineStore, view: string, options?: OfflineScanOptions) {
@@ -48,6 +49,19 @@ export function offlineStoreSuite(name: string, factory: () => Promise<OfflineSt
       expect(await s.count("v")).toBe(6);
       expect(await s.count("none")).toBe(0);
       expect((await all(s, "none")).rows).toEqual([]);
+    });
+
+    it("scans keys in code point order, whatever the database's collation, and pages the same way", async () => {
+      const s = await factory();
+      const keys = CODE_POINT_NAMES.map((n) => JSON.stringify(n));
+      await s.writeRows(
+        "v",
+        keys.map((k, i) => row(k, 1, 1, i)),
+      );
+      const sorted = [...keys].sort(byCodePoint);
+      expect((await all(s, "v")).rows.map((r) => r.entityKey)).toEqual(sorted);
+      expect((await all(s, "v", { pageSize: 3 })).rows.map((r) => r.entityKey)).toEqual(sorted);
+      expect((await all(s, "v", { keys: [...keys].reverse() })).rows.map((r) => r.entityKey)).toEqual(sorted);
     });
 
     it("pages with cursors that continue exactly after the last row", async () => {

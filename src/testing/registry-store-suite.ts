@@ -1,5 +1,6 @@
 import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
+import { byCodePoint, CODE_POINT_NAMES } from "./code-point-order.js";
 import type { LineageStore } from "../stores/lineage-store.js";
 import type { ModelVersionInput, RegistryStore } from "../stores/registry-store.js";
 
@@ -115,6 +116,20 @@ export function registryStoreSuite(
       expect(await names("STRAßE")).toEqual(["straße"]);
       expect(await names("_ber%")).toEqual(["Über Model"]);
       expect(await names("%\\%")).toEqual([]);
+    });
+
+    it("lists models and aliases by name in code point order, whatever the database's collation", async () => {
+      const s = await factory();
+      for (const n of CODE_POINT_NAMES)
+        await s.createModel({ name: n, description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+      const sorted = [...CODE_POINT_NAMES].sort(byCodePoint);
+      expect((await s.listModels()).map((m) => m.name)).toEqual(sorted);
+      // The cursor continues in the same order.
+      expect((await s.listModels({ after: sorted[3], limit: 4 })).map((m) => m.name)).toEqual(sorted.slice(4, 8));
+      const m = (await s.getModel("ab")) as { id: string };
+      for (const alias of CODE_POINT_NAMES)
+        await s.moveAlias(m.id, alias, { action: "set", to: 1, actor: "x", reason: "", at: 1 });
+      expect((await s.listAliases(m.id)).map((a) => a.alias)).toEqual(sorted);
     });
 
     it("numbers versions 1, 2, 3 per model and keeps every field", async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "./vitest.js";
 import { isMlcycleError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { TrackingStore } from "../stores/tracking-store.js";
-import { parseRunFilter } from "../stores/run-filter-parser.js";
+import { parseRunFilter, parseRunOrder } from "../stores/run-filter-parser.js";
+import { byCodePoint, CODE_POINT_NAMES } from "./code-point-order.js";
 import { trackingSearchSuiteCases } from "./tracking-search-suite-cases.js";
 import { experiment, run, T0 } from "./tracking-suite-fixtures.js";
 
@@ -175,6 +176,40 @@ export function trackingStoreSuite(
       const id = await run(s, e, { name: "first", params: { a: "1" } });
       await expectCode(run(s, e, { id, name: "second", params: { a: "2" } }), "CONFLICT");
       expect(await s.getRun(id)).toMatchObject({ name: "first", params: { a: "1" } });
+    });
+
+    it("orders runs by string params and lists artifacts by path in code point order, whatever the database's collation", async () => {
+      const s = await factory();
+      const e = await experiment(s);
+      const byName: Record<string, string> = {};
+      for (const [i, n] of CODE_POINT_NAMES.entries())
+        byName[await run(s, e, { name: n, startTime: T0 + i, params: { p: n } })] = n;
+      const sorted = [...CODE_POINT_NAMES].sort(byCodePoint);
+      const ordered = await s.searchRuns({
+        experimentIds: [e],
+        orderBy: parseRunOrder(["params.p ASC"]),
+        limit: 100,
+        offset: 0,
+        crashedBefore: T0,
+      });
+      expect(ordered.map((r) => byName[r.id])).toEqual(sorted);
+      const r = await run(s, e);
+      for (const n of CODE_POINT_NAMES)
+        await s.putArtifact(r, { path: n, digest: "a".repeat(64), size: 1, createdAt: T0 });
+      expect((await s.listArtifacts(r)).map((a) => a.path)).toEqual(sorted);
+    });
+
+    it("keeps a string holding U+0000 exactly, or refuses it with VALIDATION (PostgreSQL text cannot hold it)", async () => {
+      const s = await factory();
+      const r = await run(s, await experiment(s));
+      const refused = await s.setTags(r, { t: "a\u0000b" }).then(
+        () => false,
+        (error: unknown) => {
+          expect(isMlcycleError(error, "VALIDATION"), String(error)).toBe(true);
+          return true;
+        },
+      );
+      expect((await s.getRun(r))?.tags).toEqual(refused ? {} : { t: "a\u0000b" });
     });
 
     it("maps artifact paths to digests and records dataset inputs once", async () => {

@@ -17,6 +17,7 @@ const modules = {
   "mlcycle/s3": join(root, "src", "adapters", "s3", "index.js"),
   "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
   "mlcycle/bullmq": join(root, "src", "adapters", "bullmq", "index.js"),
+  "mlcycle/postgres": join(root, "src", "adapters", "postgres", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [

@@ -23,7 +23,7 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
   });
 
-  it.each(["index.js", "http.js", "s3.js", "bullmq.js"])(
+  it.each(["index.js", "http.js", "s3.js", "bullmq.js", "postgres.js"])(
     "dist/%s loads no optional peer: none is imported statically by it or its chunks",
     (entry) => {
       const seen = new Set<string>();
@@ -75,6 +75,23 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(seen.size).toBeGreaterThan(1);
     const { importedFiles } = ts.preProcessFile(readFileSync(join(root, "dist", "bullmq.d.ts"), "utf8"), true, true);
     expect(importedFiles.map((f) => f.fileName).filter((name) => name === "bullmq" || name === "ioredis")).toEqual([]);
+  });
+
+  it("dist/postgres.js and its chunks never name pg, and dist/postgres.d.ts imports nothing of it: the store takes the caller's pool", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      expect(/["'](pg|pg-[a-z-]+)["']/.test(text), `${file} names pg`).toBe(false);
+      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+    };
+    visit(join(root, "dist", "postgres.js"));
+    expect(seen.size).toBeGreaterThan(1);
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(root, "dist", "postgres.d.ts"), "utf8"), true, true);
+    expect(
+      importedFiles.map((f) => f.fileName).filter((name) => name === "pg" || name.startsWith("@types/pg")),
+    ).toEqual([]);
   });
 
   it("the http entry serves a deployment-like object from dist over a socket", async () => {

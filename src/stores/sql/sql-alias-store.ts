@@ -5,6 +5,7 @@ import type {
   AliasAction,
   AliasEventRecord,
   AliasMoveInput,
+  AliasMoveNotice,
   AliasPolicyRecord,
   AliasRecord,
 } from "../registry-store.js";
@@ -44,6 +45,27 @@ const toPolicy = (r: PolicyRow): AliasPolicyRecord => {
   if (r.gate_digest !== null) p.gateDigest = r.gate_digest;
   return p;
 };
+
+/** The channel alias moves are announced on (`SqlDialect.notify`). */
+export const ALIAS_MOVES_CHANNEL = "alias-moves";
+
+const noticeOf = (e: AliasEventRecord): AliasMoveNotice => {
+  const n: AliasMoveNotice = { modelId: e.modelId, alias: e.alias, action: e.action, eventId: e.id, at: e.at };
+  if (e.from !== undefined) n.from = e.from;
+  if (e.to !== undefined) n.to = e.to;
+  return n;
+};
+
+/** A notice as announced, or undefined for a payload that is not one (ignored: nothing to act on). */
+function parseNotice(payload: string): AliasMoveNotice | undefined {
+  try {
+    const n = JSON.parse(payload) as Partial<AliasMoveNotice> | null;
+    if (typeof n?.modelId !== "string" || typeof n.alias !== "string" || typeof n.eventId !== "string") return;
+    return n as AliasMoveNotice;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The aliases of the Kysely registry store, their audit trail (`registry_alias_events`) and their
@@ -130,7 +152,21 @@ export class SqlAliasStore {
         at: move.at,
       };
       await db.insertInto("registry_alias_events").values(row).execute();
-      return toEvent(row);
+      const event = toEvent(row);
+      // Heard by other processes when this transaction commits (on a database with notifications).
+      await this.database.dialect.notify(db, ALIAS_MOVES_CHANNEL, JSON.stringify(noticeOf(event)));
+      return event;
+    });
+  }
+
+  /** See `RegistryStore.subscribeAliasMoves`: present when the database can listen. */
+  subscribeAliasMoves(
+    listen: NonNullable<SqlDatabase["listen"]>,
+    listener: (move: AliasMoveNotice) => void,
+  ): Promise<() => Promise<void>> {
+    return listen(ALIAS_MOVES_CHANNEL, (payload) => {
+      const notice = parseNotice(payload);
+      if (notice) listener(notice);
     });
   }
 

@@ -10,8 +10,8 @@ import { runWithRetries, type SqlDialect } from "./sql-dialect.js";
  *
  * @example
  * ```ts
- * const database: SqlDatabase = { db: new Kysely({ dialect: new PostgresDialect({ pool }) }),
- *   dialect: new PostgresSqlDialect(), close: () => pool.end() };
+ * const database: SqlDatabase = { db: new Kysely({ dialect: new SqliteDialect({ database: raw }) }),
+ *   dialect: new SqliteSqlDialect(), close: async () => raw.close() };
  * ```
  */
 export interface SqlDatabase {
@@ -21,6 +21,13 @@ export interface SqlDatabase {
   readonly dialect: SqlDialect;
   /** Synchronous prepared statements and group commit, when the driver offers them (absent: Kysely only). */
   readonly accelerator?: SqlAccelerator;
+  /**
+   * Listens to what other processes announce on `channel` with `SqlDialect.notify` (their own
+   * announcements included), until the returned function is called. Present only on a database
+   * that has notifications (PostgreSQL's `LISTEN`); it resolves once listening has begun, so
+   * anything committed after that is heard.
+   */
+  listen?(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
   /** Closes the database when this handle opened it. */
   close(): Promise<void>;
 }
@@ -48,8 +55,8 @@ export function writeTransaction<T>(database: SqlDatabase, fn: (trx: Kysely<any>
 
 /**
  * Applies pending migrations in name order, once, even when several processes open the same
- * database at the same moment: the whole run is one write transaction holding the dialect's
- * migration lock, and applied names are recorded in `mlcycle_migrations`.
+ * database at the same moment: the whole run is one transaction (the dialect's migration transaction)
+ * holding the dialect's migration lock, and applied names are recorded in `mlcycle_migrations`.
  */
 export async function migrate(database: SqlDatabase, migrations: readonly SqlMigration[]): Promise<string[]> {
   const sorted = [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -60,7 +67,8 @@ export async function migrate(database: SqlDatabase, migrations: readonly SqlMig
   }
   const run = async (trx: Kysely<any>): Promise<string[]> => {
     await database.dialect.acquireMigrationLock(trx);
-    await trx.schema
+    const schema = database.dialect.forMigrations(trx);
+    await schema.schema
       .createTable("mlcycle_migrations")
       .ifNotExists()
       .addColumn("name", "varchar(255)", (c) => c.primaryKey())
@@ -71,11 +79,11 @@ export async function migrate(database: SqlDatabase, migrations: readonly SqlMig
     const done: string[] = [];
     for (const m of sorted) {
       if (applied.has(m.name)) continue;
-      await m.up(trx, database.dialect);
+      await m.up(schema, database.dialect);
       await trx.insertInto("mlcycle_migrations").values({ name: m.name, applied_at: Date.now() }).execute();
       done.push(m.name);
     }
     return done;
   };
-  return writeTransaction(database, run);
+  return runWithRetries(database.dialect, () => database.dialect.runMigrationTransaction(database.db, run));
 }

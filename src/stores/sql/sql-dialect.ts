@@ -63,9 +63,29 @@ export interface SqlDialect {
    * Makes concurrent migration runs queue behind one another; called first inside the migration's
    * write transaction. Default: nothing, which is right when {@link runWriteTransaction} already
    * takes a database-wide write lock (SQLite's `BEGIN IMMEDIATE`); a server dialect overrides it
-   * (PostgreSQL: `select pg_advisory_xact_lock(…)`, see `PostgresSqlDialect`).
+   * (PostgreSQL: `select pg_advisory_xact_lock(…)`, see `PostgresSqlDialect` in `mlcycle/postgres`).
    */
   acquireMigrationLock(trx: Kysely<any>): Promise<void>;
+  /**
+   * Runs the migrations' transaction, once. Default: {@link runWriteTransaction}. A server dialect
+   * whose write transactions see one snapshot from their first statement overrides it with one whose
+   * statements each see what committed before them (PostgreSQL: `READ COMMITTED`), so a process that
+   * waited for the migration lock sees the migrations the other one applied.
+   */
+  runMigrationTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T>;
+  /**
+   * The database a migration's `up` is given, inside the migration transaction `trx`. Default: `trx`
+   * itself. PostgreSQL adds a plugin creating every string column with `COLLATE "C"`, so strings
+   * compare and sort by code point as on SQLite.
+   */
+  forMigrations(trx: Kysely<any>): Kysely<any>;
+  /**
+   * Announces `payload` on `channel` to the other processes using the database, inside the write
+   * transaction `trx`: delivered when it commits, never when it rolls back. Default: nothing (a
+   * database without notifications; its readers poll). PostgreSQL: `pg_notify`, heard through
+   * `SqlDatabase.listen`.
+   */
+  notify(trx: Kysely<any>, channel: string, payload: string): Promise<void>;
   /**
    * `target` matched by a LIKE pattern in `\`-escape form (`%`, `_` wildcards; `\%`, `\_`, `\\`
    * literals), case-insensitively or not. Default: `like … escape '\'`, with `lower()` on both
@@ -134,6 +154,16 @@ export abstract class SqlDialectBase implements SqlDialect {
 
   async acquireMigrationLock(_trx: Kysely<any>): Promise<void> {}
 
+  runMigrationTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+    return this.runWriteTransaction(db, fn);
+  }
+
+  forMigrations(trx: Kysely<any>): Kysely<any> {
+    return trx;
+  }
+
+  async notify(_trx: Kysely<any>, _channel: string, _payload: string): Promise<void> {}
+
   like(target: Expression<unknown>, pattern: string, caseInsensitive: boolean): RawBuilder<SqlBool> {
     return caseInsensitive
       ? sql<SqlBool>`lower(${target}) like lower(${pattern}) escape '\\'`
@@ -184,43 +214,5 @@ export async function runWithRetries<T>(dialect: SqlDialect, attempt: () => T | 
       if (n >= dialect.maxWriteRetries) throw dialect.retriesExhausted(error);
       await new Promise((resolve) => setTimeout(resolve, dialect.retryDelayMs(n)));
     }
-  }
-}
-
-/**
- * PostgreSQL's dialect: `RETURNING`, `ILIKE`, serialization failures and deadlocks retried, and
- * migrations serialised by a transaction-scoped advisory lock. It emits SQL only: a PostgreSQL adapter
- * pairs it with Kysely's `PostgresDialect` on the user's `pg` pool.
- */
-export class PostgresSqlDialect extends SqlDialectBase {
-  readonly name = "postgres";
-  override readonly supportsReturning = true;
-  override readonly maxBoundParameters = 65_535;
-
-  /** The advisory lock key every mlcycle migration run takes. */
-  static readonly MIGRATION_LOCK_KEY = 726351;
-
-  override isRetryableError(error: unknown): boolean {
-    const code = (error as { code?: unknown } | undefined)?.code;
-    return code === "40001" || code === "40P01";
-  }
-
-  override async acquireMigrationLock(trx: Kysely<any>): Promise<void> {
-    await sql`select pg_advisory_xact_lock(${sql.lit(PostgresSqlDialect.MIGRATION_LOCK_KEY)})`.execute(trx);
-  }
-
-  override inList(
-    target: Expression<unknown>,
-    values: readonly (string | number)[],
-    negated: boolean,
-  ): RawBuilder<SqlBool> {
-    // One array parameter whatever the list's length; `<> all` is `NOT IN` (NULL when target is).
-    return negated ? sql<SqlBool>`${target} <> all(${[...values]})` : sql<SqlBool>`${target} = any(${[...values]})`;
-  }
-
-  override like(target: Expression<unknown>, pattern: string, caseInsensitive: boolean): RawBuilder<SqlBool> {
-    return caseInsensitive
-      ? sql<SqlBool>`${target} ilike ${pattern} escape '\\'`
-      : sql<SqlBool>`${target} like ${pattern} escape '\\'`;
   }
 }

@@ -8,7 +8,7 @@ import {
   type OfflineStore,
   type PointInTimeBatch,
 } from "../offline-store.js";
-import type { SqlAccelerator } from "./sql-accelerator.js";
+import type { SqlAccelerator, SqlPointInTimeAccelerator } from "./sql-accelerator.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 
 interface RowTable {
@@ -73,6 +73,12 @@ export interface SqlOfflineStoreOptions {
    * Smaller lookups stay on this thread: starting a worker costs tens of milliseconds.
    */
   workerMinRows?: number;
+  /**
+   * The point-in-time lookup to use, for a database that answers it in SQL without an accelerator
+   * (PostgreSQL: `mlcycle/postgres` passes its LATERAL join). Default: the accelerator's, if any;
+   * without one the feature store merges a scan.
+   */
+  pointInTime?: SqlPointInTimeAccelerator;
 }
 
 /**
@@ -96,13 +102,11 @@ export class SqlOfflineStore implements OfflineStore {
   ) {
     this.db = database.db as Kysely<Tables>;
     this.workerMinRows = options.workerMinRows ?? 100_000;
-    if (options.raw !== false && database.accelerator) {
-      this.fast = database.accelerator;
-      const pit = database.accelerator.offline;
-      if (pit)
-        this.pointInTime = (view, keys, times, ttlMs, signal) =>
-          this.pointInTimeAccelerated(pit, view, keys, times, ttlMs, signal);
-    }
+    if (options.raw !== false && database.accelerator) this.fast = database.accelerator;
+    const pit = options.pointInTime ?? this.fast?.offline;
+    if (pit)
+      this.pointInTime = (view, keys, times, ttlMs, signal) =>
+        this.pointInTimeAccelerated(pit, view, keys, times, ttlMs, signal);
   }
 
   async writeRows(view: string, rows: readonly OfflineRow[]): Promise<void> {
@@ -193,7 +197,7 @@ export class SqlOfflineStore implements OfflineStore {
   readonly pointInTime?: OfflineStore["pointInTime"];
 
   private async *pointInTimeAccelerated(
-    pit: NonNullable<SqlAccelerator["offline"]>,
+    pit: SqlPointInTimeAccelerator,
     view: string,
     keys: readonly string[],
     times: ArrayLike<number>,

@@ -5,6 +5,7 @@ import {
   foldModelName,
   type AliasEventRecord,
   type AliasMoveInput,
+  type AliasMoveNotice,
   type AliasPolicyRecord,
   type ApprovalRecord,
   type EvaluationRecord,
@@ -105,7 +106,15 @@ export class SqlRegistryStore implements RegistryStore {
     const { lineage } = options;
     if (lineage)
       this.createVersionWithLineage = (input, build) => this.versions.createWithLineage(lineage, input, build);
+    const listen = database.listen?.bind(database);
+    if (listen) this.subscribeAliasMoves = (listener) => this.aliases.subscribeAliasMoves(listen, listener);
   }
+
+  /**
+   * Present when the database can listen to other processes (PostgreSQL): see
+   * {@link RegistryStore.subscribeAliasMoves}. Every store announces its moves (`SqlDialect.notify`).
+   */
+  readonly subscribeAliasMoves?: (listener: (move: AliasMoveNotice) => void) => Promise<() => Promise<void>>;
 
   async createModel(input: Omit<RegisteredModelRecord, "id">): Promise<RegisteredModelRecord> {
     const id = newId();

@@ -70,8 +70,11 @@ export const featureRegistryMigrations: SqlMigration[] = [
         .addColumn("name", "varchar(500)", (c) => c.notNull().unique())
         .addColumn("next_seq", "bigint", (c) => c.notNull())
         .execute();
-      await sql`insert into feature_offline_views (name, next_seq)
-        select "view", max(seq) + 1 from feature_offline_rows group by "view" order by "view"`.execute(db);
+      // Tables named through sql.table(), so a backend keeping them in a schema of their own finds them.
+      await sql`insert into ${sql.table("feature_offline_views")} (name, next_seq)
+        select "view", max(seq) + 1 from ${sql.table("feature_offline_rows")} group by "view" order by "view"`.execute(
+        db,
+      );
       const table = db.schema
         .createTable("feature_offline_rows_v2")
         .addColumn("view_id", "integer", (c) => c.notNull())
@@ -88,9 +91,9 @@ export const featureRegistryMigrations: SqlMigration[] = [
           "seq",
         ]);
       await dialect.clusterByPrimaryKey(table).execute();
-      await sql`insert into feature_offline_rows_v2 (view_id, entity_key, event_time, created_time, seq, values_json)
+      await sql`insert into ${sql.table("feature_offline_rows_v2")} (view_id, entity_key, event_time, created_time, seq, values_json)
         select v.id, r.entity_key, r.event_time, r.created_time, r.seq, r.values_json
-        from feature_offline_rows r join feature_offline_views v on v.name = r."view"
+        from ${sql.table("feature_offline_rows")} r join ${sql.table("feature_offline_views")} v on v.name = r."view"
         order by v.id, r.entity_key, r.event_time, r.created_time, r.seq`.execute(db);
       await db.schema.dropTable("feature_offline_rows").execute();
       await db.schema.alterTable("feature_offline_rows_v2").renameTo("feature_offline_rows").execute();
