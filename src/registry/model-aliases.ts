@@ -36,25 +36,35 @@ export class ModelAliases {
       typeof target === "number" ? await resolver.version(model, target) : (await resolver.resolve(target)).version;
     if (version.modelId !== model.id)
       throw invalid(["target"], `version ${version.id} belongs to another model than '${model.name}'`);
-    const current = await store.getAlias(model.id, alias);
     const actor = checkActor(audit.actor);
     const reason = checkString("reason", audit.reason ?? "", 10_000);
-    if (current?.version === version.version) {
-      // Nothing moves, so nothing is audited: answer with the move that put the alias there.
-      const [last] = await store.aliasEvents(model.id, alias, 1);
-      if (last) {
-        const { modelId: _m, ...rest } = last;
-        return { ...rest, model: model.name };
+    // The move is a compare-and-set on the version the policies were checked against. When another
+    // process moved the alias in between, the policies are checked again on what it points at now
+    // and the move is tried again: a plain set is last-writer-wins, and each audited move still
+    // starts where the one before it ended.
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.getAlias(model.id, alias);
+      if (current?.version === version.version) {
+        // Nothing moves, so nothing is audited: answer with the move that put the alias there.
+        const [last] = await store.aliasEvents(model.id, alias, 1);
+        if (last) {
+          const { modelId: _m, ...rest } = last;
+          return { ...rest, model: model.name };
+        }
+      }
+      await this.deps.policies.check(model, alias, version);
+      try {
+        return await this.move(model, alias, {
+          action: "set",
+          to: version.version,
+          actor,
+          reason,
+          expected: current?.version ?? null,
+        });
+      } catch (error) {
+        if (!movedMeanwhile(error) || attempt >= MAX_SET_ATTEMPTS) throw error;
       }
     }
-    await this.deps.policies.check(model, alias, version);
-    return this.move(model, alias, {
-      action: "set",
-      to: version.version,
-      actor,
-      reason,
-      expected: current?.version ?? null,
-    });
   }
 
   /** See `ModelRegistry.rollback`. */
@@ -151,4 +161,12 @@ export class ModelAliases {
     });
     return { ...rest, model: model.name };
   }
+}
+
+/** How many times `set` checks and tries its move while other processes keep moving the alias. */
+const MAX_SET_ATTEMPTS = 50;
+
+/** True for the store's refusal of a move whose expected current version no longer holds. */
+function movedMeanwhile(error: unknown): boolean {
+  return error instanceof MlcycleError && error.code === "CONFLICT" && "found" in error.details;
 }
