@@ -7,6 +7,7 @@ export default defineConfig({
     onnx: "src/adapters/onnx/index.ts",
     s3: "src/adapters/s3/index.ts",
     redis: "src/adapters/redis/index.ts",
+    duckdb: "src/adapters/duckdb/index.ts",
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",
@@ -18,5 +19,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  external: ["vitest", "onnxruntime-node", "pg", "ioredis", "bullmq", "@aws-sdk/client-s3"],
+  external: ["vitest", "onnxruntime-node", "pg", "ioredis", "bullmq", "@aws-sdk/client-s3", "@duckdb/node-api"],
 });

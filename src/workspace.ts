@@ -203,6 +203,10 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       ]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
+      // The feature stores release what they opened (a DuckDB store its connections) before the
+      // metadata store closes a database they may share.
+      await offline.close?.().catch((e: unknown) => errors.push(e));
+      await online.close?.().catch((e: unknown) => errors.push(e));
       await artifacts.close?.().catch((e: unknown) => errors.push(e));
       await metadata.close().catch((e: unknown) => errors.push(e));
       events.clear();

@@ -16,6 +16,7 @@ const modules = {
   "mlcycle/onnx": join(root, "src", "adapters", "onnx", "index.js"),
   "mlcycle/s3": join(root, "src", "adapters", "s3", "index.js"),
   "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
+  "mlcycle/duckdb": join(root, "src", "adapters", "duckdb", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [
