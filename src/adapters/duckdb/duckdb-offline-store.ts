@@ -8,6 +8,7 @@ import {
   type PointInTimeBatch,
 } from "../../stores/offline-store.js";
 import { type DuckDBConnectionLike, type DuckDBParam, duckdbError } from "./duckdb-client.js";
+import { DuckDBEngine } from "./duckdb-engine.js";
 import { storedPointInTime } from "./duckdb-point-in-time.js";
 import { DuckDBSession, type DuckDBTarget, TaskQueue } from "./duckdb-session.js";
 import { checkTablePrefix } from "./duckdb-sql.js";
@@ -60,8 +61,8 @@ class LazyRow implements OfflineRow {
  * the three among rows with event time ≤ the entity row's time — ties broken by created time, then
  * write order, exactly as every offline store — then dropped when older than the TTL.
  *
- * Its `engine` reads Parquet, CSV and SQL sources in place and writes training sets to Parquet
- * (see `DuckDBEngine`).
+ * Its `engine` ({@link DuckDBEngine}) reads Parquet, CSV and SQL sources in place, joins them
+ * point in time and writes training sets to Parquet.
  *
  * @example
  * ```ts
@@ -72,6 +73,8 @@ class LazyRow implements OfflineRow {
  */
 export class DuckDBOfflineStore implements OfflineStore {
   readonly session: DuckDBSession;
+  /** Reads Parquet, CSV and SQL sources in place, joins them point in time and writes training sets to Parquet. */
+  readonly engine: DuckDBEngine;
   private readonly rowsTable: string;
   private readonly viewsTable: string;
   private readonly writes = new TaskQueue();
@@ -84,6 +87,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     const prefix = checkTablePrefix(options.tablePrefix ?? "mlcycle_offline");
     this.rowsTable = `${prefix}_rows`;
     this.viewsTable = `${prefix}_views`;
+    this.engine = new DuckDBEngine(this.session, { rowsTable: this.rowsTable, viewId: (view) => this.viewId(view) });
   }
 
   /** Creates the tables when missing (once per store). */

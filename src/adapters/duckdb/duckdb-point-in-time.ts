@@ -25,7 +25,15 @@ export function asofCondition(
   probe: { key: string; time: string },
   row: { key: string; eventTime: string; createdTime: string; position: string },
 ): string {
-  return `${probe.key} = ${row.key} AND struct_pack(e := ${probe.time}, c := ${MAX_BIGINT}, o := ${MAX_BIGINT}) >= struct_pack(e := ${row.eventTime}, c := ${row.createdTime}, o := ${row.position})`;
+  return `${probe.key} = ${row.key} AND ${asofOrder(probe.time, row)}`;
+}
+
+/** The inequality of {@link asofCondition} alone, for joins whose keys are compared otherwise. */
+export function asofOrder(
+  probeTime: string,
+  row: { eventTime: string; createdTime: string; position: string },
+): string {
+  return `struct_pack(e := ${probeTime}, c := ${MAX_BIGINT}, o := ${MAX_BIGINT}) >= struct_pack(e := ${row.eventTime}, c := ${row.createdTime}, o := ${row.position})`;
 }
 
 /**

@@ -13,5 +13,6 @@
  * @packageDocumentation
  */
 export * from "./duckdb-client.js";
+export { DuckDBEngine, type DuckDBEngineStore } from "./duckdb-engine.js";
 export * from "./duckdb-offline-store.js";
 export { type DuckDBTarget, DuckDBSession } from "./duckdb-session.js";
