@@ -9,6 +9,7 @@ export default defineConfig({
     redis: "src/adapters/redis/index.ts",
     bullmq: "src/adapters/bullmq/index.ts",
     postgres: "src/adapters/postgres/index.ts",
+    duckdb: "src/adapters/duckdb/index.ts",
     http: "src/http/index.ts",
     // The `mlcycle` binary (package.json "bin"); its source starts with the #!/usr/bin/env node line.
     cli: "src/cli/main.ts",
@@ -20,5 +21,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  external: ["vitest", "onnxruntime-node", "pg", "ioredis", "bullmq", "@aws-sdk/client-s3"],
+  external: ["vitest", "onnxruntime-node", "pg", "ioredis", "bullmq", "@aws-sdk/client-s3", "@duckdb/node-api"],
 });

@@ -19,6 +19,8 @@ export * from "./stores/model-flavor.js";
 export * from "./stores/feature-registry-store.js";
 export * from "./stores/online-store.js";
 export * from "./stores/offline-store.js";
+export * from "./stores/offline-engine.js";
+export * from "./stores/sql-row-reader.js";
 export * from "./stores/prediction-log-store.js";
 export * from "./stores/online-experiment-store.js";
 export * from "./stores/monitor-store.js";
@@ -56,6 +58,8 @@ export {
   type SqliteAcceleratorOptions,
   SqliteGroupCommit,
   SqlitePointInTime,
+  SqliteRowReader,
+  sqliteRowReader,
   SqliteSqlDialect,
   sqliteBackend,
   sqliteStore,

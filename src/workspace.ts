@@ -27,6 +27,7 @@ import { MemoryPredictionLogStore } from "./stores/memory/memory-prediction-log-
 import type { MetadataStore } from "./stores/metadata-store.js";
 import type { OfflineStore } from "./stores/offline-store.js";
 import type { OnlineStore } from "./stores/online-store.js";
+import type { SqlRowReader } from "./stores/sql-row-reader.js";
 import { Experiments } from "./tracking/experiments.js";
 import { resolveTrackingOptions, type TrackingOptions } from "./tracking/tracking-options.js";
 import type { MlcycleEvents } from "./workspace-events.js";
@@ -41,6 +42,8 @@ export interface WorkspaceOptions extends Partial<Backend> {
   online?: OnlineStore;
   /** Offline feature store (default memory; a backend bundle such as `sqliteBackend()` brings its own). */
   offline?: OfflineStore;
+  /** The SQL database `sqlSource` queries run on (a backend bundle such as `sqliteBackend()` brings its own). */
+  sql?: SqlRowReader;
   /** Where pipeline steps run (default in process). */
   executor?: Executor;
   /** Settings of `ws.pipelines` (the run driver's lease). */
@@ -141,6 +144,8 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
     lineage: metadata.lineage,
     offline,
     online,
+    ...(options.sql ? { sql: options.sql } : {}),
+    artifacts,
     events,
     clock,
   });
@@ -203,6 +208,10 @@ export async function createWorkspace(options: WorkspaceOptions = {}): Promise<W
       ]) {
         await m.close().catch((e: unknown) => errors.push(e));
       }
+      // The feature stores release what they opened (a DuckDB store its connections) before the
+      // metadata store closes a database they may share.
+      await offline.close?.().catch((e: unknown) => errors.push(e));
+      await online.close?.().catch((e: unknown) => errors.push(e));
       await artifacts.close?.().catch((e: unknown) => errors.push(e));
       await metadata.close().catch((e: unknown) => errors.push(e));
       events.clear();
@@ -248,6 +257,7 @@ export async function openWorkspace(dir = "./.mlcycle", options: OpenWorkspaceOp
     metadata: backend.metadata,
     offline: rest.offline ?? backend.offline,
     online: rest.online ?? backend.online,
+    sql: rest.sql ?? backend.sql,
     artifacts: localArtifactStore({ root: join(root, "artifacts") }),
   });
 }
@@ -262,6 +272,7 @@ const workspaceOptionsSchema = z.object({
   artifacts: store.optional(),
   online: store.optional(),
   offline: store.optional(),
+  sql: store.optional(),
   executor: store.optional(),
   pipelines: store.optional(),
   tracking: store.optional(),

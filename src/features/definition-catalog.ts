@@ -34,6 +34,7 @@ import {
 } from "./feature-arguments.js";
 import { OnDemandFeatureView, type OnDemandFeatureViewInput } from "./on-demand.js";
 import type { SelectionPlanner } from "./selection-plan.js";
+import { isFeatureSource } from "./sources/feature-source.js";
 
 /** What a {@link DefinitionCatalog} is built with: the feature store's registry, lineage, planner and stores. */
 export interface DefinitionCatalogOptions {
@@ -112,6 +113,7 @@ export class DefinitionCatalog {
     });
     const { view } = await this.registry.applyFeatureView(built, this.clock.now());
     this.planner.rememberSchema(view.name, view.digest, input.schema);
+    if (isFeatureSource(input.source)) this.planner.rememberSource(view.name, view.digest, input.source);
     this.planner.forgetView(view.name);
     await this.lineage.putNode({
       kind: "artifact",

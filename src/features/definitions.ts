@@ -10,6 +10,8 @@ import type {
   JoinKeyType,
   StoredFields,
 } from "../stores/feature-registry-store.js";
+import { type FeatureSource, isFeatureSource } from "./sources/feature-source.js";
+import { sourceText } from "./sources/source-spec.js";
 
 /** What {@link FeatureStore.applyEntity} takes. */
 export interface EntityInput {
@@ -31,12 +33,17 @@ export interface FeatureViewInput<S extends z.ZodObject = z.ZodObject> {
   schema: S;
   /** How long a value stays valid after its event time, in whole ms (default 0: forever). */
   ttlMs?: number;
-  /** Where the rows come from, for people (a table, a file, a topic). */
-  source?: string;
+  /**
+   * Where the rows come from: a {@link FeatureSource} (`parquetSource`, `csvSource`, `sqlSource`,
+   * `postgresSource`, `iterableSource`) the view then reads its rows from — materialisation and
+   * training sets read the source, and `ingest` is refused — or text for people (a table, a
+   * topic) when rows are ingested.
+   */
+  source?: string | FeatureSource;
   description?: string;
   owner?: string;
   tags?: Record<string, string>;
-  /** Field of ingested rows with the event time (default `event_timestamp`). */
+  /** Field of ingested rows with the event time (default `event_timestamp`; a source names its own). */
   timestampField?: string;
   /** Field of ingested rows with the created time (default `created_timestamp`; absent → ingestion time). */
   createdTimestampField?: string;
@@ -154,6 +161,15 @@ export function buildFeatureView(
     if (keyNames.has(f.name) || f.name === timestampField || f.name === createdTimestampField)
       throw invalid(["schema", f.name], `feature '${f.name}' has the name of a join key or timestamp field`);
   }
+  if (isFeatureSource(input.source)) {
+    const names = new Set([...features.map((f) => f.name), ...keyNames]);
+    for (const [column, name] of Object.entries(input.source.fieldMapping))
+      if (!names.has(name))
+        throw invalid(
+          ["source", "fieldMapping", column],
+          `maps to '${name}', which is not a feature or join key of the view (${[...names].join(", ")})`,
+        );
+  }
   const ttlMs = input.ttlMs ?? 0;
   if (typeof ttlMs !== "number" || !Number.isSafeInteger(ttlMs) || ttlMs < 0)
     throw invalid(
@@ -167,7 +183,7 @@ export function buildFeatureView(
     schema,
     features,
     ttlMs,
-    source: optionalText("source", input.source),
+    source: isFeatureSource(input.source) ? sourceText(input.source) : optionalText("source", input.source),
     description: optionalText("description", input.description),
     owner: optionalText("owner", input.owner, LIMITS.nameLength),
     tags: checkTags(input.tags),

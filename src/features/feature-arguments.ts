@@ -5,6 +5,7 @@ import type { DefinitionFilter } from "../stores/feature-registry-store.js";
 import type { FeatureSelection, MaterializeProgress } from "./feature-types.js";
 import type { RowSource } from "./rows.js";
 import type { TimeInput } from "./timestamps.js";
+import { type FeatureSource, isFeatureSource } from "./sources/feature-source.js";
 
 /**
  * The schemas every argument and options object of {@link FeatureStore} is checked with at its
@@ -78,7 +79,9 @@ export const pushOptionsSchema = z.strictObject({
 
 /** Options of `getHistoricalFeatures`. */
 export const historicalOptionsSchema = z.strictObject({
-  entityRows: rowSourceSchema,
+  entityRows: z.union([rowSourceSchema, z.custom<FeatureSource>((v) => isFeatureSource(v))], {
+    message: "must be an array, an iterable or an async iterable of row objects, or a feature source",
+  }),
   features: selectionSchema,
   timestampField: z.string().min(1).max(LIMITS.keyLength).optional(),
   fullFeatureNames: z.boolean().optional(),
@@ -142,6 +145,8 @@ export const featureStoreOptionsSchema = z.object({
   lineage: port(["putNode"]),
   offline: port(["writeRows", "scan"]).optional(),
   online: port(["write", "read"]).optional(),
+  sql: port(["rows"]).optional(),
+  artifacts: port(["put", "get"]).optional(),
   events: port(["emit"]),
   clock: port(["now"]),
   definitionCacheMs: z.number().int().min(0).max(86_400_000).optional(),

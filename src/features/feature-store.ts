@@ -12,6 +12,8 @@ import type {
 import type { LineageStore } from "../stores/lineage-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
 import type { OnlineStore } from "../stores/online-store.js";
+import type { ArtifactStore } from "../stores/artifact-store.js";
+import type { SqlRowReader } from "../stores/sql-row-reader.js";
 import type { z } from "zod";
 import type { EntityInput, FeatureServiceInput, FeatureViewInput } from "./definitions.js";
 import {
@@ -38,17 +40,20 @@ import type {
   OnlineFeatures,
   PushOptions,
   FeatureSelection,
+  SavedTrainingSet,
   TrainingSet,
   ViewStatisticsOptions,
 } from "./feature-types.js";
 import { DefinitionCatalog } from "./definition-catalog.js";
 import { buildTrainingSet, recordTrainingSet } from "./historical-retrieval.js";
+import { saveTrainingSetFile } from "./training-set-file.js";
 import { writeFeatureRows } from "./ingestion.js";
 import { Materializer } from "./materialization.js";
 import type { OnDemandFeatureView, OnDemandFeatureViewInput } from "./on-demand.js";
 import { readOnlineFeatures } from "./online-read.js";
 import type { RowSource } from "./rows.js";
 import { SelectionPlanner } from "./selection-plan.js";
+import type { SourceContext } from "./sources/feature-source.js";
 import type { FeatureViewStatistics } from "./statistics.js";
 import { viewStatistics } from "./view-statistics.js";
 
@@ -79,6 +84,8 @@ export class FeatureStore {
   private readonly clock: Clock;
   private readonly offlineStore?: OfflineStore;
   private readonly onlineStore?: OnlineStore;
+  private readonly sql?: SqlRowReader;
+  private readonly artifacts?: ArtifactStore;
   private readonly planner: SelectionPlanner;
   private readonly materializer: Materializer;
   private readonly catalog: DefinitionCatalog;
@@ -93,6 +100,8 @@ export class FeatureStore {
     this.clock = options.clock;
     this.offlineStore = options.offline;
     this.onlineStore = options.online;
+    this.sql = options.sql;
+    this.artifacts = options.artifacts;
     this.planner = new SelectionPlanner({
       registry: this.registry,
       clock: this.clock,
@@ -113,6 +122,7 @@ export class FeatureStore {
       events: this.events,
       clock: this.clock,
       closed: () => this.closed,
+      context: () => this.sourceContext(),
     });
   }
 
@@ -241,7 +251,7 @@ export class FeatureStore {
       parseArgument(rowSourceSchema, rows, "ingest() input", "rows");
       const { chunkSize = 10_000, signal } = parseOptions(ingestOptionsSchema, options, "ingest options");
       const written = await writeFeatureRows(view, rows, {
-        ...this.rowWrite(),
+        ...this.rowWrite(true),
         offline: this.offline,
         chunkSize,
         ...(signal ? { signal } : {}),
@@ -266,7 +276,7 @@ export class FeatureStore {
       parseArgument(rowSourceSchema, rows, "push() input", "rows");
       const { to = "both" } = parseOptions(pushOptionsSchema, options, "push options");
       const written = await writeFeatureRows(view, rows, {
-        ...this.rowWrite(),
+        ...this.rowWrite(to !== "online"),
         ...(to !== "online" ? { offline: this.offline } : {}),
         ...(to !== "offline" ? { online: this.online } : {}),
         chunkSize: 10_000,
@@ -291,9 +301,40 @@ export class FeatureStore {
     return this.guard(async () => {
       const checked = parseArgument(historicalOptionsSchema, options, "getHistoricalFeatures options");
       const plan = await this.planner.selection(checked.features, checked.fullFeatureNames ?? false);
-      const set = await buildTrainingSet(this.offline, plan, checked);
+      const set = await buildTrainingSet(() => this.offline, plan, checked, this.sourceContext());
       if (checked.record ?? true) set.artifactId = await recordTrainingSet(this.lineage, set, plan, this.clock.now());
       return set;
+    });
+  }
+
+  /**
+   * Builds a point-in-time-correct training set as {@link FeatureStore.getHistoricalFeatures} does
+   * and saves it as a Parquet file in the artifact store, content-addressed (Feast's
+   * `create_saved_dataset`): returns its digest, size and row count, never its rows. With entity
+   * rows from a file or query the offline store's engine reads (`parquetSource`, `csvSource`,
+   * `sqlSource` on `mlcycle/duckdb`), the engine builds and writes the whole set — ten million rows
+   * never sit in a JavaScript array. Recorded in lineage like an in-memory set (its digest the
+   * file's). Needs an offline store with an engine (`PRECONDITION` otherwise).
+   *
+   * @example
+   * ```ts
+   * const saved = await ws.features.saveTrainingSet({
+   *   entityRows: parquetSource({ path: "labels.parquet" }), features: ["driver_stats:trips"] });
+   * const bytes = await ws.artifacts.get(saved.digest);
+   * ```
+   */
+  saveTrainingSet(options: HistoricalFeaturesOptions): Promise<SavedTrainingSet> {
+    return this.guard(async () => {
+      const checked = parseArgument(historicalOptionsSchema, options, "saveTrainingSet options");
+      const plan = await this.planner.selection(checked.features, checked.fullFeatureNames ?? false);
+      const saved: SavedTrainingSet = await saveTrainingSetFile(
+        { offline: () => this.offline, artifacts: this.artifacts, context: this.sourceContext() },
+        plan,
+        checked,
+      );
+      if (checked.record ?? true)
+        saved.artifactId = await recordTrainingSet(this.lineage, saved, plan, this.clock.now());
+      return saved;
     });
   }
 
@@ -378,6 +419,7 @@ export class FeatureStore {
       viewStatistics(view, options, {
         resolveView: (name) => this.planner.resolveView(name),
         offline: () => this.offline,
+        context: () => this.sourceContext(),
         now: () => this.clock.now(),
       }),
     );
@@ -419,12 +461,30 @@ export class FeatureStore {
     return new MlcycleError(closed.code, closed.message, { details: closed.details, cause: error });
   }
 
-  /** What every ingest and push shares: the clock, the events and the view resolver. */
-  private rowWrite() {
+  /** What sources read through: the offline store's engine and the workspace's SQL database. */
+  private sourceContext(): SourceContext {
+    const engine = this.offlineStore?.engine;
+    return { ...(engine ? { engine } : {}), ...(this.sql ? { sql: this.sql } : {}) };
+  }
+
+  /**
+   * What every ingest and push shares: the clock, the events and the view resolver — which refuses
+   * a view with a source when rows would go to the offline store (its rows are the source's).
+   */
+  private rowWrite(offline: boolean) {
     return {
       now: () => this.clock.now(),
       events: this.events,
-      resolveView: (name: string) => this.planner.resolveView(name),
+      resolveView: async (name: string) => {
+        const view = await this.planner.resolveView(name);
+        if (offline && view.sourceSpec)
+          throw new MlcycleError(
+            "PRECONDITION",
+            `view '${name}' reads its rows from a ${view.sourceSpec.kind} source: write to the source itself, or push to the online store only (push(view, rows, { to: "online" }))`,
+            { details: { view: name, source: view.sourceSpec.kind } },
+          );
+        return view;
+      },
       closed: () => this.closed,
     };
   }

@@ -4,9 +4,11 @@ import type { FeatureRegistryStore } from "../stores/feature-registry-store.js";
 import type { LineageStore } from "../stores/lineage-store.js";
 import type { OfflineStore } from "../stores/offline-store.js";
 import type { OnlineStore } from "../stores/online-store.js";
+import type { ArtifactStore } from "../stores/artifact-store.js";
+import type { SqlRowReader } from "../stores/sql-row-reader.js";
+import type { EntityRowsInput } from "./entity-rows.js";
 import type { FeatureEvents } from "./feature-events.js";
 import type { StatisticsOptions } from "./statistics.js";
-import type { RowSource } from "./rows.js";
 import type { TimeInput } from "./timestamps.js";
 
 /**
@@ -29,6 +31,10 @@ export interface FeatureStoreOptions {
   offline?: OfflineStore;
   /** Latest values for serving. */
   online?: OnlineStore;
+  /** The workspace's SQL database, where `sqlSource` queries run when the offline store has no engine. */
+  sql?: SqlRowReader;
+  /** Where saved training sets (`saveTrainingSet`) are written. */
+  artifacts?: ArtifactStore;
   /** Receives `features.ingested` and `features.materialized` (a workspace passes `ws.events`). */
   events: EventBus<FeatureEvents>;
   clock: Clock;
@@ -44,11 +50,16 @@ export type FeatureSelection = readonly string[] | { service: string };
 
 /** Options of {@link FeatureStore.getHistoricalFeatures}. */
 export interface HistoricalFeaturesOptions {
-  /** Entity rows: join keys, a timestamp and any request data for on-demand views. */
-  entityRows: RowSource<Record<string, unknown>>;
+  /**
+   * Entity rows: join keys, a timestamp and any request data for on-demand views — in JavaScript
+   * (an array, an iterable, an async iterable) or read from a source (`parquetSource`,
+   * `csvSource`, `sqlSource`, `postgresSource`: Feast's entity dataframe or SQL entity query), whose
+   * own `timestampField` names the time column.
+   */
+  entityRows: EntityRowsInput;
   /** The features to join. */
   features: FeatureSelection;
-  /** Field of the entity rows with their time (default `event_timestamp`). */
+  /** Field of the entity rows with their time (default `event_timestamp`; a source's rows: the source's). */
   timestampField?: string;
   /** Name output columns `view__feature` instead of `feature` (default false). */
   fullFeatureNames?: boolean;
@@ -70,6 +81,29 @@ export interface TrainingSet {
   rows: Array<Record<string, unknown>>;
   /** sha256 of the canonical content (columns, then rows). */
   digest: string;
+  /** The feature service it was built from, with its version. */
+  service?: { name: string; version: number };
+  /** The lineage artifact id, when recorded. */
+  artifactId?: string;
+}
+
+/**
+ * A training set saved as a file in the artifact store (Feast's saved dataset): its rows are read
+ * back with `ws.artifacts.get(digest)` (or `stream`), or by any Parquet reader once copied out.
+ */
+export interface SavedTrainingSet {
+  name: string;
+  /** The feature columns, in the order requested (after the entity rows' columns in the file). */
+  columns: string[];
+  /** The requested references (a service's, when one was given). */
+  features: string[];
+  /** Rows written (one per entity row, in their order). */
+  rows: number;
+  format: "parquet";
+  /** sha256 of the file: its key in the artifact store. */
+  digest: string;
+  /** Size of the file in bytes. */
+  size: number;
   /** The feature service it was built from, with its version. */
   service?: { name: string; version: number };
   /** The lineage artifact id, when recorded. */

@@ -6,27 +6,41 @@ import type { OfflineStore } from "../stores/offline-store.js";
 import { throwIfCancelled } from "./cancellation.js";
 import type { HistoricalFeaturesOptions, TrainingSet } from "./feature-types.js";
 import { asOfJoin, groupQueries } from "./point-in-time-join.js";
-import { chunked } from "./rows.js";
+import { entityRowChunks, entityTimeField } from "./entity-rows.js";
 import { entityKeyAt, type SelectionPlan, sourceFeatures } from "./selection-plan.js";
+import type { SourceContext } from "./sources/feature-source.js";
+import { sourcePointInTime } from "./sources/source-point-in-time.js";
 import { isEpochMs, toEpochMs } from "./timestamps.js";
 import { TrainingSetDigest } from "./training-set-digest.js";
+import { sourceReader } from "./view-rows.js";
+
+/** The join keys of every stored view of a plan (each once). */
+export function planJoinKeys(plan: SelectionPlan) {
+  const keys = new Map<string, SelectionPlan["stored"][number]["resolved"]["joinKeys"][number]>();
+  for (const g of plan.stored) for (const k of g.resolved.joinKeys) keys.set(k.name, k);
+  return [...keys.values()];
+}
 
 /**
  * Joins a plan's features onto entity rows, point in time: for each entity row and view, the
  * latest feature row of the same entity with event time ≤ the row's time, within the view's TTL,
- * ties broken by the latest created time; no match → null. Each view is one streaming merge over
- * the offline store's key/time-ordered scan (or its `pointInTime` when it has one), so memory holds
- * the entity rows and one page of feature rows. Returns the training set unrecorded.
+ * ties broken by the latest created time; no match → null. A view with ingested rows is one
+ * streaming merge over the offline store's key/time-ordered scan (or its `pointInTime` when it
+ * has one); a view with a source is joined in place by the offline store's engine when it reads the
+ * source, else by one pass over the source's rows in JavaScript (`sourcePointInTime`). Memory holds
+ * the entity rows and one page or chunk of feature rows. Returns the training set unrecorded.
  */
 export async function buildTrainingSet(
-  offline: OfflineStore,
+  offline: () => OfflineStore,
   plan: SelectionPlan,
   options: HistoricalFeaturesOptions,
+  context: SourceContext = {},
 ): Promise<TrainingSet> {
   throwIfCancelled(options.signal, "historical retrieval");
-  const timestampField = options.timestampField ?? "event_timestamp";
+  const timestampField = entityTimeField(options.entityRows, options.timestampField);
   const entityRows: Array<Record<string, unknown>> = [];
-  for await (const chunk of chunked(options.entityRows, 10_000)) for (const r of chunk) entityRows.push(r);
+  const chunks = entityRowChunks(options.entityRows, planJoinKeys(plan), context, 10_000, options.signal);
+  for await (const chunk of chunks) for (const r of chunk) entityRows.push(r);
   const n = entityRows.length;
   const times = new Float64Array(n);
   let maxTime = Number.NEGATIVE_INFINITY;
@@ -66,14 +80,32 @@ export async function buildTrainingSet(
         if (sources) sources[i][`${group.view}:${f.feature}`] = v;
       }
     };
-    if (n > 0 && offline.pointInTime) {
-      const batches = offline.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
+    const reader = sourceReader(view, context);
+    if (n === 0) continue;
+    if (reader) {
+      const table = await reader.engineTable(options.signal);
+      if (table && context.engine) {
+        const batches = context.engine.pointInTime(table, keys, times, view.def.ttlMs, options.signal);
+        for await (const { indices, values } of batches)
+          for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
+      } else {
+        const out = new Array<Record<string, unknown> | undefined>(n);
+        const chunks = reader.chunks({ chunkSize: 10_000, ...(options.signal ? { signal: options.signal } : {}) });
+        await sourcePointInTime(chunks, keys, times, view.def.ttlMs, out, options.signal);
+        throwIfCancelled(options.signal, "historical retrieval");
+        for (let i = 0; i < n; i++) apply(i, out[i]);
+      }
+      continue;
+    }
+    const store = offline();
+    if (store.pointInTime) {
+      const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
       for await (const { indices, values } of batches)
         for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
-    } else if (n > 0) {
+    } else {
       const out = new Array<Record<string, unknown> | undefined>(n);
       const queries = groupQueries(keys, times);
-      const scan = offline.scan(view.def.name, { keys: [...queries.keys()], until: maxTime });
+      const scan = store.scan(view.def.name, { keys: [...queries.keys()], until: maxTime });
       await asOfJoin(scan, queries, times, view.def.ttlMs, out, options.signal);
       for (let i = 0; i < n; i++) apply(i, out[i]);
     }
@@ -94,6 +126,13 @@ export async function buildTrainingSet(
   return set;
 }
 
+/** What lineage keeps of a training set: held in memory (its rows) or saved as a file (its row count, format and size). */
+export type TrainingSetRecord = Pick<TrainingSet, "name" | "columns" | "features" | "digest" | "service"> & {
+  rows: TrainingSet["rows"] | number;
+  format?: string;
+  size?: number;
+};
+
 /**
  * Records a training set, the feature views (and service) it was built from, and the
  * `training_set_build` execution linking them, as one lineage batch; returns the training set's
@@ -101,7 +140,7 @@ export async function buildTrainingSet(
  */
 export async function recordTrainingSet(
   lineage: LineageStore,
-  set: TrainingSet,
+  set: TrainingSetRecord,
   plan: SelectionPlan,
   at: number,
 ): Promise<string> {
@@ -137,10 +176,11 @@ export async function recordTrainingSet(
     externalId: lineageIds.trainingSet(set.digest),
     digest: set.digest,
     properties: {
-      rows: set.rows.length,
+      rows: typeof set.rows === "number" ? set.rows : set.rows.length,
       columns: set.columns,
       features: set.features,
       ...(set.service ? { service: set.service } : {}),
+      ...(set.format ? { format: set.format, size: set.size } : {}),
       views: Object.fromEntries(plan.stored.map((g) => [g.view, g.resolved.def.version] as const)),
     },
   });

@@ -1,11 +1,13 @@
 export * from "./definitions.js";
 export * from "./entity-key.js";
+export type { EntityRowsInput } from "./entity-rows.js";
 export * from "./feature-ref.js";
 export * from "./feature-store.js";
 export * from "./feature-types.js";
 export * from "./on-demand.js";
 export * from "./point-in-time-join.js";
 export * from "./rows.js";
+export * from "./sources/index.js";
 export * from "./statistics.js";
 export * from "./timestamps.js";
 export type { FeatureEvents } from "./feature-events.js";

@@ -9,7 +9,10 @@ import type { FeatureEvents } from "./feature-events.js";
 import type { MaterializeOptions, MaterializeViewResult } from "./feature-types.js";
 import { latestPerKey } from "./ingestion.js";
 import type { ResolvedView } from "./rows.js";
+import type { SourceContext } from "./sources/feature-source.js";
+import type { SourceRowReader } from "./sources/source-rows.js";
 import { toEpochMs } from "./timestamps.js";
+import { sourceReader } from "./view-rows.js";
 
 /** What a {@link Materializer} is built with. */
 export interface MaterializerOptions {
@@ -21,6 +24,8 @@ export interface MaterializerOptions {
   clock: Clock;
   /** True once the feature store is closed: a run stops at its next chunk with the closed error. */
   closed?: () => boolean;
+  /** What views with a source read it through (default: nothing — SQL sources then have no database). */
+  context?: () => SourceContext;
 }
 
 /**
@@ -91,9 +96,14 @@ export class Materializer {
       resumed: false,
     };
     let chunk = 0;
+    const reader = sourceReader(view, this.options.context?.() ?? {});
     const runWindow = async (pending: NonNullable<MaterializationState["pending"]>) => {
       state = { ...state, pending, updatedAt: clock.now() };
       await registry.putMaterialization(state);
+      if (reader) {
+        await fromSource(reader, pending);
+        return;
+      }
       const scan = stores.offline.scan(name, {
         ...(pending.start !== undefined ? { after: pending.start } : {}),
         until: pending.end,
@@ -112,6 +122,35 @@ export class Materializer {
         await registry.putMaterialization(state);
         options.onProgress?.({ view: name, chunk: ++chunk, rows, written: result.written });
       }
+      const until = Math.max(state.until ?? Number.NEGATIVE_INFINITY, pending.end);
+      state = { view: name, until, updatedAt: clock.now() };
+      await registry.putMaterialization(state);
+      events.emit("features.materialized", { view: name, rows, until });
+    };
+    /**
+     * A view with a source: its rows read chunk by chunk (the source's order), those in the window
+     * kept; the position in the source is the cursor, so a resumed run passes over what was written.
+     */
+    const fromSource = async (reader: SourceRowReader, pending: NonNullable<MaterializationState["pending"]>) => {
+      const skip = /^\d+$/.test(pending.cursor ?? "") ? Number(pending.cursor) : 0;
+      let rows = pending.rows;
+      const chunks = reader.chunks({ chunkSize, skip, ...(options.signal ? { signal: options.signal } : {}) });
+      for await (const part of chunks) {
+        if (options.signal?.aborted)
+          throw new MlcycleError("CANCELLED", `materialisation of '${name}' was cancelled; the next run continues it`);
+        if (this.options.closed?.()) throw closedError();
+        const inWindow = part.rows.filter(
+          (r) => (pending.start === undefined || r.eventTime > pending.start) && r.eventTime <= pending.end,
+        );
+        if (inWindow.length > 0) result.written += await stores.online.write(name, latestPerKey(inWindow));
+        rows += inWindow.length;
+        result.rows += inWindow.length;
+        state = { ...state, pending: { ...pending, cursor: String(part.position), rows }, updatedAt: clock.now() };
+        await registry.putMaterialization(state);
+        options.onProgress?.({ view: name, chunk: ++chunk, rows, written: result.written });
+      }
+      if (options.signal?.aborted)
+        throw new MlcycleError("CANCELLED", `materialisation of '${name}' was cancelled; the next run continues it`);
       const until = Math.max(state.until ?? Number.NEGATIVE_INFINITY, pending.end);
       state = { view: name, until, updatedAt: clock.now() };
       await registry.putMaterialization(state);

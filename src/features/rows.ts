@@ -3,6 +3,7 @@ import { invalid, isMlcycleError, issueFromZod, MlcycleError, type MlcycleIssue 
 import type { FeatureViewDefinition, JoinKey } from "../stores/feature-registry-store.js";
 import type { OfflineRow } from "../stores/offline-store.js";
 import { encodeEntityKey } from "./entity-key.js";
+import type { FeatureSource, SourceSpec } from "./sources/feature-source.js";
 import { jsonValueProblem } from "./json-value.js";
 import { isEpochMs, toEpochMs } from "./timestamps.js";
 
@@ -40,6 +41,10 @@ export interface ResolvedView {
   validator: z.ZodType;
   featureNames: string[];
   loadedAt: number;
+  /** The spec of the source the view reads its rows from, when it has one. */
+  sourceSpec?: SourceSpec;
+  /** That source, when this process has it (applied here, or rebuilt from its spec). */
+  source?: FeatureSource;
 }
 
 /**

@@ -11,6 +11,8 @@ import { parseFeatureRef } from "./feature-ref.js";
 import type { FeatureSelection } from "./feature-types.js";
 import type { OnDemandFeatureView } from "./on-demand.js";
 import type { ResolvedView } from "./rows.js";
+import type { FeatureSource } from "./sources/feature-source.js";
+import { parseSourceSpec, sourceFromSpec } from "./sources/source-spec.js";
 
 /** One feature a plan reads from a stored view. */
 export interface PlanFeature {
@@ -67,6 +69,7 @@ export class SelectionPlanner {
   private readonly cacheMs: number;
   private readonly views = new Map<string, ResolvedView>();
   private readonly zodSchemas = new Map<string, { digest: string; schema: z.ZodObject }>();
+  private readonly sources = new Map<string, { digest: string; source: FeatureSource }>();
   private readonly services = new Map<string, { def: FeatureServiceDefinition; loadedAt: number }>();
   private readonly plans = new Map<string, SelectionPlan>();
   /** Plans by the identity of the caller's reference array: the online hot path skips building a key. */
@@ -107,10 +110,18 @@ export class SelectionPlanner {
     this.zodSchemas.set(view, { digest, schema });
   }
 
+  /** Keeps the source object a view was applied with (a pool or an iterable cannot be rebuilt from its spec). */
+  rememberSource(view: string, digest: string, source: FeatureSource): void {
+    this.sources.set(view, { digest, source });
+  }
+
   /** Drops what is cached of a view (and every plan). */
   forgetView(view: string, options: { schema?: boolean } = {}): void {
     this.views.delete(view);
-    if (options.schema) this.zodSchemas.delete(view);
+    if (options.schema) {
+      this.zodSchemas.delete(view);
+      this.sources.delete(view);
+    }
     this.clearPlans();
   }
 
@@ -165,6 +176,13 @@ export class SelectionPlanner {
       featureNames: def.features.map((f) => f.name),
       loadedAt: now,
     };
+    const spec = parseSourceSpec(def.source);
+    if (spec) {
+      resolved.sourceSpec = spec;
+      const remembered = this.sources.get(name);
+      const source = remembered && remembered.digest === def.digest ? remembered.source : sourceFromSpec(spec);
+      if (source) resolved.source = source;
+    }
     if (cached && cached.def.digest !== def.digest) this.clearPlans();
     this.views.set(name, resolved);
     return resolved;

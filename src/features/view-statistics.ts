@@ -3,6 +3,8 @@ import type { OfflineStore } from "../stores/offline-store.js";
 import { checkLookupName, parseOptions, viewStatisticsOptionsSchema } from "./feature-arguments.js";
 import type { ViewStatisticsOptions } from "./feature-types.js";
 import type { ResolvedView } from "./rows.js";
+import type { SourceContext } from "./sources/feature-source.js";
+import { viewRows } from "./view-rows.js";
 import { type FeatureViewStatistics, StatisticsAccumulator } from "./statistics.js";
 import { toEpochMs } from "./timestamps.js";
 
@@ -11,11 +13,13 @@ export interface ViewStatisticsSources {
   resolveView: (name: string) => Promise<ResolvedView>;
   /** Read after the view is resolved, so an unknown view is `NOT_FOUND` before a missing store. */
   offline: () => OfflineStore;
+  /** What a view with a source reads it through. */
+  context: () => SourceContext;
   now: () => number;
 }
 
 /**
- * The statistics of a view's offline rows in the window (`since`, `until`], in one streaming pass
+ * The statistics of a view's offline rows (its source's, when it has one) in the window (`since`, `until`], in one streaming pass
  * with bounded memory (what {@link FeatureStore.statistics} returns). Options out of range, or
  * `since` after `until`, are `VALIDATION` naming the option.
  */
@@ -35,10 +39,10 @@ export async function viewStatistics(
     });
   const resolved = await sources.resolveView(view);
   const acc = new StatisticsAccumulator(resolved.featureNames, checked);
-  const scan = sources.offline().scan(resolved.def.name, {
+  const rows = viewRows(resolved, sources.context(), sources.offline, {
     ...(since !== undefined ? { after: since } : {}),
     ...(until !== undefined ? { until } : {}),
   });
-  for await (const page of scan) for (const r of page.rows) acc.add(r.values, r.eventTime);
+  for await (const chunk of rows) for (const r of chunk) acc.add(r.values, r.eventTime);
   return acc.result(resolved.def.name, resolved.def.version, sources.now());
 }

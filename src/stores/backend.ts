@@ -2,6 +2,7 @@ import type { ArtifactStore } from "./artifact-store.js";
 import type { MetadataStore } from "./metadata-store.js";
 import type { OfflineStore } from "./offline-store.js";
 import type { OnlineStore } from "./online-store.js";
+import type { SqlRowReader } from "./sql-row-reader.js";
 
 /**
  * A backend as a bundle of the ports a workspace needs: spread it into `createWorkspace` (members
@@ -21,6 +22,8 @@ export interface Backend {
   offline?: OfflineStore;
   /** Online feature values (default: memory). */
   online?: OnlineStore;
+  /** The database SQL feature sources (`sqlSource`) query, when the offline store has no engine of its own. */
+  sql?: SqlRowReader;
   /** Blobs, where the backend has a place for them (default: memory). */
   artifacts?: ArtifactStore;
 }

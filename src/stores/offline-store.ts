@@ -1,5 +1,6 @@
 import { invalid, MlcycleError } from "../core/errors.js";
 import type { ScanCursor } from "./feature-registry-store.js";
+import type { OfflineEngine } from "./offline-engine.js";
 
 /**
  * One stored feature row: the values of a view's features for one entity key at one event time.
@@ -79,6 +80,12 @@ export interface OfflineStore {
     ttlMs: number,
     signal?: AbortSignal,
   ): AsyncIterable<PointInTimeBatch>;
+  /**
+   * Optional: an engine that reads feature sources (Parquet, CSV, SQL) in place, joins them point in
+   * time and writes training sets to Parquet as queries. Without one, the feature store reads sources
+   * into JavaScript, chunk by chunk.
+   */
+  readonly engine?: OfflineEngine;
   /** Number of stored rows of a view. */
   count(view: string): Promise<number>;
   /** Removes every row of a view. */

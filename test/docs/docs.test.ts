@@ -18,6 +18,7 @@ const modules = {
   "mlcycle/redis": join(root, "src", "adapters", "redis", "index.js"),
   "mlcycle/bullmq": join(root, "src", "adapters", "bullmq", "index.js"),
   "mlcycle/postgres": join(root, "src", "adapters", "postgres", "index.js"),
+  "mlcycle/duckdb": join(root, "src", "adapters", "duckdb", "index.js"),
   "mlcycle/http": join(root, "src", "http", "index.js"),
 };
 const pages = [

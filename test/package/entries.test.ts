@@ -23,7 +23,7 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(readFileSync(join(root, target.types), "utf8").length).toBeGreaterThan(0);
   });
 
-  it.each(["index.js", "http.js", "s3.js", "bullmq.js", "postgres.js"])(
+  it.each(["index.js", "http.js", "s3.js", "bullmq.js", "postgres.js", "duckdb.js"])(
     "dist/%s loads no optional peer: none is imported statically by it or its chunks",
     (entry) => {
       const seen = new Set<string>();
@@ -75,6 +75,19 @@ describe("the built package (dist, as `npm test` builds it first)", () => {
     expect(seen.size).toBeGreaterThan(1);
     const { importedFiles } = ts.preProcessFile(readFileSync(join(root, "dist", "bullmq.d.ts"), "utf8"), true, true);
     expect(importedFiles.map((f) => f.fileName).filter((name) => name === "bullmq" || name === "ioredis")).toEqual([]);
+  });
+
+  it("dist/duckdb.js and its chunks never import @duckdb/node-api: the store takes the caller's instance", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      expect(/["']@duckdb\/node-api["']/.test(text), `${file} names @duckdb/node-api`).toBe(false);
+      for (const m of text.matchAll(/from\s*["'](\.\/[^"']+)["']/g)) visit(join(root, "dist", m[1] as string));
+    };
+    visit(join(root, "dist", "duckdb.js"));
+    expect(seen.size).toBeGreaterThan(1);
   });
 
   it("dist/postgres.js and its chunks never name pg, and dist/postgres.d.ts imports nothing of it: the store takes the caller's pool", () => {

@@ -19,3 +19,4 @@ export * from "./sqlite-group-commit.js";
 export * from "./sqlite-handle.js";
 export * from "./sqlite-online-store.js";
 export * from "./sqlite-point-in-time.js";
+export * from "./sqlite-row-reader.js";

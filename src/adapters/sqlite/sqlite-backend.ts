@@ -6,6 +6,8 @@ import { sqlStore } from "../../stores/sql/sql-metadata-store.js";
 import { sqlOfflineStore } from "../../stores/sql/sql-offline-store.js";
 import { openSqliteDatabase, type SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
 import { sqliteOnlineStore } from "./sqlite-online-store.js";
+import { sqliteRowReader } from "./sqlite-row-reader.js";
+import type { SqlRowReader } from "../../stores/sql-row-reader.js";
 
 /** Options of {@link sqliteBackend}. */
 export interface SqliteBackendOptions extends SqliteDatabaseOptions {}
@@ -15,6 +17,8 @@ export interface SqliteBackend extends Backend {
   metadata: MetadataStore;
   offline: OfflineStore;
   online: OnlineStore;
+  /** SQL feature sources (`sqlSource`) read the same database. */
+  sql: SqlRowReader;
   /**
    * The database the ports share, for SQLite-only work beside them (raw queries, backups). The
    * workspace ignores it; closing the metadata store closes it.
@@ -41,6 +45,7 @@ export function sqliteBackend(options: SqliteBackendOptions): SqliteBackend {
     metadata: sqlStore(database),
     offline: sqlOfflineStore(database),
     online: sqliteOnlineStore(database),
+    sql: sqliteRowReader(database),
     database,
   };
 }

@@ -13,7 +13,7 @@ import { memoryOnlineStore } from "./memory-online-store.js";
  * const ws = await createWorkspace(memoryBackend());
  * ```
  */
-export function memoryBackend(): Required<Backend> {
+export function memoryBackend(): Required<Omit<Backend, "sql">> {
   return {
     metadata: memoryStore(),
     offline: memoryOfflineStore(),
