@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { createWorkspace, functionModel, localArtifactStore, sqliteBackend } from "../src/index.js";
+import { record, size } from "./report.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mlcycle-registry-bench-"));
 const backend = sqliteBackend({ path: join(dir, "mlcycle.db") });
@@ -29,12 +30,15 @@ const predict = (s: { w: number[] }) => (rows: number[][]) => rows.map((r) => r[
 ws.registry.registerFunction("lin", predict);
 const Inputs = z.array(z.tuple([z.number(), z.number()]));
 
-const fmt = (label: string, ms: number, n: number, baseMs: number) =>
-  console.log(
-    `${label.padEnd(34)} ${((n / ms) * 1000).toFixed(0).padStart(8)} /s   baseline ${((n / baseMs) * 1000)
-      .toFixed(0)
-      .padStart(8)} /s   ratio ${(ms / baseMs).toFixed(1)}x`,
-  );
+/** Records µs per call of `n` calls taking `ms`, beside the baseline's. */
+const fmt = (label: string, ms: number, n: number, baseMs: number, baseline: string, ratioMax?: number) =>
+  record({
+    name: label,
+    value: (ms * 1000) / n,
+    unit: "µs",
+    baseline: { name: baseline, value: (baseMs * 1000) / n },
+    target: ratioMax === undefined ? undefined : { ratioMax },
+  });
 
 async function time(fn: () => Promise<void> | void): Promise<number> {
   const t = performance.now();
@@ -42,7 +46,7 @@ async function time(fn: () => Promise<void> | void): Promise<number> {
   return performance.now() - t;
 }
 
-const N = 200;
+const N = size(200, 20);
 const regMs = await time(async () => {
   for (let i = 0; i < N; i++)
     await ws.registry.register("bench", { model: functionModel("lin", { w: [i, 1] }), signature: { inputs: Inputs } });
@@ -54,9 +58,9 @@ const regBase = await time(async () => {
     raw.transaction(() => insert.run("bench", i, digest, "{}")).immediate();
   }
 });
-fmt(`register() x${N}`, regMs, N, regBase);
+fmt("register()", regMs, N, regBase, "artifact put + one insert transaction", 2);
 
-const L = 200;
+const L = size(200, 20);
 const rows = Array.from({ length: 100 }, (_, i) => [i, i + 1] as [number, number]);
 const loadMs = await time(async () => {
   for (let i = 0; i < L; i++) await (await ws.registry.load(`bench@${(i % N) + 1}`)).predict(rows);
@@ -64,10 +68,10 @@ const loadMs = await time(async () => {
 const loadBase = await time(() => {
   for (let i = 0; i < L; i++) predict({ w: [i, 1] })(rows);
 });
-fmt(`load()+predict(100 rows) x${L}`, loadMs, L, loadBase);
+fmt("load() + predict(100 rows)", loadMs, L, loadBase, "the predict function called directly");
 
 const m = await ws.registry.load("bench@1");
-const P = 2000;
+const P = size(2000, 200);
 const predMs = await time(async () => {
   for (let i = 0; i < P; i++) await m.predict(rows);
 });
@@ -75,16 +79,16 @@ const f = predict({ w: [0, 1] });
 const predBase = await time(() => {
   for (let i = 0; i < P; i++) f(rows);
 });
-fmt(`predict(100 rows, validated) x${P}`, predMs, P, predBase);
+fmt("predict(100 rows), signature validated", predMs, P, predBase, "the predict function called directly");
 
-const A = 200;
+const A = size(200, 20);
 const aliasMs = await time(async () => {
   for (let i = 0; i < A; i++) await ws.registry.setAlias("bench", "champion", (i % N) + 1, { actor: "bench" });
 });
 const aliasBase = await time(() => {
   for (let i = 0; i < A; i++) raw.transaction(() => upsert.run("bench", i)).immediate();
 });
-fmt(`setAlias() x${A}`, aliasMs, A, aliasBase);
+fmt("setAlias() (audited, policy-checked)", aliasMs, A, aliasBase, "one raw upsert transaction", 5);
 
 await ws.close();
 rmSync(dir, { recursive: true, force: true });
