@@ -17,13 +17,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { createWorkspace, localArtifactStore, openWorkspace, sqliteBackend, type Workspace } from "../src/index.js";
+import { record, size, type Target } from "./report.js";
 
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
 const FEATURES = Array.from({ length: 20 }, (_, i) => `f${i}`);
 
-const ENTITY_ROWS = Number(process.env.HIST_ENTITY_ROWS ?? 1_000_000);
-const FEATURE_ROWS = Number(process.env.HIST_FEATURE_ROWS ?? 5_000_000);
+const ENTITY_ROWS = Number(process.env.HIST_ENTITY_ROWS ?? size(1_000_000, 10_000));
+const FEATURE_ROWS = Number(process.env.HIST_FEATURE_ROWS ?? size(5_000_000, 50_000));
 const ROWS_PER_DRIVER = 50;
 const DRIVERS = Math.max(1, Math.floor(FEATURE_ROWS / ROWS_PER_DRIVER));
 const TTL_MS = 2 * HOUR;
@@ -61,11 +62,21 @@ async function timePair(n: number, ours: () => unknown, raw: () => unknown): Pro
   ];
 }
 
-const fmt = (ms: number) => `${ms.toFixed(4)} ms`;
+/** Records the p99 of one online read beside the raw baseline's, the p50s in the note. */
+function online(name: string, ours: Latency, raw: Latency, baseline: string, target?: Target): void {
+  record({
+    name: `online read, ${name}: p99`,
+    value: ours.p99 * 1000,
+    unit: "µs",
+    baseline: { name: baseline, value: raw.p99 * 1000 },
+    target,
+    note: `p50 ${(ours.p50 * 1000).toFixed(2)} µs against ${(raw.p50 * 1000).toFixed(2)} µs`,
+  });
+}
 
 async function onlineBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mlcycle-bench-online-"));
-  const ENTITIES = 10_000;
+  const ENTITIES = size(10_000, 1_000);
   const setup = async (ws: Workspace) => {
     await ws.features.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
     await ws.features.applyFeatureView({
@@ -87,7 +98,6 @@ async function onlineBench(): Promise<void> {
   const batches = Array.from({ length: 64 }, hundred);
 
   console.log("\nOnline read (getOnlineFeatures), 20 features per entity");
-  console.log("store    | case      | mlcycle p50 / p99        | raw baseline p50 / p99   | p99 ratio");
 
   // Memory store vs a raw Map holding the same records.
   {
@@ -110,21 +120,17 @@ async function onlineBench(): Promise<void> {
     };
     let b = 0;
     const [m1, r1] = await timePair(
-      20_000,
+      size(20_000, 1_000),
       () => ws.features.getOnlineFeatures(one, refs),
       () => rawRead([42]),
     );
     const [m100, r100] = await timePair(
-      3_000,
+      size(3_000, 200),
       () => ws.features.getOnlineFeatures(batches[b & 63], refs),
       () => rawRead(batches[b++ & 63].map((e) => e.driver_id)),
     );
-    console.log(
-      `memory   | 1 × 20    | ${fmt(m1.p50)} / ${fmt(m1.p99)} | ${fmt(r1.p50)} / ${fmt(r1.p99)} | ${(m1.p99 / r1.p99).toFixed(2)}×`,
-    );
-    console.log(
-      `memory   | 100 × 20  | ${fmt(m100.p50)} / ${fmt(m100.p99)} | ${fmt(r100.p50)} / ${fmt(r100.p99)} | ${(m100.p99 / r100.p99).toFixed(2)}×`,
-    );
+    online("memory store, 1 × 20", m1, r1, "a raw Map holding the same records", { ratioMax: 2 });
+    online("memory store, 100 × 20", m100, r100, "a raw Map holding the same records");
   }
 
   // SQLite store vs a raw prepared statement on the same database and table.
@@ -151,24 +157,18 @@ async function onlineBench(): Promise<void> {
     };
     let b = 0;
     const [s1, r1] = await timePair(
-      20_000,
+      size(20_000, 1_000),
       () => ws.features.getOnlineFeatures(one, refs),
       () => rawRead([42]),
     );
     const [s100, r100] = await timePair(
-      3_000,
+      size(3_000, 200),
       () => ws.features.getOnlineFeatures(batches[b & 63], refs),
       () => rawRead(batches[b++ & 63].map((e) => e.driver_id)),
     );
-    console.log(
-      `sqlite   | 1 × 20    | ${fmt(s1.p50)} / ${fmt(s1.p99)} | ${fmt(r1.p50)} / ${fmt(r1.p99)} | ${(s1.p99 / r1.p99).toFixed(2)}×`,
-    );
-    console.log(
-      `sqlite   | 100 × 20  | ${fmt(s100.p50)} / ${fmt(s100.p99)} | ${fmt(r100.p50)} / ${fmt(r100.p99)} | ${(s100.p99 / r100.p99).toFixed(2)}×`,
-    );
-    console.log(
-      `target (SQLite, 1 entity): p99 ≤ 0.2 ms → ${s1.p99 <= 0.2 ? "met" : "NOT met"}; overhead ≤ 1.5× raw → ${(s1.p99 / r1.p99).toFixed(2)}× ${s1.p99 / r1.p99 <= 1.5 ? "met" : "NOT met"}`,
-    );
+    const statement = "a raw better-sqlite3 prepared statement on the same table";
+    online("SQLite store, 1 × 20", s1, r1, statement, { max: 200, ratioMax: 1.5 });
+    online("SQLite store, 100 × 20", s100, r100, statement);
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -303,21 +303,30 @@ async function historicalBench(): Promise<void> {
       tripsSum: number;
     };
     const duck = await duckdbReference();
-    console.log(
-      `mlcycle getHistoricalFeatures: ${(ours.ms / 1000).toFixed(2)} s wall, ${(ours.cpuMs / 1000).toFixed(2)} s CPU, peak RSS ${(ours.peak / 2 ** 20).toFixed(0)} MiB (process at start ${(ours.before / 2 ** 20).toFixed(0)} MiB), ${ours.matched.toLocaleString("en")} rows matched`,
-    );
-    console.log(
-      `DuckDB ASOF JOIN (in memory, result into a table): ${(duck.ms / 1000).toFixed(2)} s wall, ${(duck.cpuMs / 1000).toFixed(2)} s CPU (data generated in ${(duck.loadMs / 1000).toFixed(1)} s), ${duck.matched.toLocaleString("en")} rows matched`,
-    );
-    console.log(
-      `ratio mlcycle / DuckDB: ${(ours.ms / duck.ms).toFixed(1)}× wall, ${(ours.cpuMs / duck.cpuMs).toFixed(1)}× CPU`,
-    );
-    console.log(
-      `same answer as DuckDB: ${ours.matched === duck.matched && ours.tripsSum === duck.tripsSum ? "yes" : `NO (trips sum ${ours.tripsSum} vs ${duck.tripsSum})`}`,
-    );
-    console.log(
-      `target: < 10 s → ${ours.ms < 10_000 ? "met" : "NOT met"}; < 2 GB → ${ours.peak < 2 * 2 ** 30 ? "met" : "NOT met"}`,
-    );
+    const shape = `${ENTITY_ROWS.toLocaleString("en")} entity rows × ${(DRIVERS * ROWS_PER_DRIVER).toLocaleString("en")} feature rows, SQLite`;
+    const same = ours.matched === duck.matched && ours.tripsSum === duck.tripsSum;
+    if (!same) console.log(`NOT the same answer as DuckDB: trips sum ${ours.tripsSum} vs ${duck.tripsSum}`);
+    record({
+      name: `historical retrieval, ${shape}: wall time`,
+      value: ours.ms / 1000,
+      unit: "s",
+      baseline: { name: "DuckDB's ASOF JOIN on the same data, in memory", value: duck.ms / 1000 },
+      target: { max: 10, ratioMax: 3 },
+      note: `${ours.matched.toLocaleString("en")} rows matched${same ? ", the same answer as DuckDB" : ", NOT DuckDB's answer"}`,
+    });
+    record({
+      name: `historical retrieval, ${shape}: CPU time`,
+      value: ours.cpuMs / 1000,
+      unit: "s",
+      baseline: { name: "DuckDB's ASOF JOIN", value: duck.cpuMs / 1000 },
+    });
+    record({
+      name: `historical retrieval, ${shape}: peak RSS`,
+      value: ours.peak / 2 ** 20,
+      unit: "MiB",
+      target: { max: 1024 },
+      note: `process at start ${(ours.before / 2 ** 20).toFixed(0)} MiB`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,6 +24,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { quick, record, size } from "./report.js";
 
 const root = join(import.meta.dirname, "..");
 const measuring = process.argv.indexOf("--measure");
@@ -55,10 +56,7 @@ const { driftReport, openWorkspace } = (await import(
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const MB = 1024 * 1024;
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const line = (label: string, value: string, base: string, ratio: string) =>
-  console.log(`${label.padEnd(46)} ${value.padStart(12)}   baseline ${base.padStart(12)}   ${ratio}`);
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
 /** Standard normal values from a fixed seed (xorshift32, Box-Muller: two values per draw). */
@@ -148,10 +146,10 @@ async function measure(fn: () => Promise<string | undefined>): Promise<Measured>
   return { ms, cpuMs, before, peak: peakRss, maxRssBefore, maxRssAfter: maxRss(), summary };
 }
 
-/** The child's side: builds the data set, measures one run, prints the figures as JSON. */
-async function child(m: Measure): Promise<void> {
+/** The child's side: builds the data set and measures one run. */
+async function measureOne(m: Measure): Promise<Measured> {
   const { reference, current } = dataSets(m.columns, m.rows);
-  const out = await measure(async () => {
+  return measure(async () => {
     if (m.run === "sort") {
       // Float64Array.prototype.sort on a copy of each column, one column at a time.
       for (const set of [reference, current]) for (const values of Object.values(set)) values.slice().sort();
@@ -161,16 +159,20 @@ async function child(m: Measure): Promise<void> {
     const c = r.columns[1];
     return `${r.driftedCount} of ${r.columnCount} columns drifted (${c.method} ${c.statistic.toFixed(3)} on a 0.2 σ shift), ${r.workers} workers`;
   });
-  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 if (measuring >= 0) {
-  await child(JSON.parse(process.argv[measuring + 1]) as Measure);
+  const out = await measureOne(JSON.parse(process.argv[measuring + 1]) as Measure);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
 }
 
-/** Measures in a process of its own. */
-function inChild(m: Measure): Measured {
+/**
+ * Measures in a process of its own — in quick mode in this one, as a quick run's figures are not
+ * measures and starting a process per run would be most of its time.
+ */
+async function inChild(m: Measure): Promise<Measured> {
+  if (quick) return measureOne(m);
   const r = spawnSync(
     process.execPath,
     ["--import", "tsx", "--expose-gc", import.meta.filename, "--measure", JSON.stringify(m)],
@@ -181,47 +183,49 @@ function inChild(m: Measure): Measured {
 }
 
 /** Sort, report in this thread and report on the pool, `rounds` times each, interleaved; medians printed. */
-function driftCase(columns: number, rows: number, rounds: number, limitMs: number, ratio?: number): void {
+async function driftCase(columns: number, rows: number, rounds: number, limitMs: number, ratio?: number) {
   const runs = { sort: [] as Measured[], thread: [] as Measured[], pool: [] as Measured[] };
   for (let round = 0; round < rounds; round++)
-    for (const run of ["sort", "pool", "thread"] as const) runs[run].push(inChild({ columns, rows, run }));
+    for (const run of ["sort", "pool", "thread"] as const) runs[run].push(await inChild({ columns, rows, run }));
   const ms = (run: keyof typeof runs) => median(runs[run].map((m) => m.ms));
   const above = (run: keyof typeof runs) => median(runs[run].map((m) => m.peak - m.before));
   const sort = ms("sort");
-  const target = `target < ${limitMs / 1000} s${ratio ? ` and ≤ ${ratio}× the sort` : ""}`;
-  const verdict = (t: number) => (t < limitMs && (ratio === undefined || t <= ratio * sort) ? "met" : "missed");
-  console.log(
-    `\ndrift report, ${columns.toLocaleString("en")} numeric columns × ${rows.toLocaleString("en")} rows on each side` +
-      ` (median of ${rounds}): ${runs.pool[0].summary}`,
-  );
-  line(`Float64Array.prototype.sort, ${(2 * columns).toLocaleString("en")} columns`, s(sort), "", "the floor");
-  for (const [label, run] of [
-    ["driftReport, default (worker pool)", "pool"],
-    ["driftReport, in this thread (workers: 0)", "thread"],
-  ] as const)
-    line(label, s(ms(run)), s(sort), `${(ms(run) / sort).toFixed(2)}× the sort; ${target}: ${verdict(ms(run))}`);
-  line("pool's speed-up over this thread", `${(ms("thread") / ms("pool")).toFixed(2)}×`, "", "");
-  const cpu = (run: keyof typeof runs) => s(median(runs[run].map((m) => m.cpuMs)));
-  line("CPU time: pool / this thread", `${cpu("pool")} / ${cpu("thread")}`, cpu("sort"), "(CPU time of the sort)");
+  const shape = `${columns.toLocaleString("en")} columns × ${rows.toLocaleString("en")} rows`;
+  console.log(`\ndrift report, ${shape} on each side (median of ${rounds}): ${runs.pool[0].summary}`);
+  const cpu = (run: keyof typeof runs) => median(runs[run].map((m) => m.cpuMs)) / 1000;
   const held = median(runs.sort.map((m) => m.before));
-  line("peak RSS above the data: pool", mb(above("pool")), mb(held), "(RSS with the data held)");
-  line("peak RSS above the data: this thread", mb(above("thread")), mb(held), "");
-  line("peak RSS above the data: sorting copies", mb(above("sort")), mb(held), "");
-  for (const run of ["pool", "thread"] as const)
-    line(
-      `maxRSS after the report: ${run}`,
-      mb(median(runs[run].map((m) => m.maxRssAfter))),
-      mb(median(runs[run].map((m) => m.maxRssBefore))),
-      "(before it)",
-    );
+  for (const [label, run] of [
+    ["default (worker pool)", "pool"],
+    ["in the calling thread (workers: 0)", "thread"],
+  ] as const) {
+    record({
+      name: `driftReport, ${shape}, ${label}: wall time`,
+      value: ms(run) / 1000,
+      unit: "s",
+      baseline: {
+        name: `Float64Array.prototype.sort of the ${(2 * columns).toLocaleString("en")} columns`,
+        value: sort / 1000,
+      },
+      target: { max: limitMs / 1000, ratioMax: ratio },
+      note: `CPU ${cpu(run).toFixed(2)} s against the sort's ${cpu("sort").toFixed(2)} s`,
+    });
+    record({
+      name: `driftReport, ${shape}, ${label}: peak RSS above the data`,
+      value: above(run) / MB,
+      unit: "MB",
+      baseline: { name: "sorting copies of the columns", value: above("sort") / MB },
+      note: `RSS with the data held ${mb(held)}; maxRSS ${mb(median(runs[run].map((m) => m.maxRssBefore)))} before, ${mb(median(runs[run].map((m) => m.maxRssAfter)))} after`,
+    });
+  }
 }
 
 /** monitor.observe into hourly windows against appending the same rows to an array. */
 async function ingestCase(): Promise<void> {
-  const N = 200_000;
+  const N = size(200_000, 10_000);
   const BATCH = 1_000;
+  const ROUNDS = size(3, 1);
   const PLANS = ["free", "pro", "team", "enterprise"];
-  const noise = normals(42)(new Float64Array(4 * (N + 20_000)), 0);
+  const noise = normals(42)(new Float64Array(4 * (N + size(20_000, 2_000))), 0);
   let k = 0;
   const row = (shift: number) => ({
     id: `r${k}`,
@@ -231,7 +235,7 @@ async function ingestCase(): Promise<void> {
     plan: PLANS[Math.abs(Math.round(noise[k++] * 2)) % 4],
     score: Math.abs(noise[k - 1]) % 1,
   });
-  const trainingRows = Array.from({ length: 20_000 }, () => row(0));
+  const trainingRows = Array.from({ length: size(20_000, 2_000) }, () => row(0));
   const rows = Array.from({ length: N }, () => row(0.3));
   const dir = mkdtempSync(join(tmpdir(), "mlcycle-monitoring-bench-"));
   const ws = await openWorkspace(dir);
@@ -263,7 +267,7 @@ async function ingestCase(): Promise<void> {
     return performance.now() - t;
   };
   const times = { array: [] as number[], writes: [] as number[], memory: [] as number[] };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     sink = [];
     times.array.push(await ingest((batch) => sink.push(...batch)));
     times.writes.push(
@@ -274,19 +278,30 @@ async function ingestCase(): Promise<void> {
     );
     times.memory.push(await ingest((batch) => inMemory.observe(batch, { at })));
   }
-  const perSecond = (t: number) => `${Math.round((N / t) * 1000).toLocaleString("en")} /s`;
   const array = median(times.array);
-  console.log(`\nmonitor.observe, ${N.toLocaleString("en")} rows of 5 columns in batches of ${BATCH} (median of 3)`);
+  console.log(
+    `\nmonitor.observe, ${N.toLocaleString("en")} rows of 5 columns in batches of ${BATCH} (median of ${ROUNDS})`,
+  );
   for (const [label, t] of [
-    ["observe, partials written every 1,000 rows", median(times.writes)],
-    ["observe, aggregated in memory", median(times.memory)],
+    ["partials written every 1,000 rows", median(times.writes)],
+    ["aggregated in memory", median(times.memory)],
   ] as const)
-    line(label, perSecond(t), perSecond(array), `${((array / t) * 100).toFixed(2)}% of appending to an array`);
+    record({
+      name: `monitor.observe, ${N.toLocaleString("en")} rows, ${label}`,
+      value: (N / t) * 1000,
+      unit: "/s",
+      baseline: { name: "appending the same rows to an array", value: (N / array) * 1000 },
+    });
   await ws.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
 console.log(`${availableParallelism()} cores (os.availableParallelism)`);
-driftCase(20, 1_000_000, 3, 3_000, 2);
-driftCase(1_000, 100_000, 1, 30_000);
+if (quick) {
+  await driftCase(20, 20_000, 1, 3_000, 2);
+  await driftCase(50, 5_000, 1, 30_000);
+} else {
+  await driftCase(20, 1_000_000, 3, 3_000, 2);
+  await driftCase(1_000, 100_000, 1, 30_000);
+}
 await ingestCase();

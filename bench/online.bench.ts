@@ -18,8 +18,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { createWorkspace, functionModel, openWorkspace, type Workspace, welchTTestFromSamples } from "../src/index.js";
+import { record, size } from "./report.js";
 
-const OUTCOMES = Number(process.env.OUTCOMES ?? 10_000_000);
+const OUTCOMES = Number(process.env.OUTCOMES ?? size(10_000_000, 20_000));
 const UNITS = Array.from({ length: 65_536 }, (_, i) => `user-${i.toString(36)}-${(i * 2654435761) >>> 0}`);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
@@ -91,27 +92,36 @@ async function routing(log: boolean): Promise<void> {
   const options = UNITS.map((unit) => ({ unit }));
   const mask = UNITS.length - 1;
   const [direct, viaRouter] = await alternate(
-    log ? 30 : 20,
-    log ? 5_000 : 25_000,
+    size(log ? 30 : 20, 4),
+    size(log ? 5_000 : 25_000, 500),
     { call: (i) => plain[i & 1].predict(rows), settle: () => Promise.all(plain.map((d) => d.flush())) },
     { call: (i) => routed.predict(rows, options[i & mask]), settle: () => routed.flushLogs() },
   );
-  const overhead = viaRouter - direct;
-  const ratio = direct / viaRouter;
-  console.log(
-    `predict, prediction log ${log ? "on " : "off"}   direct ${(direct / 1000).toFixed(2)} µs   routed ${(
-      viaRouter / 1000
-    ).toFixed(
-      2,
-    )} µs   overhead ${(overhead / 1000).toFixed(3)} µs/call (target ≤ 2)   throughput ${(ratio * 100).toFixed(1)}% of direct (target ≥ 95%)`,
-  );
+  const store = log ? "log on, SQLite" : "log off, memory";
+  record({
+    name: `routed predict, ${store}: overhead per call`,
+    value: (viaRouter - direct) / 1000,
+    unit: "µs",
+    target: { max: 2 },
+    note: `CPU time; routed ${(viaRouter / 1000).toFixed(2)} µs, direct ${(direct / 1000).toFixed(2)} µs per call`,
+  });
+  record({
+    name: `routed predict, ${store}: CPU time per call`,
+    value: viaRouter / 1000,
+    unit: "µs",
+    baseline: { name: "the two deployments called in turn, unrouted", value: direct / 1000 },
+    // Throughput routed / direct ≥ 95% is time per call ≤ 1/0.95 of the direct call's.
+    target: { ratioMax: 1 / 0.95 },
+    note: `throughput ${((direct / viaRouter) * 100).toFixed(1)}% of direct (target ≥ 95%)`,
+  });
   // Hash + pick alone.
-  const n = 2_000_000;
+  const n = size(2_000_000, 200_000);
   let sink = 0;
   const t = process.hrtime.bigint();
   for (let i = 0; i < n; i++) sink += routed.assign(UNITS[i & mask]).length;
   const ns = Number(process.hrtime.bigint() - t) / n;
-  console.log(`assign(unit): hash + pick              ${ns.toFixed(0)} ns/call${sink < 0 ? "" : ""}`);
+  if (sink < 0) console.log(sink); // keeps the loop's result alive
+  record({ name: `assign(unit): hash + pick, ${store}`, value: ns, unit: "ns" });
   await ws.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -149,13 +159,13 @@ async function analysis(): Promise<void> {
     const t1 = performance.now();
     const a = await ws.online.analyze("price-ab", { metric: "revenue", type: "mean", sequential: true });
     const analyzeMs = performance.now() - t1;
-    console.log(
-      `record ${OUTCOMES.toLocaleString("en")} outcomes: ${(recordMs / 1000).toFixed(2)} s (${(
-        (OUTCOMES / recordMs) * 1000
-      ).toFixed(0)} /s), heap retained ${(retained / 1e6).toFixed(1)} MB; analyze: ${analyzeMs.toFixed(1)} ms ` +
-        `(n = ${a.variants.map((v) => v.n).join(" + ")}, p = ${a.comparisons[0].pValue.toPrecision(3)})`,
-    );
-
+    const counts = `n = ${a.variants.map((v) => v.n).join(" + ")}, p = ${a.comparisons[0].pValue.toPrecision(3)}`;
+    record({
+      name: `record ${OUTCOMES.toLocaleString("en")} outcomes (SQLite aggregates)`,
+      value: recordMs / 1000,
+      unit: "s",
+      note: `${((OUTCOMES / recordMs) * 1000).toFixed(0)} /s, heap retained ${(retained / 1e6).toFixed(1)} MB`,
+    });
     // Baseline: the same test from the values held in memory (two passes over 10,000,000 numbers).
     seed = 12345;
     gc();
@@ -171,9 +181,13 @@ async function analysis(): Promise<void> {
     const r = welchTTestFromSamples(control, treatment);
     const rowsMs = performance.now() - t2;
     const held = process.memoryUsage().arrayBuffers - before.arrayBuffers;
-    console.log(
-      `baseline: values in memory           ${(rowsMs / 1000).toFixed(2)} s, ${(held / 1e6).toFixed(0)} MB held (p = ${r.pValue.toPrecision(3)})`,
-    );
+    record({
+      name: `analyze ${OUTCOMES.toLocaleString("en")} outcomes (Welch test from the aggregates)`,
+      value: analyzeMs,
+      unit: "ms",
+      baseline: { name: "the same test from the values held in memory", value: rowsMs },
+      note: `${counts}; the baseline holds ${(held / 1e6).toFixed(0)} MB (p = ${r.pValue.toPrecision(3)})`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

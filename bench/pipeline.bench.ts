@@ -30,11 +30,12 @@ import {
   step,
   type Workspace,
 } from "../src/index.js";
+import { record, size } from "./report.js";
 
-const CHAIN = Number(process.env.BENCH_CHAIN ?? 100);
-const ITEMS = Number(process.env.BENCH_ITEMS ?? 10_000);
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 15);
+const CHAIN = Number(process.env.BENCH_CHAIN ?? size(100, 10));
+const ITEMS = Number(process.env.BENCH_ITEMS ?? size(10_000, 200));
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? size(15, 3));
+const WARMUP = Number(process.env.BENCH_WARMUP ?? size(15, 3));
 
 const root = mkdtempSync(join(tmpdir(), "mlcycle-bench-pipeline-"));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -127,7 +128,6 @@ async function measure(
   };
 }
 
-const rows: string[][] = [];
 const modes: Array<[string, RunOptions]> = [
   ["full", {}],
   ["lean", { lineage: false, tracking: false }],
@@ -141,18 +141,14 @@ async function suite(kind: string, open: () => Promise<Workspace>, target: numbe
       const ws = await open();
       const m = await measure(ws, build(), direct, units, options);
       await ws.close();
-      rows.push([
-        kind,
-        name,
-        mode,
-        m.pipeline.toFixed(1),
-        m.direct.toFixed(3),
-        m.usPerUnit.toFixed(1),
-        `${Math.round(m.ratio).toLocaleString("en-US")}×`,
-        m.cpuUsPerUnit.toFixed(1),
-        `${m.usPerUnit <= target ? "≤" : ">"} ${target} µs`,
-      ]);
-      console.log(rows.at(-1)!.join("  |  "));
+      record({
+        name: `${kind}, ${name}, ${mode} records: overhead per ${name.startsWith("map") ? "item" : "step"}`,
+        value: m.usPerUnit,
+        unit: "µs",
+        baseline: { name: "the step functions called directly", value: (m.direct * 1000) / units },
+        target: { max: target },
+        note: `CPU ${m.cpuUsPerUnit.toFixed(1)} µs; pipeline ${m.pipeline.toFixed(1)} ms, direct ${m.direct.toFixed(3)} ms per run`,
+      });
     }
   }
 }
@@ -164,9 +160,6 @@ try {
       .map((x) => x.toFixed(1))
       .join(" ")} on ${os.cpus().length} cores`,
   );
-  console.log(
-    "workspace  |  workload  |  records  |  pipeline ms  |  direct ms  |  overhead µs/step  |  ratio  |  target",
-  );
   // Warm the JIT on the engine's code once for both suites, so the first one measured is not penalised.
   {
     const ws = await createWorkspace();
@@ -176,11 +169,6 @@ try {
   }
   await suite("memory", () => createWorkspace(), 30);
   await suite("sqlite", () => openWorkspace(join(root, `ws-${Math.random()}`)), 200);
-  console.log("\nsummary (full = lineage + tracking on, the default; lean = both off)");
-  for (const r of rows)
-    console.log(
-      `  ${r[0]!.padEnd(6)} ${r[1]!.padEnd(22)} ${r[2]!.padEnd(4)} ${r[5]!.padStart(8)} µs/step wall, ${r[7]!.padStart(8)} µs/step CPU  (pipeline ${r[3]} ms vs direct ${r[4]} ms, ${r[6]})  target ${r[8]}`,
-    );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

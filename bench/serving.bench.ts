@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { onnxFlavor } from "../src/adapters/onnx/index.js";
 import { createHttpHandler, serveHttp } from "../src/http/index.js";
 import { openWorkspace } from "../src/index.js";
+import { quick, record, size } from "./report.js";
 
 const fixtures = process.env.MLCYCLE_FIXTURES ?? join(import.meta.dirname, "..", "test", "fixtures", "reference");
 const expected = JSON.parse(readFileSync(join(fixtures, "models", "iris-logreg.expected.json"), "utf8")) as {
@@ -38,9 +39,6 @@ await ws.registry.setAlias("iris", "champion", 1, { actor: "bench" });
 const direct = await ws.registry.load("iris@champion", { validate: false });
 const deployment = await ws.serving.deploy("iris@champion", { pollIntervalMs: false });
 
-const line = (label: string, value: string, base: string, ratio: string) =>
-  console.log(`${label.padEnd(44)} ${value.padStart(14)}   baseline ${base.padStart(14)}   ${ratio}`);
-
 async function time(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();
   await fn();
@@ -48,9 +46,9 @@ async function time(fn: () => Promise<void>): Promise<number> {
 }
 
 // 1. In-process predict, one row per call, batching off.
-const N = 20_000;
+const N = size(20_000, 1_000);
 const one = (i: number) => [rows[i % rows.length]];
-for (let i = 0; i < 2_000; i++) {
+for (let i = 0; i < size(2_000, 200); i++) {
   await deployment.predict(one(i));
   await direct.predictor.predict(one(i));
 }
@@ -67,17 +65,18 @@ for (let round = 0; round < 3; round++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const dMs = median(samples.map((s) => s.deployed));
 const bMs = median(samples.map((s) => s.base));
-line(
-  `deployment.predict (1 row) x${N}`,
-  `${((N / dMs) * 1000).toFixed(0)} /s`,
-  `${((N / bMs) * 1000).toFixed(0)} /s`,
-  `${((bMs / dMs) * 100).toFixed(0)}% of direct (target ≥ 80%)`,
-);
+record({
+  name: "deployment.predict (1 row, batching off)",
+  value: (N / dMs) * 1000,
+  unit: "/s",
+  baseline: { name: "the model's predictor called directly", value: (N / bMs) * 1000 },
+  target: { ratioMin: 0.8 },
+});
 await deployment.flush();
 
 // 2. 64 concurrent callers, single rows, batching on vs off.
 const CALLERS = 64;
-const PER_CALLER = 300;
+const PER_CALLER = size(300, 20);
 async function concurrent(predict: (inputs: number[][]) => Promise<unknown>): Promise<number> {
   return time(async () => {
     await Promise.all(
@@ -97,12 +96,12 @@ await concurrent((x) => deployment.predict(x));
 const onMs = await concurrent((x) => batched.predict(x));
 const offMs = await concurrent((x) => deployment.predict(x));
 const calls = CALLERS * PER_CALLER;
-line(
-  `64 callers, batching on vs off x${calls}`,
-  `${((calls / onMs) * 1000).toFixed(0)} /s`,
-  `${((calls / offMs) * 1000).toFixed(0)} /s`,
-  `${(offMs / onMs).toFixed(2)}x the throughput`,
-);
+record({
+  name: `${CALLERS} concurrent single-row callers, micro-batching on`,
+  value: (calls / onMs) * 1000,
+  unit: "/s",
+  baseline: { name: "the same callers, batching off", value: (calls / offMs) * 1000 },
+});
 await batched.close();
 
 // 3. HTTP: serveHttp + handler against bare node:http calling the same predictor.
@@ -138,7 +137,7 @@ function cannon(url: string, headers: Record<string, string>): Promise<{ rps: nu
     "-c",
     "16",
     "-d",
-    "5",
+    String(size(5, 1)),
     "-m",
     "POST",
     "-b",
@@ -168,17 +167,32 @@ function cannon(url: string, headers: Record<string, string>): Promise<{ rps: nu
     });
   });
 }
-await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
-await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
+if (!quick) {
+  // Warm-up rounds.
+  await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
+  await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
+}
 const bareR = await cannon(`http://127.0.0.1:${barePort}/invocations`, {});
 const ours = await cannon(`${server.url}/invocations`, { authorization: `Bearer ${token}` });
-line(
-  "HTTP /invocations req/s (16 connections)",
-  `${ours.rps.toFixed(0)} /s`,
-  `${bareR.rps.toFixed(0)} /s`,
-  `${((ours.rps / bareR.rps) * 100).toFixed(0)}% of bare (target ≥ 70%)`,
-);
-line("HTTP latency p50 / p99", `${ours.p50} / ${ours.p99} ms`, `${bareR.p50} / ${bareR.p99} ms`, "");
+record({
+  name: "HTTP /invocations, 16 connections: requests",
+  value: ours.rps,
+  unit: "/s",
+  baseline: { name: "bare node:http calling the same predictor", value: bareR.rps },
+  target: { ratioMin: 0.7 },
+});
+record({
+  name: "HTTP /invocations, 16 connections: latency p50",
+  value: ours.p50,
+  unit: "ms",
+  baseline: { name: "bare node:http", value: bareR.p50 },
+});
+record({
+  name: "HTTP /invocations, 16 connections: latency p99",
+  value: ours.p99,
+  unit: "ms",
+  baseline: { name: "bare node:http", value: bareR.p99 },
+});
 
 await server.close();
 await new Promise<void>((r) => bare.close(() => r()));

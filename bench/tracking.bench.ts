@@ -16,11 +16,12 @@ import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createWorkspace, localArtifactStore, sqliteBackend } from "../src/index.js";
+import { record, size } from "./report.js";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 100);
+const RUNS = Number(process.env.BENCH_RUNS ?? size(100, 5));
 const METRICS = 10;
-const STEPS = Number(process.env.BENCH_STEPS ?? 1000);
-const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 10_000);
+const STEPS = Number(process.env.BENCH_STEPS ?? size(1000, 200));
+const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? size(10_000, 500));
 const POINTS = RUNS * METRICS * STEPS;
 
 const root = mkdtempSync(join(tmpdir(), "mlcycle-bench-tracking-"));
@@ -132,7 +133,7 @@ async function search(): Promise<void> {
     const apiCpu: number[] = [];
     const base: number[] = [];
     let matched = 0;
-    for (let i = 0; i < 25; i++) {
+    for (let i = 0; i < size(25, 5); i++) {
       const c = process.cpuUsage();
       let t = performance.now();
       const page = await ws.experiments.searchRuns({ filter, orderBy, maxResults });
@@ -146,12 +147,14 @@ async function search(): Promise<void> {
     }
     const p50 = pct(api, 0.5);
     const b50 = pct(base, 0.5);
-    console.log(
-      `  search ${fmt(SEARCH_RUNS)} runs, "${filter}" order by ${orderBy}, maxResults ${maxResults} (${matched} returned with params/tags/metrics):`,
-    );
-    console.log(
-      `    searchRuns p50 ${p50.toFixed(1)} ms wall, ${pct(apiCpu, 0.5).toFixed(1)} ms CPU (p90 ${pct(api, 0.9).toFixed(1)} ms) | raw SQL ids-only p50 ${b50.toFixed(1)} ms | ratio ${(p50 / b50).toFixed(2)}× | target p50 < 50 ms: ${p50 < 50 ? "met" : "NOT met"}`,
-    );
+    record({
+      name: `searchRuns of ${fmt(SEARCH_RUNS)} runs, maxResults ${maxResults}: p50`,
+      value: p50,
+      unit: "ms",
+      baseline: { name: "the same filter and order as one hand-written SQL query, ids only", value: b50 },
+      target: { max: 50 },
+      note: `"${filter}" order by ${orderBy}; ${matched} returned with params/tags/metrics; CPU p50 ${pct(apiCpu, 0.5).toFixed(1)} ms, wall p90 ${pct(api, 0.9).toFixed(1)} ms`,
+    });
   }
   await ws.close();
 }
@@ -167,19 +170,14 @@ try {
   const raw = ingestRaw();
   const api = await ingestApi();
   for (const what of ["wall", "cpu"] as const) {
-    const rawRate = POINTS / raw[what];
-    const apiRate = POINTS / api[what];
-    const label = what === "wall" ? "wall clock" : "CPU time";
-    console.log(`  ${label}:`);
-    console.log(
-      `    raw better-sqlite3 prepared insert, one transaction: ${fmt(rawRate)} points/s (${raw[what].toFixed(2)} s)`,
-    );
-    console.log(
-      `    run.logMetrics → SqlTrackingStore (batched):          ${fmt(apiRate)} points/s (${api[what].toFixed(2)} s)`,
-    );
-    console.log(
-      `    ratio raw/API ${(rawRate / apiRate).toFixed(2)}× (target ≤ 2×: ${rawRate / apiRate <= 2 ? "met" : "NOT met"})`,
-    );
+    record({
+      name: `ingest ${fmt(POINTS)} metric points, run.logMetrics (batched): ${what === "wall" ? "wall" : "CPU"} time`,
+      value: api[what],
+      unit: "s",
+      baseline: { name: "raw better-sqlite3 prepared insert, one transaction", value: raw[what] },
+      target: { ratioMax: 2 },
+      note: `${fmt(POINTS / api[what])} points/s against ${fmt(POINTS / raw[what])} points/s`,
+    });
   }
   await search();
 } finally {

@@ -227,9 +227,29 @@ function averagedScores(
 ): { precision: number; recall: number; fScore: number } {
   const p = checkPair(yTrue, yPred);
   const { labels, average } = setWiseLabels(p.yTrue, p.yPred, opts);
-  const zd = zeroDivisionValue(opts.zeroDivision);
+  return averageCounts(perLabelCounts(p.yTrue, p.yPred, labels), average, zeroDivisionValue(opts.zeroDivision), beta);
+}
+
+/** Per-class counts: true positives, predictions and true examples of each class. */
+export interface ClassCounts {
+  tp: number[];
+  predSum: number[];
+  trueSum: number[];
+}
+
+/**
+ * Precision, recall and F-beta from per-class counts, averaged as scikit-learn does: the arithmetic
+ * of {@link precisionRecallFscore}, for a caller that counted once for several averaging modes.
+ * `zd` is the value of a zero division (0 or 1).
+ */
+export function averageCounts(
+  counts: ClassCounts,
+  average: ClassificationAverage,
+  zd: number,
+  beta: number,
+): { precision: number; recall: number; fScore: number } {
   const beta2 = beta * beta;
-  let { tp, predSum, trueSum } = perLabelCounts(p.yTrue, p.yPred, labels);
+  let { tp, predSum, trueSum } = counts;
   if (average === "micro") {
     tp = [sum(tp)];
     predSum = [sum(predSum)];
@@ -289,7 +309,11 @@ export function fbetaScore(yTrue: ClassLabel[], yPred: ClassLabel[], beta: numbe
  * ```
  */
 export function matthewsCorrcoef(yTrue: ClassLabel[], yPred: ClassLabel[]): number {
-  const c = confusionMatrix(yTrue, yPred);
+  return matthewsFromMatrix(confusionMatrix(yTrue, yPred));
+}
+
+/** The Matthews correlation coefficient of a confusion matrix of counts (see {@link matthewsCorrcoef}). */
+export function matthewsFromMatrix(c: number[][]): number {
   const k = c.length;
   const tSum = c.map(sum);
   const pSum = c[0].map((_, j) => sum(c.map((row) => row[j])));

@@ -1,24 +1,8 @@
-import { invalid, isMlcycleError } from "../core/errors.js";
-import {
-  accuracyScore,
-  confusionMatrix,
-  matthewsCorrcoef,
-  type PrfOptions,
-  precisionRecallFscore,
-} from "./classification-metrics.js";
+import { invalid } from "../core/errors.js";
+import { classificationContext, classificationMetrics } from "./classification-evaluation.js";
 import { checkGate, type Gate, type GateResult } from "./gate.js";
-import {
-  checkLabelList,
-  checkLabels,
-  checkMatrix,
-  checkNumbers,
-  checkProbabilities,
-  checkSameLength,
-  type ClassLabel,
-  uniqueLabels,
-} from "./metric-input.js";
-import { brierScoreLoss, logLoss } from "./probability-metrics.js";
-import { averagePrecisionScore, rocAucScore } from "./ranking-metrics.js";
+import { checkNumbers, checkSameLength, checkLabels } from "./metric-input.js";
+import { put } from "./metric-notes.js";
 import {
   explainedVarianceScore,
   maxError,
@@ -85,141 +69,6 @@ export interface EvaluationResult {
 
 /** What {@link evaluate} returns when slices were asked for: `slices` is always present. */
 export type SlicedEvaluationResult = EvaluationResult & { slices: EvaluationSliceResult[] };
-
-interface ClassContext {
-  classes: ClassLabel[];
-  /** Present for two classes. */
-  positive?: ClassLabel;
-  /** Probability rows in `classes` order, when given. */
-  probabilities?: number[][];
-}
-
-function undefinedMetric(e: unknown): boolean {
-  return isMlcycleError(e, "VALIDATION") && e.issues.some((i) => i.code === "undefined_metric");
-}
-
-/** Sets `metrics[name]` unless the metric is undefined on this data, in which case a note says why. */
-function put(metrics: Record<string, number>, notes: string[], name: string, compute: () => number): void {
-  try {
-    const v = compute();
-    if (Number.isFinite(v)) metrics[name] = v;
-    else notes.push(`${name} left out: it is ${v} on this data`);
-  } catch (e) {
-    if (!undefinedMetric(e)) throw e;
-    notes.push(`${name} left out: ${(e as Error).message}`);
-  }
-}
-
-function classificationContext(opts: EvaluationOptions, yTrue: ClassLabel[], yPred: ClassLabel[]): ClassContext {
-  if (typeof yTrue[0] !== typeof yPred[0])
-    throw invalid(["yPred"], `holds ${typeof yPred[0]} labels but yTrue holds ${typeof yTrue[0]}`);
-  const classes = opts.labels !== undefined ? checkLabelList("labels", opts.labels) : uniqueLabels(yTrue, yPred);
-  if (opts.labels !== undefined) {
-    const known = new Set(classes);
-    for (const [what, arr] of [
-      ["yTrue", yTrue],
-      ["yPred", yPred],
-    ] as const) {
-      const i = arr.findIndex((v) => !known.has(v));
-      if (i >= 0) throw invalid([what, i], `${JSON.stringify(arr[i])} is not one of labels ${JSON.stringify(classes)}`);
-    }
-  }
-  const ctx: ClassContext = { classes };
-  if (classes.length <= 2) {
-    const pos = opts.positiveLabel ?? classes[classes.length - 1];
-    if (!classes.includes(pos))
-      throw invalid(["positiveLabel"], `${JSON.stringify(pos)} is not one of the classes ${JSON.stringify(classes)}`);
-    ctx.positive = pos;
-  } else if (opts.positiveLabel !== undefined) {
-    throw invalid(["positiveLabel"], `applies to binary classification; there are ${classes.length} classes`);
-  }
-  const probs = opts.probabilities;
-  if (probs === undefined) return ctx;
-  if (!Array.isArray(probs)) throw invalid(["probabilities"], "must be an array of numbers or of probability rows");
-  if (probs.length > 0 && !Array.isArray(probs[0])) {
-    if (classes.length < 2)
-      throw invalid(
-        ["labels"],
-        `the data holds only the class ${JSON.stringify(classes[0])}; pass both classes through labels to use probabilities`,
-      );
-    if (classes.length > 2)
-      throw invalid(
-        ["probabilities"],
-        `one probability per example fits two classes; there are ${classes.length}: give one row of ${classes.length} class probabilities per example`,
-        "invalid_shape",
-      );
-    const p = checkNumbers("probabilities", probs);
-    checkSameLength("yTrue", yTrue, "probabilities", p);
-    checkProbabilities("probabilities", p);
-    const posIdx = classes.indexOf(ctx.positive!);
-    ctx.probabilities = p.map((v) => (posIdx === 1 ? [1 - v, v] : [v, 1 - v]));
-  } else {
-    if (classes.length < 2)
-      throw invalid(["labels"], "probabilities need at least two classes; pass all classes through labels");
-    if (Array.isArray(probs[0]) && probs[0].length !== classes.length)
-      throw invalid(
-        ["probabilities", 0],
-        `has ${probs[0].length} columns but there are ${classes.length} classes ${JSON.stringify(classes)}; pass labels to name the columns`,
-        "invalid_shape",
-      );
-    ctx.probabilities = checkMatrix("probabilities", probs, {
-      rows: yTrue.length,
-      columns: classes.length,
-      probabilities: true,
-    });
-  }
-  return ctx;
-}
-
-function classificationMetrics(
-  yTrue: ClassLabel[],
-  yPred: ClassLabel[],
-  ctx: ClassContext,
-  probabilities: number[][] | undefined,
-  notes: string[],
-): { metrics: Record<string, number>; matrix: number[][] } {
-  const m: Record<string, number> = { example_count: yTrue.length };
-  const { classes, positive } = ctx;
-  const binary = positive !== undefined;
-  put(m, notes, "accuracy_score", () => accuracyScore(yTrue, yPred));
-  const main = binary
-    ? ({ average: "binary", posLabel: positive } as const)
-    : ({ average: "weighted", labels: classes } as const);
-  const prf = (suffix: string, o: PrfOptions) => {
-    const r = precisionRecallFscore(yTrue, yPred, o);
-    m[`precision_score${suffix}`] = r.precision;
-    m[`recall_score${suffix}`] = r.recall;
-    m[`f1_score${suffix}`] = r.fScore;
-  };
-  prf("", main);
-  for (const average of ["macro", "micro", "weighted"] as const) prf(`_${average}`, { average, labels: classes });
-  put(m, notes, "matthews_corrcoef", () => matthewsCorrcoef(yTrue, yPred));
-  const matrix = confusionMatrix(yTrue, yPred, { labels: classes });
-  if (binary) {
-    const p = classes.indexOf(positive);
-    const n = classes.length === 2 ? 1 - p : -1;
-    m.true_positives = matrix[p][p];
-    m.false_negatives = n >= 0 ? matrix[p][n] : 0;
-    m.false_positives = n >= 0 ? matrix[n][p] : 0;
-    m.true_negatives = n >= 0 ? matrix[n][n] : 0;
-  }
-  if (probabilities !== undefined) {
-    if (binary) {
-      const p = classes.indexOf(positive);
-      const yBin = yTrue.map((v) => (v === positive ? 1 : 0));
-      const score = probabilities.map((row) => row[p]);
-      put(m, notes, "log_loss", () => logLoss(yBin, score, { labels: [0, 1] }));
-      put(m, notes, "roc_auc", () => rocAucScore(yBin, score));
-      put(m, notes, "precision_recall_auc", () => averagePrecisionScore(yBin, score));
-      put(m, notes, "brier_score_loss", () => brierScoreLoss(yBin, score));
-    } else {
-      put(m, notes, "log_loss", () => logLoss(yTrue, probabilities, { labels: classes }));
-      put(m, notes, "roc_auc", () => rocAucScore(yTrue, probabilities, { labels: classes, average: "weighted" }));
-      put(m, notes, "roc_auc_macro", () => rocAucScore(yTrue, probabilities, { labels: classes, average: "macro" }));
-    }
-  }
-  return { metrics: m, matrix };
-}
 
 function regressionMetrics(yTrue: number[], yPred: number[], notes: string[]): Record<string, number> {
   const m: Record<string, number> = { example_count: yTrue.length };
@@ -293,15 +142,20 @@ export function evaluate(opts: EvaluationOptions): EvaluationResult {
     const yPred = checkLabels("yPred", opts.yPred);
     checkSameLength("yTrue", yTrue, "yPred", yPred);
     const ctx = classificationContext(opts, yTrue, yPred);
-    const { metrics, matrix } = classificationMetrics(yTrue, yPred, ctx, ctx.probabilities, notes);
+    const { trueIdx, predIdx, score, probabilities } = ctx;
+    const { metrics, matrix } = classificationMetrics({ yTrue, trueIdx, predIdx, score, probabilities }, ctx, notes);
     result = { task, count: yTrue.length, metrics, confusionMatrix: { labels: ctx.classes, matrix } };
     if (ctx.positive !== undefined) result.positiveLabel = ctx.positive;
     sliceMetrics = (idx, n) =>
       classificationMetrics(
-        pick(yTrue, idx),
-        pick(yPred, idx),
+        {
+          yTrue: pick(yTrue, idx),
+          trueIdx: Int32Array.from(idx, (i) => trueIdx[i]),
+          predIdx: Int32Array.from(idx, (i) => predIdx[i]),
+          score: score && pick(score, idx),
+          probabilities: probabilities && pick(probabilities, idx),
+        },
         ctx,
-        ctx.probabilities && pick(ctx.probabilities, idx),
         n,
       ).metrics;
   }

@@ -78,14 +78,38 @@ export function logLoss(yTrue: ClassLabel[], yPred: number[] | number[][], opts:
         `has 1 column (the positive class's probability) but there are ${classes.length} classes ${JSON.stringify(classes)}`,
         "invalid_shape",
       );
-    for (let i = 0; i < p.length; i++) {
-      // As scikit-learn: clip p, form the row [1 − p, p], renormalize it.
-      const c = clip(p[i], eps);
-      const s = 1 - c + c;
-      total -= Math.log((yIdx[i] === 1 ? c : 1 - c) / s);
-    }
+    total = binaryLogLossSum(yIdx, p, eps);
   }
   return opts.normalize === false ? total : total / t.length;
+}
+
+/**
+ * The summed log loss of one probability per example (of the positive class; `positive[i]` truthy
+ * for a positive example), as scikit-learn's one-column path: clip p, form the row [1 − p, p],
+ * renormalize it. Inputs are checked by the caller.
+ */
+export function binaryLogLossSum(
+  positive: ArrayLike<boolean | number>,
+  p: ArrayLike<number>,
+  eps: number = Number.EPSILON,
+): number {
+  let total = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = clip(p[i], eps);
+    const s = 1 - c + c;
+    total -= Math.log((positive[i] ? c : 1 - c) / s);
+  }
+  return total;
+}
+
+/** The Brier score of one probability per example of the positive class (`positive[i]` truthy). Inputs are checked by the caller. */
+export function binaryBrier(positive: ArrayLike<boolean | number>, p: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) {
+    const d = (positive[i] ? 1 : 0) - p[i];
+    s += d * d;
+  }
+  return s / p.length;
 }
 
 function clip(v: number, eps: number): number {
@@ -117,10 +141,7 @@ export function brierScoreLoss(yTrue: ClassLabel[], yProb: number[], opts: { pos
       throw invalid(["posLabel"], `is required for string labels ${JSON.stringify(classes)}`);
     pos = classes.every((c) => c === -1 || c === 0 || c === 1) ? 1 : classes[classes.length - 1];
   }
-  let s = 0;
-  for (let i = 0; i < t.length; i++) {
-    const d = (t[i] === pos ? 1 : 0) - p[i];
-    s += d * d;
-  }
-  return s / t.length;
+  const positive = new Uint8Array(t.length);
+  for (let i = 0; i < t.length; i++) positive[i] = t[i] === pos ? 1 : 0;
+  return binaryBrier(positive, p);
 }

@@ -30,12 +30,23 @@ export type RankingAverage = "macro" | "weighted" | "micro";
 
 /**
  * Counts of true and false positives at each distinct score, scores decreasing
- * (scikit-learn's `_binary_clf_curve`).
+ * (scikit-learn's `_binary_clf_curve`): the first `length` entries of each array.
  */
-function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) {
-  // Two native float64 sorts and a merge: several times faster than sorting indices with a comparator.
+export interface RankingCounts {
+  tps: Float64Array;
+  fps: Float64Array;
+  thresholds: Float64Array;
+  length: number;
+}
+
+/**
+ * The {@link RankingCounts} of scores whose positives are marked truthy in `positive` (booleans or
+ * 0/1): one pass to split them, two native float64 sorts and a merge — several times faster than
+ * sorting indices with a comparator.
+ */
+export function rankingCounts(positive: ArrayLike<boolean | number>, score: ArrayLike<number>): RankingCounts {
   let nPos = 0;
-  for (const p of positive) if (p) nPos++;
+  for (let i = 0; i < positive.length; i++) if (positive[i]) nPos++;
   const pos = new Float64Array(nPos);
   const neg = new Float64Array(score.length - nPos);
   let a = 0;
@@ -46,13 +57,14 @@ function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) 
   }
   pos.sort();
   neg.sort();
-  const tps: number[] = [];
-  const fps: number[] = [];
-  const thresholds: number[] = [];
+  const tps = new Float64Array(score.length);
+  const fps = new Float64Array(score.length);
+  const thresholds = new Float64Array(score.length);
   let i = pos.length - 1;
   let j = neg.length - 1;
   let tp = 0;
   let fp = 0;
+  let length = 0;
   while (i >= 0 || j >= 0) {
     const v = i < 0 ? neg[j] : j < 0 ? pos[i] : Math.max(pos[i], neg[j]);
     while (i >= 0 && pos[i] === v) {
@@ -63,11 +75,71 @@ function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) 
       fp++;
       j--;
     }
-    tps.push(tp);
-    fps.push(fp);
-    thresholds.push(v);
+    tps[length] = tp;
+    fps[length] = fp;
+    thresholds[length] = v;
+    length++;
   }
-  return { tps, fps, thresholds };
+  return { tps, fps, thresholds, length };
+}
+
+/** The counts as plain arrays, for the curves that return them. */
+function binaryClfCurve(positive: readonly boolean[], score: readonly number[]) {
+  const c = rankingCounts(positive, score);
+  return {
+    tps: Array.from(c.tps.subarray(0, c.length)),
+    fps: Array.from(c.fps.subarray(0, c.length)),
+    thresholds: Array.from(c.thresholds.subarray(0, c.length)),
+  };
+}
+
+/**
+ * Area under the ROC curve of the counts: the trapezoidal rule over the curve's corners (those
+ * `roc_curve(drop_intermediate=True)` keeps), walked in place — the same sums, in the same order,
+ * as building the curve first.
+ */
+export function rocAucOfCounts(c: RankingCounts): number {
+  const { tps, fps, length: m } = c;
+  const lastF = fps[m - 1];
+  const lastT = tps[m - 1];
+  let px = lastF <= 0 ? Number.NaN : 0 / lastF;
+  let py = lastT <= 0 ? Number.NaN : 0 / lastT;
+  let area = 0;
+  for (let i = 0; i < m; i++) {
+    // Keep the corners only: a point whose neighbours lie on one line with it adds nothing to the area.
+    if (
+      m > 2 &&
+      i > 0 &&
+      i < m - 1 &&
+      fps[i + 1] - 2 * fps[i] + fps[i - 1] === 0 &&
+      tps[i + 1] - 2 * tps[i] + tps[i - 1] === 0
+    )
+      continue;
+    const x = lastF <= 0 ? Number.NaN : fps[i] / lastF;
+    const y = lastT <= 0 ? Number.NaN : tps[i] / lastT;
+    area += ((x - px) * (y + py)) / 2;
+    px = x;
+    py = y;
+  }
+  return area;
+}
+
+/**
+ * Average precision of the counts, `Σ (Rₙ − Rₙ₋₁) Pₙ` over the precision-recall curve, walked in
+ * place from the highest recall down — the same sums, in the same order, as building the curve first.
+ */
+export function averagePrecisionOfCounts(c: RankingCounts): number {
+  const { tps, fps, length: m } = c;
+  const lastT = tps[m - 1];
+  // No positive example: scikit-learn sets recall to 1 at every threshold.
+  const recall = (j: number) => (lastT === 0 ? 1 : tps[j] / lastT);
+  let ap = 0;
+  for (let j = m - 1; j >= 0; j--) {
+    const t = tps[j];
+    const precision = t + fps[j] === 0 ? 0 : t / (t + fps[j]);
+    ap -= ((j >= 1 ? recall(j - 1) : 0) - recall(j)) * precision;
+  }
+  return ap;
 }
 
 /** scikit-learn's `_check_pos_label_consistency`: without `posLabel`, classes must be {0, 1} or {-1, 1}. */
@@ -88,12 +160,6 @@ function checkBinaryInputs(yTrue: unknown, yScore: unknown): { yTrue: ClassLabel
   const s = checkNumbers("yScore", yScore);
   checkSameLength("yTrue", t, "yScore", s);
   return { yTrue: t, yScore: s };
-}
-
-function trapezoid(x: readonly number[], y: readonly number[]): number {
-  let area = 0;
-  for (let i = 1; i < x.length; i++) area += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
-  return area;
 }
 
 function rocFromPositives(positive: boolean[], score: number[], dropIntermediate: boolean): RocCurve {
@@ -178,15 +244,11 @@ function binaryAuc(positive: boolean[], score: number[], what: string): number {
   const nPos = positive.filter(Boolean).length;
   if (nPos === 0 || nPos === positive.length)
     throw invalid(["yTrue"], `${what}: only one class is present, so ROC AUC is not defined`, "undefined_metric");
-  const roc = rocFromPositives(positive, score, true);
-  return trapezoid(roc.fpr, roc.tpr);
+  return rocAucOfCounts(rankingCounts(positive, score));
 }
 
 function binaryAp(positive: boolean[], score: number[]): number {
-  const { precision, recall } = prFromPositives(positive, score);
-  let ap = 0;
-  for (let i = 0; i < recall.length - 1; i++) ap -= (recall[i + 1] - recall[i]) * precision[i];
-  return ap;
+  return averagePrecisionOfCounts(rankingCounts(positive, score));
 }
 
 /** Options of {@link rocAucScore}. */

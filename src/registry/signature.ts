@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fromZodError, invalid } from "../core/errors.js";
 import type { SignatureRecord } from "../stores/registry-store.js";
+import { compileCheck } from "./compiled-check.js";
 
 /** A JSON Schema document (as `z.toJSONSchema` emits it). */
 export type JsonSchema = Record<string, unknown>;
@@ -55,7 +56,10 @@ export type Validator = (value: unknown) => unknown;
 
 /**
  * A validator from a zod schema, or from a stored JSON Schema (rebuilt with `z.fromJSONSchema`).
- * `what` names the value in error messages, e.g. `inputs of iris@3`.
+ * `what` names the value in error messages, e.g. `inputs of iris@3`. The schema is compiled once
+ * into a check of its shape ({@link compileCheck}): a value that passes it is returned as it is,
+ * without zod's copy; anything else — invalid, or outside what the check models — is parsed by zod,
+ * whose answer (its issues, or its parsed value) stands.
  */
 export function validatorFor(schema: SchemaLike, what: string): Validator {
   let zod: z.ZodType;
@@ -67,7 +71,10 @@ export function validatorFor(schema: SchemaLike, what: string): Validator {
       throw invalid(["signature"], `the stored JSON Schema of ${what} cannot be read: ${(error as Error).message}`);
     }
   }
+  // A batch the compiled check passes is passed on as it is; any other is zod's to answer.
+  const check = compileCheck(zod);
   return (value) => {
+    if (check?.(value)) return value;
     const r = zod.safeParse(value);
     if (!r.success) throw fromZodError(r.error, what);
     return r.data;

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { MlcycleError, notFound } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type {
@@ -10,6 +10,7 @@ import type {
   AliasRecord,
 } from "../registry-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
+import { SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
 import type { AliasEventRow, AliasRow, PolicyRow, Tables } from "./sql-registry-tables.js";
 
 const toAlias = (r: AliasRow): AliasRecord => ({
@@ -69,23 +70,28 @@ function parseNotice(payload: string): AliasMoveNotice | undefined {
 
 /**
  * The aliases of the Kysely registry store, their audit trail (`registry_alias_events`) and their
- * policies; `SqlRegistryStore` delegates to it.
+ * policies; `SqlRegistryStore` delegates to it. With the database's accelerator, an alias's reads and
+ * its move run the same queries as prepared statements (the move in the accelerator's group commit).
  */
 export class SqlAliasStore {
   private readonly db: Kysely<Tables>;
+  private readonly hot: SqlPipelineHotStatements;
 
   constructor(readonly database: SqlDatabase) {
     this.db = database.db as Kysely<Tables>;
+    this.hot = new SqlPipelineHotStatements(database);
+  }
+
+  private aliasQuery(db: Kysely<Tables>, modelId: string, alias: string) {
+    return db.selectFrom("registry_aliases").selectAll().where("model_id", "=", modelId).where("alias", "=", alias);
   }
 
   /** See `RegistryStore.getAlias`. */
   async getAlias(modelId: string, alias: string) {
-    const r = await this.db
-      .selectFrom("registry_aliases")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .where("alias", "=", alias)
-      .executeTakeFirst();
+    const h = this.hot.get("getAlias", () => this.aliasQuery(this.db, v("modelId"), v("alias")));
+    const r = h
+      ? (h.stmt.get(h.query.bind({ modelId, alias })) as AliasRow | undefined)
+      : await this.aliasQuery(this.db, modelId, alias).executeTakeFirst();
     return r ? toAlias(r) : undefined;
   }
 
@@ -102,6 +108,8 @@ export class SqlAliasStore {
 
   /** See `RegistryStore.moveAlias`. */
   async moveAlias(modelId: string, alias: string, move: AliasMoveInput): Promise<AliasEventRecord> {
+    const fast = this.database.accelerator;
+    if (fast && !fast.inTransaction) return fast.write(this.movePrepared(modelId, alias, move));
     return writeTransaction(this.database, async (trx) => {
       const db = trx as Kysely<Tables>;
       const model = await db.selectFrom("registry_models").select("id").where("id", "=", modelId).executeTakeFirst();
@@ -170,6 +178,87 @@ export class SqlAliasStore {
     });
   }
 
+  /**
+   * The move of {@link SqlAliasStore.moveAlias} as a synchronous work for the accelerator's group
+   * commit: the same statements, prepared once.
+   */
+  private movePrepared(modelId: string, alias: string, move: AliasMoveInput): () => AliasEventRecord {
+    const q = {
+      model: this.hot.get("move.model", () =>
+        this.db.selectFrom("registry_models").select("id").where("id", "=", v("modelId")),
+      )!,
+      current: this.hot.get("move.current", () => this.aliasQuery(this.db, v("modelId"), v("alias")))!,
+      remove: this.hot.get("move.delete", () =>
+        this.db.deleteFrom("registry_aliases").where("model_id", "=", v("modelId")).where("alias", "=", v("alias")),
+      )!,
+      update: this.hot.get("move.update", () =>
+        this.db
+          .updateTable("registry_aliases")
+          .set({ version: v("to") as never, updated_at: v("at") as never })
+          .where("model_id", "=", v("modelId"))
+          .where("alias", "=", v("alias")),
+      )!,
+      insert: this.hot.get("move.insert", () =>
+        this.db.insertInto("registry_aliases").values({
+          model_id: v("modelId"),
+          alias: v("alias"),
+          version: v("to") as never,
+          updated_at: v("at") as never,
+        }),
+      )!,
+      // The event's sequence number is taken by the insert itself: max + 1 of the model's events.
+      event: this.hot.get("move.event", () =>
+        this.db
+          .insertInto("registry_alias_events")
+          .columns(["seq", "id", "model_id", "alias", "action", "from_version", "to_version", "actor", "reason", "at"])
+          .expression((eb) =>
+            eb
+              .selectFrom("registry_alias_events")
+              .select([
+                sql<number>`coalesce(max(seq), 0) + 1`.as("seq"),
+                sql<string>`${v("id")}`.as("id"),
+                sql<string>`${v("modelId")}`.as("model_id"),
+                sql<string>`${v("alias")}`.as("alias"),
+                sql<string>`${v("action")}`.as("action"),
+                sql<number | null>`${v("from")}`.as("from_version"),
+                sql<number | null>`${v("to")}`.as("to_version"),
+                sql<string>`${v("actor")}`.as("actor"),
+                sql<string>`${v("reason")}`.as("reason"),
+                sql<number>`${v("at")}`.as("at"),
+              ])
+              .where("model_id", "=", v("modelId")),
+          ),
+      )!,
+    };
+    return () => {
+      const key = { modelId, alias, to: move.to ?? null, at: move.at };
+      if (!q.model.stmt.get(q.model.query.bind(key))) throw notFound("registered model", modelId);
+      const current = q.current.stmt.get(q.current.query.bind(key)) as AliasRow | undefined;
+      const from = current ? Number(current.version) : undefined;
+      if (move.expected !== undefined && (from ?? null) !== move.expected)
+        throw new MlcycleError(
+          "CONFLICT",
+          `alias '${alias}' moved meanwhile (expected ${move.expected ?? "absent"}, found ${from ?? "absent"})`,
+          { details: { alias, expected: move.expected, found: from ?? null } },
+        );
+      const change = move.to === undefined ? q.remove : current ? q.update : q.insert;
+      change.stmt.run(change.query.bind(key));
+      const row = {
+        id: newId(move.at),
+        modelId,
+        alias,
+        action: move.action,
+        from: from ?? null,
+        to: move.to ?? null,
+        actor: move.actor,
+        reason: move.reason,
+        at: move.at,
+      };
+      q.event.stmt.run(q.event.query.bind(row));
+      return toEvent({ ...row, seq: 0, model_id: modelId, from_version: row.from, to_version: row.to });
+    };
+  }
+
   /** See `RegistryStore.aliasEvents`. */
   async aliasEvents(modelId: string, alias?: string, limit = 1000) {
     let q = this.db.selectFrom("registry_alias_events").selectAll().where("model_id", "=", modelId);
@@ -200,12 +289,12 @@ export class SqlAliasStore {
 
   /** See `RegistryStore.getPolicy`. */
   async getPolicy(modelId: string, alias: string) {
-    const r = await this.db
-      .selectFrom("registry_policies")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .where("alias", "=", alias)
-      .executeTakeFirst();
+    const query = (m: string, a: string) =>
+      this.db.selectFrom("registry_policies").selectAll().where("model_id", "=", m).where("alias", "=", a);
+    const h = this.hot.get("getPolicy", () => query(v("modelId"), v("alias")));
+    const r = h
+      ? (h.stmt.get(h.query.bind({ modelId, alias })) as PolicyRow | undefined)
+      : await query(modelId, alias).executeTakeFirst();
     return r ? toPolicy(r) : undefined;
   }
 

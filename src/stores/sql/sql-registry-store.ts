@@ -20,9 +20,10 @@ import {
 } from "../registry-store.js";
 import type { LineageNode } from "../lineage-store.js";
 import { SqlAliasStore } from "./sql-alias-store.js";
+import { SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
 import type { SqlLineageStore } from "./sql-lineage-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-import type { EvaluationRow, ModelRow, Tables, VersionRow } from "./sql-registry-tables.js";
+import type { EvaluationRow, ModelRow, TagRow, Tables, VersionRow } from "./sql-registry-tables.js";
 import { SqlVersionWriter } from "./sql-version-writer.js";
 
 const toVersion = (r: VersionRow): ModelVersionRecord => {
@@ -49,6 +50,15 @@ const toVersion = (r: VersionRow): ModelVersionRecord => {
   if (r.deleted_at !== null && r.deleted_at !== undefined) v.deletedAt = Number(r.deleted_at);
   return v;
 };
+
+const toModel = (r: ModelRow, tags: Record<string, string>): RegisteredModelRecord => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  tags,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
 
 const toEvaluation = (r: EvaluationRow): EvaluationRecord => {
   const e: EvaluationRecord = {
@@ -89,6 +99,8 @@ export class SqlRegistryStore implements RegistryStore {
   private readonly db: Kysely<Tables>;
   private readonly aliases: SqlAliasStore;
   private readonly versions: SqlVersionWriter;
+  /** With the database's accelerator: the reads of a model and a version by key, prepared once. */
+  private readonly hot: SqlPipelineHotStatements;
 
   /** Present when the store was built with a lineage store (see {@link RegistryStore.createVersionWithLineage}). */
   readonly createVersionWithLineage?: (
@@ -103,6 +115,7 @@ export class SqlRegistryStore implements RegistryStore {
     this.db = database.db as Kysely<Tables>;
     this.aliases = new SqlAliasStore(database);
     this.versions = new SqlVersionWriter(database);
+    this.hot = new SqlPipelineHotStatements(database);
     const { lineage } = options;
     if (lineage)
       this.createVersionWithLineage = (input, build) => this.versions.createWithLineage(lineage, input, build);
@@ -153,6 +166,19 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async getModel(name: string) {
+    const byName = this.hot.get("getModel", () =>
+      this.db.selectFrom("registry_models").selectAll().where("name", "=", v("name")),
+    );
+    const tagsOf = this.hot.get("getModel.tags", () =>
+      this.db.selectFrom("registry_model_tags").selectAll().where("model_id", "=", v("id")),
+    );
+    if (byName && tagsOf) {
+      const r = byName.stmt.get(byName.query.bind({ name })) as ModelRow | undefined;
+      if (!r) return undefined;
+      const tags: Record<string, string> = {};
+      for (const t of tagsOf.stmt.all(tagsOf.query.bind({ id: r.id })) as TagRow[]) tags[t.key] = t.value;
+      return toModel(r, tags);
+    }
     const r = await this.db.selectFrom("registry_models").selectAll().where("name", "=", name).executeTakeFirst();
     return r ? (await this.withTags([r]))[0] : undefined;
   }
@@ -234,12 +260,12 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async getVersion(modelId: string, version: number) {
-    const r = await this.db
-      .selectFrom("registry_versions")
-      .selectAll()
-      .where("model_id", "=", modelId)
-      .where("version", "=", version)
-      .executeTakeFirst();
+    const query = (m: string, n: number) =>
+      this.db.selectFrom("registry_versions").selectAll().where("model_id", "=", m).where("version", "=", n);
+    const h = this.hot.get("getVersion", () => query(v("modelId"), v("version") as never));
+    const r = h
+      ? (h.stmt.get(h.query.bind({ modelId, version })) as VersionRow | undefined)
+      : await query(modelId, version).executeTakeFirst();
     return r ? toVersion(r) : undefined;
   }
 
@@ -388,13 +414,6 @@ export class SqlRegistryStore implements RegistryStore {
         .execute();
       for (const t of tagRows) tags.get(t.model_id)![t.key] = t.value;
     }
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      description: r.description,
-      tags: tags.get(r.id)!,
-      createdAt: Number(r.created_at),
-      updatedAt: Number(r.updated_at),
-    }));
+    return rows.map((r) => toModel(r, tags.get(r.id)!));
   }
 }
