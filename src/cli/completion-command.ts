@@ -31,6 +31,8 @@ function commandTree(program: Command): CommandEntry[] {
           [c.name(), ...c.aliases()].map((word) => ({ word, name: c.name(), description: c.description() })),
         ),
         ...(path === "" ? [{ word: "help", name: "help", description: "display help for a command" }] : []),
+        // A first argument with choices (`completion bash|zsh`) completes like a subcommand that leads nowhere.
+        ...(cmd.registeredArguments[0]?.argChoices ?? []).map((word) => ({ word, name: "", description: word })),
       ],
       options: [...(path === "" ? globals : [...cmd.options.filter((o) => !o.hidden), ...globals]), HELP],
     });
@@ -55,7 +57,7 @@ function walkArms(tree: CommandEntry[]): string[] {
   );
   if (valued.length) arms.push(`      ${valued.join("|")}) skip=1 ;;`);
   for (const c of tree)
-    for (const s of c.subcommands)
+    for (const s of c.subcommands.filter((s) => s.name !== ""))
       arms.push(
         `      ${pattern(c.path, s.word)}) cmdpath=${quote(c.path === "" ? s.name : `${c.path} ${s.name}`)} ;;`,
       );

@@ -69,7 +69,9 @@ export async function findNode(ws: Workspace, ref: string): Promise<LineageNode>
 
 /** A node on one line: its type and name, and the id it is found by. */
 function label(n: LineageNode, color: Colors): string {
-  const extra = [n.digest ? `sha256 ${n.digest.slice(0, 12)}` : undefined, n.externalId ?? n.id].filter(Boolean);
+  // Digests inside external ids (dataset:<sha256>) cut as the digest is.
+  const id = (n.externalId ?? n.id).replace(/[0-9a-f]{32,}/g, (h) => `${h.slice(0, 12)}…`);
+  const extra = [n.digest ? `sha256 ${n.digest.slice(0, 12)}` : undefined, id].filter(Boolean);
   return `${color.dim(n.type)} ${color.bold(n.name)} ${color.dim(`(${extra.join(", ")})`)}`;
 }
 
@@ -104,7 +106,13 @@ export function lineageLines(g: LineageGraph, way: "upstream" | "downstream", co
     color,
   );
   if (g.nodes.length === 1)
-    lines.push(color.dim(`(nothing ${way}${way === "upstream" ? ": nothing was recorded as its source" : ""})`));
+    lines.push(
+      color.dim(
+        g.root.kind === "context"
+          ? `(nothing ${way} without contexts: add --contexts --hops 1 to list what this ${g.root.type} groups)`
+          : `(nothing ${way})`,
+      ),
+    );
   return lines;
 }
 

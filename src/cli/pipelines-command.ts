@@ -344,8 +344,9 @@ export function addPipelinesCommands(program: Command, io: CliOutput): void {
     .action(async (runId: string, steps: string[], options: ReadOptions) => {
       const explanations = await withWorkspace(options.workspace, async (ws) => {
         const detail = await ws.pipelines.get(runId);
-        const names = steps.length ? steps : sortSteps(detail.steps, []).map((s) => s.step);
-        const known = new Set(detail.steps.map((s) => s.step));
+        const ordered = sortSteps(detail.steps, []).map((s) => s.step);
+        const names = steps.length ? steps : ordered;
+        const known = new Set(ordered);
         for (const s of names)
           if (!known.has(s))
             throw new MlcycleError(

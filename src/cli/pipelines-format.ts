@@ -12,11 +12,19 @@ export interface PipelineRunDetail {
   steps: StepRunRecord[];
 }
 
-/** `3 succeeded, 1 cached`: how many steps ended in each state. */
+const STEP_STATES = ["succeeded", "cached", "failed", "timed_out", "cancelled", "skipped", "running", "queued"];
+
+/** `2 succeeded, 1 cached`: how many steps ended in each state, in a fixed order of states. */
 export function stepCounts(steps: readonly StepRunRecord[]): string {
   const counts = new Map<string, number>();
   for (const s of steps) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-  return [...counts].map(([status, n]) => `${n} ${status}`).join(", ") || "no steps";
+  const rank = (status: string) => (STEP_STATES.includes(status) ? STEP_STATES.indexOf(status) : STEP_STATES.length);
+  return (
+    [...counts]
+      .sort(([a], [b]) => rank(a) - rank(b))
+      .map(([status, n]) => `${n} ${status}`)
+      .join(", ") || "no steps"
+  );
 }
 
 /** `mlcycle pipelines runs`: one line per run. */
@@ -146,15 +154,10 @@ export function graphLines(
     const after = g.edges.filter((e) => e.to === n.name && e.kind === "control").map((e) => e.from);
     if (after.length) parts.push(`after ${[...new Set(after)].join(", ")}`);
     if (n.conditional) parts.push(color.dim("(conditional)"));
-    if (run) {
-      const r = records.get(name);
-      parts.push(
-        r
-          ? `: ${statusText(r.status, color)}${stepFacts(r, color) ? ` (${stepFacts(r, color)})` : ""}`
-          : `: ${color.dim("not started")}`,
-      );
-    }
-    return parts.join(" ");
+    if (!run) return parts.join(" ");
+    const r = records.get(name);
+    const facts = r ? stepFacts(r, color) : "";
+    return `${parts.join(" ")}: ${r ? statusText(r.status, color) : color.dim("not started")}${facts ? ` (${facts})` : ""}`;
   };
   const head = run
     ? `pipeline ${g.pipeline}@${shortVersion(g.version)}, run ${run.run.id}: ${statusText(run.run.status, color)}` +
@@ -176,6 +179,7 @@ export function stepsOnlyLines(d: PipelineRunDetail, color: Colors): string[] {
 
 const short = (v: unknown) => {
   const text = typeof v === "string" ? v : JSON.stringify(v);
+  if (text !== undefined && /^[0-9a-f]{32,}$/.test(text)) return `${text.slice(0, 12)}…`;
   return text === undefined ? "-" : text.length > 40 ? `${text.slice(0, 39)}…` : text;
 };
 

@@ -1,7 +1,7 @@
 // Runs the `mlcycle` binary in a child process: the built one (dist/cli.js, what `npx mlcycle` runs)
 // when it is newer than every source file, else the same program from the sources through tsx, so
 // that a test never sees a stale build. MLCYCLE_CLI_FROM=dist or =src chooses.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -116,4 +116,53 @@ export async function startServe(
     }
     await sleep(25);
   }
+}
+
+/** A table printed by the CLI split into cells: lines (trailing blank ones dropped), cells split on two or more spaces. */
+export function cells(stdout: string): string[][] {
+  return stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.trim().split(/ {2,}/));
+}
+
+/** Runs `mlcycle ...args --json` and parses what it printed (the run must succeed). */
+export async function runJson<T = unknown>(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<T> {
+  const r = await runCli([...args, "--json"], options);
+  if (r.code !== 0) throw new Error(`mlcycle ${args.join(" ")} --json exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Whether `script` (util-linux) is here to run the CLI on a pseudo-terminal. */
+export const hasScript = (() => {
+  try {
+    return spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
+  } catch {
+    return false;
+  }
+})();
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Runs `mlcycle ...args` on a pseudo-terminal (`script`), as a person at a terminal would: stdout
+ * and stderr are that terminal, 120 columns wide. Resolves with everything it showed (both streams,
+ * line ends as the terminal got them) and the exit code.
+ */
+export function runInTerminal(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<{ code: number | null; output: string }> {
+  const line = ["stty cols 120 rows 40;", ...[process.execPath, ...command, ...args].map(shellQuote)].join(" ");
+  const child = spawn("script", ["-qec", line, "/dev/null"], {
+    cwd: options.cwd,
+    env: { ...environment(options.env ?? {}), TERM: "xterm-256color" },
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
 }
