@@ -112,13 +112,14 @@ export function pipelineRunLines(d: PipelineRunDetail, order: readonly string[],
   return lines;
 }
 
-/** Step records in the order of the definition's nodes when known, else by start time. */
+/** Step records in the order of the definition's nodes when known, else by start time (then end time). */
 export function sortSteps(steps: readonly StepRunRecord[], order: readonly string[]): StepRunRecord[] {
   const rank = new Map(order.map((n, i) => [n, i]));
   return [...steps].sort(
     (a, b) =>
       (rank.get(a.step) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.step) ?? Number.MAX_SAFE_INTEGER) ||
       (a.startedAt ?? Number.MAX_SAFE_INTEGER) - (b.startedAt ?? Number.MAX_SAFE_INTEGER) ||
+      (a.finishedAt ?? Number.MAX_SAFE_INTEGER) - (b.finishedAt ?? Number.MAX_SAFE_INTEGER) ||
       (a.step < b.step ? -1 : 1),
   );
 }
@@ -194,7 +195,7 @@ export function explanationLines(explanations: readonly CacheExplanation[], colo
     if (e.key) lines.push(`  key       ${e.key.slice(0, 16)}…`);
     if (e.previous)
       lines.push(
-        `  ${e.hit ? "reused" : "closest"}   run ${e.previous.runId}, stored ${formatTime(e.previous.createdAt)}` +
+        `  ${(e.hit ? "reused" : "closest").padEnd(10)}run ${e.previous.runId}, stored ${formatTime(e.previous.createdAt)}` +
           (e.previous.expiresAt !== undefined ? `, expires ${formatTime(e.previous.expiresAt)}` : ""),
       );
     if (e.differences.length)
