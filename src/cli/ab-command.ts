@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { formatAnalysis, type OnlineExperimentRecord, type Workspace } from "../index.js";
 import type { CliOutput } from "./cli-errors.js";
 import { openCliWorkspace, workspaceDir } from "./cli-workspace.js";
-import { textTable } from "./text-table.js";
+import { renderTable } from "./cli-table.js";
 
 /** Options every `mlcycle ab …` command takes. */
 interface ReadOptions {
@@ -88,7 +88,7 @@ export function addAbCommands(program: Command, io: CliOutput): void {
       );
       if (options.json) return io.out(JSON.stringify(list));
       if (list.length === 0) return io.out("no online experiments");
-      for (const line of textTable(
+      for (const line of renderTable(
         [
           { heading: "NAME" },
           { heading: "KIND" },
@@ -117,7 +117,7 @@ export function addAbCommands(program: Command, io: CliOutput): void {
         `${experiment.name}: ${experiment.kind} on ${experiment.deployment}, ${experiment.status} (revision ${experiment.revision})`,
       );
       io.out("");
-      for (const line of textTable(
+      for (const line of renderTable(
         [{ heading: "VARIANT" }, { heading: "MODEL" }, { heading: "WEIGHT", right: true }],
         experiment.variants.map((v) => [v.name, v.ref, String(v.weight)]),
       ))
@@ -128,7 +128,7 @@ export function addAbCommands(program: Command, io: CliOutput): void {
       }
       io.out("");
       if (history.length === 0) return io.out("no audit records");
-      for (const line of textTable(
+      for (const line of renderTable(
         [
           { heading: "#", right: true },
           { heading: "AT" },

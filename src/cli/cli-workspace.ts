@@ -58,3 +58,35 @@ export async function loadUserModule(path: string, ws: Workspace): Promise<void>
     );
   await register(ws);
 }
+
+/** How {@link withWorkspace} opens the workspace. */
+export interface WithWorkspaceOptions {
+  /** Refuse a folder that holds no workspace yet (default true: commands that read). */
+  mustExist?: boolean;
+  /** What the `NOT_FOUND` error of a missing workspace suggests. */
+  hint?: string;
+  /** A user module to hand the workspace to first (`--module`). */
+  module?: string;
+}
+
+/**
+ * Runs `use` on the workspace of `--workspace` (else `MLCYCLE_WORKSPACE`, else `./.mlcycle`) and closes
+ * it after, whatever `use` did.
+ */
+export async function withWorkspace<T>(
+  workspace: string | undefined,
+  use: (ws: Workspace, dir: string) => Promise<T>,
+  options: WithWorkspaceOptions = {},
+): Promise<T> {
+  const dir = workspaceDir(workspace);
+  const ws = await openCliWorkspace(dir, {
+    mustExist: options.mustExist ?? true,
+    hint: options.hint ?? "point --workspace or MLCYCLE_WORKSPACE at a workspace folder (one openWorkspace() wrote)",
+  });
+  try {
+    if (options.module !== undefined) await loadUserModule(options.module, ws);
+    return await use(ws, dir);
+  } finally {
+    await ws.close();
+  }
+}

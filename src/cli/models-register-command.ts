@@ -66,9 +66,8 @@ async function register(ws: Workspace, name: string, options: RegisterCommandOpt
   });
 }
 
-/** Adds `mlcycle models register NAME`. */
-export function addModelsCommands(program: Command, io: CliOutput): void {
-  const models = program.command("models").description("the model registry");
+/** Adds `mlcycle models register NAME` to the `models` command. */
+export function addRegisterCommand(models: Command, io: CliOutput): void {
   models
     .command("register")
     .description("register a model file (an ONNX export, or a json-flavor model's toJSON() output) as a new version")

@@ -8,36 +8,8 @@ import type {
   MonitorSummary,
   WindowReport,
 } from "../index.js";
-import { textTable } from "./text-table.js";
-
-/** A time in ms as `2025-03-01 07:00:00Z` (UTC, to the second). */
-export function formatTime(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return "-";
-  return new Date(ms)
-    .toISOString()
-    .replace("T", " ")
-    .replace(/\.\d{3}Z$/, "Z");
-}
-
-/** A duration in ms in the largest unit that divides it: `1h`, `15m`, `30s`, `250ms`. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1_000],
-  ] as const)
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
-
-/** A figure as a person reads it: integers whole, other numbers to four significant digits. */
-export function formatNumber(x: number | undefined): string {
-  if (x === undefined) return "-";
-  if (!Number.isFinite(x)) return String(x);
-  if (Number.isInteger(x)) return String(x);
-  return String(Number(x.toPrecision(4)));
-}
+import { formatDuration, formatNumber, formatTime } from "./cli-format.js";
+import { renderTable } from "./cli-table.js";
 
 const modelRef = (m: MonitorModelRef | undefined) => (m ? `${m.model}@${m.version}` : "-");
 
@@ -54,7 +26,7 @@ function span(window: MonitorSummary["window"], w: { window: number; start: numb
 
 /** `mlcycle monitors list`: one line per monitor. */
 export function monitorsTable(monitors: readonly MonitorSummary[]): string[] {
-  return textTable(
+  return renderTable(
     [
       { heading: "NAME" },
       { heading: "WATCHES" },
@@ -76,7 +48,7 @@ export function monitorsTable(monitors: readonly MonitorSummary[]): string[] {
 
 /** `mlcycle monitors alerts`: one line per alert, newest first. */
 export function alertsTable(alerts: readonly AlertRecord[]): string[] {
-  return textTable(
+  return renderTable(
     [
       { heading: "ID" },
       { heading: "MONITOR" },
@@ -146,7 +118,7 @@ function latestWindowLines(status: MonitorStatus): string[] {
   const columns = [...driftRows(report.drift?.columns), ...driftRows(report.predictionDrift?.columns)];
   if (columns.length > 0)
     lines.push(
-      ...textTable(
+      ...renderTable(
         [
           { heading: "COLUMN" },
           { heading: "ROLE" },
@@ -198,7 +170,7 @@ export function statusLines(status: MonitorStatus): string[] {
   const lines = [
     `monitor ${status.name}: watches ${status.deployment !== undefined ? `deployment ${status.deployment}` : "rows given to observe"}, windows ${windowLabel(status.window)}` +
       ("ms" in status.window ? ` (closed ${formatDuration(c.graceMs)} after they end)` : ""),
-    ...textTable(
+    ...renderTable(
       [{ heading: "" }, { heading: "" }],
       [
         ["features", names("feature")],
@@ -215,7 +187,7 @@ export function statusLines(status: MonitorStatus): string[] {
       .map((l) => `  ${l}`),
     "",
     "rules",
-    ...textTable(
+    ...renderTable(
       [
         { heading: "NAME" },
         { heading: "CONDITION" },
@@ -237,7 +209,7 @@ export function statusLines(status: MonitorStatus): string[] {
   if (status.references.length === 0) lines.push("  none: set one with monitor.setReference(source, { model })");
   else
     lines.push(
-      ...textTable(
+      ...renderTable(
         [
           { heading: "VERSION", right: true },
           { heading: "MODEL" },

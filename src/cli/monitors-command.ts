@@ -3,7 +3,7 @@ import { isMlcycleError, MlcycleError, type MonitorSummary, type Workspace } fro
 import type { CliOutput } from "./cli-errors.js";
 import { openCliWorkspace, workspaceDir } from "./cli-workspace.js";
 import { alertsTable, monitorsTable, statusLines } from "./monitor-format.js";
-import { intOption } from "./serve-command.js";
+import { intOption } from "./cli-options.js";
 
 /** Options every `mlcycle monitors …` command takes. */
 interface ReadOptions {

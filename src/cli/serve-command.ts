@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { createHttpHandler, type HttpAuth, serveHttp } from "../http/index.js";
 import { type CliOutput, UsageError } from "./cli-errors.js";
+import { intOption } from "./cli-options.js";
 import { loadUserModule, openCliWorkspace, workspaceDir } from "./cli-workspace.js";
 
 /** Options of `mlcycle serve`, as commander gives them. */
@@ -15,16 +16,6 @@ interface ServeOptions {
   pollInterval?: number;
   drainTimeout: number;
   metrics?: boolean;
-}
-
-/** Parses an integer option within bounds (a usage error otherwise). */
-export function intOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
-    return n;
-  };
 }
 
 /** Resolves once SIGINT or SIGTERM arrives (the listeners are removed then: a second Ctrl-C ends at once). */

@@ -177,6 +177,21 @@ export class Pipelines<E extends PipelineEvents = PipelineEvents> {
   }
 
   /**
+   * The definitions this workspace knows — those registered with {@link register} and those it ran —
+   * in the order they were first registered: what `resume(runId)` finds a run's definition in, and
+   * what tools that inspect a workspace (the CLI's `pipelines graph`) read the graphs from.
+   *
+   * @example
+   * ```ts
+   * for (const p of ws.pipelines.definitions()) console.log(p.graph().toString());
+   * ```
+   */
+  definitions(): AnyPipeline[] {
+    this.open();
+    return this.engine.registered();
+  }
+
+  /**
    * Attaches the workspace's executor so that tasks delivered to this process run here. Runs do
    * this on their own; a worker process of a distributed executor, which starts no runs, calls it
    * once after registering its pipelines.
