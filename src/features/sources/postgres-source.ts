@@ -1,11 +1,6 @@
 import { MlcycleError } from "../../core/errors.js";
 import type { SourceColumnKind, EngineTable, SourceColumn } from "../../stores/offline-engine.js";
-import {
-  FeatureSource,
-  type SourceContext,
-  type SourceReadOptions,
-  type SourceSpec,
-} from "./feature-source.js";
+import { FeatureSource, type SourceContext, type SourceReadOptions, type SourceSpec } from "./feature-source.js";
 import { checkQuery, type SqlSourceOptions } from "./sql-source.js";
 
 /** A query result as node-postgres gives it: rows, and the columns with their type OIDs. */
