@@ -26,7 +26,8 @@ const pages = [
     .sort()
     .map((f) => `docs/${f}`),
 ];
-const RUN_TIMEOUT_MS = 60_000;
+// For all pages together: pages that run against a server (PostgreSQL migrations, Redis) take seconds each on a loaded machine.
+const RUN_TIMEOUT_MS = 120_000;
 /** Pages whose programs need a server of the test setup (test/services.ts): [name, URL]. */
 const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
