@@ -17,7 +17,7 @@ import { POSTGRES_URL, uniqueName } from "../../services.js";
  * `drop()` and at `end()`.
  */
 export function testSchemas(prefix: string, url = POSTGRES_URL) {
-  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
   const handed: string[] = [];
   const opened: Array<{ close(): Promise<void> }> = [];
   const next = () => {
