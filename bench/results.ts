@@ -105,7 +105,12 @@ export function readResults(dir: string): Results | undefined {
 
 /** Writes `results.json` and `RESULTS.md` into `dir`. */
 export function writeResults(dir: string, results: Results): void {
-  writeFileSync(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  // Arrays of numbers (load averages) on one line, as the repository's formatter writes them.
+  const text = JSON.stringify(results, null, 2).replace(
+    /\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g,
+    (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`,
+  );
+  writeFileSync(join(dir, "results.json"), `${text}\n`);
   writeFileSync(join(dir, "RESULTS.md"), renderMarkdown(results));
 }
 
