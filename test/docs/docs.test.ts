@@ -35,6 +35,7 @@ const pageServices: Record<string, [string, string]> = {
   "docs/redis.md": ["Redis", REDIS_URL],
   "docs/bullmq.md": ["Redis", REDIS_URL],
   "docs/postgres.md": ["PostgreSQL", POSTGRES_URL],
+  "docs/scaling-out.md": ["PostgreSQL", POSTGRES_URL],
 };
 /** Pages that run: all but those whose server does not answer (skipped with a one-line reason). */
 const runnable = new Set(pages);
