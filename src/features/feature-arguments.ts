@@ -90,6 +90,11 @@ export const historicalOptionsSchema = z.strictObject({
   signal: signalSchema.optional(),
 });
 
+/** Options of `streamHistoricalFeatures`: those of `getHistoricalFeatures` and the batch size. */
+export const streamHistoricalOptionsSchema = historicalOptionsSchema.extend({
+  batchSize: positiveInt(MAX_CHUNK_SIZE).optional(),
+});
+
 /** Options of `getOnlineFeatures`. */
 export const onlineOptionsSchema = z.strictObject({
   fullFeatureNames: z.boolean().optional(),

@@ -21,6 +21,7 @@ import {
   checkLookupName,
   featureStoreOptionsSchema,
   historicalOptionsSchema,
+  streamHistoricalOptionsSchema,
   ingestOptionsSchema,
   materializeIncrementalOptionsSchema,
   materializeOptionsSchema,
@@ -47,6 +48,7 @@ import type {
 import { DefinitionCatalog } from "./definition-catalog.js";
 import { buildTrainingSet, recordTrainingSet } from "./historical-retrieval.js";
 import { saveTrainingSetFile } from "./training-set-file.js";
+import { type StreamHistoricalFeaturesOptions, TrainingSetStream } from "./training-set-stream.js";
 import { writeFeatureRows } from "./ingestion.js";
 import { Materializer } from "./materialization.js";
 import type { OnDemandFeatureView, OnDemandFeatureViewInput } from "./on-demand.js";
@@ -304,6 +306,36 @@ export class FeatureStore {
       const set = await buildTrainingSet(() => this.offline, plan, checked, this.sourceContext());
       if (checked.record ?? true) set.artifactId = await recordTrainingSet(this.lineage, set, plan, this.clock.now());
       return set;
+    });
+  }
+
+  /**
+   * The training set {@link FeatureStore.getHistoricalFeatures} builds, read batch by batch: entity
+   * rows (an array, an iterable, or a file or query through a source) are joined `batchSize` at a
+   * time (default 50,000), so a training set of any size never sits in memory. Recorded in lineage
+   * once read to the end (see {@link TrainingSetStream}).
+   *
+   * @example
+   * ```ts
+   * const stream = await ws.features.streamHistoricalFeatures({ entityRows, features, batchSize: 10_000 });
+   * for await (const { rows } of stream) await writer.write(rows);
+   * ```
+   */
+  streamHistoricalFeatures(options: StreamHistoricalFeaturesOptions): Promise<TrainingSetStream> {
+    return this.guard(async () => {
+      const checked = parseArgument(streamHistoricalOptionsSchema, options, "streamHistoricalFeatures options");
+      const plan = await this.planner.selection(checked.features, checked.fullFeatureNames ?? false);
+      return new TrainingSetStream({
+        offline: () => this.offline,
+        plan,
+        options: checked,
+        context: this.sourceContext(),
+        ...((checked.record ?? true)
+          ? { record: (set) => recordTrainingSet(this.lineage, set, plan, this.clock.now()) }
+          : {}),
+        enter: () => this.enter(),
+        failure: (error) => this.failure(error),
+      });
     });
   }
 

@@ -41,15 +41,39 @@ export async function buildTrainingSet(
   const entityRows: Array<Record<string, unknown>> = [];
   const chunks = entityRowChunks(options.entityRows, planJoinKeys(plan), context, 10_000, options.signal);
   for await (const chunk of chunks) for (const r of chunk) entityRows.push(r);
+  const rows = await joinEntityRows(offline, plan, entityRows, timestampField, context, options.signal);
+  const hash = new TrainingSetDigest(plan.columns);
+  for (const row of rows) hash.add(row);
+  const digest = hash.digest();
+  const name = options.name ?? `training_set:${digest.slice(0, 12)}`;
+  const set: TrainingSet = { name, columns: plan.columns, features: plan.refs, rows, digest };
+  if (plan.service) set.service = { name: plan.service.name, version: plan.service.version };
+  return set;
+}
+
+/**
+ * The point-in-time join of one batch of entity rows (all of a training set, or one batch of a
+ * streamed one): each row copied with its feature columns, in input order. `offset` is the batch's
+ * first row in the whole set (for error paths).
+ */
+export async function joinEntityRows(
+  offline: () => OfflineStore,
+  plan: SelectionPlan,
+  entityRows: Array<Record<string, unknown>>,
+  timestampField: string,
+  context: SourceContext,
+  signal?: AbortSignal,
+  offset = 0,
+): Promise<Array<Record<string, unknown>>> {
   const n = entityRows.length;
   const times = new Float64Array(n);
   let maxTime = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const row = entityRows[i];
-    if (typeof row !== "object" || row === null) throw invalid(["entityRows", i], "must be an object");
+    if (typeof row !== "object" || row === null) throw invalid(["entityRows", offset + i], "must be an object");
     const v = row[timestampField];
     // Numbers need no conversion; anything else goes through the checked path (with its error path).
-    const t = isEpochMs(v) ? v : toEpochMs(v, ["entityRows", i, timestampField]);
+    const t = isEpochMs(v) ? v : toEpochMs(v, ["entityRows", offset + i, timestampField]);
     times[i] = t;
     if (t > maxTime) maxTime = t;
   }
@@ -69,7 +93,7 @@ export async function buildTrainingSet(
     // The plan's view: the one whose columns were just laid out, even if the registry changed since.
     const view = group.resolved;
     const keys = new Array<string>(n);
-    for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
+    for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], offset + i);
     const features = group.features;
     const apply = (i: number, values: Record<string, unknown> | undefined) => {
       if (values === undefined) return;
@@ -83,47 +107,45 @@ export async function buildTrainingSet(
     const reader = sourceReader(view, context);
     if (n === 0) continue;
     if (reader) {
-      const table = await reader.engineTable(options.signal);
+      const table = await reader.engineTable(signal);
       if (table && context.engine) {
-        const batches = context.engine.pointInTime(table, keys, times, view.def.ttlMs, options.signal);
+        const batches = context.engine.pointInTime(table, keys, times, view.def.ttlMs, signal);
         for await (const { indices, values } of batches)
           for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
       } else {
         const out = new Array<Record<string, unknown> | undefined>(n);
-        const chunks = reader.chunks({ chunkSize: 10_000, ...(options.signal ? { signal: options.signal } : {}) });
-        await sourcePointInTime(chunks, keys, times, view.def.ttlMs, out, options.signal);
-        throwIfCancelled(options.signal, "historical retrieval");
+        const chunks = reader.chunks({ chunkSize: 10_000, ...(signal ? { signal } : {}) });
+        await sourcePointInTime(chunks, keys, times, view.def.ttlMs, out, signal);
+        throwIfCancelled(signal, "historical retrieval");
         for (let i = 0; i < n; i++) apply(i, out[i]);
       }
       continue;
     }
     const store = offline();
     if (store.pointInTime) {
-      const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, options.signal);
+      const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, signal);
       for await (const { indices, values } of batches)
         for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
     } else {
       const out = new Array<Record<string, unknown> | undefined>(n);
       const queries = groupQueries(keys, times);
       const scan = store.scan(view.def.name, { keys: [...queries.keys()], until: maxTime });
-      await asOfJoin(scan, queries, times, view.def.ttlMs, out, options.signal);
+      await asOfJoin(scan, queries, times, view.def.ttlMs, out, signal);
       for (let i = 0; i < n; i++) apply(i, out[i]);
     }
   }
-  const hash = new TrainingSetDigest(plan.columns);
-  for (let i = 0; i < n; i++) {
-    const row = rows[i];
-    for (const od of plan.onDemand) {
-      const computed = od.view.evaluate(entityRows[i], sourceFeatures(od.view, sources![i]), ["entityRows", i]);
-      for (const f of od.features) row[f.column] = computed[f.feature] ?? null;
+  if (plan.onDemand.length > 0)
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      for (const od of plan.onDemand) {
+        const computed = od.view.evaluate(entityRows[i], sourceFeatures(od.view, sources![i]), [
+          "entityRows",
+          offset + i,
+        ]);
+        for (const f of od.features) row[f.column] = computed[f.feature] ?? null;
+      }
     }
-    hash.add(row);
-  }
-  const digest = hash.digest();
-  const name = options.name ?? `training_set:${digest.slice(0, 12)}`;
-  const set: TrainingSet = { name, columns: plan.columns, features: plan.refs, rows, digest };
-  if (plan.service) set.service = { name: plan.service.name, version: plan.service.version };
-  return set;
+  return rows;
 }
 
 /** What lineage keeps of a training set: held in memory (its rows) or saved as a file (its row count, format and size). */

@@ -12,3 +12,4 @@ export * from "./statistics.js";
 export * from "./timestamps.js";
 export type { FeatureEvents } from "./feature-events.js";
 export * from "./training-set-digest.js";
+export * from "./training-set-stream.js";
