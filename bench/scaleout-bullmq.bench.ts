@@ -11,6 +11,8 @@
  *    bodies called directly in this process (one at a time for 1 worker, four at a time for 4); the
  *    difference is the per-step cost of the queue, the claims, the commits and the coordination.
  * 2. The run on 4 workers against the same run on 1: the speed-up.
+ * 3. For reference, the same run in the coordinator's process (the in-process executor, one step at
+ *    a time) on the same stores: the engine's and PostgreSQL's share of the per-step cost.
  *
  * Each run uses new params, so no step is a cache hit. Needs the test setup's PostgreSQL and Redis
  * (MLCYCLE_TEST_POSTGRES_URL, MLCYCLE_TEST_REDIS_URL); the schema is dropped and the queue's Redis keys
@@ -31,7 +33,15 @@ import { z } from "zod";
 import { bullmqExecutor, startWorker } from "../src/adapters/bullmq/index.js";
 import { postgresStore } from "../src/adapters/postgres/index.js";
 import { escapeGlob } from "../src/adapters/redis/index.js";
-import { type AnyPipeline, createWorkspace, type Executor, localArtifactStore, pipeline, step } from "../src/index.js";
+import {
+  type AnyPipeline,
+  createWorkspace,
+  type Executor,
+  inProcessExecutor,
+  localArtifactStore,
+  pipeline,
+  step,
+} from "../src/index.js";
 import { record, size, skip } from "./report.js";
 
 const POSTGRES_URL = process.env.MLCYCLE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -220,6 +230,29 @@ async function coordinator(): Promise<void> {
           `overhead ${(((wall - base) / STEPS) * 1000).toFixed(0)} µs a step (run ${(wall / 1000).toFixed(2)} s, direct ${(base / 1000).toFixed(2)} s); ` +
           `steps per worker process ${perWorker.join(", ")}; coordinator CPU ${((cpu.user + cpu.system) / 1000 / STEPS).toFixed(2)} ms a step; ` +
           `worker processes with concurrency 1, metadata on PostgreSQL; load average ${loadStart} → ${load()}`,
+      });
+    }
+    // The same run on the same stores with the in-process executor, one step at a time: what the
+    // engine and PostgreSQL cost per step without the queue.
+    {
+      await using local = await openWorkspace(pool, shared, inProcessExecutor({ concurrency: 1 }));
+      const warm = await local.pipelines.run(warmup, { n: ++n });
+      if (warm.status !== "succeeded") throw new Error(`the warm-up run ended ${warm.status}`);
+      const loadStart = load();
+      const t0 = performance.now();
+      const run = await local.pipelines.run(main, { n: ++n });
+      const wall = performance.now() - t0;
+      if (run.status !== "succeeded") throw new Error(`the in-process run ended ${run.status}`);
+      const base = await direct(1);
+      record({
+        name: `the same fan-out in process (concurrency 1, same stores): time per step`,
+        value: wall / STEPS,
+        unit: "ms",
+        baseline: {
+          name: `the same step bodies (a ${STEP_MS} ms wait) called directly, one at a time`,
+          value: base / STEPS,
+        },
+        note: `overhead ${(((wall - base) / STEPS) * 1000).toFixed(0)} µs a step without the queue (run ${(wall / 1000).toFixed(2)} s); load average ${loadStart} → ${load()}`,
       });
     }
     const one = walls.get(1)!;
