@@ -249,6 +249,10 @@ async function handWritten(pool: pg.Pool, schema: string, viewId: number, sorted
 
 async function storeRetrieval(pool: pg.Pool, schema: string): Promise<Answer> {
   await using ws = await createWorkspace(postgresStore({ pool, schema }));
+  const features = ["driver_stats:conv_rate", "driver_stats:trips"];
+  // One small retrieval first, as a process that serves them would have done: the definitions and
+  // the view's id are read once per workspace.
+  await ws.features.getHistoricalFeatures({ entityRows: [{ driver_id: 0, event_timestamp: T0 }], features });
   const t0 = performance.now();
   const c0 = cpuMs();
   const entityRows = Array.from({ length: ENTITY_ROWS }, (_, i) => ({
@@ -257,7 +261,7 @@ async function storeRetrieval(pool: pg.Pool, schema: string): Promise<Answer> {
   }));
   const set = await ws.features.getHistoricalFeatures({
     entityRows,
-    features: ["driver_stats:conv_rate", "driver_stats:trips"],
+    features,
   });
   const ms = performance.now() - t0;
   const cpu = cpuMs() - c0;
@@ -272,11 +276,11 @@ async function storeRetrieval(pool: pg.Pool, schema: string): Promise<Answer> {
   return { ms, cpu, matched, tripsSum };
 }
 
-async function explain(pool: pg.Pool, schema: string, viewId: number): Promise<string> {
+async function explain(pool: pg.Pool, schema: string, viewId: number, sorted: boolean): Promise<string> {
   const n = Math.min(ENTITY_ROWS, 1000);
   const keys = Array.from({ length: n }, (_, i) => String(entityDriver(i)));
   const times = Array.from({ length: n }, (_, i) => entityTime(i));
-  const { rows } = await pool.query(`explain (costs off) ${HAND_QUERY(schema, true)}`, [keys, times, viewId, TTL_MS]);
+  const { rows } = await pool.query(`explain (costs off) ${HAND_QUERY(schema, sorted)}`, [keys, times, viewId, TTL_MS]);
   return rows.map((r) => r["QUERY PLAN"]).join("\n");
 }
 
@@ -303,7 +307,10 @@ async function historical(pool: pg.Pool, schema: string): Promise<void> {
   const { rows } = await pool.query(`select id from ${q(schema)}.feature_offline_views where name = 'driver_stats'`);
   const viewId = rows[0].id as number;
   console.log(
-    `plan of one batch (hand-written; the store sends the same SQL):\n${await explain(pool, schema, viewId)}`,
+    `plan of the hand-written query (probes ordered in the server):\n${await explain(pool, schema, viewId, true)}`,
+  );
+  console.log(
+    `plan of the store's batch query (its SQL; the store orders the probes in Node):\n${await explain(pool, schema, viewId, false)}`,
   );
 
   // Hand-written, store, hand-written again: the better hand-written run is the baseline. The
