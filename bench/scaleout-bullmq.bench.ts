@@ -114,8 +114,13 @@ async function workerProcess(shared: Shared): Promise<void> {
 
 // ---------------------------------------------------------------- coordinator
 
-function startWorkers(n: number, shared: Shared): Promise<ChildProcess[]> {
-  return Promise.all(
+/**
+ * Starts `n` worker processes and waits until each is taking tasks. A worker that dies before it is
+ * told to stop ends the bench (with exit code 1): the run it was serving would otherwise wait for
+ * ever with one worker, BullMQ having no delivery deadline.
+ */
+async function startWorkers(n: number, shared: Shared): Promise<ChildProcess[]> {
+  const started = await Promise.allSettled(
     Array.from(
       { length: n },
       () =>
@@ -124,12 +129,26 @@ function startWorkers(n: number, shared: Shared): Promise<ChildProcess[]> {
             execArgv: ["--import", "tsx"],
             stdio: ["ignore", "inherit", "inherit", "ipc"],
           });
-          child.once("message", () => resolve(child));
-          child.once("exit", (code) => reject(new Error(`a worker exited before it was ready (code ${code})`)));
+          child.once("message", () => {
+            child.removeAllListeners("exit");
+            child.once("exit", (code, signal) => {
+              console.error(`worker ${child.pid} died (${signal ?? `exit code ${code}`}) before it was stopped`);
+              process.exit(1);
+            });
+            resolve(child);
+          });
+          child.once("exit", (code) => reject(new Error(`a worker exited before it was ready (exit code ${code})`)));
           child.once("error", reject);
         }),
     ),
   );
+  const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await stopWorkers(children);
+    throw failed.reason;
+  }
+  return children;
 }
 
 async function stopWorkers(children: ChildProcess[]): Promise<void> {
@@ -137,7 +156,7 @@ async function stopWorkers(children: ChildProcess[]): Promise<void> {
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.removeAllListeners("exit");
           child.once("exit", () => resolve());
           child.send("stop");
