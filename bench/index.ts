@@ -11,12 +11,16 @@
  *   npm run bench -- --out dir          # the report into dir instead
  *   npm run bench -- --render           # RESULTS.md again from results.json, nothing run
  *
+ * A run writing `bench/` itself (not `--quick`, not `--out`) also rewrites the figures the README and
+ * `docs/*.md` quote in their `<!-- bench: … -->` regions (`bench/quote.ts`), as `--render` does.
+ *
  * The exit code is 1 when a bench crashed; a figure that misses its target does not fail the run.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { quoteInPages } from "./quote.js";
 import { QUICK_ENV, RESULTS_ENV } from "./report.js";
 import {
   type BenchRun,
@@ -49,7 +53,14 @@ if (render) {
   }
   writeResults(out, previous);
   console.log(`wrote ${join(out, "RESULTS.md")}`);
+  quoteDocs(previous);
   process.exit(0);
+}
+
+/** The figures the docs quote, rewritten from the report in `bench/` (never from a quick or `--out` one). */
+function quoteDocs(results: Results): void {
+  if (out !== dir) return;
+  for (const page of quoteInPages(join(dir, ".."), results)) console.log(`quoted figures in ${page}`);
 }
 
 const files = readdirSync(dir)
@@ -104,6 +115,7 @@ try {
 mkdirSync(out, { recursive: true });
 const results = merge(filters.length > 0 ? readResults(out) : undefined, run);
 writeResults(out, results);
+quoteDocs(results);
 const targeted = run.figures.filter((x) => x.target !== null);
 console.log(
   `\n${run.figures.length} figures from ${files.length} benches` +
