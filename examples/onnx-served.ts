@@ -113,6 +113,7 @@ export async function main({
 
   const windows: WindowReport[] = [];
   const report = (w: WindowReport) => {
+    windows.push(w);
     const drifted = w.drift?.columns.filter((c) => c.drifted).map((c) => c.column) ?? [];
     print(
       `window of ${w.rows} rows: accuracy ${w.performance?.metrics.accuracy_score?.toFixed(3)}, ` +
@@ -121,12 +122,12 @@ export async function main({
   };
 
   const labels = await traffic(iris.test_rows, iris.test_labels);
-  for (const w of await monitor.check()) windows.push(w), report(w);
+  for (const w of await monitor.check()) report(w);
 
   print("a sensor is recalibrated: petal measurements now read 2 cm and 1 cm longer");
   const shifted = iris.test_rows.map(([sl, sw, pl, pw]) => [sl!, sw!, pl! + 2, pw! + 1]);
   await traffic(shifted, iris.test_labels);
-  for (const w of await monitor.check()) windows.push(w), report(w);
+  for (const w of await monitor.check()) report(w);
   for (const a of alerts) print(`ALERT ${a.rule}: ${a.message}`);
 
   const scrape = await fetch(`${server.url}/metrics`, { headers });
