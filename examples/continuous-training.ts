@@ -132,8 +132,13 @@ export async function main({ cron = "*/2 * * * * *", nights = 3, print = console
     let day = 0;
     const finished: string[] = [];
     let wake: (() => void) | undefined;
+    let failed: string | undefined;
     ws.events.on("pipeline.run.finished", (e) => {
       finished.push(e.runId);
+      wake?.();
+    });
+    ws.events.on("pipeline.run.failed", (e) => {
+      failed = `run ${e.runId} failed in ${e.failedSteps.join(", ")}: ${e.error}`;
       wake?.();
     });
     const trigger = ws.pipelines.schedule(retrain, { cron, params: () => ({ day: ++day }) });
@@ -141,7 +146,8 @@ export async function main({ cron = "*/2 * * * * *", nights = 3, print = console
 
     const seen: Night[] = [];
     while (seen.length < nights) {
-      if (finished.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      if (finished.length === 0 && !failed) await new Promise<void>((resolve) => (wake = resolve));
+      if (failed) throw new Error(failed);
       const runId = finished.shift() as string;
       const { run } = await ws.pipelines.get(runId);
       const out = await ws.pipelines.output(retrain, runId, "publish");
