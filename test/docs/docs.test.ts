@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_URL, REDIS_URL, service } from "../services.js";
@@ -69,7 +69,10 @@ const slug = (page: string) => page.replaceAll(/[^A-Za-z0-9]+/g, "-");
 const generated = new Map<string, DocProgram>();
 const mains = new Map<string, { program: DocProgram; file: string }>();
 for (const page of pages) {
-  const { main, checkOnly } = pagePrograms(root, page, modules);
+  // A no-run block may import what the page's running blocks export as `./<page name>.js` (e.g. a
+  // test file of docs/custom-adapter.md importing the adapter the page defines from "./custom-adapter.js").
+  const self = { [`./${basename(page, ".md")}.js`]: `./${slug(page)}.mjs` };
+  const { main, checkOnly } = pagePrograms(root, page, { ...modules, ...self });
   const write = (program: DocProgram, name: string) => {
     const file = join(dir, `${name}.mts`);
     writeFileSync(file, program.lines.map((l) => l.text).join("\n"));

@@ -1,7 +1,9 @@
 // The packed package in a new project with only mlcycle, zod, typescript and @types/node installed
-// (from the npm registry), checked with the tsconfig README.md states, then run.
+// (from the npm registry) — no optional peer — checked with the tsconfig README.md states, then run:
+// every `exports` subpath imported from the installed tarball, and `npx mlcycle --help`. Then vitest
+// is added, and a conformance suite of `mlcycle/testing` runs from the tarball.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,8 +12,27 @@ import { afterAll, describe, expect, it } from "vitest";
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  version: string;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  exports: Record<string, unknown>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
+const optionalPeers = Object.keys(pkg.peerDependenciesMeta).filter((p) => pkg.peerDependenciesMeta[p]?.optional);
+/**
+ * Every subpath of the `exports` map but `./testing` (which needs vitest, added in the second test),
+ * with a name each must export: imported by the program below from the installed package, with no
+ * optional peer installed — each entry loads its driver on first use, or takes the caller's client.
+ */
+const subpathExports: Record<string, string> = {
+  mlcycle: "createWorkspace",
+  "mlcycle/onnx": "onnxFlavor",
+  "mlcycle/s3": "s3ArtifactStore",
+  "mlcycle/redis": "redisOnlineStore",
+  "mlcycle/bullmq": "bullmqExecutor",
+  "mlcycle/postgres": "postgresStore",
+  "mlcycle/duckdb": "duckdbOfflineStore",
+  "mlcycle/http": "createHttpHandler",
 };
 const TIMEOUT_MS = 15 * 60_000;
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -35,7 +56,11 @@ const tsconfig = {
 
 /** Uses every public module the way a user's service would, and prints what it saw. */
 const program = `
+import { createRequire } from "node:module";
 import { z } from "zod";
+${Object.keys(subpathExports)
+  .map((spec, i) => `import * as entry${i} from "${spec}";`)
+  .join("\n")}
 import { createWorkspace, evaluate, functionModel, isMlcycleError, pipeline, step, type MlcycleEvents } from "mlcycle";
 import { onnxFlavor } from "mlcycle/onnx";
 import { createHttpHandler, serveHttp } from "mlcycle/http";
@@ -109,7 +134,16 @@ try {
   testing = (isMlcycleError(e) ? "MlcycleError: " : "Error: ") + (e as Error).message;
 }
 
+// every subpath of the exports map, loaded without any optional peer
+const entries = {
+${Object.entries(subpathExports)
+  .map(([spec, name], i) => `  "${spec}": typeof (entry${i} as Record<string, unknown>)["${name}"],`)
+  .join("\n")}
+  "mlcycle/package.json": (createRequire(import.meta.url)("mlcycle/package.json") as { version: string }).version,
+};
+
 console.log(JSON.stringify({
+  entries,
   runs: runs.length, y, predictions, http, mae: metrics.mean_absolute_error, clicks: online.rows[0]?.values.clicks,
   lineage: up.nodes.length > 1, events: [...new Set(seen)].sort(), testing,
 }));
@@ -150,6 +184,8 @@ describe("the packed package in a new project", () => {
         env,
         timeout: TIMEOUT_MS,
       });
+      // No optional peer came with it: what follows runs without any of them.
+      expect(optionalPeers.filter((peer) => existsSync(join(dir, "node_modules", peer)))).toEqual([]);
       const tsc = await exec(process.execPath, [join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
         cwd: dir,
         env,
@@ -157,6 +193,10 @@ describe("the packed package in a new project", () => {
       expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
       const run = await exec(process.execPath, [join(dir, "out", "main.js")], { cwd: dir, env, timeout: 60_000 });
       const seen = JSON.parse(run.stdout.trim().split("\n").pop() as string);
+      expect(seen.entries).toEqual({
+        ...Object.fromEntries(Object.keys(subpathExports).map((spec) => [spec, "function"])),
+        "mlcycle/package.json": pkg.version,
+      });
       expect(seen).toMatchObject({
         runs: 1,
         y: 42,
@@ -170,10 +210,64 @@ describe("the packed package in a new project", () => {
       expect(seen.testing).toMatch(/^MlcycleError: mlcycle\/testing needs vitest/);
       // The bin is installed with the package.
       const bin = await exec(join(dir, "node_modules", ".bin", "mlcycle"), ["--version"], { cwd: dir, env });
-      expect(bin.stdout.trim()).toBe(
-        (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version,
-      );
+      expect(bin.stdout.trim()).toBe(pkg.version);
+      // As a user runs it: npx finds the installed bin (and downloads nothing).
+      const help = await exec("npx", ["--no-install", "mlcycle", "--help"], { cwd: dir, env, timeout: 60_000 });
+      expect(help.stdout).toMatch(/^Usage: mlcycle \[options\] \[command\]/);
+      for (const command of ["experiments", "runs", "models", "pipelines", "features", "lineage", "serve", "monitors"])
+        expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     },
     TIMEOUT_MS,
   );
+
+  it.skipIf(process.env.MLCYCLE_SKIP_PACK === "1")(
+    "with vitest added, mlcycle/testing's conformance suites run from the installed package",
+    async () => {
+      const env = { ...process.env, npm_config_fund: "false" };
+      // After the first test: the project and its install are there.
+      await exec(
+        npm,
+        [
+          "install",
+          "--no-audit",
+          "--no-fund",
+          "--prefer-offline",
+          "--loglevel=error",
+          `vitest@${pkg.devDependencies.vitest}`,
+        ],
+        { cwd: dir, env, timeout: TIMEOUT_MS },
+      );
+      writeFileSync(
+        join(dir, "src", "memory.test.ts"),
+        `import { memoryArtifactStore, MemoryOnlineStore } from "mlcycle";
+import { artifactStoreSuite, onlineStoreSuite } from "mlcycle/testing";
+artifactStoreSuite("memory", async () => memoryArtifactStore(), {
+  corrupt: async (store, digest) => (store as ReturnType<typeof memoryArtifactStore>).corrupt(digest, new Uint8Array([1])),
+});
+onlineStoreSuite("memory", async () => new MemoryOnlineStore());
+`,
+      );
+      const run = await exec(
+        process.execPath,
+        [join(dir, "node_modules", "vitest", "vitest.mjs"), "run", "--root", dir, "--reporter", "json"],
+        { cwd: dir, env: { ...env, CI: "1" }, timeout: 5 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      ).catch((e: { stdout: string; stderr: string }) => e);
+      const report = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as {
+        success: boolean;
+        numPassedTests: number;
+        numFailedTests: number;
+      };
+      expect(report.numFailedTests, run.stderr).toBe(0);
+      expect(report.success).toBe(true);
+      expect(report.numPassedTests).toBeGreaterThanOrEqual(15);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+it("the package check covers every subpath of the exports map", () => {
+  const covered = [...Object.keys(subpathExports), "mlcycle/testing", "mlcycle/package.json"].map((spec) =>
+    spec === "mlcycle" ? "." : `./${spec.slice("mlcycle/".length)}`,
+  );
+  expect(covered.sort()).toEqual(Object.keys(pkg.exports).sort());
 });
