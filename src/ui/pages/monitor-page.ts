@@ -43,7 +43,10 @@ export function MonitorPage(props: { name: string }) {
   const quality = seriesOf(windows, (n) =>
     n.startsWith("missing_share") || n.startsWith("quality.") || n.startsWith("missing.") ? n : undefined,
   );
-  const performance = seriesOf(windows, (n) => (n.startsWith("performance.") ? n.slice(12) : undefined));
+  // Scores only (counts such as true_positives have a scale of their own).
+  const performance = seriesOf(windows, (n) =>
+    n.startsWith("performance.") && !/count|_positives|_negatives/.test(n) ? n.slice(12) : undefined,
+  );
   const last = windows[windows.length - 1];
   return html`<div>
     <p class="crumbs"><a href="#/monitors">monitors</a> / ${props.name}</p>
@@ -51,7 +54,7 @@ export function MonitorPage(props: { name: string }) {
     <p class="muted">${m.data.status.deployment ? `watching ${m.data.status.deployment} · ` : ""}${windows.length} windows</p>
     <${Section} title="Drift per column over time">
       <div class="charts">
-        ${drift.length > 0 ? html`<${LineChart} title="drift score per column" series=${drift} time=${true} />` : html`<p class="muted">no drift figures</p>`}
+        ${drift.length > 0 ? html`<${LineChart} title="drift per column (the test's p-value or distance)" series=${drift} time=${true} />` : html`<p class="muted">no drift figures</p>`}
         ${overall.length > 0 ? html`<${LineChart} title="dataset drift" series=${overall} time=${true} />` : null}
       </div>
     <//>

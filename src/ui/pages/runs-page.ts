@@ -13,7 +13,7 @@ function FilterError(props: { message: string; source?: string; position?: numbe
     return html`<p class="error" role="alert">${props.message}</p>`;
   return html`<div class="error" role="alert" data-testid="filter-error">
     <div>${props.message}</div>
-    <pre class="caret">${props.source}\n${" ".repeat(Math.max(0, props.position))}^</pre>
+    <pre class="caret">${`${props.source}\n${" ".repeat(Math.max(0, props.position))}^`}</pre>
   </div>`;
 }
 
