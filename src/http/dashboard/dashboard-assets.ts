@@ -39,19 +39,30 @@ export function dashboardAssets(): DashboardAssets {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
 
-/** The page that loads the bundle; `base` (no trailing slash) is where the API lives. */
-export function indexHtml(base: string, title: string): string {
+/**
+ * The page that loads the bundle. It finds the bundle and the API from its own address (the path it
+ * was opened at), so that it works wherever the handler is mounted — under a `basePath`, or by a host
+ * that strips its mount path (Express's `app.use("/mlcycle", …)`, Hono's `mount`).
+ */
+export function indexHtml(title: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="${escapeHtml(base)}/assets/app.css">
+<script type="module">
+const base = location.pathname.replace(/\\/+$/, "");
+const css = document.createElement("link");
+css.rel = "stylesheet";
+css.href = base + "/assets/app.css";
+document.head.append(css);
+document.getElementById("app").dataset.base = base;
+import(base + "/assets/app.js");
+</script>
 </head>
 <body>
-<div id="app" data-base="${escapeHtml(base)}"></div>
-<script type="module" src="${escapeHtml(base)}/assets/app.js"></script>
+<div id="app"></div>
 </body>
 </html>
 `;

@@ -102,7 +102,7 @@ export function createDashboardHandler(
   app.notFound((c) => errorResponse(404, "NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   const page = () =>
-    new Response(indexHtml(base, title), {
+    new Response(indexHtml(title), {
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
     });
   app.get("/", page);

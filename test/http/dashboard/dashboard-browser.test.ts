@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's innerText is the text a person sees on the page, which these tests check
 // The dashboard end to end in headless Chromium (Debian's package, driven by playwright-core): `mlcycle
 // ui` over the workspace the demo built, every page clicked through and checked for what a person
 // sees — run names in the table, a filter error under its position, charts drawn on canvas, the
