@@ -22,7 +22,14 @@ const hasChromium = existsSync(CHROMIUM) || process.env.MLCYCLE_REQUIRE_SERVICES
 const canvasDrawn = (page: Page, selector: string) =>
   page.$$eval(selector, (canvases) =>
     canvases.map((c) => {
-      const canvas = c as HTMLCanvasElement;
+      // A canvas, typed by what is read of it (the tests compile without the DOM library).
+      const canvas = c as unknown as {
+        width: number;
+        height: number;
+        getContext(
+          kind: "2d",
+        ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+      };
       const data = canvas.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
       let painted = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
