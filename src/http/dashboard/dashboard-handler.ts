@@ -65,6 +65,7 @@ function withPosition(error: unknown): Response | undefined {
  * | route | what |
  * | --- | --- |
  * | `GET /` | the web UI (experiments, pipelines, registry, features, deployments, monitors) |
+ * | `GET /api/info` | `{ writes, title }`: whether the write routes are on |
  * | `GET /api/experiments`, `/api/runs?filter=…`, `/api/runs/:id`, `/api/runs/:id/metrics/:key`, `/api/compare?runs=a,b` | tracking |
  * | `GET /api/pipelines/runs`, `/api/pipelines/runs/:id`, `/api/pipelines/runs/:id/steps/:step/cache` | pipelines |
  * | `GET /api/models`, `/api/models/:name`, `/api/models/:name/versions/:version` | registry |
@@ -121,6 +122,8 @@ export function createDashboardHandler(
       await next();
     });
   const context = { ws };
+  // What the page needs to know of the handler: whether it may offer writes.
+  app.get("/api/info", () => json({ writes: options.writes === true, title }));
   if (options.writes)
     writeRoutes(app, { ws, actor: options.actor ?? (() => "dashboard"), origins: options.allowedOrigins ?? [] });
   trackingRoutes(app, context);

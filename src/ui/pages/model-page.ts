@@ -36,6 +36,8 @@ export function ModelPage(props: { name: string; version?: string }) {
     versions: Version[];
     audit: Move[];
   }>(`models/${encodeURIComponent(props.name)}`);
+  const info = useApi<{ writes: boolean }>("info");
+  const writes = info.data?.writes === true;
   const [message, setMessage] = useState("");
   if (!model.data) return html`<${Pending} ...${model} />`;
   const { versions, audit } = model.data;
@@ -59,9 +61,10 @@ export function ModelPage(props: { name: string; version?: string }) {
         <thead><tr><th>alias</th><th class="num">version</th><th></th></tr></thead>
         <tbody>${Object.entries(aliases).map(
           ([a, v]) => html`<tr><td>${a}</td><td class="num">${v}</td>
-            <td><button onClick=${() => write(`${base}/${encodeURIComponent(a)}/rollback`, {})}>roll back</button></td></tr>`,
+            <td>${writes ? html`<button onClick=${() => write(`${base}/${encodeURIComponent(a)}/rollback`, {})}>roll back</button>` : null}</td></tr>`,
         )}</tbody>
       </table>
+      ${writes ? null : html`<p class="muted" data-testid="read-only">read-only: start with --writes (writes: true) to promote and roll back here</p>`}
       ${message ? html`<p class="muted" role="status">${message}</p>` : null}
     <//>
     <${Section} title="Versions">
@@ -72,7 +75,7 @@ export function ModelPage(props: { name: string; version?: string }) {
             <td><a href=${`${href("models", props.name)}?version=${v.version}`}>v${v.version}</a></td>
             <td>${v.aliases.map((a) => html`<span class="alias">${a}</span> `)}</td><td>${v.flavor}</td>
             <td><${KeyValues} values=${v.metrics} /></td><td>${time(v.createdAt)}</td><td>${v.createdBy ?? ""}</td>
-            <td>${Object.keys(aliases).map((a) => (aliases[a] === v.version ? null : html`<button onClick=${() => write(`${base}/${encodeURIComponent(a)}`, { version: v.version })}>make ${a}</button>`))}</td>
+            <td>${Object.keys(aliases).map((a) => (!writes || aliases[a] === v.version ? null : html`<button onClick=${() => write(`${base}/${encodeURIComponent(a)}`, { version: v.version })}>make ${a}</button>`))}</td>
           </tr>`,
         )}</tbody>
       </table>

@@ -39,6 +39,7 @@ export function PipelineRunPage(props: { id: string }) {
   const detail = useApi<Detail>(`pipelines/runs/${encodeURIComponent(props.id)}`);
   const [selected, setSelected] = useState<string | undefined>();
   const [message, setMessage] = useState<string>("");
+  const info = useApi<{ writes: boolean }>("info");
   if (!detail.data) return html`<${Pending} ...${detail} />`;
   const { run, steps, graph } = detail.data;
   const byName = new Map(steps.map((s) => [s.step, s]));
@@ -55,7 +56,7 @@ export function PipelineRunPage(props: { id: string }) {
     <p class="crumbs"><a href="#/pipelines">pipelines</a> / ${run.pipeline}</p>
     <h1>${run.pipeline} <span class="muted">${run.version}</span> <${Status} value=${run.status} /></h1>
     <p class="muted">${run.id} · ${run.trigger ?? "manual"} · started ${time(run.createdAt)}${run.finishedAt ? ` · ${duration(run.finishedAt - run.createdAt)}` : ""}</p>
-    ${run.status === "failed" || run.status === "cancelled" ? html`<button onClick=${resume}>resume</button> <span>${message}</span>` : null}
+    ${info.data?.writes && (run.status === "failed" || run.status === "cancelled") ? html`<button onClick=${resume}>resume</button> <span>${message}</span>` : null}
     <${Section} title="Graph">
       <p class="muted">${graph.source === "lineage" ? "edges from the step runs' recorded inputs" : "from the pipeline's definition"} · click a step for its cache decision and logs</p>
       <${GraphView}

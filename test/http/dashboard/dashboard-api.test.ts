@@ -153,6 +153,7 @@ describe("dashboard API over the demo's workspace", { timeout: 120_000 }, () => 
     expect(res.status).toBe(405);
     expect(((await res.json()) as any).error.message).toContain("read-only");
     expect(await ws.registry.aliases("churn")).toEqual({ champion: 2 });
+    expect((await get("/api/info")).body).toEqual({ writes: false, title: "mlcycle" });
   });
 });
 
