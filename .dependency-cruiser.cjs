@@ -126,6 +126,22 @@ module.exports = {
         pathNot: "^src/(index[.]ts$|http/|cli/|testing/index[.]ts$|adapters/[^/]+/index[.]ts$)",
       },
     },
+    {
+      name: "ui-is-browser-code",
+      comment:
+        "src/ui is the dashboard's browser bundle: it reads the workspace through the JSON API only, never " +
+        "by importing the SDK (which holds Node code); http serves the bundle as files, never imports it",
+      severity: "error",
+      from: { path: "^src/ui/" },
+      to: { path: "^src/", pathNot: "^src/ui/" },
+    },
+    {
+      name: "nothing-imports-the-ui",
+      comment: "the browser bundle is built apart (tsup's second entry) and served as files",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/ui/" },
+      to: { path: "^src/ui/" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

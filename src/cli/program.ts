@@ -12,6 +12,7 @@ import { addMonitorsCommands } from "./monitors-command.js";
 import { addPipelinesCommands } from "./pipelines-command.js";
 import { addRunsCommands } from "./runs-command.js";
 import { addServeCommand } from "./serve-command.js";
+import { addUiCommand } from "./ui-command.js";
 
 /** The standard streams, with colours and progress bars where a person watches them. */
 export function stdio(argv: readonly string[] = process.argv): CliOutput {
@@ -45,6 +46,7 @@ export function createProgram(io: CliOutput = stdio()): Command {
   addFeaturesCommands(program, io);
   addLineageCommands(program, io);
   addServeCommand(program, io);
+  addUiCommand(program, io);
   addMonitorsCommands(program, io);
   addAbCommands(program, io);
   addCompletionCommand(program, io);

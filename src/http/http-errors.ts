@@ -2,12 +2,13 @@ import { isMlcycleError, type MlcycleErrorCode, type MlcycleIssue } from "../ind
 
 /**
  * The `code` of an HTTP error body: an {@link MlcycleErrorCode} when the error came from mlcycle, or
- * one of the HTTP-level codes (`UNAUTHENTICATED` 401, `METHOD_NOT_ALLOWED` 405,
+ * one of the HTTP-level codes (`UNAUTHENTICATED` 401, `FORBIDDEN` 403, `METHOD_NOT_ALLOWED` 405,
  * `PAYLOAD_TOO_LARGE` 413, `UNSUPPORTED_MEDIA_TYPE` 415).
  */
 export type HttpErrorCode =
   | MlcycleErrorCode
   | "UNAUTHENTICATED"
+  | "FORBIDDEN"
   | "METHOD_NOT_ALLOWED"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE";

@@ -1,7 +1,8 @@
 /**
  * `mlcycle/http`: serve a deployment over HTTP — a fetch-standard handler speaking MLflow's scoring
  * protocol (`createHttpHandler`), a `node:http` server with graceful shutdown (`serveHttp`), and an
- * adapter for Express, Fastify and `node:http` (`toNodeHandler`).
+ * adapter for Express, Fastify and `node:http` (`toNodeHandler`); and the dashboard — a web UI over a
+ * JSON REST API of the workspace (`createDashboardHandler`), mounted the same way.
  *
  * @example
  * ```ts
@@ -13,6 +14,7 @@
  * @packageDocumentation
  */
 export type { HttpAuth } from "./auth.js";
+export { createDashboardHandler, type DashboardOptions } from "./dashboard/dashboard-handler.js";
 export type { HttpErrorBody, HttpErrorCode } from "./http-errors.js";
 export {
   createHttpHandler,
