@@ -345,6 +345,10 @@ export class SqlRegistryStore implements RegistryStore {
     return this.aliases.setPolicy(modelId, alias, policy);
   }
 
+  getAliasState(modelId: string, alias: string) {
+    return this.aliases.getAliasState(modelId, alias);
+  }
+
   getPolicy(modelId: string, alias: string) {
     return this.aliases.getPolicy(modelId, alias);
   }
