@@ -8,7 +8,8 @@
  * - predict() of 100 rows validated against the version's signature, against the same call loaded
  *   with `validate: false` (target ≤ 2×); and that call against the predict function itself. CPU
  *   time, in alternating rounds (the median round of each).
- * - setAlias() (with audit record): against one raw SQLite upsert in its own transaction.
+ * - setAlias() (with audit record): against one raw SQLite upsert in its own transaction, both
+ *   after warm-up calls, in alternating rounds (the median round of each).
  *
  *   npx tsx bench/registry.bench.ts
  */
@@ -151,7 +152,13 @@ const mid = (k: "validated" | "plain" | "direct") => rounds.map((r) => r[k]).sor
 fmt("predict(100 rows), signature validated", mid("validated"), P, mid("plain"), "the same call, validate: false", 2);
 fmt("predict(100 rows), validate: false", mid("plain"), P, mid("direct"), "the predict function called directly");
 
-const A = size(1000, 20);
+const A = size(3000, 20);
+// Warm-up calls of both sides first (untimed), so the figure is the steady per-call cost rather
+// than the JIT compiling the registry's path during the first rounds.
+for (let i = 0; i < size(1000, 5); i++) {
+  await ws.registry.setAlias("bench", "champion", (i % N) + 1, { actor: "bench" });
+  raw.transaction(() => upsert.run("bench", i)).immediate();
+}
 const aliased = await alternate(
   5,
   A,

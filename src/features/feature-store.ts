@@ -52,7 +52,7 @@ import { type StreamHistoricalFeaturesOptions, TrainingSetStream } from "./train
 import { writeFeatureRows } from "./ingestion.js";
 import { Materializer } from "./materialization.js";
 import type { OnDemandFeatureView, OnDemandFeatureViewInput } from "./on-demand.js";
-import { readOnlineFeatures } from "./online-read.js";
+import { readOnlineFeatures, readOnlineFeaturesSync, type SyncOnlineStore } from "./online-read.js";
 import type { RowSource } from "./rows.js";
 import { SelectionPlanner } from "./selection-plan.js";
 import type { SourceContext } from "./sources/feature-source.js";
@@ -398,8 +398,13 @@ export class FeatureStore {
         options === undefined
           ? false
           : (parseArgument(onlineOptionsSchema, options, "getOnlineFeatures options").fullFeatureNames ?? false);
-      const plan = this.planner.fastPlan(features, full) ?? (await this.planner.selection(features, full));
-      return await readOnlineFeatures(this.online, plan, entityRows, this.clock.now());
+      const now = this.clock.now();
+      const plan = this.planner.fastPlan(features, full, now) ?? (await this.planner.selection(features, full));
+      const online = this.online;
+      // A store reading synchronously answers without a promise of its own: one for the whole call.
+      return online.readSync
+        ? readOnlineFeaturesSync(online as SyncOnlineStore, plan, entityRows, now)
+        : await readOnlineFeatures(online, plan, entityRows, now);
     } catch (error) {
       throw this.failure(error);
     }

@@ -1,6 +1,6 @@
-import type { OnlineStore } from "../stores/online-store.js";
+import type { OnlineRecord, OnlineStore } from "../stores/online-store.js";
 import type { FeatureStatus, OnlineFeatureRow, OnlineFeatures } from "./feature-types.js";
-import { entityKeyAt, type SelectionPlan, sourceFeatures } from "./selection-plan.js";
+import { entityKeyAt, type PlanGroup, type SelectionPlan, sourceFeatures } from "./selection-plan.js";
 
 /**
  * Reads a plan's features for a batch of entity rows from the online store, at clock time `now`.
@@ -14,30 +14,71 @@ export async function readOnlineFeatures(
   entityRows: ReadonlyArray<Record<string, unknown>>,
   now: number,
 ): Promise<OnlineFeatures> {
+  if (online.readSync) return readOnlineFeaturesSync(online as SyncOnlineStore, plan, entityRows, now);
+  const records = new Array<Array<OnlineRecord | undefined>>(plan.stored.length);
+  for (let g = 0; g < plan.stored.length; g++) {
+    const group = plan.stored[g];
+    records[g] = await online.read(group.resolved.def.name, keysOf(group, entityRows));
+  }
+  return assemble(plan, entityRows, records, now);
+}
+
+/** An online store that reads synchronously. */
+export type SyncOnlineStore = OnlineStore & { readSync: NonNullable<OnlineStore["readSync"]> };
+
+/**
+ * {@link readOnlineFeatures} for a store that reads synchronously (`readSync`): the same answer
+ * without a promise, for the serving hot path.
+ */
+export function readOnlineFeaturesSync(
+  online: SyncOnlineStore,
+  plan: SelectionPlan,
+  entityRows: ReadonlyArray<Record<string, unknown>>,
+  now: number,
+): OnlineFeatures {
+  const records = new Array<Array<OnlineRecord | undefined>>(plan.stored.length);
+  for (let g = 0; g < plan.stored.length; g++) {
+    const group = plan.stored[g];
+    records[g] = online.readSync(group.resolved.def.name, keysOf(group, entityRows));
+  }
+  return assemble(plan, entityRows, records, now);
+}
+
+function keysOf(group: PlanGroup, entityRows: ReadonlyArray<Record<string, unknown>>): string[] {
+  const view = group.resolved;
+  const keys = new Array<string>(entityRows.length);
+  for (let i = 0; i < entityRows.length; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
+  return keys;
+}
+
+/** The output rows from the records each stored group read (in `plan.stored` order). */
+function assemble(
+  plan: SelectionPlan,
+  entityRows: ReadonlyArray<Record<string, unknown>>,
+  records: ReadonlyArray<ReadonlyArray<OnlineRecord | undefined>>,
+  now: number,
+): OnlineFeatures {
+  const layout = layoutOf(plan);
+  if (layout.single) return assembleSingle(plan, layout.single, records[0], now);
   const n = entityRows.length;
   const rows = new Array<OnlineFeatureRow>(n);
-  // One view and no computed features: every row's statuses are one of three shapes, shared.
-  const shared = plan.stored.length === 1 && plan.onDemand.length === 0 ? statusShapes(plan) : undefined;
-  for (let i = 0; i < n; i++) rows[i] = { values: {}, status: shared ? shared.present : {}, eventTime: {} };
+  for (let i = 0; i < n; i++) rows[i] = { values: {}, status: {}, eventTime: {} };
   const sources = plan.onDemand.length ? entityRows.map(() => ({}) as Record<string, unknown>) : undefined;
-  for (const group of plan.stored) {
-    const view = group.resolved;
-    const keys = new Array<string>(n);
-    for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], i);
-    const records = online.readSync ? online.readSync(view.def.name, keys) : await online.read(view.def.name, keys);
-    const ttl = view.def.ttlMs;
+  for (let g = 0; g < plan.stored.length; g++) {
+    const group = plan.stored[g];
+    const ttl = group.resolved.def.ttlMs;
+    const groupRecords = records[g];
     for (let i = 0; i < n; i++) {
-      const rec = records[i];
+      const rec = groupRecords[i];
       const status: FeatureStatus = !rec ? "not_found" : ttl > 0 && now - rec.eventTime > ttl ? "expired" : "present";
       const values = status === "present" ? rec!.values : undefined;
       const out = rows[i];
       const eventTime = rec ? rec.eventTime : null;
-      if (shared) out.status = shared[status];
       for (const f of group.features) {
         const v = values ? (values[f.feature] ?? null) : null;
         if (f.column !== undefined) {
           out.values[f.column] = v;
-          if (!shared) (out.status as Record<string, FeatureStatus>)[f.column] = status;
+          (out.status as Record<string, FeatureStatus>)[f.column] = status;
           out.eventTime[f.column] = eventTime;
         }
         if (sources) sources[i][`${group.view}:${f.feature}`] = v;
@@ -58,15 +99,77 @@ export async function readOnlineFeatures(
   return { columns: plan.columns, rows };
 }
 
-const shapes = new WeakMap<SelectionPlan, Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>>();
-
-/** The three frozen status objects of a one-view plan (every column has its view's status). */
-function statusShapes(plan: SelectionPlan): Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>> {
-  let s = shapes.get(plan);
-  if (!s) {
-    const of = (status: FeatureStatus) => Object.freeze(Object.fromEntries(plan.columns.map((c) => [c, status])));
-    s = { present: of("present"), expired: of("expired"), not_found: of("not_found") };
-    shapes.set(plan, s);
+/**
+ * The rows of a one-view plan without on-demand features (the common serving call): every column
+ * has its view's status and event time, so the statuses are one of three shared frozen objects, the
+ * rows start as copies of a template holding every column (one allocation each, no property added
+ * one by one) and the features are read through arrays laid out once per plan.
+ */
+function assembleSingle(
+  plan: SelectionPlan,
+  single: SingleLayout,
+  records: ReadonlyArray<OnlineRecord | undefined>,
+  now: number,
+): OnlineFeatures {
+  const { features, columns, template, ttl, status: shapes } = single;
+  const m = features.length;
+  const n = records.length;
+  const rows = new Array<OnlineFeatureRow>(n);
+  for (let i = 0; i < n; i++) {
+    const rec = records[i];
+    const values: Record<string, unknown> = { ...template };
+    const eventTime: Record<string, number | null> = { ...template };
+    let status = shapes.not_found;
+    if (rec) {
+      const t = rec.eventTime;
+      for (let j = 0; j < m; j++) eventTime[columns[j]] = t;
+      if (ttl > 0 && now - t > ttl) status = shapes.expired;
+      else {
+        status = shapes.present;
+        const stored = rec.values;
+        for (let j = 0; j < m; j++) values[columns[j]] = stored[features[j]] ?? null;
+      }
+    }
+    rows[i] = { values, status, eventTime };
   }
-  return s;
+  return { columns: plan.columns, rows };
+}
+
+/** What a one-view plan's rows are built from, laid out once per plan. */
+interface SingleLayout {
+  /** The stored feature of each output column, in column order. */
+  features: string[];
+  columns: string[];
+  /** Every column set to null, in column order: each row's values and event times start as a copy. */
+  template: Readonly<Record<string, null>>;
+  ttl: number;
+  status: Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>;
+}
+
+const layouts = new WeakMap<SelectionPlan, { single?: SingleLayout }>();
+
+/** The plan's layout: a {@link SingleLayout} when it reads one view and computes nothing. */
+function layoutOf(plan: SelectionPlan): { single?: SingleLayout } {
+  let layout = layouts.get(plan);
+  if (!layout) {
+    layout = {};
+    const group = plan.stored[0];
+    if (plan.stored.length === 1 && plan.onDemand.length === 0 && group.features.every((f) => f.column !== undefined)) {
+      const of = (v: FeatureStatus | null) => Object.fromEntries(plan.columns.map((c) => [c, v]));
+      layout.single = {
+        features: group.features.map((f) => f.feature),
+        columns: group.features.map((f) => f.column as string),
+        // Not frozen: it is never handed out, and copying a frozen object leaves V8's fast path.
+        template: of(null) as Record<string, null>,
+        ttl: group.resolved.def.ttlMs,
+        status: {
+          present: Object.freeze(of("present")),
+          expired: Object.freeze(of("expired")),
+          not_found: Object.freeze(of("not_found")),
+        } as Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>,
+      };
+    }
+    layouts.set(plan, layout);
+  }
+  return layout;
 }

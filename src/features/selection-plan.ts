@@ -139,10 +139,10 @@ export class SelectionPlanner {
   }
 
   /** A cached plan for the same reference array (same identity and contents), while still valid. */
-  fastPlan(features: FeatureSelection, full: boolean): SelectionPlan | undefined {
+  fastPlan(features: FeatureSelection, full: boolean, now = this.clock.now()): SelectionPlan | undefined {
     if (!Array.isArray(features)) return undefined;
     const plan = this.plansByArray[full ? 1 : 0].get(features);
-    if (!plan || plan.generation !== this.generation || this.clock.now() >= plan.validUntil) return undefined;
+    if (!plan || plan.generation !== this.generation || now >= plan.validUntil) return undefined;
     const refs = plan.refs;
     if (refs.length !== features.length) return undefined;
     for (let i = 0; i < refs.length; i++) if (refs[i] !== features[i]) return undefined;

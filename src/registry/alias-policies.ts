@@ -94,10 +94,15 @@ export class AliasPolicies {
   /**
    * Refuses (`PRECONDITION`, naming what is missing and how to record it) a move of `alias` to a
    * version that lacks what the alias's policy requires; passes when the alias has no policy.
+   * `policy` is the alias's policy as the caller read it with the alias (undefined: none).
    */
-  async check(model: RegisteredModelRecord, alias: string, version: ModelVersionRecord): Promise<void> {
+  async check(
+    model: RegisteredModelRecord,
+    alias: string,
+    version: ModelVersionRecord,
+    policy: AliasPolicyRecord | undefined,
+  ): Promise<void> {
     const { store } = this.deps;
-    const policy = await store.getPolicy(model.id, alias);
     if (!policy) return;
     const missing: string[] = [];
     const hints: string[] = [];

@@ -43,7 +43,12 @@ export class ModelAliases {
     // and the move is tried again: a plain set is last-writer-wins, and each audited move still
     // starts where the one before it ended.
     for (let attempt = 1; ; attempt++) {
-      const current = await store.getAlias(model.id, alias);
+      // One read of the alias and its policy: what the no-op answer, the policies and the
+      // compare-and-set need.
+      const state = store.getAliasState
+        ? await store.getAliasState(model.id, alias)
+        : { alias: await store.getAlias(model.id, alias), policy: await store.getPolicy(model.id, alias) };
+      const current = state.alias;
       if (current?.version === version.version) {
         // Nothing moves, so nothing is audited: answer with the move that put the alias there.
         const [last] = await store.aliasEvents(model.id, alias, 1);
@@ -52,7 +57,7 @@ export class ModelAliases {
           return { ...rest, model: model.name };
         }
       }
-      await this.deps.policies.check(model, alias, version);
+      await this.deps.policies.check(model, alias, version, state.policy);
       try {
         return await this.move(model, alias, {
           action: "set",

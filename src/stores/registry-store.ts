@@ -123,6 +123,14 @@ export interface AliasMoveInput {
   expected?: number | null;
 }
 
+/** Where an alias points and the policy it has: what a move of it is checked against. */
+export interface AliasState {
+  /** Where the alias points now (undefined when absent). */
+  alias?: AliasRecord;
+  /** The alias's policy (undefined when it has none). */
+  policy?: AliasPolicyRecord;
+}
+
 /** Requirements an alias puts on the version it points to. */
 export interface AliasPolicyRecord {
   modelId: string;
@@ -264,6 +272,11 @@ export interface RegistryStore {
 
   /** Where an alias points, or undefined. */
   getAlias(modelId: string, alias: string): Promise<AliasRecord | undefined>;
+  /**
+   * Optional: {@link getAlias} and {@link getPolicy} of one alias in one read (one statement on
+   * SQL). A store lacking it gets both calls.
+   */
+  getAliasState?(modelId: string, alias: string): Promise<AliasState>;
   /** Every alias of a model, by name. */
   listAliases(modelId: string): Promise<AliasRecord[]>;
   /** Moves (or deletes) an alias and appends the audit record, atomically. */

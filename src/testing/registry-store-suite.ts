@@ -253,6 +253,52 @@ export function registryStoreSuite(
       expect(await s.aliasEvents(m.id, "champion")).toHaveLength(2);
     });
 
+    it("says what a compare-and-set move found: the missing model, or where the alias is", async () => {
+      const s = await factory();
+      await expectCode(
+        s.moveAlias("missing", "x", { action: "set", to: 1, actor: "x", reason: "", at: 1, expected: 1 }),
+        "NOT_FOUND",
+      );
+      const m = await s.createModel({ name: "cas", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+      await expect(
+        s.moveAlias(m.id, "champion", { action: "set", to: 2, actor: "x", reason: "", at: 2, expected: 1 }),
+      ).rejects.toMatchObject({ code: "CONFLICT", details: { expected: 1, found: null } });
+      await s.moveAlias(m.id, "champion", { action: "set", to: 1, actor: "x", reason: "", at: 3, expected: null });
+      await expect(
+        s.moveAlias(m.id, "champion", { action: "delete", actor: "x", reason: "", at: 4, expected: 2 }),
+      ).rejects.toMatchObject({ code: "CONFLICT", details: { expected: 2, found: 1 } });
+      const del = await s.moveAlias(m.id, "champion", { action: "delete", actor: "x", reason: "", at: 5, expected: 1 });
+      expect(del).toMatchObject({ action: "delete", from: 1 });
+      expect(await s.getAlias(m.id, "champion")).toBeUndefined();
+      expect((await s.aliasEvents(m.id, "champion")).map((e) => [e.action, e.from, e.to])).toEqual([
+        ["delete", 1, undefined],
+        ["set", undefined, 1],
+      ]);
+    });
+
+    it("reads an alias and its policy together (getAliasState, when the store has it)", async (ctx) => {
+      const s = await factory();
+      if (!s.getAliasState) return ctx.skip();
+      const m = await s.createModel({ name: "state", description: "", tags: {}, createdAt: 1, updatedAt: 1 });
+      expect(await s.getAliasState(m.id, "champion")).toEqual({});
+      await s.moveAlias(m.id, "champion", { action: "set", to: 1, actor: "x", reason: "", at: 7 });
+      expect(await s.getAliasState(m.id, "champion")).toEqual({ alias: await s.getAlias(m.id, "champion") });
+      await s.setPolicy(m.id, "staging", {
+        modelId: m.id,
+        alias: "staging",
+        requireApproval: true,
+        gate: "g",
+        gateDigest: "d".repeat(64),
+        updatedAt: 8,
+      });
+      expect(await s.getAliasState(m.id, "staging")).toEqual({ policy: await s.getPolicy(m.id, "staging") });
+      await s.setPolicy(m.id, "champion", { modelId: m.id, alias: "champion", requireApproval: false, updatedAt: 9 });
+      expect(await s.getAliasState(m.id, "champion")).toEqual({
+        alias: { modelId: m.id, alias: "champion", version: 1, updatedAt: 7 },
+        policy: { modelId: m.id, alias: "champion", requireApproval: false, updatedAt: 9 },
+      });
+    });
+
     it("stores policies, approvals and evaluations", async () => {
       const s = await factory();
       const m = await s.createModel({ name: "p", description: "", tags: {}, createdAt: 1, updatedAt: 1 });

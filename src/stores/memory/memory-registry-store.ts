@@ -244,6 +244,11 @@ export class MemoryRegistryStore implements RegistryStore {
     else this.policies.delete(key);
   }
 
+  async getAliasState(modelId: string, alias: string) {
+    const [a, policy] = [await this.getAlias(modelId, alias), await this.getPolicy(modelId, alias)];
+    return { ...(a ? { alias: a } : {}), ...(policy ? { policy } : {}) };
+  }
+
   async getPolicy(modelId: string, alias: string) {
     const p = this.policies.get(`${modelId}|${alias}`);
     return p ? clone(p) : undefined;

@@ -8,6 +8,7 @@ import type {
   AliasMoveNotice,
   AliasPolicyRecord,
   AliasRecord,
+  AliasState,
 } from "../registry-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
@@ -46,6 +47,16 @@ const toPolicy = (r: PolicyRow): AliasPolicyRecord => {
   if (r.gate_digest !== null) p.gateDigest = r.gate_digest;
   return p;
 };
+
+/** The row of {@link SqlAliasStore.getAliasState}'s join: the alias's columns, then its policy's. */
+interface StateRow {
+  version: number | null;
+  updated_at: number | null;
+  require_approval: number | null;
+  gate: string | null;
+  gate_digest: string | null;
+  policy_updated_at: number | null;
+}
 
 /** The channel alias moves are announced on (`SqlDialect.notify`). */
 export const ALIAS_MOVES_CHANNEL = "alias-moves";
@@ -93,6 +104,35 @@ export class SqlAliasStore {
       ? (h.stmt.get(h.query.bind({ modelId, alias })) as AliasRow | undefined)
       : await this.aliasQuery(this.db, modelId, alias).executeTakeFirst();
     return r ? toAlias(r) : undefined;
+  }
+
+  /** See `RegistryStore.getAliasState`: with the accelerator, one statement joining alias and policy. */
+  async getAliasState(modelId: string, alias: string): Promise<AliasState> {
+    const h = this.hot.get("getAliasState", () => ({
+      compile: () =>
+        sql`select a.version, a.updated_at, p.require_approval, p.gate, p.gate_digest, p.updated_at as policy_updated_at
+          from (select ${v("modelId")} as model_id, ${v("alias")} as alias) k
+          left join registry_aliases a on a.model_id = k.model_id and a.alias = k.alias
+          left join registry_policies p on p.model_id = k.model_id and p.alias = k.alias`.compile(this.db),
+    }));
+    if (!h) {
+      const [a, policy] = [await this.getAlias(modelId, alias), await this.getPolicy(modelId, alias)];
+      return { ...(a ? { alias: a } : {}), ...(policy ? { policy } : {}) };
+    }
+    const r = h.stmt.get(h.query.bind({ modelId, alias })) as StateRow;
+    const state: AliasState = {};
+    if (r.version !== null)
+      state.alias = toAlias({ model_id: modelId, alias, version: r.version, updated_at: r.updated_at! });
+    if (r.require_approval !== null)
+      state.policy = toPolicy({
+        model_id: modelId,
+        alias,
+        require_approval: r.require_approval,
+        gate: r.gate,
+        gate_digest: r.gate_digest,
+        updated_at: r.policy_updated_at!,
+      });
+    return state;
   }
 
   /** See `RegistryStore.listAliases`. */
@@ -229,20 +269,44 @@ export class SqlAliasStore {
               .where("model_id", "=", v("modelId")),
           ),
       )!,
+      // Compare-and-set in the statement itself: when the caller saw the alias at a version, moving
+      // it from there is one guarded update (or delete), and the row it changed is the proof that
+      // the model and the alias were as expected. Only when it changes nothing are the model and
+      // the alias read, to say which of them is missing or where the alias is now.
+      casUpdate: this.hot.get("move.casUpdate", () =>
+        this.db
+          .updateTable("registry_aliases")
+          .set({ version: v("to") as never, updated_at: v("at") as never })
+          .where("model_id", "=", v("modelId"))
+          .where("alias", "=", v("alias"))
+          .where("version", "=", v("expected") as never),
+      )!,
+      casDelete: this.hot.get("move.casDelete", () =>
+        this.db
+          .deleteFrom("registry_aliases")
+          .where("model_id", "=", v("modelId"))
+          .where("alias", "=", v("alias"))
+          .where("version", "=", v("expected") as never),
+      )!,
     };
     return () => {
-      const key = { modelId, alias, to: move.to ?? null, at: move.at };
-      if (!q.model.stmt.get(q.model.query.bind(key))) throw notFound("registered model", modelId);
-      const current = q.current.stmt.get(q.current.query.bind(key)) as AliasRow | undefined;
-      const from = current ? Number(current.version) : undefined;
-      if (move.expected !== undefined && (from ?? null) !== move.expected)
-        throw new MlcycleError(
-          "CONFLICT",
-          `alias '${alias}' moved meanwhile (expected ${move.expected ?? "absent"}, found ${from ?? "absent"})`,
-          { details: { alias, expected: move.expected, found: from ?? null } },
-        );
-      const change = move.to === undefined ? q.remove : current ? q.update : q.insert;
-      change.stmt.run(change.query.bind(key));
+      const key = { modelId, alias, to: move.to ?? null, at: move.at, expected: move.expected };
+      let from: number | undefined;
+      const cas = move.expected == null ? undefined : move.to === undefined ? q.casDelete : q.casUpdate;
+      if (cas && cas.stmt.run(cas.query.bind(key)).changes === 1) from = move.expected as number;
+      else {
+        if (!q.model.stmt.get(q.model.query.bind(key))) throw notFound("registered model", modelId);
+        const current = q.current.stmt.get(q.current.query.bind(key)) as AliasRow | undefined;
+        from = current ? Number(current.version) : undefined;
+        if (move.expected !== undefined && (from ?? null) !== move.expected)
+          throw new MlcycleError(
+            "CONFLICT",
+            `alias '${alias}' moved meanwhile (expected ${move.expected ?? "absent"}, found ${from ?? "absent"})`,
+            { details: { alias, expected: move.expected, found: from ?? null } },
+          );
+        const change = move.to === undefined ? q.remove : current ? q.update : q.insert;
+        change.stmt.run(change.query.bind(key));
+      }
       const row = {
         id: newId(move.at),
         modelId,

@@ -19,6 +19,12 @@ function toCache(r: CacheRow): CacheEntry {
 }
 
 /** The step cache of the Kysely pipeline store (`pipeline_cache`); `SqlPipelineStore` delegates to it. */
+/** The JSON of a cache entry's components and output, when already encoded. */
+export interface CacheTexts {
+  components?: string;
+  output?: string;
+}
+
 export class SqlPipelineCacheStore {
   private readonly db: Kysely<Tables>;
 
@@ -50,14 +56,17 @@ export class SqlPipelineCacheStore {
     return rows.map(toCache);
   }
 
-  /** The row of a cache entry. */
-  cacheRow(entry: CacheEntry): CacheRow {
+  /**
+   * The row of a cache entry. `texts` are the JSON of its components and output when the caller
+   * already encoded the very same objects (the step record written beside it holds them too).
+   */
+  cacheRow(entry: CacheEntry, texts: CacheTexts = {}): CacheRow {
     return {
       key: entry.key,
       base_key: entry.baseKey,
       step: entry.step,
-      components: JSON.stringify(entry.components),
-      output: JSON.stringify(entry.output),
+      components: texts.components ?? JSON.stringify(entry.components),
+      output: texts.output ?? JSON.stringify(entry.output),
       run_id: entry.runId,
       created_at: entry.createdAt,
       expires_at: entry.expiresAt ?? null,
@@ -74,8 +83,8 @@ export class SqlPipelineCacheStore {
   }
 
   /** The prepared cache upsert bound to an entry, with an accelerator when no other transaction is open. */
-  hotCache(entry: CacheEntry): { run(): void } | undefined {
-    const row = this.cacheRow(entry);
+  hotCache(entry: CacheEntry, texts?: CacheTexts): { run(): void } | undefined {
+    const row = this.cacheRow(entry, texts);
     const hot = this.hot.get("putCache", () =>
       this.cacheQuery(this.db, Object.fromEntries(Object.keys(row).map((k) => [k, v(k)])) as unknown as CacheRow),
     );

@@ -18,7 +18,7 @@ import {
 import type { LineageNode } from "../lineage-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
 import { SqlLineageStore } from "./sql-lineage-store.js";
-import { SqlPipelineCacheStore } from "./sql-pipeline-cache-store.js";
+import { type CacheTexts, SqlPipelineCacheStore } from "./sql-pipeline-cache-store.js";
 import { type Hot, SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
 import { json, type RunRow, type StepRow, type Tables } from "./sql-pipeline-tables.js";
 import { acquireRunRow, type LeaseDb, leaseColumns, leaseOf, renewLeaseRow } from "./sql-run-lease.js";
@@ -86,6 +86,22 @@ function stepColumns(r: Omit<StepRunRecord, "runId" | "step" | "claimToken">) {
     logs: r.logs?.length ? JSON.stringify(r.logs) : null,
     updated_at: r.updatedAt,
   };
+}
+
+/**
+ * The JSON a step's cache entry shares with its step record: the engine hands both the same
+ * components and output objects, so each is encoded once per commit, not once per row.
+ */
+function sharedTexts(
+  record: Omit<StepRunRecord, "runId" | "step" | "claimToken">,
+  cols: ReturnType<typeof stepColumns>,
+  entry: CacheEntry,
+): CacheTexts {
+  const texts: CacheTexts = {};
+  if (record.cacheComponents === entry.components && cols.cache_components !== null)
+    texts.components = cols.cache_components;
+  if (record.output === entry.output && cols.output !== null) texts.output = cols.output;
+  return texts;
 }
 
 /** Options of {@link SqlPipelineStore}. */
@@ -263,7 +279,7 @@ export class SqlPipelineStore implements PipelineStore {
     const cols = stepColumns(record);
     const fast = this.database.accelerator;
     const hot = this.completeHot();
-    const cacheHot = cache ? this.cache.hotCache(cache) : undefined;
+    const cacheHot = cache ? this.cache.hotCache(cache, sharedTexts(record, cols, cache)) : undefined;
     if (fast && hot && (!cache || cacheHot)) {
       const args = hot.query.bind({ ...cols, $runId: runId, $step: step, $token: token });
       // The cache entry and the step's outcome in one transaction, shared with the other writes
@@ -326,7 +342,9 @@ export class SqlPipelineStore implements PipelineStore {
     const cols = stepColumns(commit.record);
     const fast = this.database.accelerator;
     const hot = this.completeHot();
-    const cacheHot = commit.cache ? this.cache.hotCache(commit.cache) : undefined;
+    const cacheHot = commit.cache
+      ? this.cache.hotCache(commit.cache, sharedTexts(commit.record, cols, commit.cache))
+      : undefined;
     if (fast && hot && (!commit.cache || cacheHot)) {
       const args = hot.query.bind({ ...cols, $runId: commit.runId, $step: commit.step, $token: commit.token });
       const endRun = commit.trackingRun
@@ -346,7 +364,10 @@ export class SqlPipelineStore implements PipelineStore {
       const db = trx as Kysely<Tables>;
       if (!(await this.completeIn(db, commit.runId, commit.step, commit.token, cols)))
         return { committed: false, lineage: [] };
-      if (commit.cache) await this.cache.cacheQuery(db, this.cache.cacheRow(commit.cache)).execute();
+      if (commit.cache)
+        await this.cache
+          .cacheQuery(db, this.cache.cacheRow(commit.cache, sharedTexts(commit.record, cols, commit.cache)))
+          .execute();
       if (commit.trackingRun) await this.tracking.updateRunIn(trx, commit.trackingRun.id, commit.trackingRun.patch);
       const lineage = commit.lineage
         ? await this.lineage.putBatchIn(trx, commit.lineage.nodes, commit.lineage.edges)

@@ -23,7 +23,7 @@ import { SqlAliasStore } from "./sql-alias-store.js";
 import { SqlPipelineHotStatements, v } from "./sql-pipeline-hot-statements.js";
 import type { SqlLineageStore } from "./sql-lineage-store.js";
 import { type SqlDatabase, writeTransaction } from "./sql-database.js";
-import type { EvaluationRow, ModelRow, TagRow, Tables, VersionRow } from "./sql-registry-tables.js";
+import type { EvaluationRow, ModelRow, Tables, VersionRow } from "./sql-registry-tables.js";
 import { SqlVersionWriter } from "./sql-version-writer.js";
 
 const toVersion = (r: VersionRow): ModelVersionRecord => {
@@ -166,17 +166,26 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async getModel(name: string) {
+    // The model and its tags in one statement (the tags aggregated into a JSON object).
     const byName = this.hot.get("getModel", () =>
-      this.db.selectFrom("registry_models").selectAll().where("name", "=", v("name")),
+      this.db
+        .selectFrom("registry_models as m")
+        .selectAll("m")
+        .select((eb) =>
+          eb
+            .selectFrom("registry_model_tags as t")
+            .select(this.database.dialect.jsonObjectAgg(sql.ref("t.key"), sql.ref("t.value")).as("tags_json"))
+            .whereRef("t.model_id", "=", "m.id")
+            .as("tags_json"),
+        )
+        .where("m.name", "=", v("name")),
     );
-    const tagsOf = this.hot.get("getModel.tags", () =>
-      this.db.selectFrom("registry_model_tags").selectAll().where("model_id", "=", v("id")),
-    );
-    if (byName && tagsOf) {
-      const r = byName.stmt.get(byName.query.bind({ name })) as ModelRow | undefined;
+    if (byName) {
+      const r = byName.stmt.get(byName.query.bind({ name })) as (ModelRow & { tags_json: unknown }) | undefined;
       if (!r) return undefined;
-      const tags: Record<string, string> = {};
-      for (const t of tagsOf.stmt.all(tagsOf.query.bind({ id: r.id })) as TagRow[]) tags[t.key] = t.value;
+      const t = r.tags_json;
+      // An aggregate over no rows is `{}` on some backends and null on others.
+      const tags = (typeof t === "string" ? JSON.parse(t) : (t ?? {})) as Record<string, string>;
       return toModel(r, tags);
     }
     const r = await this.db.selectFrom("registry_models").selectAll().where("name", "=", name).executeTakeFirst();
@@ -343,6 +352,10 @@ export class SqlRegistryStore implements RegistryStore {
 
   setPolicy(modelId: string, alias: string, policy: AliasPolicyRecord | undefined) {
     return this.aliases.setPolicy(modelId, alias, policy);
+  }
+
+  getAliasState(modelId: string, alias: string) {
+    return this.aliases.getAliasState(modelId, alias);
   }
 
   getPolicy(modelId: string, alias: string) {

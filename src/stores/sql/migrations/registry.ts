@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { foldModelName } from "../../registry-store.js";
 import type { SqlMigration } from "../sql-database.js";
 
@@ -155,6 +156,41 @@ export const registryMigrations: SqlMigration[] = [
           .set({ name_folded: foldModelName(r.name) })
           .where("id", "=", r.id)
           .execute();
+    },
+  },
+  {
+    // Every audited alias move writes one event row, and a commit costs what its dirty pages cost.
+    // The trail is stored in its primary key's order where the backend can (SQLite: WITHOUT ROWID,
+    // so the table and its id index are one b-tree), and the (model_id, alias, id) index is gone:
+    // events are read in sequence order, by model and optionally by alias, which the
+    // (model_id, seq) index serves (an alias's moves are filtered from its model's, a short walk).
+    // Two index pages fewer written by each move.
+    name: "registry-0006-alias-events-clustered",
+    async up(db, dialect) {
+      const table = db.schema
+        .createTable("registry_alias_events_v2")
+        .addColumn("id", "varchar(26)", (c) => c.primaryKey())
+        .addColumn("model_id", "varchar(26)", (c) => c.notNull())
+        .addColumn("alias", "varchar(250)", (c) => c.notNull())
+        .addColumn("action", "varchar(16)", (c) => c.notNull())
+        .addColumn("from_version", "integer")
+        .addColumn("to_version", "integer")
+        .addColumn("actor", "varchar(500)", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .addColumn("seq", "bigint");
+      await dialect.clusterByPrimaryKey(table).execute();
+      await sql`insert into ${sql.table("registry_alias_events_v2")}
+        (id, model_id, alias, action, from_version, to_version, actor, reason, at, seq)
+        select id, model_id, alias, action, from_version, to_version, actor, reason, at, seq
+        from ${sql.table("registry_alias_events")}`.execute(db);
+      await db.schema.dropTable("registry_alias_events").execute();
+      await db.schema.alterTable("registry_alias_events_v2").renameTo("registry_alias_events").execute();
+      await db.schema
+        .createIndex("registry_alias_events_seq")
+        .on("registry_alias_events")
+        .columns(["model_id", "seq"])
+        .execute();
     },
   },
 ];
