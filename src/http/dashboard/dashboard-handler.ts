@@ -1,6 +1,5 @@
 import { Hono } from "hono";
-import { fromZodError, invalid, isMlcycleError } from "../../index.js";
-import type { Workspace } from "../../workspace.js";
+import { fromZodError, invalid, isMlcycleError, type Workspace } from "../../index.js";
 import { authenticator, type HttpAuth } from "../auth.js";
 import { errorResponse, toErrorResponse } from "../http-errors.js";
 import { z } from "zod";
