@@ -24,7 +24,7 @@ export function DataTable<T>(props: {
   onToggle?: (key: string) => void;
 }) {
   const [sort, setSort] = useState<{ col: number; desc: boolean } | undefined>();
-  const [page, setPage] = useState(0);
+  const [pageAsked, setPage] = useState(0);
   const size = props.pageSize ?? 100;
   let rows = props.rows;
   if (sort) {
@@ -40,8 +40,14 @@ export function DataTable<T>(props: {
     });
   }
   const pages = Math.max(1, Math.ceil(rows.length / size));
+  // A shorter list (a new filter) keeps the pager within it.
+  const page = Math.min(pageAsked, pages - 1);
   const shown = rows.slice(page * size, (page + 1) * size);
-  const click = (i: number) => setSort(sort?.col === i ? { col: i, desc: !sort.desc } : { col: i, desc: false });
+  // A new order starts again at its first page.
+  const click = (i: number) => {
+    setSort(sort?.col === i ? { col: i, desc: !sort.desc } : { col: i, desc: false });
+    setPage(0);
+  };
   return html`<div class="table-wrap">
     <table data-testid=${props.testId}>
       <thead>

@@ -1,5 +1,6 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
+import { get } from "../api.js";
 import { Status } from "../components/bits.js";
 import { type Column, DataTable } from "../components/data-table.js";
 import { duration, num, time } from "../format.js";
@@ -29,7 +30,30 @@ export function RunsPage(props: { query: URLSearchParams }) {
     experiment: experiment || undefined,
     limit: "1000",
   });
-  const list = runs.data?.runs ?? [];
+  // Further pages of the same search, fetched on demand ("load more"): a workspace of 10,000 runs is
+  // read 1,000 at a time and shown 100 rows at a time.
+  const searchKey = JSON.stringify([filter, experiment]);
+  const [more, setMore] = useState<{ key: string; runs: Run[]; next?: string; busy: boolean }>({
+    key: "",
+    runs: [],
+    busy: false,
+  });
+  const extra = more.key === searchKey ? more : { key: searchKey, runs: [], next: undefined, busy: false };
+  const next = extra.runs.length > 0 ? extra.next : runs.data?.nextPageToken;
+  const loadMore = () => {
+    if (!next || extra.busy) return;
+    setMore({ ...extra, busy: true });
+    get<{ runs: Run[]; nextPageToken?: string }>("runs", {
+      filter,
+      experiment: experiment || undefined,
+      limit: "1000",
+      pageToken: next,
+    }).then(
+      (page) => setMore({ key: searchKey, runs: [...extra.runs, ...page.runs], next: page.nextPageToken, busy: false }),
+      () => setMore({ ...extra, busy: false }),
+    );
+  };
+  const list = extra.runs.length > 0 ? [...(runs.data?.runs ?? []), ...extra.runs] : (runs.data?.runs ?? []);
   const metricKeys = [...new Set(list.flatMap((r) => Object.keys(r.metrics)))].sort().slice(0, 5);
   const paramKeys = [...new Set(list.flatMap((r) => Object.keys(r.params)))].sort().slice(0, 3);
   const columns: Column<Run>[] = [
@@ -87,7 +111,8 @@ export function RunsPage(props: { query: URLSearchParams }) {
     ${runs.loading && !runs.data ? html`<p class="muted">loading…</p>` : null}
     ${
       runs.data
-        ? html`<p class="muted">${list.length}${runs.data.nextPageToken ? "+" : ""} runs${filter ? " match" : ""}</p>
+        ? html`<p class="muted" data-testid="runs-count">${list.length}${next ? "+" : ""} runs${filter ? " match" : ""}
+            ${next ? html` <button data-testid="load-more" disabled=${extra.busy} onClick=${loadMore}>load 1,000 more</button>` : null}</p>
           <${DataTable} columns=${columns} rows=${list} rowKey=${(r: Run) => r.id} testId="runs"
             selected=${selected} onToggle=${toggle} pageSize=${100} />`
         : null

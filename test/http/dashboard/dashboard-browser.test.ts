@@ -3,17 +3,14 @@
 // ui` over the workspace the demo built, every page clicked through and checked for what a person
 // sees — run names in the table, a filter error under its position, charts drawn on canvas, the
 // pipeline graph with its steps, the audit trail, an alert listed — with screenshots for the docs.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnCli } from "../../cli/run-cli.js";
-import { tempDir } from "../../helpers.js";
+import { type BrowserSession, hasChromium, openDashboard } from "./browser-harness.js";
 import { demoWorkspace } from "./demo-workspace.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /**
  * Where the screenshots go: docs/images (the docs and README show them) with
  * MLCYCLE_UPDATE_SCREENSHOTS=1, otherwise a temporary folder, so that a test run leaves the
@@ -23,8 +20,6 @@ const IMAGES =
   process.env.MLCYCLE_UPDATE_SCREENSHOTS === "1"
     ? join(import.meta.dirname, "..", "..", "..", "docs", "images")
     : join(tmpdir(), `mlcycle-screenshots-${process.pid}`);
-// Without Chromium the suite is skipped, unless services are required (CI, where .ci/run installs it).
-const hasChromium = existsSync(CHROMIUM) || process.env.MLCYCLE_REQUIRE_SERVICES === "1";
 
 /** Whether a canvas holds drawn pixels (uPlot draws its lines there). */
 const canvasDrawn = (page: Page, selector: string) =>
@@ -46,49 +41,18 @@ const canvasDrawn = (page: Page, selector: string) =>
   );
 
 describe.skipIf(!hasChromium)("the dashboard in Chromium", { timeout: 180_000 }, () => {
-  let ui: ReturnType<typeof spawnCli>;
+  let session: BrowserSession;
   let url = "";
-  let context: BrowserContext;
   let page: Page;
-  const userData = mkdtempSync(join(tmpdir(), "mlcycle-chromium-"));
 
   beforeAll(async () => {
-    const workspace = await demoWorkspace();
-    ui = spawnCli(["ui", "--port", "0", "--workspace", workspace], { cwd: tempDir("mlcycle-ui-") });
-    let out = "";
-    ui.stdout.on("data", (d) => (out += d));
-    ui.stderr.on("data", (d) => (out += d));
-    for (let i = 0; i < 800 && !/listening on (http:\/\/\S+)/.test(out); i++) {
-      if (ui.exitCode !== null) throw new Error(`mlcycle ui exited: ${out}`);
-      await sleep(25);
-    }
-    url = /listening on (http:\/\/\S+)/.exec(out)?.[1] ?? "";
-    expect(url, out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    context = await chromium.launchPersistentContext(userData, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    session = await openDashboard(await demoWorkspace());
+    ({ url, page } = session);
     mkdirSync(IMAGES, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (ui && ui.exitCode === null) {
-      ui.kill("SIGTERM");
-      await new Promise((resolve) => ui.once("close", resolve));
-    }
-    rmSync(userData, { recursive: true, force: true });
+    await session?.close();
     if (process.env.MLCYCLE_UPDATE_SCREENSHOTS !== "1") rmSync(IMAGES, { recursive: true, force: true });
   });
 
