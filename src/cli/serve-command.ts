@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { createHttpHandler, type HttpAuth, serveHttp } from "../http/index.js";
 import { type CliOutput, UsageError } from "./cli-errors.js";
 import { intOption } from "./cli-options.js";
+import { nextSignal } from "./cli-signals.js";
 import { loadUserModule, openCliWorkspace, workspaceDir } from "./cli-workspace.js";
 
 /** Options of `mlcycle serve`, as commander gives them. */
@@ -16,19 +17,6 @@ interface ServeOptions {
   pollInterval?: number;
   drainTimeout: number;
   metrics?: boolean;
-}
-
-/** Resolves once SIGINT or SIGTERM arrives (the listeners are removed then: a second Ctrl-C ends at once). */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(signal);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
 }
 
 /** Adds `mlcycle serve MODEL_URI`. */

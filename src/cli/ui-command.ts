@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { createDashboardHandler, type HttpAuth, serveHttp } from "../http/index.js";
 import { type CliOutput, UsageError } from "./cli-errors.js";
 import { intOption } from "./cli-options.js";
+import { nextSignal } from "./cli-signals.js";
 import { loadUserModule, openCliWorkspace, workspaceDir } from "./cli-workspace.js";
 
 /** Options of `mlcycle ui`, as commander gives them. */
@@ -14,19 +15,6 @@ interface UiOptions {
   basePath?: string;
   module?: string;
   actor?: string;
-}
-
-/** Resolves once SIGINT or SIGTERM arrives. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(signal);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
 }
 
 /** Adds `mlcycle ui`: the dashboard over a workspace until SIGINT or SIGTERM. */
