@@ -21,9 +21,12 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Starts `mlcycle ui --port 0` on `workspace`, waits for its address, and opens Chromium. */
-export async function openDashboard(workspace: string): Promise<BrowserSession> {
-  const ui = spawnCli(["ui", "--port", "0", "--workspace", workspace], { cwd: tempDir("mlcycle-ui-") });
+/**
+ * Starts `mlcycle ui --port 0` on `workspace` (with `args` after, e.g. `["--writes", "--actor", "ana"]`),
+ * waits for its address, and opens Chromium.
+ */
+export async function openDashboard(workspace: string, args: string[] = []): Promise<BrowserSession> {
+  const ui = spawnCli(["ui", "--port", "0", "--workspace", workspace, ...args], { cwd: tempDir("mlcycle-ui-") });
   let out = "";
   ui.stdout.on("data", (d) => (out += d));
   ui.stderr.on("data", (d) => (out += d));
