@@ -17,19 +17,28 @@ export function deploymentRoutes(app: Hono, { ws }: ApiContext): void {
     for (const m of monitors) if (m.deployment) names.add(m.deployment);
     const deployments = [];
     for (const name of [...names].sort()) {
-      const page = await ws.serving.listPredictions({ deployment: name, limit: sample });
+      // An online experiment's variants are deployments of their own (`<experiment>/<variant>`), which
+      // log its predictions: the traffic of the experiment's deployment is theirs too.
+      const attached = experiments.filter((e) => e.deployment === name);
+      const sources = [name, ...attached.flatMap((e) => e.variants.map((v) => `${e.name}/${v.name}`))];
+      const pages = await Promise.all(
+        sources.map((deployment) => ws.serving.listPredictions({ deployment, limit: sample })),
+      );
       const traffic: Record<string, number> = {};
-      for (const p of page.predictions) {
-        const key = `${p.model}@${p.version}${p.variant ? ` (${p.variant})` : ""}`;
-        traffic[key] = (traffic[key] ?? 0) + 1;
-      }
+      let predictions = 0;
+      for (const page of pages)
+        for (const p of page.predictions) {
+          const key = `${p.model}@${p.version}${p.variant ? ` (${p.variant})` : ""}`;
+          traffic[key] = (traffic[key] ?? 0) + 1;
+          predictions++;
+        }
       deployments.push({
         name,
         live: live.get(name) ?? null,
-        predictions: page.predictions.length,
-        more: page.nextPageToken !== undefined,
+        predictions,
+        more: pages.some((page) => page.nextPageToken !== undefined),
         traffic,
-        experiments: experiments.filter((e) => e.deployment === name).map((e) => e.name),
+        experiments: attached.map((e) => e.name),
         monitors: monitors.filter((m) => m.deployment === name).map((m) => m.name),
       });
     }
