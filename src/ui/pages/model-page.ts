@@ -64,7 +64,7 @@ export function ModelPage(props: { name: string; version?: string }) {
             <td>${writes ? html`<button onClick=${() => write(`${base}/${encodeURIComponent(a)}/rollback`, {})}>roll back</button>` : null}</td></tr>`,
         )}</tbody>
       </table>
-      ${writes ? null : html`<p class="muted" data-testid="read-only">read-only: start with --writes (writes: true) to promote and roll back here</p>`}
+      ${info.data === undefined || writes ? null : html`<p class="muted" data-testid="read-only">read-only: start with --writes (writes: true) to promote and roll back here</p>`}
       ${message ? html`<p class="muted" role="status">${message}</p>` : null}
     <//>
     <${Section} title="Versions">

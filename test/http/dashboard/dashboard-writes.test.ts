@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { functionModel, manualClock, openWorkspace } from "../../../src/index.js";
+import { functionModel, manualClock, type OnlineAnalysis, openWorkspace } from "../../../src/index.js";
 import { tempDir } from "../../helpers.js";
 import { type BrowserSession, hasChromium, openDashboard } from "./browser-harness.js";
 
@@ -39,6 +39,8 @@ describe.skipIf(!hasChromium)(
     let page: Page;
     let url = "";
     const errors: string[] = [];
+    /** The analysis of `outcome` (a mean, the page's default type) as the library gives it. */
+    let expected: OnlineAnalysis;
 
     beforeAll(async () => {
       const folder = join(tempDir("mlcycle-writes-"), "ws");
@@ -70,6 +72,9 @@ describe.skipIf(!hasChromium)(
         const converted = behave() < 0.1 + 1.33 * (p.outputs[0] / basket - 0.05) ? 1 : 0;
         await ab.feedback(p.predictionId, { outcome: converted });
       }
+      expected = JSON.parse(
+        JSON.stringify(await ws.online.analyze("discount-ab", { metric: "outcome", type: "mean" })),
+      );
       await ws.close();
       session = await openDashboard(folder, ["--writes", "--actor", "ana"]);
       ({ page, url } = session);
@@ -84,6 +89,8 @@ describe.skipIf(!hasChromium)(
       await page.goto(`${url}#/models/discount`);
       const aliases = page.getByTestId("aliases");
       await expect.poll(() => aliases.locator("tbody tr").innerText()).toMatch(/champion\s+1/);
+      // Once the buttons are there, no "read-only" note (it waits for the server's answer to /api/info).
+      await expect.poll(() => aliases.getByRole("button", { name: "roll back" }).count()).toBe(1);
       expect(await page.getByTestId("read-only").count()).toBe(0);
 
       // Promote: version 2's row offers "make champion" (version 1's, already champion, does not).
@@ -167,9 +174,14 @@ describe.skipIf(!hasChromium)(
       await panel.getByRole("button", { name: "analyse" }).click();
       const analysis = panel.locator("pre");
       await expect.poll(() => analysis.count()).toBe(1);
-      const text = await analysis.innerText();
-      expect(text).toContain("control");
-      expect(text).toContain("treatment");
+      // The page shows the workspace's analysis of the metric asked for: every call counted, per variant.
+      const shown = JSON.parse(await analysis.innerText()) as OnlineAnalysis;
+      expect(shown).toEqual(expected);
+      expect(shown.metric).toBe("outcome");
+      expect(shown.control).toBe("control");
+      expect(shown.variants.map((v) => v.variant)).toEqual(["control", "treatment"]);
+      expect(shown.variants.reduce((sum, v) => sum + v.exposures, 0)).toBe(400);
+      expect(shown.comparisons.map((c) => c.variant)).toEqual(["treatment"]);
       expect(errors).toEqual([]);
     });
   },
