@@ -30,7 +30,7 @@ export type TrainingSetSummary = Omit<TrainingSet, "rows"> & {
 };
 
 /** What a {@link TrainingSetStream} works with (given by the feature store). */
-export interface TrainingSetStreamDeps {
+interface TrainingSetStreamDeps {
   offline: () => OfflineStore;
   plan: SelectionPlan;
   options: StreamHistoricalFeaturesOptions;
