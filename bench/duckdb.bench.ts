@@ -94,6 +94,32 @@ async function handWrittenAnswer(
   return { ms, answer: answerOf(value) };
 }
 
+/** Times `getHistoricalFeatures` on `ws` and records it beside the hand-written join's time and answer. */
+async function retrieval(
+  ws: Workspace,
+  rows: Array<{ driver_id: number; event_timestamp: number }>,
+  raw: { ms: number; answer: Answer },
+  label: { path: string; baseline: string },
+): Promise<void> {
+  const ours = await timed(() =>
+    ws.features.getHistoricalFeatures({
+      entityRows: rows,
+      features: ["driver_stats:conv_rate", "driver_stats:trips"],
+      record: false,
+    }),
+  );
+  const a = answerOf(ours.value.rows);
+  const b = raw.answer;
+  record({
+    name: `historical retrieval, ${SHAPE}, ${label.path}: wall time`,
+    value: ours.ms / 1000,
+    unit: "s",
+    baseline: { name: label.baseline, value: raw.ms / 1000 },
+    target: { ratioMax: 1.3 },
+    note: `${a.matched.toLocaleString("en")} rows matched${same(a, b) ? ", the same answer" : `, NOT the hand-written join's answer (${JSON.stringify(b)})`}`,
+  });
+}
+
 /** The join as a user would write it by hand: entity rows appended, one ASOF LEFT JOIN, rows read back. */
 async function handWritten(
   con: DuckDBConnection,
@@ -178,23 +204,9 @@ async function retrievalBench(dir: string): Promise<void> {
         if (chunk.length) await ws.features.offline.writeRows("driver_stats", chunk);
       });
       console.log(`setup: ${FEATURE_ROWS.toLocaleString("en")} rows ingested in ${(load.ms / 1000).toFixed(1)} s`);
-      const raw = await handWrittenAnswer(con, "features", rows);
-      const ours = await timed(() =>
-        ws.features.getHistoricalFeatures({
-          entityRows: rows,
-          features: ["driver_stats:conv_rate", "driver_stats:trips"],
-          record: false,
-        }),
-      );
-      const a = answerOf(ours.value.rows);
-      const b = raw.answer;
-      record({
-        name: `historical retrieval, ${SHAPE}, stored in the DuckDB offline store: wall time`,
-        value: ours.ms / 1000,
-        unit: "s",
-        baseline: { name: "hand-written DuckDB ASOF JOIN, rows appended and read back", value: raw.ms / 1000 },
-        target: { ratioMax: 1.3 },
-        note: `${a.matched.toLocaleString("en")} rows matched${same(a, b) ? ", the same answer" : `, NOT the hand-written join's answer (${JSON.stringify(b)})`}`,
+      await retrieval(ws, rows, await handWrittenAnswer(con, "features", rows), {
+        path: "stored in the DuckDB offline store",
+        baseline: "hand-written DuckDB ASOF JOIN, rows appended and read back",
       });
     }
 
@@ -202,23 +214,9 @@ async function retrievalBench(dir: string): Promise<void> {
     {
       await using ws = await openWorkspace(join(dir, "in-place"), { offline: duckdbOfflineStore({ instance }) });
       await driverView(ws, parquetSource({ path: join(dir, "features.parquet") }));
-      const raw = await handWrittenAnswer(con, `read_parquet('${dir}/features.parquet')`, rows);
-      const ours = await timed(() =>
-        ws.features.getHistoricalFeatures({
-          entityRows: rows,
-          features: ["driver_stats:conv_rate", "driver_stats:trips"],
-          record: false,
-        }),
-      );
-      const a = answerOf(ours.value.rows);
-      const b = raw.answer;
-      record({
-        name: `historical retrieval, ${SHAPE}, view read in place from Parquet: wall time`,
-        value: ours.ms / 1000,
-        unit: "s",
-        baseline: { name: "hand-written ASOF JOIN over read_parquet, rows read back", value: raw.ms / 1000 },
-        target: { ratioMax: 1.3 },
-        note: `${a.matched.toLocaleString("en")} rows matched${same(a, b) ? ", the same answer" : `, NOT the hand-written join's answer (${JSON.stringify(b)})`}`,
+      await retrieval(ws, rows, await handWrittenAnswer(con, `read_parquet('${dir}/features.parquet')`, rows), {
+        path: "view read in place from Parquet",
+        baseline: "hand-written ASOF JOIN over read_parquet, rows read back",
       });
 
       // 2b. Entity rows and view both Parquet files: the whole set built and written by DuckDB.

@@ -14,11 +14,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatRatio, formatValue } from "./report.js";
-import type { Results } from "./results.js";
+import { cell, type Results } from "./results.js";
 
 const REGION = /(<!-- bench: ([\w-]+)(?: "([^"]*)")? -->\n)([\s\S]*?)(<!-- \/bench -->)/g;
 
-const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 const load = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" / ");
 
 /** The table a region quotes: the bench's figures (those whose name contains `filter`, if given). */

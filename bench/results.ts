@@ -114,7 +114,8 @@ export function writeResults(dir: string, results: Results): void {
   writeFileSync(join(dir, "RESULTS.md"), renderMarkdown(results));
 }
 
-const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+/** A table cell of markdown: pipes escaped, one line. */
+export const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" / ");
 
 function table(header: string[], rows: string[][]): string {
