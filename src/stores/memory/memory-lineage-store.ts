@@ -9,15 +9,19 @@ import type {
 } from "../lineage-store.js";
 import { resolveBatchEdge } from "../lineage-store.js";
 
-const edgeKey = (e: Omit<LineageEdge, "createdAt">) =>
-  `${e.type}|${e.from}|${e.to}|${e.direction ?? ""}|${e.slot ?? ""}`;
+const sameEdge = (a: Omit<LineageEdge, "createdAt">, b: Omit<LineageEdge, "createdAt">) =>
+  a.type === b.type && a.from === b.from && a.to === b.to && a.direction === b.direction && a.slot === b.slot;
 
 /** The in-memory {@link LineageStore}: the reference implementation. */
 export class MemoryLineageStore implements LineageStore {
   private readonly nodes = new Map<string, LineageNode>();
-  private readonly byExternal = new Map<string, string>();
-  private readonly edges = new Map<string, LineageEdge>();
-  private readonly adjacency = new Map<string, Set<string>>();
+  /** Node ids by kind, then external id. */
+  private readonly byExternal = new Map<LineageNodeKind, Map<string, string>>();
+  /**
+   * The edges touching each node, in the order they were added. An edge is found again (to keep
+   * one of two equal edges) in the shorter of its two ends' lists: no key string per edge.
+   */
+  private readonly adjacency = new Map<string, LineageEdge[]>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -32,7 +36,7 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   private put(input: LineageNodeInput): LineageNode {
-    const existingId = input.externalId ? this.byExternal.get(`${input.kind}|${input.externalId}`) : undefined;
+    const existingId = input.externalId ? this.byExternal.get(input.kind)?.get(input.externalId) : undefined;
     const existing = existingId ? this.nodes.get(existingId) : undefined;
     const node: LineageNode = existing
       ? {
@@ -42,7 +46,11 @@ export class MemoryLineageStore implements LineageStore {
         }
       : { ...strip(input), id: newId(), properties: { ...(input.properties ?? {}) }, createdAt: this.now() };
     this.nodes.set(node.id, node);
-    if (node.externalId) this.byExternal.set(`${node.kind}|${node.externalId}`, node.id);
+    if (node.externalId) {
+      let ids = this.byExternal.get(node.kind);
+      if (!ids) this.byExternal.set(node.kind, (ids = new Map()));
+      ids.set(node.externalId, node.id);
+    }
     return node;
   }
 
@@ -52,7 +60,7 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   async findByExternalId(kind: LineageNodeKind, externalId: string) {
-    const id = this.byExternal.get(`${kind}|${externalId}`);
+    const id = this.byExternal.get(kind)?.get(externalId);
     return id ? this.getNode(id) : undefined;
   }
 
@@ -73,20 +81,30 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   private edge(edge: Omit<LineageEdge, "createdAt">): void {
-    const key = edgeKey(edge);
-    if (this.edges.has(key)) return;
-    this.edges.set(key, { ...edge, createdAt: this.now() });
-    for (const id of [edge.from, edge.to]) {
-      let s = this.adjacency.get(id);
-      if (!s) this.adjacency.set(id, (s = new Set()));
-      s.add(key);
-    }
+    const from = this.adjacency.get(edge.from);
+    const to = edge.to === edge.from ? from : this.adjacency.get(edge.to);
+    const shorter = !from || !to ? undefined : from.length <= to.length ? from : to;
+    if (shorter?.some((e) => sameEdge(e, edge))) return;
+    const stored: LineageEdge = { type: edge.type, from: edge.from, to: edge.to, createdAt: this.now() };
+    if (edge.direction !== undefined) stored.direction = edge.direction;
+    if (edge.slot !== undefined) stored.slot = edge.slot;
+    if (from) from.push(stored);
+    else this.adjacency.set(edge.from, [stored]);
+    if (edge.to === edge.from) return;
+    if (to) to.push(stored);
+    else this.adjacency.set(edge.to, [stored]);
   }
 
   async edgesOf(nodeIds: readonly string[]) {
-    const keys = new Set<string>();
-    for (const id of nodeIds) for (const k of this.adjacency.get(id) ?? []) keys.add(k);
-    return [...keys].map((k) => ({ ...(this.edges.get(k) as LineageEdge) }));
+    const seen = new Set<LineageEdge>();
+    const out: LineageEdge[] = [];
+    for (const id of nodeIds)
+      for (const e of this.adjacency.get(id) ?? [])
+        if (!seen.has(e)) {
+          seen.add(e);
+          out.push({ ...e });
+        }
+    return out;
   }
 }
 
