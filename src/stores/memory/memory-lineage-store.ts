@@ -12,16 +12,24 @@ import { resolveBatchEdge } from "../lineage-store.js";
 const sameEdge = (a: Omit<LineageEdge, "createdAt">, b: Omit<LineageEdge, "createdAt">) =>
   a.type === b.type && a.from === b.from && a.to === b.to && a.direction === b.direction && a.slot === b.slot;
 
+/** A stored node and the edges touching it, in the order they were added. */
+interface Entry {
+  node: LineageNode;
+  edges: LineageEdge[];
+}
+
 /** The in-memory {@link LineageStore}: the reference implementation. */
 export class MemoryLineageStore implements LineageStore {
-  private readonly nodes = new Map<string, LineageNode>();
-  /** Node ids by kind, then external id. */
-  private readonly byExternal = new Map<LineageNodeKind, Map<string, string>>();
   /**
-   * The edges touching each node, in the order they were added. An edge is found again (to keep
-   * one of two equal edges) in the shorter of its two ends' lists: no key string per edge.
+   * Nodes by id, each with its edges: an edge is found again (to keep one of two equal edges) in
+   * the shorter of its two ends' lists, so no key string is built per edge, and a node and its
+   * edges are one map entry.
    */
-  private readonly adjacency = new Map<string, LineageEdge[]>();
+  private readonly entries = new Map<string, Entry>();
+  /** Node entries by kind, then external id. */
+  private readonly byExternal = new Map<LineageNodeKind, Map<string, Entry>>();
+  /** The edges of ids that name no node (an edge may point outside the store). */
+  private readonly loose = new Map<string, LineageEdge[]>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -36,36 +44,44 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   private put(input: LineageNodeInput): LineageNode {
-    const existingId = input.externalId ? this.byExternal.get(input.kind)?.get(input.externalId) : undefined;
-    const existing = existingId ? this.nodes.get(existingId) : undefined;
-    const node: LineageNode = existing
-      ? {
-          ...existing,
-          ...strip(input),
-          properties: { ...existing.properties, ...(input.properties ?? {}) },
-        }
-      : { ...strip(input), id: newId(), properties: { ...(input.properties ?? {}) }, createdAt: this.now() };
-    this.nodes.set(node.id, node);
-    if (node.externalId) {
-      let ids = this.byExternal.get(node.kind);
+    let ids = input.externalId === undefined ? undefined : this.byExternal.get(input.kind);
+    const existing = input.externalId === undefined ? undefined : ids?.get(input.externalId);
+    if (existing) {
+      const old = existing.node;
+      existing.node = {
+        ...old,
+        ...strip(input),
+        properties: { ...old.properties, ...(input.properties ?? {}) },
+      };
+      return existing.node;
+    }
+    const node: LineageNode = {
+      ...strip(input),
+      id: newId(),
+      properties: { ...(input.properties ?? {}) },
+      createdAt: this.now(),
+    };
+    const entry: Entry = { node, edges: [] };
+    this.entries.set(node.id, entry);
+    if (node.externalId !== undefined) {
       if (!ids) this.byExternal.set(node.kind, (ids = new Map()));
-      ids.set(node.externalId, node.id);
+      ids.set(node.externalId, entry);
     }
     return node;
   }
 
   async getNode(id: string) {
-    const n = this.nodes.get(id);
-    return n ? copyNode(n) : undefined;
+    const e = this.entries.get(id);
+    return e ? copyNode(e.node) : undefined;
   }
 
   async findByExternalId(kind: LineageNodeKind, externalId: string) {
-    const id = this.byExternal.get(kind)?.get(externalId);
-    return id ? this.getNode(id) : undefined;
+    const e = this.byExternal.get(kind)?.get(externalId);
+    return e ? copyNode(e.node) : undefined;
   }
 
   async listNodes(filter: { kind?: LineageNodeKind; type?: string; name?: string; digest?: string; limit?: number }) {
-    const out = [...this.nodes.values()].filter(
+    const out = [...this.entries.values()].map((e) => e.node).filter(
       (n) =>
         (filter.kind === undefined || n.kind === filter.kind) &&
         (filter.type === undefined || n.type === filter.type) &&
@@ -80,26 +96,32 @@ export class MemoryLineageStore implements LineageStore {
     this.edge(edge);
   }
 
+  private edgesAt(id: string): LineageEdge[] | undefined {
+    return this.entries.get(id)?.edges ?? this.loose.get(id);
+  }
+
+  private addAt(id: string, list: LineageEdge[] | undefined, edge: LineageEdge): void {
+    if (list) list.push(edge);
+    else this.loose.set(id, [edge]);
+  }
+
   private edge(edge: Omit<LineageEdge, "createdAt">): void {
-    const from = this.adjacency.get(edge.from);
-    const to = edge.to === edge.from ? from : this.adjacency.get(edge.to);
+    const from = this.edgesAt(edge.from);
+    const to = edge.to === edge.from ? from : this.edgesAt(edge.to);
     const shorter = !from || !to ? undefined : from.length <= to.length ? from : to;
     if (shorter?.some((e) => sameEdge(e, edge))) return;
     const stored: LineageEdge = { type: edge.type, from: edge.from, to: edge.to, createdAt: this.now() };
     if (edge.direction !== undefined) stored.direction = edge.direction;
     if (edge.slot !== undefined) stored.slot = edge.slot;
-    if (from) from.push(stored);
-    else this.adjacency.set(edge.from, [stored]);
-    if (edge.to === edge.from) return;
-    if (to) to.push(stored);
-    else this.adjacency.set(edge.to, [stored]);
+    this.addAt(edge.from, from, stored);
+    if (edge.to !== edge.from) this.addAt(edge.to, to, stored);
   }
 
   async edgesOf(nodeIds: readonly string[]) {
     const seen = new Set<LineageEdge>();
     const out: LineageEdge[] = [];
     for (const id of nodeIds)
-      for (const e of this.adjacency.get(id) ?? [])
+      for (const e of this.edgesAt(id) ?? [])
         if (!seen.has(e)) {
           seen.add(e);
           out.push({ ...e });
