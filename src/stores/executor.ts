@@ -36,7 +36,7 @@ export type StepTaskRunner = (task: StepTask, delivery?: StepDelivery) => Promis
  * resume, lineage — does not depend on where the task runs, and delivery may be at least once
  * (a step run is committed once per (run, step) by the store's claim).
  *
- * - In process (default): `inProcessExecutor`, a p-queue with a concurrency limit.
+ * - In process (default): `inProcessExecutor`, a concurrency limit with a FIFO queue.
  * - Distributed: `bullmqExecutor` from `mlcycle/bullmq` — `submit` enqueues a job, workers in other
  *   processes (`startWorker`) call their own workspace's runner, and `submit` resolves when the job
  *   completes; a task whose worker died is redelivered (`StepDelivery.redelivered`).

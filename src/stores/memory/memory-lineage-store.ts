@@ -81,13 +81,15 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   async listNodes(filter: { kind?: LineageNodeKind; type?: string; name?: string; digest?: string; limit?: number }) {
-    const out = [...this.entries.values()].map((e) => e.node).filter(
-      (n) =>
-        (filter.kind === undefined || n.kind === filter.kind) &&
-        (filter.type === undefined || n.type === filter.type) &&
-        (filter.name === undefined || n.name === filter.name) &&
-        (filter.digest === undefined || n.digest === filter.digest),
-    );
+    const out = [...this.entries.values()]
+      .map((e) => e.node)
+      .filter(
+        (n) =>
+          (filter.kind === undefined || n.kind === filter.kind) &&
+          (filter.type === undefined || n.type === filter.type) &&
+          (filter.name === undefined || n.name === filter.name) &&
+          (filter.digest === undefined || n.digest === filter.digest),
+      );
     out.sort((a, b) => (a.id < b.id ? 1 : -1));
     return out.slice(0, filter.limit ?? 1000).map(copyNode);
   }
