@@ -8,6 +8,7 @@ import type {
   LineageStore,
 } from "../lineage-store.js";
 import { resolveBatchEdge } from "../lineage-store.js";
+import { copyJson } from "./copy-json.js";
 
 const sameEdge = (a: Omit<LineageEdge, "createdAt">, b: Omit<LineageEdge, "createdAt">) =>
   a.type === b.type && a.from === b.from && a.to === b.to && a.direction === b.direction && a.slot === b.slot;
@@ -146,15 +147,5 @@ function strip(input: LineageNodeInput): Omit<LineageNode, "id" | "createdAt" | 
 
 /** A copy a caller may change freely: properties are JSON-like, copied without structuredClone's cost. */
 function copyNode(n: LineageNode): LineageNode {
-  return { ...n, properties: copyValue(n.properties) as Record<string, unknown> };
-}
-
-function copyValue(v: unknown): unknown {
-  if (v === null || typeof v !== "object") return v;
-  if (Array.isArray(v)) return v.map(copyValue);
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = copyValue((v as Record<string, unknown>)[k]);
-  return out;
+  return { ...n, properties: copyJson(n.properties) };
 }

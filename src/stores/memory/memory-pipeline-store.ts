@@ -14,20 +14,7 @@ import {
   claimedStep,
 } from "../pipeline-store.js";
 import type { TrackingStore } from "../tracking-store.js";
-
-/**
- * A deep copy: records are JSON-like (plain objects, arrays, primitives), copied by hand, which costs
- * far less than structuredClone per record; anything else (a Date in params…) goes through it.
- */
-function clone<T>(v: T): T {
-  if (v === null || typeof v !== "object") return v;
-  if (Array.isArray(v)) return v.map(clone) as T;
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = clone((v as Record<string, unknown>)[k]);
-  return out as T;
-}
+import { copyJson as clone } from "./copy-json.js";
 
 /** Options of {@link MemoryPipelineStore}: the stores {@link MemoryPipelineStore.commitStep} also writes. */
 export interface MemoryPipelineStoreOptions {
@@ -41,25 +28,26 @@ export interface MemoryPipelineStoreOptions {
 export class MemoryPipelineStore implements PipelineStore {
   private readonly runs = new Map<string, PipelineRunRecord>();
   private readonly steps = new Map<string, Map<string, StepRunRecord>>();
+  /** Cache entries by key, in the order they were last written. */
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly byBase = new Map<string, Set<string>>();
-  private readonly byStep = new Map<string, Set<string>>();
+  /**
+   * Cache keys by base key: usually one, so a short array. Entries by step are found by a scan of
+   * {@link cache} (`listCache` and `clearCache` explain and clear; no step writes through them).
+   */
+  private readonly byBase = new Map<string, string[]>();
 
   constructor(private readonly options: MemoryPipelineStoreOptions = {}) {}
 
-  private index(map: Map<string, Set<string>>, k: string): Set<string> {
-    let set = map.get(k);
-    if (!set) map.set(k, (set = new Set()));
-    return set;
+  private newestFirst(entries: CacheEntry[]): CacheEntry[] {
+    return entries.sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  private entries(keys: Set<string> | undefined): CacheEntry[] {
-    const out: CacheEntry[] = [];
-    for (const k of keys ?? []) {
-      const e = this.cache.get(k);
-      if (e) out.push(e);
-    }
-    return out.sort((a, b) => b.createdAt - a.createdAt);
+  private unindex(e: CacheEntry): void {
+    const keys = this.byBase.get(e.baseKey);
+    const i = keys ? keys.indexOf(e.key) : -1;
+    if (i < 0) return;
+    if (keys!.length === 1) this.byBase.delete(e.baseKey);
+    else keys!.splice(i, 1);
   }
 
   async createRun(run: PipelineRunRecord): Promise<void> {
@@ -209,11 +197,15 @@ export class MemoryPipelineStore implements PipelineStore {
   }
 
   async findCache(baseKey: string) {
-    return this.entries(this.byBase.get(baseKey)).map(clone);
+    const keys = this.byBase.get(baseKey);
+    if (!keys) return [];
+    return this.newestFirst(keys.map((k) => this.cache.get(k)!)).map(clone);
   }
 
   async listCache(step: string, limit = 50) {
-    return this.entries(this.byStep.get(step)).slice(0, limit).map(clone);
+    const entries: CacheEntry[] = [];
+    for (const e of this.cache.values()) if (e.step === step) entries.push(e);
+    return this.newestFirst(entries).slice(0, limit).map(clone);
   }
 
   async putCache(entry: CacheEntry): Promise<void> {
@@ -223,12 +215,13 @@ export class MemoryPipelineStore implements PipelineStore {
   private insertCache(entry: CacheEntry): void {
     const old = this.cache.get(entry.key);
     if (old) {
-      this.byBase.get(old.baseKey)?.delete(old.key);
-      this.byStep.get(old.step)?.delete(old.key);
+      this.unindex(old);
+      this.cache.delete(entry.key);
     }
     this.cache.set(entry.key, { ...entry });
-    this.index(this.byBase, entry.baseKey).add(entry.key);
-    this.index(this.byStep, entry.step).add(entry.key);
+    const keys = this.byBase.get(entry.baseKey);
+    if (keys) keys.push(entry.key);
+    else this.byBase.set(entry.baseKey, [entry.key]);
   }
 
   async clearCache(step?: string) {
@@ -236,8 +229,7 @@ export class MemoryPipelineStore implements PipelineStore {
     for (const [k, e] of this.cache) {
       if (step === undefined || e.step === step) {
         this.cache.delete(k);
-        this.byBase.get(e.baseKey)?.delete(k);
-        this.byStep.get(e.step)?.delete(k);
+        this.unindex(e);
         n++;
       }
     }
