@@ -26,6 +26,9 @@ import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { z } from "zod";
 import {
   type AnyPipeline,
@@ -241,6 +244,44 @@ function sqliteFloor(file: string): { wall: number; cpu: number; perStep: string
   }
 }
 
+v8.setFlagsFromString("--expose-gc");
+const collect = vm.runInNewContext("gc") as () => void;
+let collections = 0;
+new PerformanceObserver((list) => {
+  collections += list.getEntries().length;
+}).observe({ entryTypes: ["gc"] });
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+/**
+ * The heap a chain step allocates and keeps: the growth of the JavaScript heap over one run of the
+ * chain, counted only for runs during which no collection happened (so it is every byte allocated),
+ * and the growth that remains after a full collection (what the stores keep of the run). Medians
+ * over `ITERATIONS` runs, in bytes per step.
+ */
+async function heapPerStep(ws: Workspace, p: AnyPipeline, units: number, options: RunOptions, from: number) {
+  const allocated: number[] = [];
+  const kept: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    collect();
+    collect();
+    await settle();
+    const seen = collections;
+    const before = process.memoryUsage().heapUsed;
+    await ws.pipelines.run(p, { n: (from + i + 1) * 1_000_000 }, options);
+    const after = process.memoryUsage().heapUsed;
+    await settle();
+    if (collections === seen) allocated.push((after - before) / units);
+    collect();
+    collect();
+    kept.push((process.memoryUsage().heapUsed - before) / units);
+  }
+  return {
+    allocated: allocated.length ? median(allocated) : Number.NaN,
+    kept: median(kept),
+    counted: allocated.length,
+  };
+}
+
 async function suite(kind: string, open: () => Promise<Workspace>, target: number) {
   for (const [name, build, direct, units] of [
     [`chain of ${CHAIN} steps`, chainPipeline, directChain, CHAIN + 1],
@@ -248,8 +289,18 @@ async function suite(kind: string, open: () => Promise<Workspace>, target: numbe
   ] as const) {
     for (const [mode, options] of modes) {
       const ws = await open();
-      const m = await measure(ws, build(), direct, units, options);
+      const p = build();
+      const m = await measure(ws, p, direct, units, options);
       const file = lastDir === undefined ? undefined : join(lastDir, "mlcycle.db");
+      if (name.startsWith("chain")) {
+        const heap = await heapPerStep(ws, p, units, options, WARMUP + ITERATIONS);
+        record({
+          name: `${kind}, ${name}, ${mode} records: heap allocated per step`,
+          value: heap.allocated,
+          unit: "B",
+          note: `${heap.counted} of ${ITERATIONS} runs ran without a collection; kept after a full collection: ${heap.kept > 0 ? `${Math.round(heap.kept).toLocaleString("en-US")} B per step` : "none"}`,
+        });
+      }
       await ws.close();
       if (kind === "sqlite" && file && name.startsWith("chain")) {
         const floor = sqliteFloor(file);
