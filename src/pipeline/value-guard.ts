@@ -17,6 +17,7 @@ export interface ValueRules {
  */
 export function valueProblem(value: unknown, where: string, rules: ValueRules): MlcycleError | undefined {
   if (value === null || typeof value !== "object") return scalarProblem(value, () => where, rules);
+  if (quickCheck(value, rules)) return undefined;
   // Paths are built only when a problem is found: the usual value costs one visit per member.
   type Frame = { value: object; parent: Frame | undefined; key: string; depth: number; keys: string[]; next: number };
   const segment = (container: object, key: string) => (Array.isArray(container) ? `[${key}]` : `.${key}`);
@@ -58,6 +59,44 @@ export function valueProblem(value: unknown, where: string, rules: ValueRules): 
     stack.push(frame(child, top, key, top.depth + 1));
   }
   return undefined;
+}
+
+/** Nesting the quick check walks before it leaves a value to the full walk. */
+const QUICK_DEPTH = 64;
+/** The containers the quick check is inside of (it calls nothing that could re-enter it). */
+const ancestors: object[] = [];
+
+/**
+ * True when `value` surely has no problem: a recursive walk, at most {@link QUICK_DEPTH} deep, that
+ * allocates nothing (the usual step output is a few shallow members). False when it found a
+ * problem or went too deep: the full walk then says what and where.
+ */
+function surelyFine(value: object, rules: ValueRules): boolean {
+  if (ancestors.length >= QUICK_DEPTH || ancestors.includes(value)) return false;
+  if (!plainContainer(value)) return true;
+  ancestors.push(value);
+  let fine = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; fine && i < value.length; i++) fine = memberFine(value[i], rules);
+  } else {
+    // A plain object's prototype (Object.prototype or none) has no enumerable keys: for…in lists its own.
+    for (const k in value) if (!(fine = memberFine((value as Record<string, unknown>)[k], rules))) break;
+  }
+  ancestors.pop();
+  return fine;
+}
+
+function quickCheck(value: object, rules: ValueRules): boolean {
+  try {
+    return surelyFine(value, rules);
+  } finally {
+    ancestors.length = 0;
+  }
+}
+
+function memberFine(v: unknown, rules: ValueRules): boolean {
+  if (v === null || typeof v !== "object") return !(typeof v === "bigint" && rules.bigint);
+  return surelyFine(v, rules);
 }
 
 /** {@link valueProblem}, thrown. */
