@@ -73,26 +73,19 @@ export class PipelineLineage {
   async stepLineage(s: StepLineageInput): Promise<StepLineage> {
     const { runId, pipeline: p, node, output, active } = s;
     const contextId = active?.contextId ?? (await this.context(runId, p));
-    const slots = new Map<string, string[]>();
-    for (const e of node.edges) {
-      if (e.kind === "control" || e.from === "params") continue;
-      const list = slots.get(e.from);
-      if (list) list.push(e.toPath);
-      else slots.set(e.from, [e.toPath]);
-    }
     const edges: LineageBatchEdge[] = [
       { type: "event", from: 0, to: 1, direction: "output", slot: "output" },
       { type: "association", from: 0, to: contextId },
       { type: "attribution", from: 1, to: contextId },
     ];
-    for (const [from, paths] of slots) {
+    for (const [from, slot] of inputSlots(node)) {
       let artId = active?.artifactIds.get(from);
       if (!artId) {
         const rec = await this.pipelines.getStep(runId, from);
         if (rec?.output)
           artId = (await this.lineage.findByExternalId("artifact", lineageIds.stepOutput(rec.output.hash)))?.id;
       }
-      if (artId) edges.push({ type: "event", from: 0, to: artId, direction: "input", slot: paths.join(",") });
+      if (artId) edges.push({ type: "event", from: 0, to: artId, direction: "input", slot });
     }
     const nodes: LineageNodeInput[] = [
       {
@@ -122,4 +115,26 @@ export class PipelineLineage {
     ];
     return { nodes, edges };
   }
+}
+
+const slotsOf = new WeakMap<PipelineNode, ReadonlyArray<readonly [string, string]>>();
+
+/**
+ * The upstream steps a node reads its input from, each with the slot its input event records (the
+ * input paths it fills from that step, comma-separated): fixed by the definition, so worked out
+ * once per node.
+ */
+function inputSlots(node: PipelineNode): ReadonlyArray<readonly [string, string]> {
+  let known = slotsOf.get(node);
+  if (known) return known;
+  const slots = new Map<string, string[]>();
+  for (const e of node.edges) {
+    if (e.kind === "control" || e.from === "params") continue;
+    const list = slots.get(e.from);
+    if (list) list.push(e.toPath);
+    else slots.set(e.from, [e.toPath]);
+  }
+  known = [...slots].map(([from, paths]) => [from, paths.join(",")] as const);
+  slotsOf.set(node, known);
+  return known;
 }

@@ -97,6 +97,18 @@ export interface LineageStore {
   putBatch?(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]>;
 }
 
+/** Throws what {@link resolveBatchEdge} would for an edge naming a node index outside a batch of `count`. */
+export function checkBatchEdges(count: number, edges: readonly LineageBatchEdge[]): void {
+  const check = (x: string | number) => {
+    if (typeof x === "number" && !(Number.isInteger(x) && x >= 0 && x < count))
+      throw invalid(["edges"], `refers to node ${x} of a batch of ${count}`);
+  };
+  for (const e of edges) {
+    check(e.from);
+    check(e.to);
+  }
+}
+
 /** A batch edge with node indexes replaced by the ids of `nodes`. */
 export function resolveBatchEdge(
   e: LineageBatchEdge,

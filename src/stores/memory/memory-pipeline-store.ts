@@ -1,5 +1,5 @@
 import { MlcycleError, notFound } from "../../core/errors.js";
-import { type LineageNode, type LineageStore, putLineageBatch, resolveBatchEdge } from "../lineage-store.js";
+import { checkBatchEdges, type LineageNode, type LineageStore, putLineageBatch } from "../lineage-store.js";
 import {
   COMPLETED_STEP_STATUSES,
   type CacheEntry,
@@ -149,8 +149,7 @@ export class MemoryPipelineStore implements PipelineStore {
     if (c.lineage) {
       if (!lineage)
         throw new MlcycleError("UNAVAILABLE", "this pipeline store was built without a lineage store to write to");
-      const placeholders = c.lineage.nodes.map(() => ({ id: "" }));
-      for (const e of c.lineage.edges) resolveBatchEdge(e, placeholders);
+      checkBatchEdges(c.lineage.nodes.length, c.lineage.edges);
     }
     // Checked again: another commit may have taken the step while the tracking run was read.
     if (!this.holdsClaim(c.runId, c.step, c.token)) return { committed: false, lineage: [] };
