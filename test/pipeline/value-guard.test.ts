@@ -11,6 +11,8 @@ const message = (v: unknown, bigint = false) => valueProblem(v, "output", { bigi
 describe("valueProblem", () => {
   it("passes plain values, shared members and class instances as leaves", () => {
     const shared = { x: 1 };
+    const holes: unknown[] = [];
+    holes[2] = 1;
     for (const v of [
       1,
       "s",
@@ -19,7 +21,7 @@ describe("valueProblem", () => {
       { a: [1, 2, { b: "c" }], d: null },
       [shared, shared, { s: shared }],
       { when: new Date(0), m: new Map([[1, 2]]), t: new Float64Array(3) },
-      [, 1, ,],
+      holes,
       Object.create(null),
       nest(40),
       nest(500),
