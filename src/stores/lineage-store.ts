@@ -144,6 +144,8 @@ export async function putLineageBatch(
   edges: readonly LineageBatchEdge[],
 ): Promise<LineageNode[]> {
   if (store.putBatch) return store.putBatch(nodes, edges);
+  // An edge naming a node outside the batch fails it before any node is written.
+  checkBatchEdges(nodes.length, edges);
   const stored: LineageNode[] = [];
   for (const n of nodes) stored.push(await store.putNode(n));
   for (const e of edges) await store.addEdge(resolveBatchEdge(e, stored));

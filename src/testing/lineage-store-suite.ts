@@ -97,6 +97,24 @@ export function lineageStoreSuite(name: string, factory: () => Promise<LineageSt
       });
     });
 
+    it("writes nothing of a batch with an edge naming a node outside it", async () => {
+      const s = await factory();
+      const ctx = await s.putNode({ kind: "context", type: "pipeline_run", name: "p", externalId: "pr:2" });
+      await expect(
+        putLineageBatch(
+          s,
+          [{ kind: "execution", type: "step_run", name: "lost", externalId: "sr:lost" }],
+          [
+            { type: "association", from: 0, to: ctx.id },
+            { type: "event", from: 0, to: 1, direction: "output", slot: "output" },
+          ],
+        ),
+      ).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringMatching(/node 1 of a batch of 1/) });
+      expect(await s.findByExternalId("execution", "sr:lost")).toBeUndefined();
+      expect(await s.listNodes({ name: "lost" })).toEqual([]);
+      expect(await s.edgesOf([ctx.id])).toEqual([]);
+    });
+
     it("gives the same batch result through the one-call-per-node fallback", async () => {
       const s = await factory();
       const plain: LineageStore = {

@@ -7,7 +7,7 @@ import type {
   LineageNodeKind,
   LineageStore,
 } from "../lineage-store.js";
-import { resolveBatchEdge } from "../lineage-store.js";
+import { checkBatchEdges, resolveBatchEdge } from "../lineage-store.js";
 import { copyJson } from "./copy-json.js";
 
 const sameEdge = (a: Omit<LineageEdge, "createdAt">, b: Omit<LineageEdge, "createdAt">) =>
@@ -39,6 +39,8 @@ export class MemoryLineageStore implements LineageStore {
   }
 
   async putBatch(nodes: readonly LineageNodeInput[], edges: readonly LineageBatchEdge[]): Promise<LineageNode[]> {
+    // All or nothing, as on SQL: an edge naming a node outside the batch fails it before any write.
+    checkBatchEdges(nodes.length, edges);
     const stored = nodes.map((n) => this.put(n));
     for (const e of edges) this.edge(resolveBatchEdge(e, stored));
     return stored.map(copyNode);
