@@ -125,7 +125,7 @@ describe("SQLite point-in-time lookups on a worker thread", () => {
         expect(matched[j] === 1).toBe(want !== undefined);
         if (!want) continue;
         matches++;
-        features.forEach((f, k) => expect(byFeature[k][j]).toEqual(want[f] ?? null));
+        for (let k = 0; k < features.length; k++) expect(byFeature[k][j]).toEqual(want[features[k]] ?? null);
       }
     }
     expect(columnBatches).toBeGreaterThan(1);
