@@ -123,9 +123,28 @@ export async function joinEntityRows(
     }
     const store = offline();
     if (store.pointInTime) {
-      const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, signal);
-      for await (const { indices, values } of batches)
-        for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
+      // The features are named, so a store may answer them by feature (no object per matched row).
+      const names = features.map((f) => f.feature);
+      const byName = names.includes("__proto__") ? undefined : names;
+      const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, signal, byName);
+      for await (const { indices, values, columns } of batches) {
+        if (!columns) {
+          for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
+          continue;
+        }
+        const { matched, byFeature } = columns;
+        for (let j = 0; j < indices.length; j++) {
+          if (!matched[j]) continue;
+          const i = indices[j];
+          const row = rows[i];
+          for (let k = 0; k < features.length; k++) {
+            const f = features[k];
+            const v = byFeature[k][j];
+            if (f.column !== undefined) row[f.column] = v;
+            if (sources) sources[i][`${group.view}:${f.feature}`] = v;
+          }
+        }
+      }
     } else {
       const out = new Array<Record<string, unknown> | undefined>(n);
       const queries = groupQueries(keys, times);

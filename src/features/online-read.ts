@@ -36,6 +36,11 @@ export function readOnlineFeaturesSync(
   entityRows: ReadonlyArray<Record<string, unknown>>,
   now: number,
 ): OnlineFeatures {
+  const single = layoutOf(plan).single;
+  if (single) {
+    const group = plan.stored[0];
+    return assembleSingle(plan, single, online.readSync(group.resolved.def.name, keysOf(group, entityRows)), now);
+  }
   const records = new Array<Array<OnlineRecord | undefined>>(plan.stored.length);
   for (let g = 0; g < plan.stored.length; g++) {
     const group = plan.stored[g];
@@ -101,9 +106,11 @@ function assemble(
 
 /**
  * The rows of a one-view plan without on-demand features (the common serving call): every column
- * has its view's status and event time, so the statuses are one of three shared frozen objects, the
- * rows start as copies of a template holding every column (one allocation each, no property added
- * one by one) and the features are read through arrays laid out once per plan.
+ * has its view's status and event time, so the statuses are one of three shared frozen objects, and
+ * a row's values and event times are each built by one object literal holding every column,
+ * compiled once per plan (one allocation, the stored values read by name); where code cannot be
+ * generated, rows start as copies of a template holding every column, filled through arrays laid
+ * out once per plan.
  */
 function assembleSingle(
   plan: SelectionPlan,
@@ -111,23 +118,33 @@ function assembleSingle(
   records: ReadonlyArray<OnlineRecord | undefined>,
   now: number,
 ): OnlineFeatures {
-  const { features, columns, template, ttl, status: shapes } = single;
+  const { features, columns, template, ttl, status: shapes, build } = single;
   const m = features.length;
   const n = records.length;
   const rows = new Array<OnlineFeatureRow>(n);
   for (let i = 0; i < n; i++) {
     const rec = records[i];
-    const values: Record<string, unknown> = { ...template };
-    const eventTime: Record<string, number | null> = { ...template };
+    let values: Record<string, unknown>;
+    let eventTime: Record<string, number | null>;
     let status = shapes.not_found;
-    if (rec) {
+    if (!rec) {
+      values = { ...template };
+      eventTime = { ...template };
+    } else {
       const t = rec.eventTime;
-      for (let j = 0; j < m; j++) eventTime[columns[j]] = t;
-      if (ttl > 0 && now - t > ttl) status = shapes.expired;
-      else {
-        status = shapes.present;
-        const stored = rec.values;
-        for (let j = 0; j < m; j++) values[columns[j]] = stored[features[j]] ?? null;
+      const present = !(ttl > 0 && now - t > ttl);
+      status = present ? shapes.present : shapes.expired;
+      if (build) {
+        values = present ? build.values(rec.values) : { ...template };
+        eventTime = build.times(t);
+      } else {
+        values = { ...template };
+        eventTime = { ...template };
+        for (let j = 0; j < m; j++) eventTime[columns[j]] = t;
+        if (present) {
+          const stored = rec.values;
+          for (let j = 0; j < m; j++) values[columns[j]] = stored[features[j]] ?? null;
+        }
       }
     }
     rows[i] = { values, status, eventTime };
@@ -144,6 +161,47 @@ interface SingleLayout {
   template: Readonly<Record<string, null>>;
   ttl: number;
   status: Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>;
+  /** The compiled row builders, when code could be generated. */
+  build?: RowBuilders;
+}
+
+interface RowBuilders {
+  /** Every column (in the plan's order) set to its stored feature's value, null when absent. */
+  values(stored: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /** Every column set to `t`. */
+  times(t: number): Record<string, number | null>;
+}
+
+/** Columns beyond which rows are filled from the template (an object literal that large gains nothing). */
+const MAX_COMPILED_COLUMNS = 128;
+
+/**
+ * Compiles the two object literals of a one-view plan's rows, keys in the plan's column order (the
+ * template's), each feature read by name. Undefined when a name cannot be a plain literal key
+ * (`__proto__` would set the prototype), when there are too many columns, or where `new Function`
+ * may not run (a policy forbidding it).
+ */
+function compileRowBuilders(
+  columns: readonly string[],
+  featureOf: ReadonlyMap<string, string>,
+): RowBuilders | undefined {
+  if (columns.length > MAX_COMPILED_COLUMNS) return undefined;
+  const values: string[] = [];
+  const times: string[] = [];
+  for (const c of columns) {
+    const f = featureOf.get(c);
+    if (f === undefined || c === "__proto__") return undefined;
+    const key = JSON.stringify(c);
+    values.push(`${key}: s[${JSON.stringify(f)}] ?? null`);
+    times.push(`${key}: t`);
+  }
+  try {
+    return new Function(
+      `"use strict";\nreturn {\nvalues(s) { return { ${values.join(", ")} }; },\ntimes(t) { return { ${times.join(", ")} }; },\n};`,
+    )() as RowBuilders;
+  } catch {
+    return undefined;
+  }
 }
 
 const layouts = new WeakMap<SelectionPlan, { single?: SingleLayout }>();
@@ -168,6 +226,9 @@ function layoutOf(plan: SelectionPlan): { single?: SingleLayout } {
           not_found: Object.freeze(of("not_found")),
         } as Record<FeatureStatus, Readonly<Record<string, FeatureStatus>>>,
       };
+      const featureOf = new Map(group.features.map((f) => [f.column as string, f.feature] as const));
+      const build = compileRowBuilders(plan.columns, featureOf);
+      if (build) layout.single.build = build;
     }
     layouts.set(plan, layout);
   }

@@ -39,8 +39,20 @@ export interface OfflinePage {
 /** A batch of {@link OfflineStore.pointInTime} answers: `values[j]` is the match of entity row `indices[j]`. */
 export interface PointInTimeBatch {
   indices: ArrayLike<number>;
-  /** The matched row's values, or undefined when no row matched. */
+  /** The matched row's values, or undefined when no row matched. Empty when `columns` is given. */
   values: ReadonlyArray<Record<string, unknown> | undefined>;
+  /**
+   * The matches by feature instead of as objects, from a store that was asked for `features` and
+   * chose to answer so: `matched[j]` is 1 when entity row `indices[j]` matched, and then
+   * `byFeature[k][j]` is the matched row's value of `features[k]` (null when it has none).
+   */
+  columns?: PointInTimeColumns;
+}
+
+/** {@link PointInTimeBatch.columns}: the matches of a batch, one array per asked feature. */
+export interface PointInTimeColumns {
+  matched: ArrayLike<number>;
+  byFeature: ReadonlyArray<ArrayLike<unknown>>;
 }
 
 /**
@@ -71,7 +83,8 @@ export interface OfflineStore {
    * ≤ `times[i]` and, when `ttlMs` > 0, ≥ `times[i] − ttlMs`; undefined when none. Answers come in
    * batches, every i exactly once, in any order: the caller uses each batch before the next is
    * made, so a million matches never live at once. When absent, the feature store joins by merging
-   * an ordered `scan`.
+   * an ordered `scan`. Given `features` (the caller uses only these), a store may answer batches by
+   * feature (`columns`) instead of row objects.
    */
   pointInTime?(
     view: string,
@@ -79,6 +92,7 @@ export interface OfflineStore {
     times: ArrayLike<number>,
     ttlMs: number,
     signal?: AbortSignal,
+    features?: readonly string[],
   ): AsyncIterable<PointInTimeBatch>;
   /**
    * Optional: an engine that reads feature sources (Parquet, CSV, SQL) in place, joins them point in

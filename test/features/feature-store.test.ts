@@ -444,6 +444,62 @@ describe.each(featureWorkspaces())("ws.features on %s", (_name, open) => {
       );
     });
 
+    it("reads one view's rows the same whether they are built by compiled literals or from the template", async () => {
+      const clock = manualClock(T0);
+      await using ws = await open({ clock });
+      await ws.features.applyEntity({ name: "driver", joinKeys: { driver_id: "int" } });
+      // Odd names (an index-like key, a space, punctuation) and a view too wide for compiled literals.
+      const odd = ["b", "1", "with space", "x-y.z@w", "a"];
+      const wide = Array.from({ length: 130 }, (_, i) => `w${i}`);
+      for (const [name, features] of [
+        ["odd", odd],
+        ["wide", wide],
+      ] as const) {
+        await ws.features.applyFeatureView({
+          name,
+          entities: ["driver"],
+          schema: z.object(Object.fromEntries(features.map((f) => [f, z.number().nullable().optional()]))),
+          ttlMs: HOUR,
+        });
+        const row = (id: number, at: number) => ({
+          driver_id: id,
+          event_timestamp: at,
+          ...Object.fromEntries(features.filter((_, i) => i !== 1).map((f, i) => [f, id * 100 + i])),
+        });
+        await ws.features.push(name, [row(1, T0), row(2, T0 - 2 * HOUR)], { to: "online" });
+        for (const full of [false, true]) {
+          const refs = [...features].reverse().map((f) => `${name}:${f}`);
+          const got = await ws.features.getOnlineFeatures(
+            [{ driver_id: 1 }, { driver_id: 2 }, { driver_id: 3 }],
+            refs,
+            { fullFeatureNames: full },
+          );
+          const columns = [...features].reverse().map((f) => (full ? `${name}__${f}` : f));
+          expect(got.columns).toEqual(columns);
+          const stored = row(1, T0) as Record<string, unknown>;
+          const expected = (f: string) => (stored[f] === undefined ? null : stored[f]);
+          const byColumn = (v: (f: string) => unknown) =>
+            Object.fromEntries([...features].reverse().map((f, i) => [columns[i], v(f)]));
+          expect(got.rows[0]).toEqual({
+            values: byColumn(expected),
+            status: byColumn(() => "present"),
+            eventTime: byColumn(() => T0),
+          });
+          expect(Object.keys(got.rows[0].values)).toEqual(Object.keys(byColumn(expected)));
+          expect(got.rows[1]).toEqual({
+            values: byColumn(() => null),
+            status: byColumn(() => "expired"),
+            eventTime: byColumn(() => T0 - 2 * HOUR),
+          });
+          expect(got.rows[2]).toEqual({
+            values: byColumn(() => null),
+            status: byColumn(() => "not_found"),
+            eventTime: byColumn(() => null),
+          });
+        }
+      }
+    });
+
     it("pushes to offline, online or both", async () => {
       const clock = manualClock(T0);
       await using ws = await open({ clock });

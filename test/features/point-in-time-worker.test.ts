@@ -76,6 +76,63 @@ describe("SQLite point-in-time lookups on a worker thread", () => {
     await db.close();
   });
 
+  it("answer by feature, when asked for features, what the row objects hold", async () => {
+    const db = openSqliteDatabase({ path: join(tempDir("mlcycle-pit-worker-"), "f.db") });
+    await migrate(db, allMigrations);
+    const store = new SqlOfflineStore(db, { workerMinRows: 1 });
+    const next = random(11);
+    const rows: OfflineRow[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const kind = Math.floor(next() * 8);
+      // `pure` is always a number, `n` a number in every row but one kind (null), `mixed` anything JSON
+      // holds, `absent` mostly missing.
+      const values: Record<string, unknown> = { pure: i / 3 - 7, n: kind === 0 ? null : i * 0.25 - 100 };
+      if (kind === 1) values.mixed = "text";
+      else if (kind === 2) values.mixed = { nested: [i] };
+      else if (kind === 3) values.mixed = true;
+      else if (kind !== 4) values.mixed = -i;
+      if (kind === 5) values.absent = 1;
+      rows.push({
+        entityKey: String(Math.floor(next() * 40)),
+        eventTime: Math.floor(next() * 300),
+        createdTime: 0,
+        values,
+      });
+    }
+    await store.writeRows("v", rows);
+    const keys: string[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      keys.push(String(Math.floor(next() * 44)));
+      times.push(Math.floor(next() * 320) - 10);
+    }
+    const features = ["pure", "n", "mixed", "absent", "never"];
+    const expected = (await answers(store, keys, times, 20)).out;
+    let columnBatches = 0;
+    let matches = 0;
+    for await (const batch of store.pointInTime!("v", keys, times, 20, undefined, features)) {
+      if (!batch.columns) {
+        for (let j = 0; j < batch.indices.length; j++) expect(batch.values[j]).toEqual(expected[batch.indices[j]]);
+        continue;
+      }
+      columnBatches++;
+      const { matched, byFeature } = batch.columns;
+      // A feature whose matches are all numbers crosses as numbers; the others as values.
+      expect(byFeature[0]).toBeInstanceOf(Float64Array);
+      expect(byFeature[2]).toBeInstanceOf(Array);
+      for (let j = 0; j < batch.indices.length; j++) {
+        const want = expected[batch.indices[j]];
+        expect(matched[j] === 1).toBe(want !== undefined);
+        if (!want) continue;
+        matches++;
+        for (let k = 0; k < features.length; k++) expect(byFeature[k][j]).toEqual(want[features[k]] ?? null);
+      }
+    }
+    expect(columnBatches).toBeGreaterThan(1);
+    expect(matches).toBeGreaterThan(1000);
+    await db.close();
+  });
+
   it("does the work on the calling thread when the worker cannot open the database", async () => {
     const file = join(tempDir("mlcycle-pit-worker-"), "f.db");
     const db = openSqliteDatabase({ path: file });

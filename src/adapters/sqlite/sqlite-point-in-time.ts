@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { MlcycleError } from "../../core/errors.js";
-import type { PointInTimeBatch } from "../../stores/offline-store.js";
+import type { PointInTimeBatch, PointInTimeColumns } from "../../stores/offline-store.js";
 import type { SqlPointInTimeAccelerator } from "../../stores/sql/sql-accelerator.js";
 import { probeOrder } from "../../stores/sql/sql-probe-order.js";
 import type { SqliteHandle, SqliteStatementHandle } from "./sqlite-handle.js";
@@ -13,7 +13,10 @@ const PIT_INSERT = 500;
 /**
  * The worker of large lookups: plain CommonJS run with `eval`, so it loads the same way from
  * sources, tests and the built package. One message per batch of probes (keys and times in probe
- * order); the answer is the matched rows' values JSON (null: no match).
+ * order); the answer is the matched rows' values JSON (null: no match) or, when the lookup names its
+ * features, the matches by feature (`columnsOf`): the JSON is parsed here, and a feature whose
+ * matched values are all numbers crosses as a transferred Float64Array, so the calling thread
+ * neither parses nor allocates per row.
  */
 const PIT_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -43,8 +46,33 @@ parentPort.on("message", ({ batch, keys, times }) => {
     for (const json of query.iterate(workerData.viewId, workerData.ttl, workerData.ttl)) values[r++] = json;
     clear.run();
   })();
-  parentPort.postMessage({ batch, values });
+  if (!workerData.features) return parentPort.postMessage({ batch, values });
+  const columns = columnsOf(values, workerData.features);
+  const transfer = [columns.matched.buffer];
+  for (const c of columns.byFeature) if (c instanceof Float64Array) transfer.push(c.buffer);
+  parentPort.postMessage({ batch, columns }, transfer);
 });
+
+function columnsOf(values, features) {
+  const n = values.length;
+  const m = features.length;
+  const matched = new Uint8Array(n);
+  const byFeature = new Array(m);
+  for (let k = 0; k < m; k++) byFeature[k] = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const json = values[r];
+    if (json === null) continue;
+    matched[r] = 1;
+    const row = JSON.parse(json);
+    for (let k = 0; k < m; k++) {
+      const v = row[features[k]] ?? null;
+      let column = byFeature[k];
+      if (typeof v !== "number" && column instanceof Float64Array) byFeature[k] = column = Array.from(column);
+      column[r] = v;
+    }
+  }
+  return { matched, byFeature };
+}
 `;
 
 /** The match of each probe, in rowid (= insertion) order of the probe table. */
@@ -82,10 +110,10 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     keys: readonly string[],
     times: ArrayLike<number>,
     ttlMs: number,
-    options: { workerMinRows: number; signal?: AbortSignal },
+    options: { workerMinRows: number; signal?: AbortSignal; features?: readonly string[] },
   ): AsyncIterable<PointInTimeBatch> {
     const raw = this.raw;
-    const signal = options.signal;
+    const { signal, features } = options;
     if (keys.length === 0) return;
     const order = probeOrder(keys);
     if (viewId === undefined) {
@@ -103,7 +131,7 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     // The worker's connection sees committed rows only: inside a transaction, stay on this one. A
     // worker that fails before its first answer (it could not open the file…) leaves the work here.
     if (keys.length >= options.workerMinRows && !raw.memory && !raw.inTransaction) {
-      if (yield* this.onWorker(viewId, keys, times, ttl, order, signal)) return;
+      if (yield* this.onWorker(viewId, keys, times, ttl, order, signal, features)) return;
     }
     const query = this.prepare("pit:query", PIT_QUERY).pluck();
     const params: unknown[] = [];
@@ -139,6 +167,7 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     ttl: number | null,
     order: Int32Array,
     signal?: AbortSignal,
+    features?: readonly string[],
   ): AsyncGenerator<PointInTimeBatch, boolean> {
     const worker = new Worker(PIT_WORKER, {
       eval: true,
@@ -148,18 +177,16 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
         query: PIT_QUERY,
         viewId,
         ttl,
+        features: features && features.length > 0 ? [...features] : undefined,
       },
     });
     const batches = Math.ceil(order.length / PIT_BATCH);
-    const answers: Array<{
-      promise: Promise<Array<string | null>>;
-      resolve: (v: Array<string | null>) => void;
-    }> = [];
+    const answers: Array<{ promise: Promise<WorkerAnswer>; resolve: (v: WorkerAnswer) => void }> = [];
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     for (let b = 0; b < batches; b++) {
-      let resolve!: (v: Array<string | null>) => void;
-      const promise = new Promise<Array<string | null>>((r) => {
+      let resolve!: (v: WorkerAnswer) => void;
+      const promise = new Promise<WorkerAnswer>((r) => {
         resolve = r;
       });
       answers.push({ promise, resolve });
@@ -168,7 +195,7 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
       failure ??= error;
       wake?.();
     };
-    worker.on("message", (m: { batch: number; values: Array<string | null> }) => answers[m.batch].resolve(m.values));
+    worker.on("message", (m: WorkerAnswer & { batch: number }) => answers[m.batch].resolve(m));
     worker.on("error", (error: unknown) => {
       // Errors thrown in a worker arrive cloned, not always as Error instances.
       const message = (error as { message?: unknown })?.message ?? error;
@@ -189,24 +216,30 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
         worker.postMessage({ batch: b, keys: k, times: t });
       }
       for (let b = 0; b < batches; b++) {
-        const json = await Promise.race([
+        const answer = await Promise.race([
           answers[b].promise,
           new Promise<undefined>((r) => {
             wake = () => r(undefined);
             if (failure) r(undefined);
           }),
         ]);
-        if (json === undefined) {
+        if (answer === undefined) {
           if (b === 0) return false;
           throw failure;
         }
         if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
+        const start = b * PIT_BATCH;
+        if (answer.columns) {
+          const n = answer.columns.matched.length;
+          yield { indices: order.subarray(start, start + n), values: [], columns: answer.columns };
+          continue;
+        }
+        const json = answer.values;
         const values = new Array<Record<string, unknown> | undefined>(json.length);
         for (let r = 0; r < json.length; r++) {
           const text = json[r];
           if (text !== null) values[r] = JSON.parse(text) as Record<string, unknown>;
         }
-        const start = b * PIT_BATCH;
         yield { indices: order.subarray(start, start + json.length), values };
       }
       return true;
@@ -216,3 +249,8 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     }
   }
 }
+
+/** A worker's answer to one batch: the matched rows' values JSON, or the matches by feature. */
+type WorkerAnswer =
+  | { values: Array<string | null>; columns?: undefined }
+  | { values?: undefined; columns: PointInTimeColumns };

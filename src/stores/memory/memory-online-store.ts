@@ -44,7 +44,9 @@ export class MemoryOnlineStore implements OnlineStore {
   readSync(view: string, entityKeys: readonly string[]): Array<OnlineRecord | undefined> {
     const m = this.views.get(view);
     // Records are frozen on write, so readers share them without copying.
-    return entityKeys.map((k) => m?.get(k));
+    const out = new Array<OnlineRecord | undefined>(entityKeys.length);
+    for (let i = 0; i < entityKeys.length; i++) out[i] = m?.get(entityKeys[i]);
+    return out;
   }
 
   async deleteView(view: string): Promise<void> {

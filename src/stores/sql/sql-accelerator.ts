@@ -14,7 +14,8 @@ export interface SqlPreparedStatement {
  * The offline store's fast point-in-time lookup: for each probe (entity key, time), the values JSON
  * of the view's latest row with event time ≤ the probe's time and within `ttlMs` (0: no limit),
  * ties broken by the latest created time then the latest write. Batches may come in any order of
- * probes (`indices` says which); `viewId` undefined means the view has no rows.
+ * probes (`indices` says which); `viewId` undefined means the view has no rows. Given `features`,
+ * batches may carry `columns` instead of `values` (see {@link PointInTimeBatch}).
  */
 export interface SqlPointInTimeAccelerator {
   pointInTime(
@@ -22,7 +23,7 @@ export interface SqlPointInTimeAccelerator {
     keys: readonly string[],
     times: ArrayLike<number>,
     ttlMs: number,
-    options: { workerMinRows: number; signal?: AbortSignal },
+    options: { workerMinRows: number; signal?: AbortSignal; features?: readonly string[] },
   ): AsyncIterable<PointInTimeBatch>;
 }
 

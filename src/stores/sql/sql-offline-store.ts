@@ -105,8 +105,8 @@ export class SqlOfflineStore implements OfflineStore {
     if (options.raw !== false && database.accelerator) this.fast = database.accelerator;
     const pit = options.pointInTime ?? this.fast?.offline;
     if (pit)
-      this.pointInTime = (view, keys, times, ttlMs, signal) =>
-        this.pointInTimeAccelerated(pit, view, keys, times, ttlMs, signal);
+      this.pointInTime = (view, keys, times, ttlMs, signal, features) =>
+        this.pointInTimeAccelerated(pit, view, keys, times, ttlMs, signal, features);
   }
 
   async writeRows(view: string, rows: readonly OfflineRow[]): Promise<void> {
@@ -203,10 +203,11 @@ export class SqlOfflineStore implements OfflineStore {
     times: ArrayLike<number>,
     ttlMs: number,
     signal?: AbortSignal,
+    features?: readonly string[],
   ): AsyncIterable<PointInTimeBatch> {
     if (keys.length === 0) return;
     const viewId = await this.viewId(view);
-    yield* pit.pointInTime(viewId, keys, times, ttlMs, { workerMinRows: this.workerMinRows, signal });
+    yield* pit.pointInTime(viewId, keys, times, ttlMs, { workerMinRows: this.workerMinRows, signal, features });
   }
 
   async count(view: string): Promise<number> {
