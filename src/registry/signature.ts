@@ -28,14 +28,26 @@ export function isZodSchema(s: unknown): s is z.ZodType {
   return typeof s === "object" && s !== null && "_zod" in s && typeof (s as z.ZodType).safeParse === "function";
 }
 
+/**
+ * The JSON Schema of each zod schema converted so far. A zod schema is immutable (its methods return
+ * new schemas), so registering many versions with one signature converts it once; each caller gets
+ * its own copy of the document.
+ */
+const converted = new WeakMap<z.ZodType, JsonSchema>();
+
 function toJsonSchema(what: string, s: SchemaLike): JsonSchema {
   if (isZodSchema(s)) {
-    try {
-      // `io: "input"`: the stored schema describes what callers pass, before any transform.
-      return z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema;
-    } catch (error) {
-      throw invalid(["signature", what], `cannot be converted to JSON Schema: ${(error as Error).message}`);
+    let doc = converted.get(s);
+    if (doc === undefined) {
+      try {
+        // `io: "input"`: the stored schema describes what callers pass, before any transform.
+        doc = z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema;
+      } catch (error) {
+        throw invalid(["signature", what], `cannot be converted to JSON Schema: ${(error as Error).message}`);
+      }
+      converted.set(s, doc);
     }
+    return structuredClone(doc);
   }
   if (typeof s !== "object" || s === null || Array.isArray(s))
     throw invalid(["signature", what], "must be a zod schema or a JSON Schema object");

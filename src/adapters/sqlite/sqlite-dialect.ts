@@ -78,6 +78,11 @@ export class SqliteSqlDialect extends SqlDialectBase {
     return sql`json_group_object(${key}, ${value})`;
   }
 
+  override signedZeroMetric(value: Expression<unknown>, flag: Expression<unknown>): RawBuilder<unknown> {
+    // SQLite drops the sign of a REAL zero (even in an expression), so -0 travels as JSON text.
+    return sql`(case when ${flag} = 1 then '-0' else ${value} end)`;
+  }
+
   override autoIncrementType(_size: "integer" | "bigint"): RawBuilder<unknown> {
     return sql.raw("integer");
   }

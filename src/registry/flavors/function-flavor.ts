@@ -5,6 +5,18 @@ import { checkJsonState } from "../json-state.js";
 
 const FUNCTION_MODEL = Symbol.for("mlcycle.functionModel");
 
+/** sha256 of each factory's source, hashed once per function (a function's source never changes). */
+const codeHashes = new WeakMap<PredictFactory, string>();
+
+function codeSha256(factory: PredictFactory): string {
+  let hash = codeHashes.get(factory);
+  if (hash === undefined) {
+    hash = sha256(factory.toString());
+    codeHashes.set(factory, hash);
+  }
+  return hash;
+}
+
 /** A model made of a named factory (code, registered in each process) and JSON state (stored). */
 export interface FunctionModel<S = unknown> {
   readonly [FUNCTION_MODEL]: true;
@@ -62,7 +74,7 @@ export class FunctionFlavor implements ModelFlavor<FunctionModel> {
     checkJsonState("state", model.state);
     const factory = this.factories.get(model.factory);
     const meta: Record<string, unknown> = { factory: model.factory };
-    if (factory) meta.codeSha256 = sha256(factory.toString());
+    if (factory) meta.codeSha256 = codeSha256(factory);
     return { bytes: new TextEncoder().encode(canonicalJson(model.state)), meta };
   }
 

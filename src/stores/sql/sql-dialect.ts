@@ -102,6 +102,13 @@ export interface SqlDialect {
   /** An aggregate of key/value rows into one JSON object. Default: `json_object_agg(key, value)`. */
   jsonObjectAgg(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown>;
   /**
+   * A metric value to aggregate into JSON with its sign of zero put back: the value where `flag`
+   * (the `negative_zero` column) is not 1, else something the JSON reader turns into `-0` (the
+   * text `"-0"`). Lets the latest metrics of a run be read with one aggregate rather than a second one
+   * of the flagged keys. Default: `undefined` (no such expression: the flagged keys are aggregated apart).
+   */
+  signedZeroMetric(value: Expression<unknown>, flag: Expression<unknown>): RawBuilder<unknown> | undefined;
+  /**
    * The condition of an upsert's `DO UPDATE … WHERE` that keeps the newest row: the incoming row
    * (`excluded`) replaces the stored one of `table` when its first version column is greater, or equal
    * and its second at least as great — the SQL form of `supersedes` (`stores/newest-wins.ts`). Default: that
@@ -178,6 +185,10 @@ export abstract class SqlDialectBase implements SqlDialect {
 
   jsonObjectAgg(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown> {
     return sql`json_object_agg(${key}, ${value})`;
+  }
+
+  signedZeroMetric(_value: Expression<unknown>, _flag: Expression<unknown>): RawBuilder<unknown> | undefined {
+    return undefined;
   }
 
   upsertIfNewer(table: string, [first, second]: readonly [string, string]): RawBuilder<SqlBool> {

@@ -61,31 +61,55 @@ export async function runsWithDetails(
     sql<
       string | null
     >`(select ${database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.value"))} from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
+  const dialect = database.dialect;
+  const signed = dialect.signedZeroMetric(sql.ref("x.value"), sql.ref("x.negative_zero"));
   const rows = (await from
     .select([
       ...RUN_COLUMNS,
       agg("tracking_params").as("params_json"),
       agg("tracking_tags").as("tags_json"),
-      agg("tracking_latest_metrics").as("metrics_json"),
-      // The keys whose latest value is -0 (stored as 0 with a flag: see tracking-negative-zero.ts).
-      sql<
-        string | null
-      >`(select ${database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.negative_zero"))} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")} and x.negative_zero = 1)`.as(
-        "negative_zero_json",
-      ),
+      signed
+        ? // The latest metrics with the sign of a zero in the value: one aggregate.
+          sql<
+            string | null
+          >`(select ${dialect.jsonObjectAgg(sql.ref("x.key"), signed)} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")})`.as(
+            "metrics_json",
+          )
+        : agg("tracking_latest_metrics").as("metrics_json"),
+      // Else the keys whose latest value is -0 apart (stored as 0 with a flag: see tracking-negative-zero.ts).
+      signed
+        ? sql<null>`null`.as("negative_zero_json")
+        : sql<
+            string | null
+          >`(select ${dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.negative_zero"))} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")} and x.negative_zero = 1)`.as(
+            "negative_zero_json",
+          ),
     ])
     .execute()) as Array<
     RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown; negative_zero_json: unknown }
   >;
   return rows.map((r) => {
-    const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(parseJsonObject(r.metrics_json))) metrics[k] = jsonMetric(v);
-    for (const k of Object.keys(parseJsonObject(r.negative_zero_json))) metrics[k] = -0;
-    return {
-      ...toRun(r),
-      params: parseJsonObject(r.params_json) as Record<string, string>,
-      tags: parseJsonObject(r.tags_json) as Record<string, string>,
-      metrics,
-    };
+    const metrics = metricsOf(parseJsonObject(r.metrics_json));
+    if (r.negative_zero_json != null)
+      for (const k of Object.keys(parseJsonObject(r.negative_zero_json))) metrics[k] = -0;
+    const run = toRun(r) as StoredRun;
+    run.params = parseJsonObject(r.params_json) as Record<string, string>;
+    run.tags = parseJsonObject(r.tags_json) as Record<string, string>;
+    run.metrics = metrics;
+    return run;
   });
+}
+
+/** The latest metrics of a run from its aggregated JSON: the parsed object itself when every value is a number. */
+function metricsOf(parsed: Record<string, unknown>): Record<string, number> {
+  let numbers = true;
+  for (const k in parsed)
+    if (typeof parsed[k] !== "number") {
+      numbers = false;
+      break;
+    }
+  if (numbers) return parsed as Record<string, number>;
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parsed)) metrics[k] = jsonMetric(v);
+  return metrics;
 }

@@ -53,7 +53,6 @@ const SAMPLE_VERSION: ModelVersionInput = {
 type Prepared = SlottedStatement;
 
 interface VersionStatements {
-  modelExists: Prepared;
   maxVersion: Prepared;
   insertVersion: Prepared;
   touchModel: Prepared;
@@ -94,7 +93,12 @@ export class SqlVersionWriter {
     if (fast) {
       const st = this.prepare(fast);
       return fast.write(() => {
-        if (!st.modelExists.stmt.get(st.modelExists.query.bind({ model_id: input.modelId })))
+        // The model's row is touched first: no row changed means no such model (one statement, not a
+        // read before the write; a throw here rolls the work back).
+        if (
+          st.touchModel.stmt.run(st.touchModel.query.bind({ model_id: input.modelId, updated_at: input.createdAt }))
+            .changes === 0
+        )
           throw notFound("registered model", input.modelId);
         const top = st.maxVersion.stmt.get(st.maxVersion.query.bind({ model_id: input.modelId })) as
           | { max: number | string | null }
@@ -103,7 +107,6 @@ export class SqlVersionWriter {
         st.insertVersion.stmt.run(
           st.insertVersion.query.bind(versionRow(id, n, input) as unknown as Record<string, unknown>),
         );
-        st.touchModel.stmt.run(st.touchModel.query.bind({ model_id: input.modelId, updated_at: input.createdAt }));
         const version: ModelVersionRecord = { ...structuredClone(input), id, version: n };
         const batch = build(structuredClone(version));
         const nodes = lineage.putBatchPrepared(fast, batch.nodes, batch.edges)();
@@ -150,7 +153,6 @@ export class SqlVersionWriter {
     const prepared = (query: Parameters<typeof compileWithSlots>[0]): Prepared => prepareSlotted(fast, query);
     const columns = Object.keys(versionRow("", 0, SAMPLE_VERSION)) as Array<keyof VersionRow>;
     this.statements = {
-      modelExists: prepared(this.db.selectFrom("registry_models").select("id").where("id", "=", slot("model_id"))),
       maxVersion: prepared(
         this.db
           .selectFrom("registry_versions")
