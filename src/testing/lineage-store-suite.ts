@@ -97,6 +97,15 @@ export function lineageStoreSuite(name: string, factory: () => Promise<LineageSt
       });
     });
 
+    it("keeps one edge when the same edge is added with an empty slot and without one", async () => {
+      const s = await factory();
+      const a = await s.putNode({ kind: "artifact", type: "dataset", name: "d" });
+      const c = await s.putNode({ kind: "context", type: "experiment", name: "x" });
+      await s.addEdge({ type: "attribution", from: a.id, to: c.id });
+      await s.addEdge({ type: "attribution", from: a.id, to: c.id, slot: "" });
+      expect(await s.edgesOf([a.id])).toHaveLength(1);
+    });
+
     it("writes nothing of a batch with an edge naming a node outside it", async () => {
       const s = await factory();
       const ctx = await s.putNode({ kind: "context", type: "pipeline_run", name: "p", externalId: "pr:2" });

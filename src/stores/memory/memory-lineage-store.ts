@@ -10,8 +10,13 @@ import type {
 import { checkBatchEdges, resolveBatchEdge } from "../lineage-store.js";
 import { copyJson } from "./copy-json.js";
 
+/** Whether two edges are the same edge: a missing direction or slot equals an empty one (as stored on SQL). */
 const sameEdge = (a: Omit<LineageEdge, "createdAt">, b: Omit<LineageEdge, "createdAt">) =>
-  a.type === b.type && a.from === b.from && a.to === b.to && a.direction === b.direction && a.slot === b.slot;
+  a.type === b.type &&
+  a.from === b.from &&
+  a.to === b.to &&
+  (a.direction ?? "") === (b.direction ?? "") &&
+  (a.slot ?? "") === (b.slot ?? "");
 
 /** A stored node and the edges touching it, in the order they were added. */
 interface Entry {
