@@ -95,14 +95,14 @@ export async function joinEntityRows(
     const keys = new Array<string>(n);
     for (let i = 0; i < n; i++) keys[i] = entityKeyAt(view, entityRows[i], offset + i);
     const features = group.features;
+    /** Writes feature `f`'s matched value `v` into entity row `i`'s training row (and its on-demand sources). */
+    const place = (i: number, f: (typeof features)[number], v: unknown) => {
+      if (f.column !== undefined) rows[i][f.column] = v;
+      if (sources) sources[i][`${group.view}:${f.feature}`] = v;
+    };
     const apply = (i: number, values: Record<string, unknown> | undefined) => {
       if (values === undefined) return;
-      const row = rows[i];
-      for (const f of features) {
-        const v = values[f.feature] ?? null;
-        if (f.column !== undefined) row[f.column] = v;
-        if (sources) sources[i][`${group.view}:${f.feature}`] = v;
-      }
+      for (const f of features) place(i, f, values[f.feature] ?? null);
     };
     const reader = sourceReader(view, context);
     if (n === 0) continue;
@@ -133,17 +133,8 @@ export async function joinEntityRows(
           continue;
         }
         const { matched, byFeature } = columns;
-        for (let j = 0; j < indices.length; j++) {
-          if (!matched[j]) continue;
-          const i = indices[j];
-          const row = rows[i];
-          for (let k = 0; k < features.length; k++) {
-            const f = features[k];
-            const v = byFeature[k][j];
-            if (f.column !== undefined) row[f.column] = v;
-            if (sources) sources[i][`${group.view}:${f.feature}`] = v;
-          }
-        }
+        for (let j = 0; j < indices.length; j++)
+          if (matched[j]) for (let k = 0; k < features.length; k++) place(indices[j], features[k], byFeature[k][j]);
       }
     } else {
       const out = new Array<Record<string, unknown> | undefined>(n);

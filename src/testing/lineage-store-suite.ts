@@ -97,6 +97,15 @@ export function lineageStoreSuite(name: string, factory: () => Promise<LineageSt
       });
     });
 
+    it("treats an empty external id as an external id: recorded twice, one node", async () => {
+      const s = await factory();
+      const a = await s.putNode({ kind: "artifact", type: "dataset", name: "first", externalId: "" });
+      const b = await s.putNode({ kind: "artifact", type: "dataset", name: "second", externalId: "" });
+      expect(b.id).toBe(a.id);
+      expect((await s.findByExternalId("artifact", ""))?.name).toBe("second");
+      expect(await s.listNodes({ type: "dataset" })).toHaveLength(1);
+    });
+
     it("keeps one edge when the same edge is added with an empty slot and without one", async () => {
       const s = await factory();
       const a = await s.putNode({ kind: "artifact", type: "dataset", name: "d" });

@@ -1,8 +1,8 @@
 /**
  * A deep copy of a JSON-like value (plain objects, arrays, primitives), made by hand, which costs
  * far less than `structuredClone` per record; anything else (a Date in params…) goes through
- * `structuredClone`. The memory stores copy records in and out with it, so that a caller cannot
- * change what is stored.
+ * `structuredClone`. The memory pipeline and lineage stores copy records in and out with it, so
+ * that a caller cannot change what is stored.
  */
 export function copyJson<T>(v: T): T {
   if (typeof v !== "object" || v === null) return v;

@@ -215,11 +215,12 @@ export class SqlLineageStore implements LineageStore {
 
   /** `put` through prepared statements (the same rows and merge rules). */
   private putPrepared(st: FastStatements, input: LineageNodeInput, now: number): LineageNode {
-    const existing = input.externalId
-      ? (st.find.stmt.get(st.find.query.bind({ kind: input.kind, external_id: input.externalId })) as
-          | NodeRow
-          | undefined)
-      : undefined;
+    const existing =
+      input.externalId !== undefined
+        ? (st.find.stmt.get(st.find.query.bind({ kind: input.kind, external_id: input.externalId })) as
+            | NodeRow
+            | undefined)
+        : undefined;
     if (existing) {
       const row = merged(existing, input);
       st.update.stmt.run(st.update.query.bind(row as unknown as Record<string, unknown>));
@@ -231,14 +232,15 @@ export class SqlLineageStore implements LineageStore {
   }
 
   private async put(db: Kysely<Tables>, input: LineageNodeInput): Promise<LineageNode> {
-    const existing = input.externalId
-      ? await db
-          .selectFrom("lineage_nodes")
-          .selectAll()
-          .where("kind", "=", input.kind)
-          .where("external_id", "=", input.externalId)
-          .executeTakeFirst()
-      : undefined;
+    const existing =
+      input.externalId !== undefined
+        ? await db
+            .selectFrom("lineage_nodes")
+            .selectAll()
+            .where("kind", "=", input.kind)
+            .where("external_id", "=", input.externalId)
+            .executeTakeFirst()
+        : undefined;
     if (existing) {
       const row = merged(existing, input);
       await db

@@ -1,4 +1,4 @@
-import { type SelectQueryBuilder, sql } from "kysely";
+import { type Expression, type SelectQueryBuilder, sql } from "kysely";
 import { invalid } from "../../core/errors.js";
 import type { RunQuery, StoredRun } from "../tracking-store.js";
 import type { SqlDatabase } from "./sql-database.js";
@@ -57,36 +57,26 @@ export async function runsWithDetails(
   database: SqlDatabase,
   from: SelectQueryBuilder<any, any, any>,
 ): Promise<StoredRun[]> {
-  const agg = (table: string) =>
+  const dialect = database.dialect;
+  /** One run's rows of `table` as a JSON object of key → `value` (only the rows flagged -0 when `negativeZeros`). */
+  const agg = (table: string, value: Expression<unknown> = sql.ref("x.value"), negativeZeros = false) =>
     sql<
       string | null
-    >`(select ${database.dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.value"))} from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")})`;
-  const dialect = database.dialect;
+    >`(select ${dialect.jsonObjectAgg(sql.ref("x.key"), value)} from ${sql.table(table)} as x where x.run_id = ${sql.ref("r.id")}${negativeZeros ? sql` and x.negative_zero = 1` : sql``})`;
+  // A latest metric of -0 is stored as 0 with a flag (see tracking-negative-zero.ts). Where the
+  // dialect can put the sign back in the value, one aggregate reads the metrics; else the flagged
+  // keys are aggregated apart.
   const signed = dialect.signedZeroMetric(sql.ref("x.value"), sql.ref("x.negative_zero"));
   const rows = (await from
     .select([
       ...RUN_COLUMNS,
       agg("tracking_params").as("params_json"),
       agg("tracking_tags").as("tags_json"),
-      signed
-        ? // The latest metrics with the sign of a zero in the value: one aggregate.
-          sql<
-            string | null
-          >`(select ${dialect.jsonObjectAgg(sql.ref("x.key"), signed)} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")})`.as(
-            "metrics_json",
-          )
-        : agg("tracking_latest_metrics").as("metrics_json"),
-      // Else the keys whose latest value is -0 apart (stored as 0 with a flag: see tracking-negative-zero.ts).
-      signed
-        ? sql<null>`null`.as("negative_zero_json")
-        : sql<
-            string | null
-          >`(select ${dialect.jsonObjectAgg(sql.ref("x.key"), sql.ref("x.negative_zero"))} from ${sql.table("tracking_latest_metrics")} as x where x.run_id = ${sql.ref("r.id")} and x.negative_zero = 1)`.as(
-            "negative_zero_json",
-          ),
+      agg("tracking_latest_metrics", signed).as("metrics_json"),
+      ...(signed ? [] : [agg("tracking_latest_metrics", sql.ref("x.negative_zero"), true).as("negative_zero_json")]),
     ])
     .execute()) as Array<
-    RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown; negative_zero_json: unknown }
+    RunRow & { params_json: unknown; tags_json: unknown; metrics_json: unknown; negative_zero_json?: unknown }
   >;
   return rows.map((r) => {
     const metrics = metricsOf(parseJsonObject(r.metrics_json));
