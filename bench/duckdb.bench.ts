@@ -24,8 +24,8 @@ import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { z } from "zod";
-import { duckdbOfflineStore } from "../src/adapters/duckdb/index.js";
-import { openWorkspace, parquetSource, type Workspace } from "../src/index.js";
+import { duckdbOfflineStore } from "mlcycle/duckdb";
+import { openWorkspace, parquetSource, type Workspace } from "mlcycle";
 import { record, size } from "./report.js";
 
 const T0 = Date.UTC(2024, 0, 1);

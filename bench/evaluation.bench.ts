@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/evaluation.bench.ts
  */
-import { evaluate, rocAucScore } from "../src/evaluation/index.js";
+import { evaluate, rocAucScore } from "mlcycle";
 import { record, size } from "./report.js";
 
 function lcg(seed: number): () => number {

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { createWorkspace, localArtifactStore, openWorkspace, sqliteBackend, type Workspace } from "../src/index.js";
+import { createWorkspace, localArtifactStore, openWorkspace, sqliteBackend, type Workspace } from "mlcycle";
 import { record, size, type Target } from "./report.js";
 
 const T0 = Date.UTC(2024, 0, 1);

@@ -20,6 +20,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ensureBuilt } from "./built.js";
 import { quoteInPages } from "./quote.js";
 import { QUICK_ENV, RESULTS_ENV } from "./report.js";
 import {
@@ -72,6 +73,7 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+ensureBuilt();
 const scratch = mkdtempSync(join(tmpdir(), "mlcycle-bench-"));
 const run: Results = { machine: machine(), quick, benches: [], figures: [] };
 let failed = 0;

@@ -14,44 +14,24 @@
  * - `monitor.observe` rows per second into hourly windows against appending the same rows to an
  *   array, with the partial writes to the store (SQLite, every 1,000 rows) and aggregated in memory.
  *
- * The report and the monitor are measured as built (`dist/`, rebuilt first when a source is newer):
+ * Like every bench, it measures the package as built (`dist/`, rebuilt first when a source is newer):
  * from the sources, each worker thread would first load TypeScript through tsx (~0.5 s per pool).
  *
  *   npm run bench -- monitoring
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { ensureBuilt } from "./built.js";
 import { quick, record, size } from "./report.js";
 
 const root = join(import.meta.dirname, "..");
 const measuring = process.argv.indexOf("--measure");
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-if (measuring < 0) {
-  let built = 0;
-  try {
-    built = statSync(join(root, "dist", "drift-worker.js")).mtimeMs;
-  } catch {}
-  if (built < newestSource(join(root, "src"))) {
-    console.log("building dist/ (a source is newer)…");
-    const tsup = join(root, "node_modules", "tsup", "dist", "cli-default.js");
-    if (spawnSync(process.execPath, [tsup, "--silent"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
-  }
-}
-const { driftReport, openWorkspace } = (await import(
-  join(root, "dist", "index.js")
-)) as typeof import("../src/index.js");
+if (measuring < 0) ensureBuilt();
+const { driftReport, openWorkspace } = await import("mlcycle");
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const MB = 1024 * 1024;

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { createWorkspace, functionModel, openWorkspace, type Workspace, welchTTestFromSamples } from "../src/index.js";
+import { createWorkspace, functionModel, openWorkspace, type Workspace, welchTTestFromSamples } from "mlcycle";
 import { record, size } from "./report.js";
 
 const OUTCOMES = Number(process.env.OUTCOMES ?? size(10_000_000, 20_000));

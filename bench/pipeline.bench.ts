@@ -38,7 +38,7 @@ import {
   type RunOptions,
   step,
   type Workspace,
-} from "../src/index.js";
+} from "mlcycle";
 import { record, size } from "./report.js";
 
 const CHAIN = Number(process.env.BENCH_CHAIN ?? size(100, 10));

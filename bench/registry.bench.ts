@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { createWorkspace, functionModel, localArtifactStore, sqliteBackend } from "../src/index.js";
+import { createWorkspace, functionModel, localArtifactStore, sqliteBackend } from "mlcycle";
 import { record, size } from "./report.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mlcycle-registry-bench-"));

@@ -30,9 +30,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
-import { bullmqExecutor, startWorker } from "../src/adapters/bullmq/index.js";
-import { postgresStore } from "../src/adapters/postgres/index.js";
-import { escapeGlob } from "../src/adapters/redis/index.js";
+import { bullmqExecutor, startWorker } from "mlcycle/bullmq";
+import { postgresStore } from "mlcycle/postgres";
+import { escapeGlob } from "mlcycle/redis";
 import {
   type AnyPipeline,
   createWorkspace,
@@ -41,7 +41,7 @@ import {
   localArtifactStore,
   pipeline,
   step,
-} from "../src/index.js";
+} from "mlcycle";
 import { record, size, skip } from "./report.js";
 
 const POSTGRES_URL = process.env.MLCYCLE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -24,8 +24,8 @@
 import os from "node:os";
 import pg from "pg";
 import { z } from "zod";
-import { postgresStore } from "../src/adapters/postgres/index.js";
-import { createWorkspace } from "../src/index.js";
+import { postgresStore } from "mlcycle/postgres";
+import { createWorkspace } from "mlcycle";
 import { record, size, skip } from "./report.js";
 
 const URL = process.env.MLCYCLE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -18,8 +18,8 @@
  */
 import { Redis } from "ioredis";
 import { z } from "zod";
-import { escapeGlob, RedisOnlineStore } from "../src/adapters/redis/index.js";
-import { createWorkspace, type OnlineWrite } from "../src/index.js";
+import { escapeGlob, RedisOnlineStore } from "mlcycle/redis";
+import { createWorkspace, type OnlineWrite } from "mlcycle";
 import { record, size, skip } from "./report.js";
 
 const URL = process.env.MLCYCLE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -18,9 +18,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onnxFlavor } from "../src/adapters/onnx/index.js";
-import { createHttpHandler, serveHttp } from "../src/http/index.js";
-import { openWorkspace } from "../src/index.js";
+import { onnxFlavor } from "mlcycle/onnx";
+import { createHttpHandler, serveHttp } from "mlcycle/http";
+import { openWorkspace } from "mlcycle";
 import { quick, record, size } from "./report.js";
 
 const fixtures = process.env.MLCYCLE_FIXTURES ?? join(import.meta.dirname, "..", "test", "fixtures", "reference");

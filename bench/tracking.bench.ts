@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { createWorkspace, localArtifactStore, sqliteBackend } from "../src/index.js";
+import { createWorkspace, localArtifactStore, sqliteBackend } from "mlcycle";
 import { record, size } from "./report.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? size(100, 5));
