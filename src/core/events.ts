@@ -46,6 +46,7 @@ export class EventBus<E extends object = Record<string, unknown>> {
 
   /** Emits an event to its listeners; a throwing listener never breaks the emitter. */
   emit<K extends keyof E & string>(event: K, payload: E[K]): void {
+    if (this.emitter.listenerCount(event as string) === 0) return;
     const listeners = this.emitter.listeners(event as string);
     for (const l of listeners) {
       try {

@@ -108,9 +108,9 @@ export class PipelineLineage {
         type: "step_output",
         name: `${p.name}/${node.name}`,
         externalId: lineageIds.stepOutput(output.hash),
-        ...(output.kind === "artifact" ? { digest: output.digest } : {}),
         properties:
           output.kind === "artifact" ? { serializer: output.serializer, size: output.size } : { inline: true },
+        ...(output.kind === "artifact" ? { digest: output.digest } : {}),
       },
     ];
     return { nodes, edges };

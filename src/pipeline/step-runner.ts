@@ -342,7 +342,7 @@ export class StepRunner {
       if (problem) throw problem;
       const written = this.deps.outputs.write(output, node.step);
       const ref = written instanceof Promise ? await written : written;
-      const full = { ...components, params: paramHashes(params, [...paramsRead].sort()) };
+      const full = { params: paramHashes(params, [...paramsRead].sort()), ...components };
       const key = cacheKey(full);
       const now = this.now();
       const entry: CacheEntry | undefined = policy.enabled
@@ -380,11 +380,7 @@ export class StepRunner {
           cacheComponents: full,
           ...(missReason ? { reason: missReason } : {}),
         },
-        {
-          ...(entry ? { cache: entry } : {}),
-          ...(lineage ? { lineage } : {}),
-          trackingEnd: { status: "finished" },
-        },
+        { trackingEnd: { status: "finished" }, ...(entry ? { cache: entry } : {}), ...(lineage ? { lineage } : {}) },
       );
       if (active?.early) {
         // Dependants start now and wait for this commit before they run (see upstreamCommitted).
@@ -459,7 +455,7 @@ export class StepRunner {
   }
 
   private stepSucceeded(base: { runId: string; pipeline: string; step: string }, durationMs: number, attempts: number) {
-    this.deps.events.emit("pipeline.step.finished", { ...base, status: "succeeded", durationMs, attempts });
+    this.deps.events.emit("pipeline.step.finished", { status: "succeeded", durationMs, attempts, ...base });
   }
 
   /** Waits for the commits of upstream steps handed over early; false when one was not committed. */

@@ -13,12 +13,13 @@ export function copyJson<T>(v: T): T {
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return structuredClone(v);
-  const out: Record<string, unknown> = {};
-  // A plain object's prototype (Object.prototype or none) has no enumerable keys: for…in lists
-  // its own keys without the array Object.keys builds.
-  for (const k in v) {
-    const x = (v as Record<string, unknown>)[k];
-    out[k] = typeof x !== "object" || x === null ? x : copyJson(x);
+  // A shallow copy by spread (V8 clones the object's shape at once), then the nested values are
+  // replaced by copies: writing a field the copy already has keeps its shape. A plain object's
+  // prototype (Object.prototype or none) has no enumerable keys: for…in lists its own keys.
+  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+  for (const k in out) {
+    const x = out[k];
+    if (typeof x === "object" && x !== null) out[k] = copyJson(x);
   }
   return out as T;
 }

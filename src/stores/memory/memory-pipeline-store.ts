@@ -124,7 +124,7 @@ export class MemoryPipelineStore implements PipelineStore {
     const cur = steps?.get(step);
     if (!steps || !cur || cur.status !== "running" || cur.claimToken !== token) return false;
     // Written records are never mutated by the engine; reads hand out clones.
-    steps.set(step, { ...record, runId, step });
+    steps.set(step, stepRecord(runId, step, record));
     if (cache) this.insertCache(cache);
     return true;
   }
@@ -153,7 +153,7 @@ export class MemoryPipelineStore implements PipelineStore {
     }
     // Checked again: another commit may have taken the step while the tracking run was read.
     if (!this.holdsClaim(c.runId, c.step, c.token)) return { committed: false, lineage: [] };
-    this.steps.get(c.runId)!.set(c.step, { ...c.record, runId: c.runId, step: c.step });
+    this.steps.get(c.runId)!.set(c.step, stepRecord(c.runId, c.step, c.record));
     if (c.cache) this.insertCache(c.cache);
     if (c.trackingRun) await tracking!.updateRun(c.trackingRun.id, c.trackingRun.patch);
     const nodes = c.lineage ? await putLineageBatch(lineage!, c.lineage.nodes, c.lineage.edges) : [];
@@ -234,4 +234,15 @@ export class MemoryPipelineStore implements PipelineStore {
     }
     return n;
   }
+}
+
+/**
+ * A step's record under its run and name. The outcome is spread last (adding fields to a spread copy
+ * is slow in V8); the run and name are set again after it, so a stray field cannot move the record.
+ */
+function stepRecord(runId: string, step: string, outcome: Omit<StepRunRecord, "runId" | "step">): StepRunRecord {
+  const rec: StepRunRecord = { runId, step, ...outcome };
+  rec.runId = runId;
+  rec.step = step;
+  return rec;
 }
