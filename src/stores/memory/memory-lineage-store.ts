@@ -56,13 +56,7 @@ export class MemoryLineageStore implements LineageStore {
     const existing = input.externalId === undefined ? undefined : ids?.get(input.externalId);
     if (existing) {
       const old = existing.node;
-      existing.node = nodeOf(
-        input,
-        old.id,
-        { ...old.properties, ...(input.properties ?? {}) },
-        old.createdAt,
-        old,
-      );
+      existing.node = nodeOf(input, old.id, { ...old.properties, ...(input.properties ?? {}) }, old.createdAt, old);
       return existing.node;
     }
     const node = nodeOf(input, newId(), { ...(input.properties ?? {}) }, this.now());
