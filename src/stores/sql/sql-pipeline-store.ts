@@ -281,7 +281,7 @@ export class SqlPipelineStore implements PipelineStore {
     const hot = this.completeHot();
     const cacheHot = cache ? this.cache.hotCache(cache, sharedTexts(record, cols, cache)) : undefined;
     if (fast && hot && (!cache || cacheHot)) {
-      const args = hot.query.bind({ ...cols, $runId: runId, $step: step, $token: token });
+      const args = hot.query.bind({ $runId: runId, $step: step, $token: token, ...cols });
       // The cache entry and the step's outcome in one transaction, shared with the other writes
       // of this turn: one commit per step.
       return fast.write(() => {
@@ -346,7 +346,7 @@ export class SqlPipelineStore implements PipelineStore {
       ? this.cache.hotCache(commit.cache, sharedTexts(commit.record, cols, commit.cache))
       : undefined;
     if (fast && hot && (!commit.cache || cacheHot)) {
-      const args = hot.query.bind({ ...cols, $runId: commit.runId, $step: commit.step, $token: commit.token });
+      const args = hot.query.bind({ $runId: commit.runId, $step: commit.step, $token: commit.token, ...cols });
       const endRun = commit.trackingRun
         ? this.tracking.updateRunPrepared(fast, commit.trackingRun.id, commit.trackingRun.patch)
         : undefined;
