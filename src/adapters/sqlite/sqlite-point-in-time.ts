@@ -18,12 +18,14 @@ const PIT_WORKER_CACHE_KIB = 32_768;
 
 /**
  * The worker of large lookups: plain CommonJS run with `eval`, so it loads the same way from
- * sources, tests and the built package. One message per batch of probes in probe order: the keys
- * as one text with each key's length (one string to copy instead of one per probe) and the times;
- * the answer is the matched rows' values JSON (null: no match) or, when the lookup names its
- * features, the matches by feature (`columnsOf`): the JSON is parsed here, and a feature whose
- * matched values are all numbers crosses as a transferred Float64Array, so the calling thread
- * neither parses nor allocates per row.
+ * sources, tests and the built package. One message holds every probe in probe order: the keys as
+ * one text with each key's length (one string to copy instead of one per probe) and the times. The
+ * worker then claims batches from the shared counter `claims` until none is left (the calling
+ * thread claims from the same counter whenever it would otherwise wait) and answers each with the
+ * matched rows' values JSON (null: no match) or, when the lookup names its features, the matches
+ * by feature (`columnsOf`): the JSON is parsed here, and a feature whose matched values are all
+ * numbers crosses as a transferred Float64Array, so the calling thread neither parses nor
+ * allocates per row.
  */
 const PIT_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -34,33 +36,41 @@ db.exec("create temp table mlcycle_pit_probes (k text not null, t integer not nu
 const clear = db.prepare("delete from mlcycle_pit_probes");
 const inserts = new Map();
 const query = db.prepare(workerData.query).pluck();
-parentPort.on("message", ({ batch, text, lengths, times }) => {
-  const keys = new Array(lengths.length);
-  for (let i = 0, at = 0; i < lengths.length; i++) keys[i] = text.slice(at, (at += lengths[i]));
-  const values = new Array(keys.length);
-  db.transaction(() => {
-    clear.run();
-    const params = [];
-    for (let i = 0; i < keys.length; i += ${PIT_INSERT}) {
-      const n = Math.min(${PIT_INSERT}, keys.length - i);
-      let insert = inserts.get(n);
-      if (!insert) {
-        insert = db.prepare("insert into mlcycle_pit_probes (k, t) values " + Array(n).fill("(?, ?)").join(", "));
-        inserts.set(n, insert);
+parentPort.on("message", ({ text, lengths, times }) => {
+  const all = new Array(lengths.length);
+  for (let i = 0, at = 0; i < lengths.length; i++) all[i] = text.slice(at, (at += lengths[i]));
+  const batches = Math.ceil(all.length / ${PIT_BATCH});
+  for (let batch; (batch = Atomics.add(workerData.claims, 0, 1)) < batches; ) {
+    const start = batch * ${PIT_BATCH};
+    const end = Math.min(all.length, start + ${PIT_BATCH});
+    const values = new Array(end - start);
+    db.transaction(() => {
+      clear.run();
+      const params = [];
+      for (let i = start; i < end; i += ${PIT_INSERT}) {
+        const n = Math.min(${PIT_INSERT}, end - i);
+        let insert = inserts.get(n);
+        if (!insert) {
+          insert = db.prepare("insert into mlcycle_pit_probes (k, t) values " + Array(n).fill("(?, ?)").join(", "));
+          inserts.set(n, insert);
+        }
+        params.length = 0;
+        for (let j = i; j < i + n; j++) params.push(all[j], times[j]);
+        insert.run(params);
       }
-      params.length = 0;
-      for (let j = i; j < i + n; j++) params.push(keys[j], times[j]);
-      insert.run(params);
+      let r = 0;
+      for (const json of query.iterate(workerData.viewId, workerData.ttl, workerData.ttl)) values[r++] = json;
+      clear.run();
+    })();
+    if (!workerData.features) {
+      parentPort.postMessage({ batch, values });
+      continue;
     }
-    let r = 0;
-    for (const json of query.iterate(workerData.viewId, workerData.ttl, workerData.ttl)) values[r++] = json;
-    clear.run();
-  })();
-  if (!workerData.features) return parentPort.postMessage({ batch, values });
-  const columns = columnsOf(values, workerData.features);
-  const transfer = [columns.matched.buffer];
-  for (const c of columns.byFeature) if (c instanceof Float64Array) transfer.push(c.buffer);
-  parentPort.postMessage({ batch, columns }, transfer);
+    const columns = columnsOf(values, workerData.features);
+    const transfer = [columns.matched.buffer];
+    for (const c of columns.byFeature) if (c instanceof Float64Array) transfer.push(c.buffer);
+    parentPort.postMessage({ batch, columns }, transfer);
+  }
 });
 
 function columnsOf(values, features) {
@@ -97,9 +107,10 @@ from mlcycle_pit_probes q order by q.rowid`;
  * and one query per batch finds each row's match with one descent of the clustered primary key (a
  * correlated subquery that returns the matched row's values), so only matches cross into
  * JavaScript. Each batch runs synchronously (nothing else can use the temporary table in between);
- * the event loop gets a turn between batches. Lookups of at least `workerMinRows` rows on a file run
- * their SQL on a worker thread with its own connection, while this thread turns the previous batch's
- * answers into training-set rows.
+ * the event loop gets a turn between batches. Lookups of at least `workerMinRows` rows on a file
+ * also run batches on a worker thread with its own connection: both threads claim batches from one
+ * shared counter, this one only when it has no answer of the worker's to hand on, so it turns
+ * answers into training-set rows first and queries when it would otherwise wait.
  */
 export class SqlitePointInTime implements SqlPointInTimeAccelerator {
   private readonly statements = new Map<string, SqliteStatementHandle>();
@@ -131,54 +142,72 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
       return;
     }
     const ttl = ttlMs > 0 ? ttlMs : null;
-    this.prepare(
-      "pit:create",
-      "create temp table if not exists mlcycle_pit_probes (k text not null, t integer not null)",
-    ).run();
-    const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
-    const insertSql = (n: number) =>
-      `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`;
-    // The worker's connection sees committed rows only: inside a transaction, stay on this one. A
-    // worker that fails before its first answer (it could not open the file…) leaves the work here.
+    const lookup = (batch: number) => this.batchHere(viewId, keys, times, ttl, order, batch);
+    // The worker's connection sees committed rows only: inside a transaction, stay on this one.
     if (keys.length >= options.workerMinRows && !raw.memory && !raw.inTransaction) {
-      if (yield* this.onWorker(viewId, keys, times, ttl, order, signal, features)) return;
+      yield* this.withWorker(viewId, keys, times, ttl, order, lookup, signal, features);
+      return;
     }
-    const query = this.prepare("pit:query", PIT_QUERY).pluck();
-    const params: unknown[] = [];
-    for (let start = 0; start < order.length; start += PIT_BATCH) {
+    for (let batch = 0; batch * PIT_BATCH < order.length; batch++) {
       if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
-      const end = Math.min(order.length, start + PIT_BATCH);
-      const values = new Array<Record<string, unknown> | undefined>(end - start);
-      raw.transaction(() => {
-        clear.run();
-        for (let i = start; i < end; i += PIT_INSERT) {
-          const n = Math.min(PIT_INSERT, end - i);
-          params.length = 0;
-          for (let j = i; j < i + n; j++) params.push(keys[order[j]], Math.floor(times[order[j]]));
-          this.prepare(`pit:insert:${n}`, insertSql(n)).run(params);
-        }
-        // Rowids grow in insertion order, so the r-th result belongs to probe start + r.
-        let r = 0;
-        for (const json of query.iterate(viewId, ttl, ttl) as Iterable<string | null>) {
-          if (json !== null) values[r] = JSON.parse(json) as Record<string, unknown>;
-          r++;
-        }
-        clear.run();
-      })();
-      yield { indices: order.subarray(start, end), values };
+      yield lookup(batch);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  private async *onWorker(
+  /** One batch of probes (in probe order) looked up on this thread's connection. */
+  private batchHere(
     viewId: number,
     keys: readonly string[],
     times: ArrayLike<number>,
     ttl: number | null,
     order: Int32Array,
+    batch: number,
+  ): PointInTimeBatch {
+    const start = batch * PIT_BATCH;
+    const end = Math.min(order.length, start + PIT_BATCH);
+    this.prepare(
+      "pit:create",
+      "create temp table if not exists mlcycle_pit_probes (k text not null, t integer not null)",
+    ).run();
+    const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
+    const query = this.prepare("pit:query", PIT_QUERY).pluck();
+    const values = new Array<Record<string, unknown> | undefined>(end - start);
+    const params: unknown[] = [];
+    this.raw.transaction(() => {
+      clear.run();
+      for (let i = start; i < end; i += PIT_INSERT) {
+        const n = Math.min(PIT_INSERT, end - i);
+        params.length = 0;
+        for (let j = i; j < i + n; j++) params.push(keys[order[j]], Math.floor(times[order[j]]));
+        this.prepare(
+          `pit:insert:${n}`,
+          `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`,
+        ).run(params);
+      }
+      // Rowids grow in insertion order, so the r-th result belongs to probe start + r.
+      let r = 0;
+      for (const json of query.iterate(viewId, ttl, ttl) as Iterable<string | null>) {
+        if (json !== null) values[r] = JSON.parse(json) as Record<string, unknown>;
+        r++;
+      }
+      clear.run();
+    })();
+    return { indices: order.subarray(start, end), values };
+  }
+
+  private async *withWorker(
+    viewId: number,
+    keys: readonly string[],
+    times: ArrayLike<number>,
+    ttl: number | null,
+    order: Int32Array,
+    lookup: (batch: number) => PointInTimeBatch,
     signal?: AbortSignal,
     features?: readonly string[],
-  ): AsyncGenerator<PointInTimeBatch, boolean> {
+  ): AsyncGenerator<PointInTimeBatch> {
+    const batches = Math.ceil(order.length / PIT_BATCH);
+    const claims = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(PIT_WORKER, {
       eval: true,
       workerData: {
@@ -187,25 +216,23 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
         query: PIT_QUERY,
         viewId,
         ttl,
+        claims,
         features: features && features.length > 0 ? [...features] : undefined,
       },
     });
-    const batches = Math.ceil(order.length / PIT_BATCH);
-    const answers: Array<{ promise: Promise<WorkerAnswer>; resolve: (v: WorkerAnswer) => void }> = [];
+    const answers: Array<WorkerAnswer & { batch: number }> = [];
+    const done = new Uint8Array(batches);
+    let answered = 0;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
-    for (let b = 0; b < batches; b++) {
-      let resolve!: (v: WorkerAnswer) => void;
-      const promise = new Promise<WorkerAnswer>((r) => {
-        resolve = r;
-      });
-      answers.push({ promise, resolve });
-    }
     const fail = (error: Error) => {
       failure ??= error;
       wake?.();
     };
-    worker.on("message", (m: WorkerAnswer & { batch: number }) => answers[m.batch].resolve(m));
+    worker.on("message", (m: WorkerAnswer & { batch: number }) => {
+      answers.push(m);
+      wake?.();
+    });
     worker.on("error", (error: unknown) => {
       // Errors thrown in a worker arrive cloned, not always as Error instances.
       const message = (error as { message?: unknown })?.message ?? error;
@@ -213,35 +240,47 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     });
     worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
     try {
-      // Every batch is sent at once: the worker then runs without waiting while this thread uses the answers.
-      for (let b = 0; b < batches; b++) {
-        const start = b * PIT_BATCH;
-        const end = Math.min(order.length, start + PIT_BATCH);
-        let text = "";
-        const lengths = new Int32Array(end - start);
-        const t = new Float64Array(end - start);
-        for (let j = start; j < end; j++) {
-          const key = keys[order[j]];
-          text += key;
-          lengths[j - start] = key.length;
-          t[j - start] = Math.floor(times[order[j]]);
-        }
-        worker.postMessage({ batch: b, text, lengths, times: t }, [lengths.buffer, t.buffer]);
+      let text = "";
+      const lengths = new Int32Array(order.length);
+      const t = new Float64Array(order.length);
+      for (let j = 0; j < order.length; j++) {
+        const key = keys[order[j]];
+        text += key;
+        lengths[j] = key.length;
+        t[j] = Math.floor(times[order[j]]);
       }
-      for (let b = 0; b < batches; b++) {
-        const answer = await Promise.race([
-          answers[b].promise,
-          new Promise<undefined>((r) => {
-            wake = () => r(undefined);
-            if (failure) r(undefined);
-          }),
-        ]);
-        if (answer === undefined) {
-          if (b === 0) return false;
-          throw failure;
-        }
+      worker.postMessage({ text, lengths, times: t }, [lengths.buffer, t.buffer]);
+      for (let yielded = 0; yielded < batches; yielded++) {
         if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
-        const start = b * PIT_BATCH;
+        let answer = answers.shift();
+        while (answer === undefined) {
+          if (failure) {
+            // A worker that fails before its first answer (it could not open the file…) leaves the work here.
+            if (answered > 0) throw failure;
+            let batch = 0;
+            while (done[batch]) batch++;
+            done[batch] = 1;
+            yield lookup(batch);
+            break;
+          }
+          const batch = Atomics.add(claims, 0, 1);
+          if (batch < batches) {
+            done[batch] = 1;
+            yield lookup(batch);
+            // A turn of the event loop, for the worker's answers that came meanwhile.
+            await new Promise((resolve) => setImmediate(resolve));
+            break;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          answer = answers.shift();
+        }
+        if (answer === undefined) continue;
+        answered++;
+        done[answer.batch] = 1;
+        const start = answer.batch * PIT_BATCH;
         if (answer.columns) {
           const n = answer.columns.matched.length;
           yield { indices: order.subarray(start, start + n), values: [], columns: answer.columns };
@@ -255,7 +294,6 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
         }
         yield { indices: order.subarray(start, start + json.length), values };
       }
-      return true;
     } finally {
       worker.removeAllListeners("exit");
       await worker.terminate();
