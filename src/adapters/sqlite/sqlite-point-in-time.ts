@@ -18,8 +18,9 @@ const PIT_WORKER_CACHE_KIB = 32_768;
 
 /**
  * The worker of large lookups: plain CommonJS run with `eval`, so it loads the same way from
- * sources, tests and the built package. One message holds every probe in probe order: the keys as
- * one text with each key's length (one string to copy instead of one per probe) and the times. The
+ * sources, tests and the built package. One message holds every probe in probe order: the distinct
+ * keys as one text with each key's length (probes come grouped by key, so each key crosses once and
+ * as part of one string), each probe's index into them, and the times. The
  * worker then claims batches from the shared counter `claims` until none is left (the calling
  * thread claims from the same counter whenever it would otherwise wait) and answers each with the
  * matched rows' values JSON (null: no match) or, when the lookup names its features, the matches
@@ -36,13 +37,14 @@ db.exec("create temp table mlcycle_pit_probes (k text not null, t integer not nu
 const clear = db.prepare("delete from mlcycle_pit_probes");
 const inserts = new Map();
 const query = db.prepare(workerData.query).pluck();
-parentPort.on("message", ({ text, lengths, times }) => {
-  const all = new Array(lengths.length);
-  for (let i = 0, at = 0; i < lengths.length; i++) all[i] = text.slice(at, (at += lengths[i]));
-  const batches = Math.ceil(all.length / ${PIT_BATCH});
+parentPort.on("message", ({ text, lengths, keyOf, times }) => {
+  const distinct = new Array(lengths.length);
+  for (let i = 0, at = 0; i < lengths.length; i++) distinct[i] = text.slice(at, (at += lengths[i]));
+  const total = keyOf.length;
+  const batches = Math.ceil(total / ${PIT_BATCH});
   for (let batch; (batch = Atomics.add(workerData.claims, 0, 1)) < batches; ) {
     const start = batch * ${PIT_BATCH};
-    const end = Math.min(all.length, start + ${PIT_BATCH});
+    const end = Math.min(total, start + ${PIT_BATCH});
     const values = new Array(end - start);
     db.transaction(() => {
       clear.run();
@@ -55,7 +57,7 @@ parentPort.on("message", ({ text, lengths, times }) => {
           inserts.set(n, insert);
         }
         params.length = 0;
-        for (let j = i; j < i + n; j++) params.push(all[j], times[j]);
+        for (let j = i; j < i + n; j++) params.push(distinct[keyOf[j]], times[j]);
         insert.run(params);
       }
       let r = 0;
@@ -241,15 +243,22 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
     try {
       let text = "";
-      const lengths = new Int32Array(order.length);
+      const lengths: number[] = [];
+      const keyOf = new Int32Array(order.length);
       const t = new Float64Array(order.length);
+      let last: string | undefined;
       for (let j = 0; j < order.length; j++) {
         const key = keys[order[j]];
-        text += key;
-        lengths[j] = key.length;
+        if (key !== last) {
+          text += key;
+          lengths.push(key.length);
+          last = key;
+        }
+        keyOf[j] = lengths.length - 1;
         t[j] = Math.floor(times[order[j]]);
       }
-      worker.postMessage({ text, lengths, times: t }, [lengths.buffer, t.buffer]);
+      const sizes = Int32Array.from(lengths);
+      worker.postMessage({ text, lengths: sizes, keyOf, times: t }, [sizes.buffer, keyOf.buffer, t.buffer]);
       for (let yielded = 0; yielded < batches; yielded++) {
         if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
         let answer = answers.shift();
