@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import { MlcycleError } from "../../core/errors.js";
 import type { PointInTimeBatch, PointInTimeColumns } from "../../stores/offline-store.js";
 import type { SqlPointInTimeAccelerator } from "../../stores/sql/sql-accelerator.js";
-import { probeOrder } from "../../stores/sql/sql-probe-order.js";
+import { type ProbeGroups, probeGroups } from "../../stores/sql/sql-probe-order.js";
 import type { SqliteHandle, SqliteStatementHandle } from "./sqlite-handle.js";
 
 /** Entity rows per point-in-time batch, and per insert statement into the temporary table. */
@@ -138,16 +138,17 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     const raw = this.raw;
     const { signal, features } = options;
     if (keys.length === 0) return;
-    const order = probeOrder(keys);
+    const groups = probeGroups(keys, times);
+    const order = groups.order;
     if (viewId === undefined) {
       yield { indices: order, values: new Array(keys.length) };
       return;
     }
     const ttl = ttlMs > 0 ? ttlMs : null;
-    const lookup = (batch: number) => this.batchHere(viewId, keys, times, ttl, order, batch);
+    const lookup = (batch: number) => this.batchHere(viewId, groups, ttl, batch);
     // The worker's connection sees committed rows only: inside a transaction, stay on this one.
     if (keys.length >= options.workerMinRows && !raw.memory && !raw.inTransaction) {
-      yield* this.withWorker(viewId, keys, times, ttl, order, lookup, signal, features);
+      yield* this.withWorker(viewId, groups, ttl, lookup, signal, features);
       return;
     }
     for (let batch = 0; batch * PIT_BATCH < order.length; batch++) {
@@ -158,14 +159,8 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
   }
 
   /** One batch of probes (in probe order) looked up on this thread's connection. */
-  private batchHere(
-    viewId: number,
-    keys: readonly string[],
-    times: ArrayLike<number>,
-    ttl: number | null,
-    order: Int32Array,
-    batch: number,
-  ): PointInTimeBatch {
+  private batchHere(viewId: number, groups: ProbeGroups, ttl: number | null, batch: number): PointInTimeBatch {
+    const { order, keys, keyAt, timeAt } = groups;
     const start = batch * PIT_BATCH;
     const end = Math.min(order.length, start + PIT_BATCH);
     this.prepare(
@@ -181,7 +176,7 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
       for (let i = start; i < end; i += PIT_INSERT) {
         const n = Math.min(PIT_INSERT, end - i);
         params.length = 0;
-        for (let j = i; j < i + n; j++) params.push(keys[order[j]], Math.floor(times[order[j]]));
+        for (let j = i; j < i + n; j++) params.push(keys[keyAt[j]], timeAt[j]);
         this.prepare(
           `pit:insert:${n}`,
           `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`,
@@ -200,14 +195,13 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
 
   private async *withWorker(
     viewId: number,
-    keys: readonly string[],
-    times: ArrayLike<number>,
+    groups: ProbeGroups,
     ttl: number | null,
-    order: Int32Array,
     lookup: (batch: number) => PointInTimeBatch,
     signal?: AbortSignal,
     features?: readonly string[],
   ): AsyncGenerator<PointInTimeBatch> {
+    const order = groups.order;
     const batches = Math.ceil(order.length / PIT_BATCH);
     const claims = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(PIT_WORKER, {
@@ -242,23 +236,10 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     });
     worker.on("exit", (code) => fail(new MlcycleError("INTERNAL", `point-in-time worker exited (code ${code})`)));
     try {
-      let text = "";
-      const lengths: number[] = [];
-      const keyOf = new Int32Array(order.length);
-      const t = new Float64Array(order.length);
-      let last: string | undefined;
-      for (let j = 0; j < order.length; j++) {
-        const key = keys[order[j]];
-        if (key !== last) {
-          text += key;
-          lengths.push(key.length);
-          last = key;
-        }
-        keyOf[j] = lengths.length - 1;
-        t[j] = Math.floor(times[order[j]]);
-      }
-      const sizes = Int32Array.from(lengths);
-      worker.postMessage({ text, lengths: sizes, keyOf, times: t }, [sizes.buffer, keyOf.buffer, t.buffer]);
+      // Copied, not transferred: this thread reads the same arrays for the batches it claims.
+      const lengths = Int32Array.from(groups.keys, (key) => key.length);
+      const message = { text: groups.keys.join(""), lengths, keyOf: groups.keyAt, times: groups.timeAt };
+      worker.postMessage(message, [lengths.buffer]);
       for (let yielded = 0; yielded < batches; yielded++) {
         if (signal?.aborted) throw new MlcycleError("CANCELLED", "historical retrieval was cancelled");
         let answer = answers.shift();
