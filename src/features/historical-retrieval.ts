@@ -77,18 +77,24 @@ export async function joinEntityRows(
     times[i] = t;
     if (t > maxTime) maxTime = t;
   }
-  // Rows are made first, every stored column null, then matches are written into them as they
-  // arrive: each batch of matched values is dropped once used, so it never outlives the young
-  // generation (measured at a million rows: holding all matches until the end doubled GC time).
+  // Rows are made before the first match, every stored column null, then matches are written into
+  // them as they arrive: each batch of matched values is dropped once used, so it never outlives
+  // the young generation (measured at a million rows: holding all matches until the end doubled GC
+  // time). A store's lookup is started first, so its first batch is on its way while rows are made.
   const rows = new Array<Record<string, unknown>>(n);
   const onDemand = plan.onDemand.length > 0;
   const sources = onDemand ? new Array<Record<string, unknown>>(n) : undefined;
-  for (let i = 0; i < n; i++) {
-    const row = copyRow(entityRows[i]);
-    for (const group of plan.stored) for (const f of group.features) if (f.column !== undefined) row[f.column] = null;
-    rows[i] = row;
-    if (sources) sources[i] = {};
-  }
+  let made = false;
+  const makeRows = () => {
+    if (made) return;
+    made = true;
+    for (let i = 0; i < n; i++) {
+      const row = copyRow(entityRows[i]);
+      for (const group of plan.stored) for (const f of group.features) if (f.column !== undefined) row[f.column] = null;
+      rows[i] = row;
+      if (sources) sources[i] = {};
+    }
+  };
   for (const group of plan.stored) {
     // The plan's view: the one whose columns were just laid out, even if the registry changed since.
     const view = group.resolved;
@@ -107,6 +113,7 @@ export async function joinEntityRows(
     const reader = sourceReader(view, context);
     if (n === 0) continue;
     if (reader) {
+      makeRows();
       const table = await reader.engineTable(signal);
       if (table && context.engine) {
         const batches = context.engine.pointInTime(table, keys, times, view.def.ttlMs, signal);
@@ -128,6 +135,7 @@ export async function joinEntityRows(
       const byName = names.includes("__proto__") ? undefined : names;
       const batches = store.pointInTime(view.def.name, keys, times, view.def.ttlMs, signal, byName);
       for await (const { indices, values, columns } of batches) {
+        makeRows();
         if (!columns) {
           for (let j = 0; j < indices.length; j++) apply(indices[j], values[j]);
           continue;
@@ -141,9 +149,11 @@ export async function joinEntityRows(
       const queries = groupQueries(keys, times);
       const scan = store.scan(view.def.name, { keys: [...queries.keys()], until: maxTime });
       await asOfJoin(scan, queries, times, view.def.ttlMs, out, signal);
+      makeRows();
       for (let i = 0; i < n; i++) apply(i, out[i]);
     }
   }
+  makeRows();
   if (plan.onDemand.length > 0)
     for (let i = 0; i < n; i++) {
       const row = rows[i];

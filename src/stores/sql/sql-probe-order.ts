@@ -10,6 +10,26 @@
  * ```
  */
 export function probeOrder(keys: readonly string[]): Int32Array {
+  return probeGroups(keys).order;
+}
+
+/** {@link probeOrder} with what a lookup reads of each position: its key (by index) and its time. */
+export interface ProbeGroups {
+  /** The probe indices, grouped by key, keys ascending. */
+  order: Int32Array;
+  /** The distinct keys, ascending. */
+  keys: string[];
+  /** For each position of `order`, the index in `keys` of its probe's key. */
+  keyAt: Int32Array;
+  /** For each position of `order`, its probe's time rounded down (given `times`; else empty). */
+  timeAt: Float64Array;
+}
+
+/**
+ * The probe order of {@link probeOrder}, and the keys and times in that order, written in the same
+ * pass that places each probe: a lookup then reads them in sequence instead of through `order`.
+ */
+export function probeGroups(keys: readonly string[], times?: ArrayLike<number>): ProbeGroups {
   const ids = new Map<string, number>();
   const idOf = new Int32Array(keys.length);
   const distinct: string[] = [];
@@ -30,6 +50,14 @@ export function probeOrder(keys: readonly string[]): Int32Array {
   for (let i = 0; i < keys.length; i++) next[rank[idOf[i]] + 1]++;
   for (let r = 1; r <= distinct.length; r++) next[r] += next[r - 1];
   const order = new Int32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) order[next[rank[idOf[i]]]++] = i;
-  return order;
+  const keyAt = new Int32Array(keys.length);
+  const timeAt = new Float64Array(times ? keys.length : 0);
+  for (let i = 0; i < keys.length; i++) {
+    const r = rank[idOf[i]];
+    const at = next[r]++;
+    order[at] = i;
+    keyAt[at] = r;
+    if (times) timeAt[at] = Math.floor(times[i]);
+  }
+  return { order, keys: byKey.map((id) => distinct[id]), keyAt, timeAt };
 }
