@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { isMlcycleError } from "../../src/core/errors.js";
 import type { OfflineRow } from "../../src/stores/offline-store.js";
@@ -111,9 +112,14 @@ describe("SQLite point-in-time lookups on a worker thread", () => {
     let columnBatches = 0;
     let matches = 0;
     const seen = new Uint8Array(keys.length);
+    let first = true;
     for await (const batch of store.pointInTime!("v", keys, times, 20, undefined, features)) {
       for (let j = 0; j < batch.indices.length; j++) seen[batch.indices[j]]++;
-      // Batches the calling thread looked up itself (while it would have waited) come as values.
+      // The calling thread looks up a batch itself only when it holds no answer of the worker's (at
+      // least the first, before the worker has started): pausing after it leaves the rest to the worker.
+      if (first) await sleep(1000);
+      first = false;
+      // Batches the calling thread looked up come as values.
       if (!batch.columns) {
         for (let j = 0; j < batch.indices.length; j++) expect(batch.values[j]).toEqual(expected[batch.indices[j]]);
         continue;
@@ -148,8 +154,36 @@ describe("SQLite point-in-time lookups on a worker thread", () => {
     ]);
     // The open connection keeps reading the unlinked file; a new one (the worker's) cannot open it.
     rmSync(file);
-    const { out } = await answers(store, ['"a"', '"a"', '"a"', '"b"'], [4, 5, 20, 20], 0);
-    expect(out).toEqual([undefined, { x: 1 }, { x: 2 }, undefined]);
+    // Several batches, the consumer pausing after each: the calling thread looks up the first while
+    // the worker starts, and finds it failed (not answered) when asked for the next.
+    const keys = Array.from({ length: 120_000 }, (_, i) => ['"a"', '"a"', '"a"', '"b"'][i % 4]);
+    const times = keys.map((_, i) => [4, 5, 20, 20][i % 4]);
+    const out = new Array<Record<string, unknown> | undefined>(keys.length);
+    const seen = new Uint8Array(keys.length);
+    let batches = 0;
+    for await (const batch of store.pointInTime!("v", keys, times, 0)) {
+      batches++;
+      for (let j = 0; j < batch.indices.length; j++) {
+        seen[batch.indices[j]]++;
+        out[batch.indices[j]] = batch.values[j];
+      }
+      await sleep(500);
+    }
+    expect(batches).toBe(3);
+    expect(seen.every((n) => n === 1)).toBe(true);
+    expect(out.slice(0, 8)).toEqual([
+      undefined,
+      { x: 1 },
+      { x: 2 },
+      undefined,
+      undefined,
+      { x: 1 },
+      { x: 2 },
+      undefined,
+    ]);
+    expect(out.every((v, i) => (v === undefined ? i % 4 === 0 || i % 4 === 3 : v.x === (i % 4 === 1 ? 1 : 2)))).toBe(
+      true,
+    );
     await db.close();
   });
 

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { MlcycleError } from "../../core/errors.js";
 import type { PointInTimeBatch } from "../../stores/offline-store.js";
 import type { SqlPointInTimeAccelerator } from "../../stores/sql/sql-accelerator.js";
-import { probeOrder } from "../../stores/sql/sql-probe-order.js";
+import { probeGroups } from "../../stores/sql/sql-probe-order.js";
 
 /** Entity rows per query (two bound arrays of this length). */
 const DEFAULT_BATCH = 20_000;
@@ -43,7 +43,7 @@ export class PostgresPointInTime implements SqlPointInTimeAccelerator {
     options: { signal?: AbortSignal },
   ): AsyncIterable<PointInTimeBatch> {
     if (keys.length === 0) return;
-    const order = probeOrder(keys);
+    const { order, keys: distinct, keyAt, timeAt } = probeGroups(keys, times);
     if (viewId === undefined) {
       yield { indices: order, values: new Array(keys.length) };
       return;
@@ -55,8 +55,8 @@ export class PostgresPointInTime implements SqlPointInTimeAccelerator {
       const k = new Array<string>(end - start);
       const t = new Array<number>(end - start);
       for (let j = start; j < end; j++) {
-        k[j - start] = keys[order[j]];
-        t[j - start] = Math.floor(times[order[j]]);
+        k[j - start] = distinct[keyAt[j]];
+        t[j - start] = timeAt[j];
       }
       return this.query(viewId, k, t, ttlMs);
     };

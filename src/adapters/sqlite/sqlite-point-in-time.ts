@@ -128,6 +128,15 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     return stmt;
   }
 
+  /** The statement inserting `n` probes, its text built only when it is first prepared. */
+  private insertOf(n: number): SqliteStatementHandle {
+    const name = `pit:insert:${n}`;
+    return (
+      this.statements.get(name) ??
+      this.prepare(name, `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`)
+    );
+  }
+
   async *pointInTime(
     viewId: number | undefined,
     keys: readonly string[],
@@ -145,6 +154,10 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
       return;
     }
     const ttl = ttlMs > 0 ? ttlMs : null;
+    this.prepare(
+      "pit:create",
+      "create temp table if not exists mlcycle_pit_probes (k text not null, t integer not null)",
+    ).run();
     const lookup = (batch: number) => this.batchHere(viewId, groups, ttl, batch);
     // The worker's connection sees committed rows only: inside a transaction, stay on this one.
     if (keys.length >= options.workerMinRows && !raw.memory && !raw.inTransaction) {
@@ -163,10 +176,6 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
     const { order, keys, keyAt, timeAt } = groups;
     const start = batch * PIT_BATCH;
     const end = Math.min(order.length, start + PIT_BATCH);
-    this.prepare(
-      "pit:create",
-      "create temp table if not exists mlcycle_pit_probes (k text not null, t integer not null)",
-    ).run();
     const clear = this.prepare("pit:clear", "delete from mlcycle_pit_probes");
     const query = this.prepare("pit:query", PIT_QUERY).pluck();
     const values = new Array<Record<string, unknown> | undefined>(end - start);
@@ -177,10 +186,7 @@ export class SqlitePointInTime implements SqlPointInTimeAccelerator {
         const n = Math.min(PIT_INSERT, end - i);
         params.length = 0;
         for (let j = i; j < i + n; j++) params.push(keys[keyAt[j]], timeAt[j]);
-        this.prepare(
-          `pit:insert:${n}`,
-          `insert into mlcycle_pit_probes (k, t) values ${Array(n).fill("(?, ?)").join(", ")}`,
-        ).run(params);
+        this.insertOf(n).run(params);
       }
       // Rowids grow in insertion order, so the r-th result belongs to probe start + r.
       let r = 0;
